@@ -1,0 +1,1 @@
+"""Hardware profile YAML files, one folder per kind (shipped as package data)."""

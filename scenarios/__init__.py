@@ -1,0 +1,1 @@
+"""Scenario YAML files (shipped as package data)."""

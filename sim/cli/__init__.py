@@ -1,0 +1,1 @@
+"""The ``fleettwin`` command line."""

@@ -1,0 +1,57 @@
+"""``fleettwin run``: run a scenario and write a run directory."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sim.engine.loading import DEFAULT_SCENARIO, load_scenario
+from sim.engine.simulation import run_scenario
+from sim.results.rundir import DEFAULT_RUNS_DIR, write_run
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run a scenario and write a run directory")
+    p.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO,
+                   help=f"scenario file or shipped name (default: {DEFAULT_SCENARIO})")
+    add_run_options(p)
+    p.add_argument("--name", help="run directory name (default: scenario-time-seed-hash)")
+    p.add_argument("--plots", action="store_true", help="also write PNG plots into RUN/plots")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_run)
+
+
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
+    p.add_argument("--out", type=Path, default=DEFAULT_RUNS_DIR,
+                   help="folder for run directories (default: ./runs)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                   help="override a scenario field by dotted path, e.g. "
+                   "--set policies.dispatch.algorithm=batch_matching (repeatable)")
+    p.add_argument("--replications", type=int, help="override the scenario's replications")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    loaded = load_scenario(args.scenario, args.overrides)
+    result = run_scenario(loaded, seed=args.seed, replications=args.replications,
+                          progress=not args.quiet)
+    run_dir = write_run(result, args.out, name=args.name, plots=args.plots,
+                        extra_manifest={"overrides": list(args.overrides)})
+    print_result(result, run_dir)
+    return 0
+
+
+def print_result(result, run_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    from sim.cli.tables import format_kpis
+
+    out = sys.stdout
+    out.write(f"run: {run_dir}\n")
+    out.write(format_kpis(result.kpis, result.kpis_ci, result.loaded.model.kpis) + "\n")
+    if result.sla:
+        out.write("SLA:\n")
+        for v in result.sla:
+            mark = "PASS" if v["passed"] else "FAIL"
+            val = "n/a" if v["value"] is None else f"{v['value']:.4g}"
+            out.write(f"  {mark}  {v['name']}  (value {val})\n")
+    out.write(f"wall time {result.wall_s:.1f} s\n")

@@ -1,0 +1,49 @@
+"""Plain-text tables for the terminal."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+def fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if value != 0 and (abs(value) >= 1e6 or abs(value) < 1e-3):
+            return f"{value:.3e}"
+        return f"{value:.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)
+
+
+def render(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    cells = [[str(h) for h in headers]] + [[fmt(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = []
+    for j, r in enumerate(cells):
+        lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                               for i, (c, w) in enumerate(zip(r, widths, strict=True))))
+        if j == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def format_kpis(
+    kpis: Mapping[str, float],
+    ci: Mapping[str, Mapping[str, Any]] | None = None,
+    meanings: Mapping[str, str] | None = None,
+) -> str:
+    rows = []
+    for k, v in kpis.items():
+        c = (ci or {}).get(k, {})
+        interval = (
+            f"[{fmt(c['ci_low'])}, {fmt(c['ci_high'])}]" if c and c.get("ci_low") is not None
+            else ""
+        )
+        rows.append([k, v, interval, (meanings or {}).get(k, "")])
+    return render(["kpi", "value", "95% CI", "meaning"], rows)

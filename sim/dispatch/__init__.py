@@ -1,0 +1,22 @@
+"""Dispatchers: one protocol, a registry by name."""
+
+from sim.dispatch.base import (
+    DISPATCHERS,
+    Dispatcher,
+    FleetView,
+    RequestView,
+    TravelTimes,
+    get_dispatcher,
+    register_dispatcher,
+)
+from sim.dispatch import policies as _policies  # noqa: F401  (registers the built-ins)
+
+__all__ = [
+    "DISPATCHERS",
+    "Dispatcher",
+    "FleetView",
+    "RequestView",
+    "TravelTimes",
+    "get_dispatcher",
+    "register_dispatcher",
+]

@@ -1,0 +1,130 @@
+"""Built-in dispatchers: nearest idle (greedy), batch optimal matching, priority-aware."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from sim.dispatch.base import (
+    FleetView,
+    RequestView,
+    TravelTimes,
+    arrival_times,
+    register_dispatcher,
+)
+
+#: Cost standing for "this vehicle cannot make it"; large but finite for the solver.
+_INFEASIBLE = 1e9
+
+
+@register_dispatcher
+class NearestIdle:
+    """Greedy: oldest request first, each to the vehicle that reaches it soonest."""
+
+    name: ClassVar[str] = "nearest_idle"
+
+    def __init__(self, batch_window_s: float = 0.0, max_pickup_s: float = float("inf")):
+        self.batch_window_s = float(batch_window_s)
+        self.max_pickup_s = float(max_pickup_s)
+
+    def assign(
+        self, now_s: float, requests: RequestView, fleet: FleetView, tt: TravelTimes
+    ) -> list[tuple[int, int]]:
+        if len(requests) == 0 or len(fleet) == 0:
+            return []
+        arrive = arrival_times(now_s, requests, fleet, tt)
+        free = np.ones(len(fleet), dtype=bool)
+        out: list[tuple[int, int]] = []
+        for j in np.argsort(requests.created_s, kind="stable"):
+            col = np.where(free, arrive[:, j], np.inf)
+            i = int(np.argmin(col))
+            if not np.isfinite(col[i]) or col[i] > requests.latest_pickup_s[j] \
+                    or col[i] - now_s > self.max_pickup_s:
+                continue
+            free[i] = False
+            out.append((int(requests.ids[j]), int(fleet.ids[i])))
+            if not free.any():
+                break
+        return out
+
+
+@register_dispatcher
+class BatchMatching:
+    """Collect requests for a window, then solve the assignment minimising total pickup time.
+
+    Uses :func:`scipy.optimize.linear_sum_assignment`. To keep each round small the candidate
+    vehicles are the ``candidates`` nearest to each request (their union).
+    """
+
+    name: ClassVar[str] = "batch_matching"
+
+    def __init__(self, batch_window_s: float = 30.0, candidates: int = 12,
+                 max_pickup_s: float = float("inf")):
+        self.batch_window_s = float(batch_window_s)
+        self.candidates = int(candidates)
+        self.max_pickup_s = float(max_pickup_s)
+
+    def assign(
+        self, now_s: float, requests: RequestView, fleet: FleetView, tt: TravelTimes
+    ) -> list[tuple[int, int]]:
+        if len(requests) == 0 or len(fleet) == 0:
+            return []
+        arrive = arrival_times(now_s, requests, fleet, tt)  # vehicles x requests
+        k = self.candidates
+        if k and len(fleet) > k * len(requests):
+            near = np.argpartition(arrive, k - 1, axis=0)[:k]
+            rows = np.unique(near)
+            arrive = arrive[rows]
+        else:
+            rows = np.arange(len(fleet))
+        ok = (arrive <= requests.latest_pickup_s[None, :]) & (arrive - now_s <= self.max_pickup_s)
+        cost = np.where(ok, arrive - now_s, _INFEASIBLE)
+        r, c = linear_sum_assignment(cost)
+        keep = ok[r, c]
+        return [(int(requests.ids[j]), int(fleet.ids[rows[i]]))
+                for i, j in zip(r[keep], c[keep], strict=True)]
+
+
+@register_dispatcher
+class Priority:
+    """Urgent and high-priority requests first; each gets the nearest vehicle that can still
+    meet its deadline, otherwise the nearest vehicle that reaches it in time at all.
+
+    Within a priority class, earlier deadlines go first, so a tight task is not starved by a
+    slack one that happens to be closer.
+    """
+
+    name: ClassVar[str] = "priority"
+
+    def __init__(self, batch_window_s: float = 10.0, max_pickup_s: float = float("inf")):
+        self.batch_window_s = float(batch_window_s)
+        self.max_pickup_s = float(max_pickup_s)
+
+    def assign(
+        self, now_s: float, requests: RequestView, fleet: FleetView, tt: TravelTimes
+    ) -> list[tuple[int, int]]:
+        if len(requests) == 0 or len(fleet) == 0:
+            return []
+        arrive = arrival_times(now_s, requests, fleet, tt)
+        finish = arrive + requests.trip_s[None, :]
+        order = np.lexsort((requests.created_s, requests.deadline_s,
+                            -requests.priority, ~requests.urgent))
+        free = np.ones(len(fleet), dtype=bool)
+        out: list[tuple[int, int]] = []
+        for j in order:
+            reach = np.where(free, arrive[:, j], np.inf)
+            feasible = (reach <= requests.latest_pickup_s[j]) & \
+                (reach - now_s <= self.max_pickup_s)
+            if not feasible.any():
+                continue
+            on_time = feasible & (finish[:, j] <= requests.deadline_s[j])
+            # Late beats never: with no on-time vehicle, the nearest feasible one goes.
+            pool = on_time if on_time.any() else feasible
+            i = int(np.argmin(np.where(pool, reach, np.inf)))
+            free[i] = False
+            out.append((int(requests.ids[j]), int(fleet.ids[i])))
+            if not free.any():
+                break
+        return out

@@ -1,0 +1,1 @@
+"""The discrete-event engine: simulation, random streams, recorder, model registry."""

@@ -1,0 +1,1 @@
+"""Run directories (the source of truth) and DuckDB queries across them."""

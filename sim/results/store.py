@@ -1,0 +1,81 @@
+"""Queries across run directories with DuckDB (no server)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from sim.errors import RunError
+from sim.results.rundir import is_run_dir, read_json
+
+
+def find_runs(paths: Iterable[str | Path]) -> list[Path]:
+    """Run directories named directly or found one level inside the given folders."""
+    runs: list[Path] = []
+    for p in map(Path, paths):
+        if is_run_dir(p):
+            runs.append(p)
+        elif p.is_dir():
+            runs += sorted(c for c in p.iterdir() if c.is_dir() and is_run_dir(c))
+        else:
+            raise RunError(f"{p}: not a run directory or a folder of runs")
+    return runs
+
+
+def _sql_list(paths: list[Path]) -> str:
+    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+
+
+def kpi_rows(runs: list[Path]) -> list[dict[str, Any]]:
+    """One dict per run: ``run`` (dir name), ``path`` and every KPI (union of names)."""
+    if not runs:
+        return []
+    files = [r / "kpis.json" for r in runs]
+    for f in files:
+        if not f.is_file():
+            raise RunError(f"{f}: missing; the run directory is incomplete")
+    con = duckdb.connect()
+    try:
+        rel = con.sql(
+            f"SELECT * FROM read_json_auto({_sql_list(files)}, filename=true, "
+            "union_by_name=true, format='auto')"
+        )
+        cols = rel.columns
+        data = rel.fetchall()
+    except duckdb.Error as exc:
+        raise RunError(f"cannot read KPIs: {exc}") from None
+    finally:
+        con.close()
+    by_file = {}
+    for row in data:
+        d = dict(zip(cols, row, strict=True))
+        by_file[str(Path(d.pop("filename")).parent)] = d
+    out = []
+    for r in runs:
+        d = by_file.get(str(r), {})
+        out.append({"run": r.name, "path": str(r), **d})
+    return out
+
+
+def run_summary(run: Path) -> dict[str, Any]:
+    """Manifest, KPIs and SLA verdicts of one run."""
+    return {
+        "manifest": read_json(run / "manifest.json"),
+        "kpis": read_json(run / "kpis.json"),
+        "sla": read_json(run / "sla.json"),
+    }
+
+
+def query(sql: str, **tables: Path) -> list[tuple[Any, ...]]:
+    """Run SQL with each keyword bound as a view over a Parquet glob or file."""
+    con = duckdb.connect()
+    try:
+        for name, path in tables.items():
+            con.sql(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{path}', "
+                    "union_by_name=true)")
+        return con.sql(sql).fetchall()
+    finally:
+        con.close()

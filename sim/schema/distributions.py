@@ -1,0 +1,210 @@
+"""Probability distributions for hardware-profile quantities that vary.
+
+A profile field typed :data:`Quantity` accepts either a plain number (deterministic) or a
+mapping with a ``family`` key, e.g. ``{family: lognormal, median: 40, sigma: 0.3, unit: s}``.
+Every family samples through a caller-supplied :class:`numpy.random.Generator` (a named
+stream of the run), and exposes the equivalent frozen ``scipy.stats`` distribution for
+plotting and fitting.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import Field, model_validator
+from scipy import stats
+
+from sim.schema.base import StrictModel
+
+
+class _Dist(StrictModel):
+    unit: str = ""
+
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
+        raise NotImplementedError
+
+    def scipy(self) -> Any:
+        """Frozen ``scipy.stats`` distribution with the same law."""
+        raise NotImplementedError
+
+    def mean(self) -> float:
+        return float(self.scipy().mean())
+
+
+class Deterministic(_Dist):
+    family: Literal["deterministic"] = "deterministic"
+    value: float
+
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
+        return self.value if size is None else np.full(size, self.value, dtype=float)
+
+    def scipy(self) -> Any:
+        return stats.uniform(loc=self.value, scale=0.0)
+
+    def mean(self) -> float:
+        return self.value
+
+
+class Exponential(_Dist):
+    family: Literal["exponential"] = "exponential"
+    mean_value: float = Field(gt=0, alias="mean")
+
+    model_config = {"populate_by_name": True, "extra": "forbid"}
+
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
+        return rng.exponential(self.mean_value, size)
+
+    def scipy(self) -> Any:
+        return stats.expon(scale=self.mean_value)
+
+
+class LogNormal(_Dist):
+    """Log-normal by its median (= exp(mu)) and sigma of the log."""
+
+    family: Literal["lognormal"] = "lognormal"
+    median: float = Field(gt=0)
+    sigma: float = Field(gt=0)
+
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
+        return rng.lognormal(math.log(self.median), self.sigma, size)
+
+    def scipy(self) -> Any:
+        return stats.lognorm(s=self.sigma, scale=self.median)
+
+
+class Gamma(_Dist):
+    family: Literal["gamma"] = "gamma"
+    shape: float = Field(gt=0)
+    scale: float = Field(gt=0)
+
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
+        return rng.gamma(self.shape, self.scale, size)
+
+    def scipy(self) -> Any:
+        return stats.gamma(a=self.shape, scale=self.scale)
+
+
+class Weibull(_Dist):
+    family: Literal["weibull"] = "weibull"
+    shape: float = Field(gt=0)
+    scale: float = Field(gt=0)
+
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
+        return self.scale * rng.weibull(self.shape, size)
+
+    def scipy(self) -> Any:
+        return stats.weibull_min(c=self.shape, scale=self.scale)
+
+
+class Normal(_Dist):
+    """Normal truncated to ``[low, high]`` (by default non-negative)."""
+
+    family: Literal["normal"] = "normal"
+    mean_value: float = Field(alias="mean")
+    sd: float = Field(gt=0)
+    low: float = 0.0
+    high: float = math.inf
+
+    model_config = {"populate_by_name": True, "extra": "forbid"}
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Normal:
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        return self
+
+    def scipy(self) -> Any:
+        a = (self.low - self.mean_value) / self.sd
+        b = (self.high - self.mean_value) / self.sd
+        return stats.truncnorm(a, b, loc=self.mean_value, scale=self.sd)
+
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
+        n = 1 if size is None else int(size)
+        out = np.empty(n)
+        filled = 0
+        while filled < n:  # rejection: exact, and cheap unless the window is far in a tail
+            draw = rng.normal(self.mean_value, self.sd, max(16, 2 * (n - filled)))
+            ok = draw[(draw >= self.low) & (draw <= self.high)][: n - filled]
+            out[filled : filled + ok.size] = ok
+            filled += ok.size
+        return float(out[0]) if size is None else out
+
+
+class Empirical(_Dist):
+    """Piecewise-linear quantile function through ``values`` at probabilities ``probs``.
+
+    ``probs`` defaults to evenly spaced points from 0 to 1.
+    """
+
+    family: Literal["empirical"] = "empirical"
+    values: list[float] = Field(min_length=2)
+    probs: list[float] | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Empirical:
+        if any(b < a for a, b in zip(self.values, self.values[1:], strict=False)):
+            raise ValueError("values must be non-decreasing quantiles")
+        if self.probs is not None:
+            p = self.probs
+            if len(p) != len(self.values):
+                raise ValueError("probs and values must have the same length")
+            if p[0] != 0.0 or p[-1] != 1.0 or any(b <= a for a, b in zip(p, p[1:], strict=False)):
+                raise ValueError("probs must increase strictly from 0 to 1")
+        return self
+
+    def _probs(self) -> np.ndarray:
+        if self.probs is not None:
+            return np.asarray(self.probs)
+        return np.linspace(0.0, 1.0, len(self.values))
+
+    def ppf(self, u: Any) -> Any:
+        return np.interp(u, self._probs(), np.asarray(self.values))
+
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
+        u = rng.random(size)
+        out = self.ppf(u)
+        return float(out) if size is None else out
+
+    def scipy(self) -> Any:
+        # A histogram distribution with the same piecewise-linear CDF.
+        edges = np.asarray(self.values, dtype=float)
+        mass = np.diff(self._probs())
+        keep = np.diff(edges) > 0
+        return stats.rv_histogram((mass[keep], np.concatenate([edges[:1], edges[1:][keep]])))
+
+    def mean(self) -> float:
+        v = np.asarray(self.values)
+        p = self._probs()
+        return float(np.sum(np.diff(p) * (v[1:] + v[:-1]) / 2.0))
+
+
+Distribution = Annotated[
+    Deterministic | Exponential | LogNormal | Gamma | Weibull | Normal | Empirical,
+    Field(discriminator="family"),
+]
+
+#: A profile quantity: a plain number or a distribution.
+Quantity = float | Distribution
+
+FAMILIES: dict[str, type[_Dist]] = {
+    c.model_fields["family"].default: c
+    for c in (Deterministic, Exponential, LogNormal, Gamma, Weibull, Normal, Empirical)
+}
+
+
+def as_distribution(q: Any) -> _Dist:
+    """Return ``q`` as a distribution object (numbers become deterministic)."""
+    if isinstance(q, _Dist):
+        return q
+    return Deterministic(value=float(q))
+
+
+def sample(q: Any, rng: np.random.Generator, size: int | None = None) -> Any:
+    """Sample a :data:`Quantity` (number or distribution)."""
+    return as_distribution(q).sample(rng, size)
+
+
+def mean_of(q: Any) -> float:
+    return as_distribution(q).mean()

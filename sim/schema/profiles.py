@@ -1,0 +1,218 @@
+"""Hardware profiles: schemas by kind and the catalog that finds them on disk.
+
+Profiles live in ``hardware_profiles/<kind>/<id>.yaml`` (extra folders may be added with the
+``FLEETTWIN_PROFILES`` environment variable or a scenario's ``profile_dirs``). A file may carry
+a ``version``; a reference ``id`` means the highest version, ``id@N`` a given one, so a
+calibrated profile never overwrites the one it came from.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from sim.errors import Problem, ProfileError
+from sim.schema.base import StrictModel
+from sim.schema.distributions import Quantity
+from sim.schema.loader import load_yaml, validate_model
+
+
+class Provenance(StrictModel):
+    """Where a profile version's numbers came from."""
+
+    source: str = "datasheet"
+    derived_from: str | None = None
+    data_file: str | None = None
+    data_sha256: str | None = None
+    sample_size: int | None = None
+    censored: int | None = None
+    method: str | None = None
+    fit: dict[str, Any] = Field(default_factory=dict)
+    date: str | None = None
+    note: str | None = None
+
+
+class ProfileBase(StrictModel):
+    """Fields every hardware profile has."""
+
+    KIND: ClassVar[str] = ""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
+    kind: str
+    version: int = Field(default=1, ge=1)
+    description: str = ""
+    vendor: str | None = None
+    provenance: Provenance | list[Provenance] | None = None
+
+
+PROFILE_KINDS: dict[str, type[ProfileBase]] = {}
+
+
+def register_profile_kind(cls: type[ProfileBase]) -> type[ProfileBase]:
+    """Class decorator: make a profile kind known to the catalog."""
+    PROFILE_KINDS[cls.KIND] = cls
+    return cls
+
+
+@register_profile_kind
+class VehicleProfile(ProfileBase):
+    """A vehicle model: consumption, capacity, reliability and running costs."""
+
+    KIND: ClassVar[str] = "vehicle"
+
+    fuel_l_per_100km: float = Field(gt=0, description="fuel (or kWh-equivalent) per 100 km")
+    seats: int = Field(default=4, ge=1)
+    payload_kg: float = Field(default=0.0, ge=0)
+    speed_factor: float = Field(default=1.0, gt=0, le=2.0, description="relative to traffic")
+    failure_rate_per_1000h: float = Field(ge=0, description="breakdowns per 1000 operating h")
+    repair_time_h: Quantity = 4.0
+    maintenance_cny_per_km: float = Field(default=0.3, ge=0)
+
+
+@register_profile_kind
+class VehicleTerminalProfile(ProfileBase):
+    """An in-vehicle terminal (GPS module, recorder, camera) and its reporting."""
+
+    KIND: ClassVar[str] = "vehicle_terminal"
+
+    protocol: str = "jt808"
+    report_interval_s: Quantity = Field(description="time between location reports")
+    message_size_bytes: Quantity = 80.0
+    gps_error_m: float = Field(ge=0, description="standard deviation of position error")
+    failure_rate_per_1000h: float = Field(ge=0)
+    cameras: int = Field(default=0, ge=0)
+
+
+@dataclass(frozen=True)
+class ProfileEntry:
+    profile: ProfileBase
+    path: Path
+
+
+def default_profile_dirs() -> list[Path]:
+    import hardware_profiles
+
+    dirs = [Path(hardware_profiles.__file__).parent]
+    extra = os.environ.get("FLEETTWIN_PROFILES", "")
+    dirs += [Path(p) for p in extra.split(os.pathsep) if p]
+    return dirs
+
+
+def parse_profile(path: Path, data: Mapping[str, Any] | None = None) -> ProfileBase:
+    raw = dict(load_yaml(path, ProfileError) if data is None else data)
+    kind = raw.get("kind")
+    if kind is None:
+        kind = path.parent.name
+        raw["kind"] = kind
+    cls = PROFILE_KINDS.get(str(kind))
+    if cls is None:
+        raise ProfileError(
+            path, [Problem("kind", f"unknown profile kind; known: {sorted(PROFILE_KINDS)}", kind)]
+        )
+    return validate_model(cls, raw, path, ProfileError)
+
+
+class ProfileCatalog:
+    """All profiles found in a set of folders, by kind, id and version."""
+
+    def __init__(self, dirs: Iterable[Path] | None = None):
+        self.dirs = [Path(d) for d in (dirs if dirs is not None else default_profile_dirs())]
+        self._entries: dict[tuple[str, str], dict[int, ProfileEntry]] = {}
+        problems: list[ProfileError] = []
+        for d in self.dirs:
+            for path in sorted(d.glob("*/*.yaml")):
+                if path.parent.name.startswith(("_", ".")) or path.parent.name == "samples":
+                    continue
+                try:
+                    prof = parse_profile(path)
+                except ProfileError as exc:
+                    problems.append(exc)
+                    continue
+                versions = self._entries.setdefault((prof.kind, prof.id), {})
+                if prof.version in versions:
+                    other = versions[prof.version].path
+                    problems.append(
+                        ProfileError(
+                            path,
+                            [Problem("version", f"duplicates {other} ({prof.id}@{prof.version})",
+                                     prof.version)],
+                        )
+                    )
+                    continue
+                versions[prof.version] = ProfileEntry(prof, path)
+        if problems:
+            # Report every broken profile file at once.
+            first = problems[0]
+            if len(problems) == 1:
+                raise first
+            merged = [
+                Problem(f"{e.source}: {p.field}", p.message, p.value, p.has_value)
+                for e in problems
+                for p in e.problems
+            ]
+            raise ProfileError(f"{len(problems)} profile files", merged)
+
+    def entries(self) -> list[ProfileEntry]:
+        return [
+            versions[v]
+            for _, versions in sorted(self._entries.items())
+            for v in sorted(versions)
+        ]
+
+    def latest(self) -> list[ProfileEntry]:
+        return [versions[max(versions)] for _, versions in sorted(self._entries.items())]
+
+    def get(self, kind: str, ref: str) -> ProfileEntry:
+        """Find ``ref`` (``id`` or ``id@version``) of ``kind``; KeyError if absent."""
+        pid, _, ver = ref.partition("@")
+        versions = self._entries.get((kind, pid))
+        if not versions:
+            raise KeyError(ref)
+        if ver:
+            if not ver.isdigit() or int(ver) not in versions:
+                raise KeyError(ref)
+            return versions[int(ver)]
+        return versions[max(versions)]
+
+    def ids(self, kind: str) -> list[str]:
+        return sorted(pid for (k, pid) in self._entries if k == kind)
+
+    def resolve(
+        self,
+        kind: str,
+        ref: str,
+        overrides: Mapping[str, Any] | None,
+        field: str,
+        source: str,
+        overrides_field: str = "",
+    ) -> ProfileBase:
+        """Look up a profile and apply a scenario's single-field overrides to it."""
+        from sim.errors import ScenarioError
+
+        try:
+            entry = self.get(kind, ref)
+        except KeyError:
+            known = ", ".join(self.ids(kind)) or "none"
+            raise ScenarioError(
+                source,
+                [Problem(field, f"no {kind} profile with this id (known: {known})", ref)],
+            ) from None
+        if not overrides:
+            return entry.profile
+        data = entry.profile.model_dump(by_alias=True, exclude_none=True)
+        data.update(dict(overrides))
+        cls = type(entry.profile)
+        try:
+            return validate_model(cls, data, source, ScenarioError)
+        except ScenarioError as exc:
+            prefix = overrides_field or field
+            raise ScenarioError(
+                source,
+                [Problem(f"{prefix}.{p.field}", p.message, p.value, p.has_value)
+                 for p in exc.problems],
+            ) from None

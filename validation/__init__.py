@@ -1,0 +1,1 @@
+"""Checks of the simulator against results nobody here made, and benchmark baselines."""
