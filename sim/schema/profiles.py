@@ -52,6 +52,16 @@ class ProfileBase(StrictModel):
 
 PROFILE_KINDS: dict[str, type[ProfileBase]] = {}
 
+#: Modules that register more profile kinds when imported (model packages add theirs).
+PROFILE_MODULES: list[str] = ["sim.iptv.profiles"]
+
+
+def _import_profile_modules() -> None:
+    import importlib
+
+    for mod in PROFILE_MODULES:
+        importlib.import_module(mod)
+
 
 def register_profile_kind(cls: type[ProfileBase]) -> type[ProfileBase]:
     """Class decorator: make a profile kind known to the catalog."""
@@ -68,7 +78,6 @@ class VehicleProfile(ProfileBase):
     fuel_l_per_100km: float = Field(gt=0, description="fuel (or kWh-equivalent) per 100 km")
     seats: int = Field(default=4, ge=1)
     payload_kg: float = Field(default=0.0, ge=0)
-    speed_factor: float = Field(default=1.0, gt=0, le=2.0, description="relative to traffic")
     failure_rate_per_1000h: float = Field(ge=0, description="breakdowns per 1000 operating h")
     repair_time_h: Quantity = 4.0
     maintenance_cny_per_km: float = Field(default=0.3, ge=0)
@@ -104,6 +113,7 @@ def default_profile_dirs() -> list[Path]:
 
 
 def parse_profile(path: Path, data: Mapping[str, Any] | None = None) -> ProfileBase:
+    _import_profile_modules()
     raw = dict(load_yaml(path, ProfileError) if data is None else data)
     kind = raw.get("kind")
     if kind is None:

@@ -1,0 +1,1 @@
+"""IPTV deployments: set-top-box populations, access networks, boot storms, firmware campaigns."""

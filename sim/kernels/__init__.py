@@ -1,0 +1,1 @@
+"""Compiled (numba) kernels that advance large device populations window by window."""
