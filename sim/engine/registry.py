@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 #: Modules that register model kinds when imported.
 MODEL_MODULES = [
     "sim.city.model",
+    "sim.hotline.model",
 ]
 
 
@@ -37,6 +38,7 @@ class Context:
     timings: dict[str, float] = field(default_factory=dict)
     cache_dir: Path | None = None
     initial_state: Any = None
+    source: str = "<scenario>"
 
 
 class Model(Protocol):

@@ -90,6 +90,7 @@ class Simulation:
             profiles=loaded.profiles,
             cache_dir=cache_dir,
             initial_state=initial_state,
+            source=loaded.source,
         )
         t0 = time.perf_counter()
         self.model: Model = loaded.model.build(self.ctx)

@@ -1,0 +1,1 @@
+"""The city fleet model: road network, demand, vehicles and drivers, dispatch."""

@@ -1,0 +1,132 @@
+"""Trip and task requests: Poisson arrivals from a time-of-day profile over zones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.city.network import RoadNetwork
+from sim.city.paths import TravelTable
+from sim.city.schema import Demand
+from sim.errors import Problem
+from sim.schema.distributions import sample
+
+
+@dataclass
+class RequestArrays:
+    created_s: np.ndarray
+    origin: np.ndarray
+    destination: np.ndarray
+    urgent: np.ndarray
+    priority: np.ndarray
+    latest_pickup_s: np.ndarray
+    deadline_s: np.ndarray
+    trip_s: np.ndarray
+    trip_km: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.created_s.size)
+
+
+def zone_nodes(demand: Demand, net: RoadNetwork) -> tuple[dict[str, np.ndarray], list[Problem]]:
+    """Nodes of each named zone; a zone with no road node is unreachable (a problem)."""
+    out: dict[str, np.ndarray] = {}
+    problems: list[Problem] = []
+    for name, z in demand.zones.items():
+        nodes = net.nodes_within(z.center_km[0] * 1000, z.center_km[1] * 1000, z.radius_km * 1000)
+        if nodes.size == 0:
+            w = net.xy_m[:, 0].max() / 1000
+            h = net.xy_m[:, 1].max() / 1000
+            problems.append(Problem(
+                f"demand.zones.{name}.center_km",
+                f"zone is unreachable: no road node within {z.radius_km:g} km of it "
+                f"(the network spans 0..{w:.1f} km x 0..{h:.1f} km)", list(z.center_km)))
+        out[name] = nodes
+    return out, problems
+
+
+def node_weights(demand: Demand, n: int, zones: dict[str, np.ndarray], dest: bool) -> np.ndarray:
+    w = np.full(n, demand.background_weight / n)
+    for name, z in demand.zones.items():
+        mass = z.weight if not dest or z.dest_weight is None else z.dest_weight
+        nodes = zones[name]
+        if nodes.size:
+            w[nodes] += mass / nodes.size
+    total = w.sum()
+    return w / total if total > 0 else np.full(n, 1.0 / n)
+
+
+def arrival_times(demand: Demand, horizon_s: float, start_time_s: float,
+                  rng: np.random.Generator) -> np.ndarray:
+    """Non-homogeneous Poisson arrivals, piecewise constant per clock hour."""
+    prof = np.asarray(demand.hourly_profile, dtype=float)
+    rate_per_s = demand.requests_per_day * prof / prof.sum() / 3600.0
+    out = []
+    t = 0.0
+    while t < horizon_s:
+        clock = start_time_s + t
+        hour = int(clock // 3600) % 24
+        seg_end = min(horizon_s, (np.floor(clock / 3600) + 1) * 3600 - start_time_s)
+        k = rng.poisson(rate_per_s[hour] * (seg_end - t))
+        out.append(np.sort(rng.uniform(t, seg_end, k)))
+        t = seg_end
+    return np.concatenate(out) if out else np.empty(0)
+
+
+def generate(demand: Demand, net: RoadNetwork, table: TravelTable, zones: dict[str, np.ndarray],
+             horizon_s: float, start_time_s: float, rng: np.random.Generator) -> RequestArrays:
+    n = net.n_nodes
+    if demand.requests is not None:
+        reqs = sorted(demand.requests, key=lambda r: r.t_s)
+        created = np.array([r.t_s for r in reqs], dtype=float)
+        origin = np.array([r.origin for r in reqs], dtype=np.int64)
+        dest = np.array([r.destination for r in reqs], dtype=np.int64)
+        urgent = np.array([r.urgent for r in reqs], dtype=bool)
+        patience = np.array([
+            r.patience_s if r.patience_s is not None else _patience(demand, r.urgent, rng)
+            for r in reqs], dtype=float)
+        deadline_in = np.array([r.deadline_s if r.deadline_s is not None else np.nan
+                                for r in reqs], dtype=float)
+    else:
+        created = arrival_times(demand, horizon_s, start_time_s, rng)
+        m = created.size
+        origin = rng.choice(n, size=m, p=node_weights(demand, n, zones, dest=False))
+        pd = node_weights(demand, n, zones, dest=True)
+        dest = rng.choice(n, size=m, p=pd)
+        min_m = demand.min_trip_km * 1000
+        for _ in range(20):  # redraw trips shorter than the minimum
+            short = np.flatnonzero(table.dist_m[origin, dest] < min_m)
+            if short.size == 0:
+                break
+            dest[short] = rng.choice(n, size=short.size, p=pd)
+        urgent = rng.random(m) < demand.urgent_share
+        patience = np.where(
+            urgent,
+            _patience_many(demand, True, m, rng),
+            _patience_many(demand, False, m, rng),
+        )
+        deadline_in = np.full(m, np.nan)
+    base_deadline = np.where(
+        urgent,
+        demand.urgent_deadline_s if demand.urgent_deadline_s is not None else np.inf,
+        demand.deadline_s if demand.deadline_s is not None else np.inf,
+    )
+    deadline = created + np.where(np.isnan(deadline_in), base_deadline, deadline_in)
+    priority = np.where(urgent, demand.urgent_priority, 0).astype(np.int64)
+    trip_s = table.time_s[origin, dest].astype(float)
+    trip_km = table.dist_m[origin, dest].astype(float) / 1000.0
+    return RequestArrays(created, origin.astype(np.int64), dest.astype(np.int64), urgent,
+                         priority, created + patience, deadline, trip_s, trip_km)
+
+
+def _patience(demand: Demand, urgent: bool, rng: np.random.Generator) -> float:
+    q = demand.urgent_patience_s if urgent and demand.urgent_patience_s is not None \
+        else demand.patience_s
+    return float(sample(q, rng))
+
+
+def _patience_many(demand: Demand, urgent: bool, m: int, rng: np.random.Generator) -> np.ndarray:
+    q = demand.urgent_patience_s if urgent and demand.urgent_patience_s is not None \
+        else demand.patience_s
+    return np.asarray(sample(q, rng, m), dtype=float)

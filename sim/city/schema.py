@@ -1,0 +1,148 @@
+"""Scenario sections of the city fleet model (kind ``city_fleet``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from sim.schema.base import StrictModel
+from sim.schema.distributions import Quantity
+from sim.schema.scenario import ScenarioBase
+
+
+class SyntheticCity(StrictModel):
+    """A grid of local streets with arterials every few blocks and an optional ring road."""
+
+    source: Literal["synthetic"] = "synthetic"
+    rows: int = Field(default=30, ge=2, le=400)
+    cols: int = Field(default=30, ge=2, le=400)
+    block_m: float = Field(default=400.0, gt=10)
+    arterial_every: int = Field(default=5, ge=1)
+    local_kmh: float = Field(default=30.0, gt=0)
+    arterial_kmh: float = Field(default=50.0, gt=0)
+    ring: bool = True
+    ring_kmh: float = Field(default=70.0, gt=0)
+    removed_share: float = Field(default=0.05, ge=0, lt=0.5,
+                                 description="share of local street segments removed at random")
+
+
+class OsmNetwork(StrictModel):
+    """A real road network read from an OpenStreetMap XML file (needs the ``osm`` extra)."""
+
+    source: Literal["osm"] = "osm"
+    path: str
+    default_kmh: float = Field(default=30.0, gt=0)
+
+
+class Zone(StrictModel):
+    """A named demand hot spot: a disc on the map with a weight."""
+
+    center_km: tuple[float, float]
+    radius_km: float = Field(gt=0)
+    weight: float = Field(ge=0)
+    dest_weight: float | None = Field(default=None, ge=0)
+
+
+class World(StrictModel):
+    network: SyntheticCity | OsmNetwork = Field(default_factory=SyntheticCity,
+                                                discriminator="source")
+    origin_lonlat: tuple[float, float] = (104.066, 30.657)
+    cache_paths: bool = True
+
+
+class ExplicitRequest(StrictModel):
+    t_s: float = Field(ge=0)
+    origin: int = Field(ge=0)
+    destination: int = Field(ge=0)
+    urgent: bool = False
+    patience_s: float | None = Field(default=None, gt=0)
+    deadline_s: float | None = Field(default=None, gt=0)
+
+
+class Demand(StrictModel):
+    requests_per_day: float = Field(default=10000.0, ge=0)
+    hourly_profile: list[float] = Field(
+        default_factory=lambda: [0.3, 0.2, 0.15, 0.1, 0.15, 0.3, 0.7, 1.3, 1.6, 1.2, 1.0, 1.0,
+                                 1.1, 1.0, 0.95, 1.0, 1.1, 1.5, 1.7, 1.4, 1.1, 0.9, 0.7, 0.5],
+        min_length=24, max_length=24,
+    )
+    zones: dict[str, Zone] = Field(default_factory=dict)
+    background_weight: float = Field(default=1.0, ge=0)
+    min_trip_km: float = Field(default=1.0, ge=0)
+    urgent_share: float = Field(default=0.0, ge=0, le=1)
+    urgent_priority: int = Field(default=2, ge=1)
+    deadline_s: float | None = Field(default=None, gt=0,
+                                     description="task due this long after it is created")
+    urgent_deadline_s: float | None = Field(default=None, gt=0)
+    patience_s: Quantity = 600.0
+    urgent_patience_s: Quantity | None = None
+    dwell_s: float = Field(default=30.0, ge=0, description="time at each pickup and drop-off")
+    requests: list[ExplicitRequest] | None = Field(
+        default=None, description="explicit requests; replace the Poisson demand when given")
+
+    @model_validator(mode="after")
+    def _profile_positive(self) -> Demand:
+        if any(w < 0 for w in self.hourly_profile):
+            raise ValueError("hourly_profile weights must be >= 0")
+        if self.requests is None and sum(self.hourly_profile) <= 0:
+            raise ValueError("hourly_profile must have a positive weight")
+        return self
+
+
+class Shift(StrictModel):
+    start_h: float = Field(ge=0, lt=24)
+    hours: float = Field(gt=0, le=24)
+    share: float = Field(default=1.0, gt=0)
+
+
+class Fleet(StrictModel):
+    count: int = Field(gt=0, le=200000)
+    vehicle_profile: str
+    terminal_profile: str
+    vehicle_overrides: dict[str, object] = Field(default_factory=dict)
+    terminal_overrides: dict[str, object] = Field(default_factory=dict)
+    placement: Literal["uniform", "demand", "depot"] = "uniform"
+    depot_km: tuple[float, float] | None = None
+    start_nodes: list[int] | None = None
+    shifts: list[Shift] = Field(default_factory=lambda: [Shift(start_h=0, hours=24)])
+    max_driving_h: float = Field(default=24.0, gt=0, le=24)
+
+    @model_validator(mode="after")
+    def _placement(self) -> Fleet:
+        if self.placement == "depot" and self.depot_km is None:
+            raise ValueError("placement 'depot' needs depot_km: [x_km, y_km]")
+        if self.start_nodes is not None and len(self.start_nodes) != self.count:
+            raise ValueError(f"start_nodes has {len(self.start_nodes)} entries for "
+                             f"count {self.count}")
+        return self
+
+
+class DispatchPolicy(StrictModel):
+    algorithm: str = "nearest_idle"
+    batch_window_s: float | None = Field(default=None, ge=0)
+    max_pickup_s: float | None = Field(default=None, gt=0)
+    params: dict[str, float | int | str | bool] = Field(default_factory=dict)
+
+
+class Policies(StrictModel):
+    dispatch: DispatchPolicy = Field(default_factory=DispatchPolicy)
+
+
+class Economics(StrictModel):
+    fuel_price_cny_per_l: float = Field(default=7.8, ge=0)
+    driver_cost_cny_per_h: float = Field(default=35.0, ge=0)
+    fare_base_cny: float = Field(default=10.0, ge=0)
+    fare_per_km_cny: float = Field(default=2.3, ge=0)
+    urgent_surcharge_cny: float = Field(default=0.0, ge=0)
+
+
+class CityScenario(ScenarioBase):
+    kind: Literal["city_fleet"] = "city_fleet"
+    start_time_s: float = Field(default=0.0, ge=0, lt=86400,
+                                description="time of day at simulated time 0")
+    world: World = Field(default_factory=World)
+    fleets: dict[str, Fleet] = Field(min_length=1)
+    demand: Demand = Field(default_factory=Demand)
+    policies: Policies = Field(default_factory=Policies)
+    economics: Economics = Field(default_factory=Economics)
