@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "sim.cli.run",
     "sim.cli.compare",
     "sim.cli.listing",
+    "sim.cli.calibrate",
 ]
 
 
