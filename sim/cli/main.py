@@ -22,6 +22,8 @@ COMMAND_MODULES = [
     "sim.cli.compare",
     "sim.cli.listing",
     "sim.cli.calibrate",
+    "sim.cli.dashboard",
+    "sim.cli.report",
 ]
 
 

@@ -1,0 +1,285 @@
+"""Reading a results folder for the dashboard: run listing, safe paths, columns on demand.
+
+Nothing here imports streamlit, so the same functions serve the CLI report and the tests.
+Every reader either returns data or raises :class:`~sim.errors.RunError` with a message fit for
+a labelled problem row; the listing never raises for one bad run directory.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+from sim.errors import RunError
+from sim.results.rundir import SCHEMA_VERSION, read_json
+
+#: Environment variable naming the results folder the app serves.
+RUNS_ENV = "FLEETTWIN_RUNS"
+#: Prefix :func:`sim.results.rundir.write_run` gives a run directory while it is written.
+TMP_PREFIX = ".tmp-"
+
+
+@dataclass
+class RunInfo:
+    """One entry of the run listing: a readable run, or a problem row."""
+
+    name: str  # path relative to the results folder, e.g. "city_taxi-..." or "sweep/run-3"
+    path: Path
+    problem: str | None = None
+    kind: str = ""
+    scenario: str = ""
+    created: str = ""
+    seed: int | None = None
+    replications: int | None = None
+    wall_s: float | None = None
+    kpis: dict[str, Any] = field(default_factory=dict)
+    sla: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    mtime_ns: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    @property
+    def verdict(self) -> str:
+        """``PASS`` when every SLA passed, ``FAIL`` when one failed, ``-`` without SLAs."""
+        if not self.sla:
+            return "-"
+        return "PASS" if all(v.get("passed") for v in self.sla) else "FAIL"
+
+    @property
+    def group(self) -> str:
+        return self.name.rpartition("/")[0]
+
+
+def resolve_root(root: str | Path) -> Path:
+    """Absolute, symlink-free path of the results folder (it need not exist)."""
+    return Path(root).expanduser().resolve()
+
+
+def safe_run_path(root: Path, name: str) -> Path:
+    """The directory ``name`` inside ``root``, or RunError when it would leave ``root``.
+
+    ``name`` comes from a URL query parameter or a widget: it must be a relative path of at
+    most two parts (a run, or a run inside a sweep folder), and after resolving symlinks it
+    must still lie inside ``root``.
+    """
+    root = resolve_root(root)
+    if not isinstance(name, str) or not name or "\x00" in name or "\\" in name:
+        raise RunError(f"not a run name: {name!r}")
+    rel = Path(name)
+    if rel.is_absolute() or any(p in ("", ".", "..") for p in rel.parts) or len(rel.parts) > 2:
+        raise RunError(f"not a run name: {name!r}")
+    path = (root / rel).resolve()
+    if not path.is_relative_to(root) or path == root:
+        raise RunError(f"not a run inside the results folder: {name!r}")
+    if not path.is_dir():
+        raise RunError(f"no run named {name!r} in {root}")
+    return path
+
+
+def run_mtime_ns(run: Path) -> int:
+    """Modification stamp of a run: the newest of the directory and its manifest."""
+    stamps = []
+    for p in (run, run / "manifest.json", run / "kpis.json"):
+        try:
+            stamps.append(p.stat().st_mtime_ns)
+        except OSError:
+            continue
+    return max(stamps, default=0)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def read_run_info(root: Path, run: Path) -> RunInfo:
+    """Manifest, KPIs and SLA verdicts of one directory, problems recorded, never raising."""
+    name = run.relative_to(root).as_posix()
+    info = RunInfo(name=name, path=run, mtime_ns=run_mtime_ns(run))
+    if run.name.startswith(TMP_PREFIX):
+        info.problem = "incomplete: still being written, or its writer stopped"
+        return info
+    if not (run / "manifest.json").is_file():
+        info.problem = "not a run directory: manifest.json is missing"
+        return info
+    try:
+        manifest = read_json(run / "manifest.json")
+        if not isinstance(manifest, dict):
+            raise RunError(f"{run / 'manifest.json'}: not a JSON object")
+    except RunError as exc:
+        info.problem = f"corrupt manifest: {exc}"
+        return info
+    info.kind = str(manifest.get("kind") or "")
+    info.scenario = str(manifest.get("scenario") or "")
+    info.created = str(manifest.get("created_utc") or "")
+    seed = manifest.get("seed")
+    info.seed = seed if isinstance(seed, int) else None
+    reps = manifest.get("replications")
+    info.replications = reps if isinstance(reps, int) else None
+    wall = manifest.get("wall_s")
+    info.wall_s = float(wall) if isinstance(wall, int | float) else None
+    version = manifest.get("schema_version")
+    if version is None:
+        info.notes.append("older schema (no schema_version)")
+    elif isinstance(version, int) and version > SCHEMA_VERSION:
+        info.notes.append(f"newer schema {version} than this dashboard ({SCHEMA_VERSION})")
+    if not info.kind:
+        info.notes.append("manifest has no model kind")
+    try:
+        kpis = read_json(run / "kpis.json")
+        if not isinstance(kpis, dict):
+            raise RunError(f"{run / 'kpis.json'}: not a JSON object")
+        info.kpis = {str(k): _finite(v) for k, v in kpis.items()}
+    except RunError as exc:
+        info.problem = f"KPIs unreadable: {exc}"
+    if (run / "sla.json").is_file():
+        try:
+            sla = read_json(run / "sla.json")
+            if isinstance(sla, list):
+                info.sla = [v for v in sla if isinstance(v, dict)]
+            else:
+                info.notes.append("sla.json is not a list")
+        except RunError as exc:
+            info.notes.append(f"SLA verdicts unreadable: {exc}")
+    else:
+        info.notes.append("no sla.json")
+    return info
+
+
+def _children(folder: Path) -> list[Path]:
+    try:
+        return sorted(c for c in folder.iterdir() if c.is_dir())
+    except OSError:
+        return []
+
+
+def list_runs(root: str | Path) -> list[RunInfo]:
+    """Every run directory in ``root`` (and one level down, for sweep folders).
+
+    A folder without a manifest that holds run directories is a group (a sweep); a folder
+    with neither becomes a problem row. Hidden folders other than half-written runs are
+    skipped.
+    """
+    root = resolve_root(root)
+    if not root.is_dir():
+        return []
+    out: list[RunInfo] = []
+    for child in _children(root):
+        if child.name.startswith(".") and not child.name.startswith(TMP_PREFIX):
+            continue
+        if not child.resolve().is_relative_to(root):
+            continue  # a symlink leading out of the results folder is not followed
+        if (child / "manifest.json").is_file() or child.name.startswith(TMP_PREFIX):
+            out.append(read_run_info(root, child))
+            continue
+        inner = [c for c in _children(child)
+                 if (c / "manifest.json").is_file() or c.name.startswith(TMP_PREFIX)]
+        if inner:
+            out += [read_run_info(root, c) for c in inner if c.resolve().is_relative_to(root)]
+        else:
+            out.append(read_run_info(root, child))
+    return out
+
+
+def files_of(run: Path, group: str) -> list[str]:
+    """Names (without ``.parquet``) of the Parquet files in ``run/group`` (timeseries, tables)."""
+    folder = run / group
+    if not folder.is_dir():
+        return []
+    return sorted(p.stem for p in folder.glob("*.parquet") if p.is_file())
+
+
+def parquet_columns(run: Path, rel: str) -> list[str]:
+    """Column names of a Parquet file of a run (its footer only)."""
+    path = _inside(run, rel)
+    try:
+        return list(pq.read_schema(path).names)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise RunError(f"{rel}: unreadable Parquet ({exc})") from None
+
+
+def _inside(run: Path, rel: str) -> Path:
+    path = (run / rel).resolve()
+    if not path.is_relative_to(run.resolve()):
+        raise RunError(f"{rel}: outside the run directory")
+    if not path.is_file():
+        raise RunError(f"{rel}: missing from run {run.name}")
+    return path
+
+
+def read_frame(run: Path, rel: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """Selected columns of a run's Parquet file as a DataFrame (only those are read).
+
+    Columns that the file lacks (an older schema) are left out rather than failing; the
+    caller checks for what it needs.
+    """
+    path = _inside(run, rel)
+    try:
+        if columns is not None:
+            have = set(pq.read_schema(path).names)
+            columns = [c for c in columns if c in have]
+        table = pq.read_table(path, columns=columns)
+    except (OSError, pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise RunError(f"{rel}: unreadable Parquet ({exc})") from None
+    return table.to_pandas()
+
+
+def read_scenario(run: Path) -> dict[str, Any]:
+    """The resolved scenario of a run as a dict (empty when absent)."""
+    path = run / "scenario.yaml"
+    if not path.is_file():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise RunError(f"{path}: unreadable ({exc})") from None
+    return data if isinstance(data, dict) else {}
+
+
+def read_kpis_ci(run: Path) -> dict[str, dict[str, Any]]:
+    """``kpis_ci.json`` (KPI -> mean, ci_low, ci_high, n); empty for older runs."""
+    path = run / "kpis_ci.json"
+    if not path.is_file():
+        return {}
+    data = read_json(path)
+    return data if isinstance(data, dict) else {}
+
+
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts and lists as ``{"a.b[0].c": value}``."""
+    out: dict[str, Any] = {}
+    if isinstance(data, dict):
+        for k, v in data.items():
+            out.update(flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+    elif isinstance(data, list) and data and any(isinstance(v, dict | list) for v in data):
+        for i, v in enumerate(data):
+            out.update(flatten(v, f"{prefix}[{i}]"))
+    else:
+        out[prefix] = data
+    return out
+
+
+def scenario_diff(scenarios: list[dict[str, Any]]) -> list[tuple[str, list[Any]]]:
+    """Dotted scenario fields whose values differ between runs, with each run's value."""
+    flats = [flatten(s) for s in scenarios]
+    keys: list[str] = []
+    for f in flats:
+        keys += [k for k in f if k not in keys]
+    missing = object()
+    out = []
+    for k in keys:
+        values = [f.get(k, missing) for f in flats]
+        if any(v != values[0] for v in values[1:]):
+            out.append((k, [None if v is missing else v for v in values]))
+    return out
