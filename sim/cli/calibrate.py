@@ -195,7 +195,8 @@ def cmd_zipf(args: argparse.Namespace) -> int:
     out.write(render(["estimate of Zipf exponent s", "value", "95% low", "95% high"], rows) + "\n")
     out.write(f"goodness of fit: rank-frequency distance p = {res.p_value:.3g} "
               f"({args.simulations} simulations at the fitted s)\n")
-    out.write(f"scenario setting: zipf_exponent: {res.exponent:.4g}\n")
+    out.write("scenario setting (iptv): --set viewing.VERTICAL.channel_zipf="
+              f"{res.exponent:.4g}\n")
     if args.out:
         from dashboards.calibration_plots import plot_zipf
 
@@ -220,8 +221,10 @@ def cmd_demand(args: argparse.Namespace) -> int:
     out.write(f"overall Poisson dispersion test p = {res.overall_p:.3g}\n")
     if res.check is not None:
         out.write(f"check with the city demand generator: {res.check['note']}\n")
-    out.write("scenario setting: hourly_rate_per_h: ["
-              + ", ".join(f"{r:.4g}" for r in res.rates_per_h) + "]\n")
+    st = res.scenario_settings()
+    out.write(f"scenario setting (city_fleet): --set demand.requests_per_day="
+              f"{st['requests_per_day']:g} --set demand.hourly_profile="
+              f"[{','.join(f'{w:g}' for w in st['hourly_profile'])}]\n")
     if args.out:
         from dashboards.calibration_plots import plot_hourly_rates
 
