@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 #: Modules that register model kinds when imported.
 MODEL_MODULES = [
     "sim.city.model",
+    "sim.iptv.model",
     "sim.hotline.model",
 ]
 

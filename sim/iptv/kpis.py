@@ -1,0 +1,249 @@
+"""What an ``iptv`` run records (time series, tables) and its KPIs."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.iptv.population import WindowStats
+from sim.iptv.scenario import VERTICALS
+from sim.kernels import viewing as vk
+
+if TYPE_CHECKING:
+    from sim.iptv.bootstorm import StormResult
+    from sim.iptv.model import IptvModel
+
+KPIS: dict[str, str] = {
+    "boxes": "set-top boxes simulated",
+    "sites": "sites",
+    "pon_ports": "PON ports (access nodes)",
+    "device_events": "per-box events processed by the population kernel",
+    "live_peak": "most boxes watching live TV in one window (mean over the window)",
+    "vod_peak": "most boxes streaming VoD in one window",
+    "pon_peak_util": "highest PON port downstream utilisation (window average)",
+    "pon_p95_util": "95th percentile of port-window downstream utilisation",
+    "olt_peak_util": "highest OLT uplink utilisation",
+    "metro_peak_util": "highest metro link utilisation",
+    "cdn_peak_util": "highest CDN edge egress utilisation",
+    "cdn_peak_gbps": "highest CDN edge egress, all provinces together (Gbit/s)",
+    "multicast_peak_gbps": "highest multicast load summed over metros (Gbit/s)",
+    "overload_minutes": "minutes with at least one link above the overload threshold",
+    "pon_overload_port_minutes": "port-minutes above the overload threshold",
+    "vod_requests": "VoD requests",
+    "vod_blocked": "VoD requests blocked (box fell back to live TV)",
+    "vod_blocking": "share of VoD requests blocked",
+    "distinct_channels_mean": "mean distinct channels watched per active PON port at window ends",
+    "boot_boxes": "boxes that lost power in the boot storm",
+    "boot_t50_s": "seconds from power restored until 50% of boxes are back on air",
+    "boot_t99_s": "seconds from power restored until 99% of boxes are back on air",
+    "boot_rejects": "requests rejected by DHCP, auth and EPG servers",
+    "boot_timeouts": "requests the boxes gave up on (timeout)",
+    "boot_peak_dhcp_rps": "highest DHCP request rate (per s, over a bin)",
+    "fw_boxes": "boxes targeted by the firmware campaign",
+    "fw_complete_s": "seconds from campaign start until every wave finished (NaN if not)",
+    "fw_done_share": "share of targeted boxes that finished (ok, rolled back or bricked)",
+    "fw_ok_share": "share of targeted boxes upgraded successfully",
+    "fw_peak_egress_gbps": "highest firmware egress over a window (Gbit/s)",
+    "fw_bricked": "boxes bricked by the campaign",
+    "fw_rolled_back": "boxes rolled back after a failed install",
+    "fw_aborted": "1 if the campaign was aborted on failures",
+    "fw_waves_opened": "waves opened",
+}
+
+
+def p95(x: np.ndarray) -> float:
+    return float(np.quantile(x, 0.95)) if x.size else math.nan
+
+
+class Summary:
+    """Collects per-window results and produces series, tables and KPIs."""
+
+    def __init__(self, model: IptvModel):
+        self.m = model
+        rec = model.ctx.recorder
+        self.rec = rec
+        self.net = rec.series("network", [
+            "t_s", "standby", "live", "vod", "ad", "call", "offline", "events", "joins",
+            "vod_requests", "vod_blocked", "multicast_gbps", "unicast_gbps", "fw_gbps",
+            "pon_peak_util", "pon_mean_util", "olt_peak_util", "metro_peak_util",
+            "cdn_peak_util", "cdn_gbps"])
+        self.prov = rec.series("provinces", [
+            "t_s", "province", "live", "vod", "vod_requests", "vod_blocked", "metro_util",
+            "cdn_gbps"])
+        self.chan = rec.series("channels", ["t_s", "channel", "viewers"])
+        p = model.pop
+        n_srv = p.n_metros * model.sc.network.vod_servers_per_province
+        self.srv_prov = np.arange(n_srv) // model.sc.network.vod_servers_per_province
+        self.vod_req = np.zeros(p.n_metros, np.int64)
+        self.vod_blk = np.zeros(p.n_metros, np.int64)
+        self.prov_live_peak = np.zeros(p.n_metros)
+        self.channel_viewer_s = np.zeros(model.gbit.shape[0] // 2)
+        self.distinct_sum = 0.0
+        self.distinct_n = 0
+        self.live_peak = 0.0
+        self.vod_peak = 0.0
+        self.multicast_peak = 0.0
+        self.overload_s = 0.0
+        self.fw_peak = 0.0
+        self.fw_opened_at: list[float] = []
+        self.fw_aborted_at: float | None = None
+        self.fw_finished_at: float | None = None
+        self.storm: dict[str, float] = {}
+        self._zero: WindowStats | None = None
+
+    def _empty(self) -> WindowStats:
+        if self._zero is None:
+            p = self.m.pop
+            n_srv = self.srv_prov.shape[0]
+            self._zero = WindowStats(np.zeros((p.n_ports, vk.N_OUT)), np.zeros(p.n_ports),
+                                     np.zeros(p.n_olts), np.zeros(p.n_ports), np.zeros(p.n_olts),
+                                     np.zeros(n_srv, np.int64), np.zeros(n_srv, np.int64),
+                                     np.zeros(n_srv))
+        return self._zero
+
+    def window(self, w: int, t0: float, ws: WindowStats | None, fw_port: np.ndarray | None,
+               fw_sent_mbit: float) -> None:
+        m = self.m
+        p = m.pop
+        dt = m.dt
+        bp = m.boxes
+        stats = ws if ws is not None else self._empty()
+        cnt_o = bp.cnt_o if bp is not None else np.zeros((p.n_olts, m.gbit.shape[0]), np.int32)
+        stp_o = bp.stp_o if bp is not None else np.full_like(cnt_o, -1)
+        ld = m.loads.window(w, stats, dt, cnt_o, stp_o, fw_port)
+        cap = m.loads.cap
+        occ = stats.out[:, vk.O_OCC:].sum(axis=0) / dt
+        req = np.bincount(self.srv_prov, weights=stats.vod_requests, minlength=p.n_metros)
+        blk = np.bincount(self.srv_prov, weights=stats.vod_blocked, minlength=p.n_metros)
+        port_util = ld.port_down / cap["pon"]
+        metro_util = ld.metro_down / cap["metro"]
+        cdn_util = ld.cdn_egress / cap["cdn_egress"]
+        olt_util = ld.olt_down / cap["olt_uplink"]
+        fw_mbps = fw_sent_mbit / dt
+        uni = float(stats.out[:, [vk.O_VOD, vk.O_AD, vk.O_CALL_DN, vk.O_FCC]].sum()) / dt
+        self.net.append(t0, *(float(x) for x in occ), float(stats.out[:, vk.O_EVENTS].sum()),
+                        float(stats.out[:, vk.O_JOINS].sum()), int(req.sum()), int(blk.sum()),
+                        float(ld.metro_multicast.sum()) / 1000.0, (uni + fw_mbps) / 1000.0,
+                        fw_mbps / 1000.0, float(port_util.max()), float(port_util.mean()),
+                        float(olt_util.max()), float(metro_util.max()), float(cdn_util.max()),
+                        float(ld.cdn_egress.sum()) / 1000.0)
+        port_metro = p.olt_metro[p.port_olt]
+        live_p = np.bincount(port_metro, weights=stats.out[:, vk.O_OCC + vk.LIVE],
+                             minlength=p.n_metros) / dt
+        vod_p = np.bincount(port_metro, weights=stats.out[:, vk.O_OCC + vk.VOD],
+                            minlength=p.n_metros) / dt
+        for k, name in enumerate(p.provinces):
+            self.prov.append(t0, name, float(live_p[k]), float(vod_p[k]), int(req[k]),
+                             int(blk[k]), float(metro_util[k]), float(ld.cdn_egress[k]) / 1000.0)
+        n_ch = self.channel_viewer_s.shape[0]
+        viewers = ld.viewers_per_group[:n_ch] + ld.viewers_per_group[n_ch:]
+        for c in np.flatnonzero(viewers):
+            self.chan.append(t0, int(c), int(viewers[c]))
+        fw_gbps = fw_mbps / 1000.0
+        self.fw_peak = max(self.fw_peak, fw_gbps)
+        if t0 < m.sc.warmup_s:
+            return
+        self.vod_req += req.astype(np.int64)
+        self.vod_blk += blk.astype(np.int64)
+        self.channel_viewer_s += viewers * dt
+        self.live_peak = max(self.live_peak, float(occ[vk.LIVE]))
+        self.vod_peak = max(self.vod_peak, float(occ[vk.VOD]))
+        np.maximum(self.prov_live_peak, live_p, out=self.prov_live_peak)
+        self.multicast_peak = max(self.multicast_peak, float(ld.metro_multicast.sum()) / 1000.0)
+        thr = m.sc.network.overload_threshold
+        if (port_util.max() > thr or olt_util.max() > thr or metro_util.max() > thr
+                or cdn_util.max() > thr):
+            self.overload_s += dt
+        if bp is not None:
+            active = (bp.cnt_p > 0).sum(axis=1) if p.n_ports * n_ch < 2_000_000 else None
+            if active is not None:
+                busy = active > 0
+                self.distinct_sum += float(active[busy].sum())
+                self.distinct_n += int(busy.sum())
+
+    def fw_wave_opened(self, wave: int, t: float) -> None:
+        self.fw_opened_at.append(t)
+
+    def record_storm(self, res: StormResult, t_off: float, t_on: float) -> None:
+        on = res.on_air_s
+        n_bins = res.counts.shape[2]
+        t = t_on + np.arange(n_bins) * res.bin_s
+        back = np.searchsorted(np.sort(on), np.arange(1, n_bins + 1) * res.bin_s, side="right")
+        finite = on[np.isfinite(on)]
+        busy = np.flatnonzero(res.counts.sum(axis=(0, 1)))
+        t_end = max(float(finite.max()) if finite.size else 0.0,
+                    float(busy[-1] + 1) * res.bin_s if busy.size else 0.0)
+        last = min(n_bins, int(t_end / res.bin_s) + 2)
+        cols: dict[str, Any] = {"t_s": t[:last], "on_air": back[:last]}
+        for s, stage in enumerate(("dhcp", "auth", "epg")):
+            cols[f"{stage}_rps"] = res.counts[0, s, :last] / res.bin_s
+            cols[f"{stage}_rejects"] = res.counts[1, s, :last]
+            cols[f"{stage}_served"] = res.counts[2, s, :last]
+            cols[f"{stage}_timeouts"] = res.counts[3, s, :last]
+        self.rec.add_series("boot", cols)
+        n = on.size
+        self.storm = {
+            "boot_boxes": float(n),
+            "boot_t50_s": float(np.quantile(on, 0.5)) if n else math.nan,
+            "boot_t99_s": float(np.quantile(on, 0.99)) if n else math.nan,
+            "boot_rejects": float(res.counts[1].sum()),
+            "boot_timeouts": float(res.counts[3].sum()),
+            "boot_peak_dhcp_rps": float(res.counts[0, 0].max() / res.bin_s) if n else 0.0,
+        }
+
+    def finish(self) -> dict[str, float]:
+        from sim.iptv.tables import write_tables
+
+        m = self.m
+        p = m.pop
+        lt = m.loads
+        w0 = int(math.ceil(m.sc.warmup_s / m.dt))
+        hist = lt.port_down_hist[w0:] / lt.cap["pon"]
+        req, blk = int(self.vod_req.sum()), int(self.vod_blk.sum())
+        k: dict[str, float] = {
+            "boxes": float(p.n_boxes),
+            "sites": float(p.site_boxes.size),
+            "pon_ports": float(p.n_ports),
+            "device_events": float(m.events_processed),
+            "live_peak": self.live_peak,
+            "vod_peak": self.vod_peak,
+            "pon_peak_util": float(hist.max()) if hist.size else math.nan,
+            "pon_p95_util": p95(hist.ravel()) if hist.shape[1] > 1 or hist.size else math.nan,
+            "olt_peak_util": float(lt.olt_down_hist[w0:].max() / lt.cap["olt_uplink"]),
+            "metro_peak_util": float(lt.metro_down_hist[w0:].max() / lt.cap["metro"]),
+            "cdn_peak_util": float(lt.cdn_hist[w0:].max() / lt.cap["cdn_egress"]),
+            "cdn_peak_gbps": float(lt.cdn_hist[w0:].sum(axis=1).max() / 1000.0),
+            "multicast_peak_gbps": self.multicast_peak,
+            "overload_minutes": self.overload_s / 60.0,
+            "pon_overload_port_minutes": float(lt.port_over.sum() / 60.0),
+            "vod_requests": float(req),
+            "vod_blocked": float(blk),
+            "vod_blocking": blk / req if req else 0.0,
+            "distinct_channels_mean": (self.distinct_sum / self.distinct_n
+                                       if self.distinct_n else math.nan),
+        }
+        k.update(self.storm)
+        camp = m.campaign
+        if camp is not None:
+            ok, rb, br = (float(x) for x in camp.totals())
+            start = self.fw_opened_at[0] if self.fw_opened_at else math.nan
+            done = self.fw_finished_at
+            k.update({
+                "fw_boxes": float(camp.n_target),
+                "fw_complete_s": (done - start) if done is not None and camp.aborted is False
+                else math.nan,
+                "fw_done_share": (ok + rb + br) / max(1, camp.n_target),
+                "fw_ok_share": ok / max(1, camp.n_target),
+                "fw_peak_egress_gbps": self.fw_peak,
+                "fw_bricked": br,
+                "fw_rolled_back": rb,
+                "fw_aborted": 1.0 if camp.aborted else 0.0,
+                "fw_waves_opened": float(camp.opened),
+            })
+        write_tables(self, w0)
+        return k
+
+
+__all__ = ["KPIS", "Summary", "VERTICALS"]

@@ -1,0 +1,183 @@
+"""Scenario schema of kind ``iptv``: sites, access network, viewing behaviour and events."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from sim.schema.base import StrictModel
+from sim.schema.distributions import Quantity
+from sim.schema.scenario import ScenarioBase
+
+VERTICALS = ("hotel", "school", "dormitory", "barracks", "hospital", "chain_store",
+             "residential")
+Vertical = Literal["hotel", "school", "dormitory", "barracks", "hospital", "chain_store",
+                   "residential"]
+
+
+class ServiceSpec(StrictModel):
+    """The product: channel line-up, VoD catalogue and encodings."""
+
+    live_channels: int = Field(default=165, ge=1, le=2000)
+    hd_channels: int = Field(default=27, ge=0)
+    sd_mbps: float = Field(default=2.5, gt=0)
+    hd_mbps: float = Field(default=8.0, gt=0)
+    uhd_mbps: float = Field(default=25.0, gt=0)
+    vod_titles: int = Field(default=100_000, ge=1, description="catalogue size (titles)")
+    vod_zipf: float = Field(default=0.8, ge=0, description="title popularity exponent")
+    edge_cache_titles: int = Field(default=5000, ge=0, description="titles cached at the edge")
+    fcc_burst_s: float = Field(default=2.0, ge=0, description="fast-channel-change burst")
+    fcc_rate_factor: float = Field(default=1.5, ge=0, description="burst rate / channel rate")
+
+    @model_validator(mode="after")
+    def _hd(self) -> ServiceSpec:
+        if self.hd_channels > self.live_channels:
+            raise ValueError(f"hd_channels ({self.hd_channels}) exceeds live_channels "
+                             f"({self.live_channels})")
+        return self
+
+
+class NetworkSpec(StrictModel):
+    """Access and aggregation network, by profile id, and how it is dimensioned."""
+
+    pon: str = "gpon_port"
+    olt_uplink: str = "olt_uplink_10g"
+    metro: str = "metro_100g"
+    cdn_egress: str = "cdn_edge_40g"
+    vod_server: str = "vod_edge"
+    ports_per_olt: int = Field(default=16, ge=1, le=256)
+    vod_servers_per_province: int = Field(default=1, ge=1)
+    overload_threshold: float = Field(default=0.8, gt=0, le=1.5,
+                                      description="utilisation above which a link is overloaded")
+    profile_overrides: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="per role (pon, metro, ...): profile field overrides")
+
+
+class ViewingSpec(StrictModel):
+    """How the boxes of one vertical are used (all optional; defaults per vertical)."""
+
+    diurnal: list[float] | None = Field(default=None, min_length=24, max_length=24,
+                                        description="target share of boxes in use per hour")
+    session_mean_s: float | None = Field(default=None, gt=0)
+    zap_share: float | None = Field(default=None, ge=0, le=1)
+    zap_mean_s: float | None = Field(default=None, gt=0)
+    watch_mean_s: float | None = Field(default=None, gt=0)
+    channel_zipf: float | None = Field(default=None, ge=0)
+    vod_share: float | None = Field(default=None, ge=0, le=1)
+    vod_median_s: float | None = Field(default=None, gt=0)
+    vod_sigma: float | None = Field(default=None, ge=0, le=3)
+    vod_then_live: float | None = Field(default=None, ge=0, le=1)
+    uhd_share: float | None = Field(default=None, ge=0, le=1)
+    call_share: float | None = Field(default=None, ge=0, le=1)
+    call_mean_s: float | None = Field(default=None, gt=0)
+    call_up_mbps: float | None = Field(default=None, ge=0)
+    call_down_mbps: float | None = Field(default=None, ge=0)
+    ads_share: float | None = Field(default=None, ge=0, le=1,
+                                    description="share of boxes on the comprehensive package")
+    ad_idle_s: float | None = Field(default=None, gt=0)
+    ad_mbps: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _ranges(self) -> ViewingSpec:
+        if self.diurnal is not None and any(not 0 <= a <= 0.98 for a in self.diurnal):
+            raise ValueError("diurnal shares must be within [0, 0.98]")
+        if self.diurnal is not None and max(self.diurnal) <= 0:
+            raise ValueError("diurnal needs at least one hour with a positive share")
+        if (self.vod_share or 0) + (self.call_share or 0) > 1:
+            raise ValueError("vod_share + call_share must not exceed 1")
+        return self
+
+
+class SiteGroup(StrictModel):
+    """Sites of one vertical in one province, with their boxes."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_\-\.]+$")
+    vertical: Vertical
+    province: str
+    sites: int = Field(ge=1)
+    boxes_per_site: Quantity = Field(description="boxes per site (rounded, at least 1)")
+    stb: str = Field(description="stb profile id")
+    uhd_box_share: float = Field(default=0.0, ge=0, le=1,
+                                 description="share of boxes replaced by the 4K profile")
+    uhd_stb: str = "tianyi_4k_stb"
+    boxes_per_port: int | None = Field(default=None, ge=1,
+                                       description="boxes per PON port (default: split ratio)")
+
+
+class ClientSpec(StrictModel):
+    """Box-side request behaviour during a boot storm."""
+
+    timeout_s: float = Field(default=10.0, gt=0)
+    backoff_base_s: float = Field(default=4.0, gt=0)
+    backoff_max_s: float = Field(default=120.0, gt=0)
+    jitter: float = Field(default=0.5, ge=0, le=1, description="+- share of random backoff")
+
+
+class BootStormSpec(StrictModel):
+    """A power cut to a set of sites; when power returns every box boots at once."""
+
+    at_s: float = Field(ge=0, description="power lost (snapped to a window boundary)")
+    outage_s: float = Field(default=600.0, gt=0)
+    site_groups: list[str] = Field(default_factory=list, description="empty: every group")
+    provinces: list[str] = Field(default_factory=list)
+    dhcp: str = "dhcp_standard"
+    auth: str = "auth_standard"
+    epg: str = "epg_standard"
+    client: ClientSpec = Field(default_factory=ClientSpec)
+    bin_s: float = Field(default=5.0, gt=0, description="time-series resolution")
+
+
+class WaveSpec(StrictModel):
+    size: int | None = Field(default=None, ge=1, description="boxes in the wave")
+    share: float | None = Field(default=None, gt=0, le=1, description="share of all boxes")
+
+    @model_validator(mode="after")
+    def _one(self) -> WaveSpec:
+        if (self.size is None) == (self.share is None):
+            raise ValueError("give exactly one of size or share")
+        return self
+
+
+class FirmwareSpec(StrictModel):
+    """A staged firmware campaign with start-next and abort thresholds."""
+
+    start_s: float = Field(default=0.0, ge=0)
+    waves: list[WaveSpec] = Field(min_length=1)
+    start_next_at: float = Field(default=0.95, gt=0, le=1,
+                                 description="share of a wave done before the next opens")
+    abort_failure_share: float = Field(default=0.02, gt=0, le=1,
+                                       description="failed share of finished boxes that aborts")
+    abort_min_finished: int = Field(default=200, ge=1)
+    egress_cap_gbps: float = Field(gt=0, description="CDN egress reserved for the campaign")
+    checkin_s: float = Field(default=3600.0, gt=0, description="boxes poll for updates this often")
+    image_mb: float | None = Field(default=None, gt=0, description="default: the stb profile's")
+    order: Literal["random", "province"] = "random"
+
+
+class EventsSpec(StrictModel):
+    boot_storm: BootStormSpec | None = None
+    firmware_campaign: FirmwareSpec | None = None
+
+
+class IptvScenario(ScenarioBase):
+    """An IPTV deployment: who watches what, through which network, and what happens."""
+
+    kind: Literal["iptv"] = "iptv"
+    window_s: float = Field(default=60.0, gt=0, le=3600, description="population window")
+    start_hour: float = Field(default=0.0, ge=0, lt=24, description="clock time at t = 0")
+    viewing_enabled: bool = True
+    threads: int | None = Field(default=None, ge=1, description="kernel threads (None: all)")
+    service: ServiceSpec = Field(default_factory=ServiceSpec)
+    network: NetworkSpec = Field(default_factory=NetworkSpec)
+    viewing: dict[Vertical, ViewingSpec] = Field(default_factory=dict)
+    site_groups: list[SiteGroup] = Field(min_length=1)
+    events: EventsSpec = Field(default_factory=EventsSpec)
+
+    @model_validator(mode="after")
+    def _names(self) -> IptvScenario:
+        names = [g.name for g in self.site_groups]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"site group names must be unique (repeated: {', '.join(dup)})")
+        return self

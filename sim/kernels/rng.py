@@ -1,0 +1,80 @@
+"""Per-device random numbers for compiled kernels: one splitmix64 state per device.
+
+Every device owns its own 64-bit state, so the numbers a device draws do not depend on which
+thread advances it or in which order devices are visited: results are identical for any
+number of threads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30 = np.uint64(30)
+_S27 = np.uint64(27)
+_S31 = np.uint64(31)
+_S11 = np.uint64(11)
+_INV53 = 1.0 / 9007199254740992.0
+
+
+@njit(cache=True, inline="always")
+def _mix(z: np.uint64) -> np.uint64:
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+@njit(cache=True, inline="always")
+def next_u64(state: np.ndarray, i: int) -> np.uint64:
+    """Advance device ``i``'s state and return 64 random bits."""
+    z = state[i] + _GOLDEN
+    state[i] = z
+    return _mix(z)
+
+
+@njit(cache=True, inline="always")
+def uniform(state: np.ndarray, i: int) -> float:
+    """A uniform draw in [0, 1) for device ``i``."""
+    return float(next_u64(state, i) >> _S11) * _INV53
+
+
+@njit(cache=True, inline="always")
+def exponential(state: np.ndarray, i: int, mean: float) -> float:
+    """An exponential draw with the given mean."""
+    return -mean * np.log(1.0 - uniform(state, i))
+
+
+@njit(cache=True, inline="always")
+def lognormal(state: np.ndarray, i: int, median: float, sigma: float) -> float:
+    """A log-normal draw by median and sigma of the log (Box-Muller)."""
+    u1 = 1.0 - uniform(state, i)
+    u2 = uniform(state, i)
+    z = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+    return median * np.exp(sigma * z)
+
+
+@njit(cache=True, inline="always")
+def pick(cdf: np.ndarray, u: float) -> int:
+    """Index ``k`` with ``cdf[k-1] <= u < cdf[k]`` (binary search over a CDF)."""
+    lo = 0
+    hi = cdf.shape[0] - 1
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if cdf[mid] > u:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@njit(cache=True)
+def seed_states(seed: int, n: int) -> np.ndarray:
+    """Independent initial states for ``n`` devices from one root seed."""
+    out = np.empty(n, dtype=np.uint64)
+    base = _mix(np.uint64(seed) + _GOLDEN)
+    for i in range(n):
+        out[i] = _mix(base ^ _mix(np.uint64(i) * _GOLDEN + _M2))
+    return out

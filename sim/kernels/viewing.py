@@ -1,0 +1,349 @@
+"""Set-top-box viewing population: exact per-box events inside one window ``[t0, t1)``.
+
+Every box is a small state machine (standby, live, VoD, ad carousel, video call, offline) with
+its own random stream (:mod:`sim.kernels.rng`). A window call processes, in time order per box,
+every event before ``t1`` and keeps, per access node (PON port) and per OLT, how many boxes
+watch each multicast group, so the multicast load (distinct groups x bitrate) is maintained
+in O(1) per event. A box that asks for a VoD title stops at the request (state ``PENDING``);
+the caller decides admission (a loss system) and resumes it with :func:`resume_boxes`.
+
+Units: times in seconds, bitrates in Mbit/s, volumes in Mbit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from sim.kernels.rng import exponential, lognormal, pick, uniform
+
+# Box states.
+STANDBY, LIVE, VOD, AD, CALL, OFFLINE, PENDING = 0, 1, 2, 3, 4, 5, 6
+STATE_NAMES = ("standby", "live", "vod", "ad", "call", "offline")
+N_STATES = 6
+
+# Box flags.
+F_HD, F_UHD, F_ADS, F_CAMERA = 1, 2, 4, 8
+
+# Viewing parameters per vertical (columns of ``vp``).
+(ZAP_SHARE, ZAP_MEAN_S, WATCH_MEAN_S, P_LEAVE, LEAVE_VOD, LEAVE_CALL, START_VOD, START_CALL,
+ VOD_MEDIAN_S, VOD_SIGMA, VOD_THEN_LIVE, CALL_MEAN_S, UHD_SHARE, AD_IDLE_S, AD_MBPS,
+ CALL_UP_MBPS, CALL_DOWN_MBPS) = range(17)
+N_VP = 17
+
+# Service constants (``sc``).
+SD_MBPS, HD_MBPS, UHD_MBPS, FCC_MBIT_PER_MBPS, CLOCK0_S = range(5)
+N_SC = 5
+
+# Per-port window outputs (columns of ``out``).
+O_VOD, O_AD, O_CALL_DN, O_CALL_UP, O_FCC, O_EVENTS, O_JOINS, O_OCC = range(8)
+N_OUT = O_OCC + N_STATES
+
+DAY_S = 86400.0
+
+
+@njit(cache=True, inline="always")
+def next_on(state, i, t, v, cumh, hrate, clock0):
+    """Next session start after ``t``: inversion of the periodic diurnal hazard."""
+    day_h = cumh[v, 24]
+    c = t + clock0
+    d = np.floor(c / DAY_S)
+    s = c - d * DAY_S
+    h = int(s // 3600.0)
+    if h > 23:
+        h = 23
+    target = cumh[v, h] + hrate[v, h] * (s - h * 3600.0) + exponential(state, i, 1.0)
+    extra = np.floor(target / day_h)
+    target -= extra * day_h
+    k = 0
+    while k < 23 and cumh[v, k + 1] <= target:
+        k += 1
+    while hrate[v, k] <= 0.0:  # land in an hour with a positive rate
+        k += 1
+    tt = (d + extra) * DAY_S + k * 3600.0 + (target - cumh[v, k]) / hrate[v, k]
+    out = tt - clock0
+    return out if out > t else t
+
+
+@njit(cache=True, inline="always")
+def _join(p, o, g, w, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit):
+    """A box starts watching multicast group ``g`` on port ``p`` under OLT ``o``."""
+    cnt_p[p, g] += 1
+    if cnt_p[p, g] == 1:
+        mc_p[p] += gbit[g]
+        if stp_p[p, g] != w:  # first time this group is on the port in window w
+            stp_p[p, g] = w
+            un_p[p] += gbit[g]
+    cnt_o[o, g] += 1
+    if cnt_o[o, g] == 1:
+        mc_o[o] += gbit[g]
+        if stp_o[o, g] != w:
+            stp_o[o, g] = w
+            un_o[o] += gbit[g]
+
+
+@njit(cache=True, inline="always")
+def _leave(p, o, g, w, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, gbit):
+    """A box stops watching group ``g``; the group stays counted in window ``w``'s union."""
+    cnt_p[p, g] -= 1
+    if cnt_p[p, g] == 0:
+        mc_p[p] -= gbit[g]
+        stp_p[p, g] = w
+    cnt_o[o, g] -= 1
+    if cnt_o[o, g] == 0:
+        mc_o[o] -= gbit[g]
+        stp_o[o, g] = w
+
+
+@njit(cache=True)
+def advance_box(i, w, t_start, t1, st, nt, wk, ch, rate, ttl, vert, port, flags, rs,
+                port_olt, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt,
+                vp, sc, cumh, hrate, ccdf, tcdf, out):
+    """Process every event of box ``i`` before ``t1``; account state time from ``t_start``.
+
+    Returns True if the box stopped at a VoD request (state ``PENDING``, request time in
+    ``nt[i]``, holding time in ``wk[i]``).
+    """
+    p = port[i]
+    o = port_olt[p]
+    v = vert[i]
+    clock0 = sc[CLOCK0_S]
+    tcur = t_start
+    while nt[i] < t1:
+        te = nt[i]
+        s = st[i]
+        if te > tcur:
+            dt = te - tcur
+            out[p, O_OCC + s] += dt
+            if s == VOD:
+                out[p, O_VOD] += rate[i] * dt
+            elif s == AD:
+                out[p, O_AD] += rate[i] * dt
+            elif s == CALL:
+                out[p, O_CALL_DN] += rate[i] * dt
+                out[p, O_CALL_UP] += vp[v, CALL_UP_MBPS] * dt
+            tcur = te
+        out[p, O_EVENTS] += 1.0
+        start = False  # start a viewing session at te
+        live = False  # tune to a live channel at te
+        standby = False
+        if s == STANDBY:
+            if te < wk[i]:  # idle long enough: ad carousel until the next session
+                st[i] = AD
+                rate[i] = vp[v, AD_MBPS]
+                nt[i] = wk[i]
+            else:
+                start = True
+        elif s == AD:
+            start = True
+        elif s == LIVE:
+            u = uniform(rs, i)
+            if u < vp[v, P_LEAVE]:
+                _leave(p, o, ch[i], w, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, gbit)
+                ch[i] = -1
+                u2 = uniform(rs, i)
+                if u2 < vp[v, LEAVE_VOD]:
+                    st[i] = PENDING
+                elif u2 < vp[v, LEAVE_VOD] + vp[v, LEAVE_CALL] and (flags[i] & F_CAMERA):
+                    st[i] = CALL
+                else:
+                    standby = True
+            else:  # zap: the next channel by popularity
+                _leave(p, o, ch[i], w, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, gbit)
+                ch[i] = -1
+                live = True
+        elif s == VOD:
+            if uniform(rs, i) < vp[v, VOD_THEN_LIVE]:
+                live = True
+            else:
+                standby = True
+        elif s == CALL:
+            standby = True
+        elif s == OFFLINE:
+            standby = True
+        if start:
+            u = uniform(rs, i)
+            if u < vp[v, START_VOD]:
+                st[i] = PENDING
+            elif u < vp[v, START_VOD] + vp[v, START_CALL] and (flags[i] & F_CAMERA):
+                st[i] = CALL
+            else:
+                live = True
+        if st[i] == CALL and s != CALL and not standby and not live:
+            rate[i] = vp[v, CALL_DOWN_MBPS]
+            nt[i] = te + exponential(rs, i, vp[v, CALL_MEAN_S])
+        if live:
+            g = pick(ccdf[v], uniform(rs, i))
+            if not (flags[i] & F_HD) and hd_alt[g] >= 0:
+                g = hd_alt[g]  # SD simulcast of an HD channel
+            ch[i] = g
+            st[i] = LIVE
+            _join(p, o, g, w, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit)
+            out[p, O_JOINS] += 1.0
+            out[p, O_FCC] += sc[FCC_MBIT_PER_MBPS] * gbit[g]
+            if uniform(rs, i) < vp[v, ZAP_SHARE]:
+                nt[i] = te + exponential(rs, i, vp[v, ZAP_MEAN_S])
+            else:
+                nt[i] = te + exponential(rs, i, vp[v, WATCH_MEAN_S])
+        elif standby:
+            st[i] = STANDBY
+            wake = next_on(rs, i, te, v, cumh, hrate, clock0)
+            wk[i] = wake
+            idle = te + vp[v, AD_IDLE_S]
+            nt[i] = idle if ((flags[i] & F_ADS) and wake > idle) else wake
+        if st[i] == PENDING:
+            ttl[i] = pick(tcdf, uniform(rs, i))
+            uhd = uniform(rs, i) < vp[v, UHD_SHARE]
+            if uhd and (flags[i] & F_UHD):
+                rate[i] = sc[UHD_MBPS]
+            elif flags[i] & F_HD:
+                rate[i] = sc[HD_MBPS]
+            else:
+                rate[i] = sc[SD_MBPS]
+            nt[i] = te
+            wk[i] = lognormal(rs, i, vp[v, VOD_MEDIAN_S], vp[v, VOD_SIGMA])
+            return True
+    s = st[i]
+    dt = t1 - tcur
+    if dt > 0.0:
+        out[p, O_OCC + s] += dt
+        if s == VOD:
+            out[p, O_VOD] += rate[i] * dt
+        elif s == AD:
+            out[p, O_AD] += rate[i] * dt
+        elif s == CALL:
+            out[p, O_CALL_DN] += rate[i] * dt
+            out[p, O_CALL_UP] += vp[v, CALL_UP_MBPS] * dt
+    return False
+
+
+@njit(cache=True, parallel=True)
+def advance_window(w, t0, t1, olt_box, st, nt, wk, ch, rate, ttl, vert, port, flags, rs,
+                   port_olt, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt,
+                   vp, sc, cumh, hrate, ccdf, tcdf, out, pend_n, pend_list):
+    """Advance every box over ``[t0, t1)``, one OLT per task (boxes sorted by OLT).
+
+    ``out``, ``un_p`` and ``un_o`` must be reset by the caller; the union loads start at the
+    current multicast loads. Boxes stopped at a VoD request are listed per OLT in
+    ``pend_list[olt_box[o]: olt_box[o] + pend_n[o]]``.
+    """
+    n_olt = olt_box.shape[0] - 1
+    for o in prange(n_olt):
+        k = 0
+        for i in range(olt_box[o], olt_box[o + 1]):
+            if advance_box(i, w, t0, t1, st, nt, wk, ch, rate, ttl, vert, port, flags, rs,
+                           port_olt, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit,
+                           hd_alt, vp, sc, cumh, hrate, ccdf, tcdf, out):
+                pend_list[olt_box[o] + k] = i
+                k += 1
+        pend_n[o] = k
+
+
+@njit(cache=True)
+def gather_pending(olt_box, pend_n, pend_list):
+    """The boxes waiting for VoD admission, as one array."""
+    total = 0
+    for o in range(pend_n.shape[0]):
+        total += pend_n[o]
+    res = np.empty(total, dtype=np.int64)
+    k = 0
+    for o in range(pend_n.shape[0]):
+        for j in range(pend_n[o]):
+            res[k] = pend_list[olt_box[o] + j]
+            k += 1
+    return res
+
+
+@njit(cache=True)
+def resume_boxes(boxes, admitted, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flags, rs,
+                 port_olt, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt,
+                 vp, sc, cumh, hrate, ccdf, tcdf, out):
+    """Apply admission decisions and advance the boxes to ``t1`` (serial: boxes share ports).
+
+    An admitted box streams its title until request time + holding time; a blocked box falls
+    back to live TV at the request time. Returns the boxes that stopped at a new request.
+    """
+    again = np.empty(boxes.shape[0], dtype=np.int64)
+    k = 0
+    for j in range(boxes.shape[0]):
+        i = boxes[j]
+        t_req = nt[i]
+        v = vert[i]
+        if admitted[j]:
+            st[i] = VOD
+            nt[i] = t_req + wk[i]
+        else:
+            p = port[i]
+            o = port_olt[p]
+            g = pick(ccdf[v], uniform(rs, i))
+            if not (flags[i] & F_HD) and hd_alt[g] >= 0:
+                g = hd_alt[g]
+            ch[i] = g
+            st[i] = LIVE
+            _join(p, o, g, w, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit)
+            out[p, O_JOINS] += 1.0
+            out[p, O_FCC] += sc[FCC_MBIT_PER_MBPS] * gbit[g]
+            if uniform(rs, i) < vp[v, ZAP_SHARE]:
+                nt[i] = t_req + exponential(rs, i, vp[v, ZAP_MEAN_S])
+            else:
+                nt[i] = t_req + exponential(rs, i, vp[v, WATCH_MEAN_S])
+        if advance_box(i, w, t_req, t1, st, nt, wk, ch, rate, ttl, vert, port, flags, rs,
+                       port_olt, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit,
+                       hd_alt, vp, sc, cumh, hrate, ccdf, tcdf, out):
+            again[k] = i
+            k += 1
+    return again[:k]
+
+
+@njit(cache=True, parallel=True)
+def init_population(olt_box, st, nt, wk, ch, rate, vert, port, flags, rs, port_olt, cnt_p,
+                    cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt, vp, sc, cumh,
+                    hrate, ccdf, on_share):
+    """Draw every box's state at time 0.
+
+    A box of vertical ``v`` is watching live TV with probability ``on_share[v]`` (its
+    channel by popularity, the residual dwell from the length-biased zap/watch mixture);
+    otherwise it is in standby (ad carousel if it carries ads) until its next session.
+    """
+    n_olt = olt_box.shape[0] - 1
+    for o in prange(n_olt):
+        for i in range(olt_box[o], olt_box[o + 1]):
+            v = vert[i]
+            p = port[i]
+            if uniform(rs, i) < on_share[v]:
+                g = pick(ccdf[v], uniform(rs, i))
+                if not (flags[i] & F_HD) and hd_alt[g] >= 0:
+                    g = hd_alt[g]
+                ch[i] = g
+                st[i] = LIVE
+                _join(p, o, g, -1, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit)
+                zm = vp[v, ZAP_SHARE] * vp[v, ZAP_MEAN_S]
+                wm = (1.0 - vp[v, ZAP_SHARE]) * vp[v, WATCH_MEAN_S]
+                if uniform(rs, i) * (zm + wm) < zm:
+                    nt[i] = exponential(rs, i, vp[v, ZAP_MEAN_S])
+                else:
+                    nt[i] = exponential(rs, i, vp[v, WATCH_MEAN_S])
+            else:
+                ch[i] = -1
+                wake = next_on(rs, i, 0.0, v, cumh, hrate, sc[CLOCK0_S])
+                wk[i] = wake
+                if flags[i] & F_ADS:
+                    st[i] = AD
+                    rate[i] = vp[v, AD_MBPS]
+                else:
+                    st[i] = STANDBY
+                nt[i] = wake
+
+
+@njit(cache=True)
+def power_off(boxes, t_back, w, st, nt, ch, port, port_olt, cnt_p, cnt_o, stp_p, stp_o, mc_p,
+              mc_o, gbit):
+    """Cut power to ``boxes``: they leave their channel and stay offline until ``t_back``."""
+    for j in range(boxes.shape[0]):
+        i = boxes[j]
+        if st[i] == LIVE and ch[i] >= 0:
+            p = port[i]
+            _leave(p, port_olt[p], ch[i], w, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, gbit)
+            ch[i] = -1
+        st[i] = OFFLINE
+        nt[i] = t_back[j]
