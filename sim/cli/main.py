@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "sim.cli.calibrate",
     "sim.cli.dashboard",
     "sim.cli.report",
+    "sim.cli.validate",
 ]
 
 
