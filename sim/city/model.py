@@ -43,6 +43,7 @@ class CityModel:
             graph = synthetic_city(net_cfg, ctx.rng.stream("network"))
         else:
             graph = osm_network(net_cfg, ctx.source)
+        self.graph = graph
         self.net = RoadNetwork.from_graph(graph, sc.world.origin_lonlat)
         ctx.timings["network_build_s"] = time.perf_counter() - t0
         cache = (ctx.cache_dir or default_cache_dir()) if sc.world.cache_paths else None

@@ -35,19 +35,28 @@ class NearestIdle:
         if len(requests) == 0 or len(fleet) == 0:
             return []
         arrive = arrival_times(now_s, requests, fleet, tt)
-        free = np.ones(len(fleet), dtype=bool)
-        out: list[tuple[int, int]] = []
-        for j in np.argsort(requests.created_s, kind="stable"):
-            col = np.where(free, arrive[:, j], np.inf)
-            i = int(np.argmin(col))
-            if not np.isfinite(col[i]) or col[i] > requests.latest_pickup_s[j] \
-                    or col[i] - now_s > self.max_pickup_s:
-                continue
-            free[i] = False
-            out.append((int(requests.ids[j]), int(fleet.ids[i])))
-            if not free.any():
-                break
-        return out
+        ok = (arrive <= requests.latest_pickup_s[None, :]) & (arrive - now_s <= self.max_pickup_s)
+        order = np.argsort(requests.created_s, kind="stable")
+        return [(int(requests.ids[j]), int(fleet.ids[i])) for j, i in greedy(arrive, ok, order)]
+
+
+def greedy(arrive: np.ndarray, ok: np.ndarray, order: np.ndarray) -> list[tuple[int, int]]:
+    """Requests in ``order`` each take the free feasible vehicle that arrives first.
+
+    Returns ``(request_column, vehicle_row)`` pairs.
+    """
+    free = np.ones(arrive.shape[0], dtype=bool)
+    out: list[tuple[int, int]] = []
+    for j in order:
+        col = np.where(free & ok[:, j], arrive[:, j], np.inf)
+        i = int(np.argmin(col))
+        if not np.isfinite(col[i]):
+            continue
+        free[i] = False
+        out.append((int(j), i))
+        if not free.any():
+            break
+    return out
 
 
 @register_dispatcher
@@ -55,7 +64,8 @@ class BatchMatching:
     """Collect requests for a window, then solve the assignment minimising total pickup time.
 
     Uses :func:`scipy.optimize.linear_sum_assignment`. To keep each round small the candidate
-    vehicles are the ``candidates`` nearest to each request (their union).
+    vehicles are the ``candidates`` nearest to each request, plus the vehicles the greedy
+    policy would pick, so the optimum over the candidates is never worse than greedy's.
     """
 
     name: ClassVar[str] = "batch_matching"
@@ -72,14 +82,16 @@ class BatchMatching:
         if len(requests) == 0 or len(fleet) == 0:
             return []
         arrive = arrival_times(now_s, requests, fleet, tt)  # vehicles x requests
+        ok = (arrive <= requests.latest_pickup_s[None, :]) & (arrive - now_s <= self.max_pickup_s)
         k = self.candidates
         if k and len(fleet) > k * len(requests):
-            near = np.argpartition(arrive, k - 1, axis=0)[:k]
-            rows = np.unique(near)
-            arrive = arrive[rows]
+            near = np.argpartition(arrive, k - 1, axis=0)[:k].ravel()
+            order = np.argsort(requests.created_s, kind="stable")
+            picks = [i for _, i in greedy(arrive, ok, order)]
+            rows = np.unique(np.concatenate([near, np.asarray(picks, dtype=np.int64)]))
+            arrive, ok = arrive[rows], ok[rows]
         else:
             rows = np.arange(len(fleet))
-        ok = (arrive <= requests.latest_pickup_s[None, :]) & (arrive - now_s <= self.max_pickup_s)
         cost = np.where(ok, arrive - now_s, _INFEASIBLE)
         r, c = linear_sum_assignment(cost)
         keep = ok[r, c]
