@@ -1,5 +1,6 @@
 """Dispatchers: one protocol, a registry by name."""
 
+from sim.dispatch import policies as _policies  # noqa: F401  (registers the built-ins)
 from sim.dispatch.base import (
     DISPATCHERS,
     Dispatcher,
@@ -9,7 +10,6 @@ from sim.dispatch.base import (
     get_dispatcher,
     register_dispatcher,
 )
-from sim.dispatch import policies as _policies  # noqa: F401  (registers the built-ins)
 
 __all__ = [
     "DISPATCHERS",
