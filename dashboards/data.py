@@ -283,3 +283,24 @@ def scenario_diff(scenarios: list[dict[str, Any]]) -> list[tuple[str, list[Any]]
         if any(v != values[0] for v in values[1:]):
             out.append((k, [None if v is missing else v for v in values]))
     return out
+
+
+def read_head(run: Path, rel: str, n: int = 200,
+              columns: list[str] | None = None) -> tuple[pd.DataFrame, int]:
+    """The first ``n`` rows of a run's Parquet file and its total row count (footer only)."""
+    path = _inside(run, rel)
+    try:
+        f = pq.ParquetFile(path)
+        total = f.metadata.num_rows
+        rows = []
+        got = 0
+        for batch in f.iter_batches(batch_size=min(max(n, 1), 65536), columns=columns):
+            rows.append(batch)
+            got += batch.num_rows
+            if got >= n:
+                break
+        table = pa.Table.from_batches(rows, schema=rows[0].schema) if rows else \
+            f.schema_arrow.empty_table()
+    except (OSError, pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise RunError(f"{rel}: unreadable Parquet ({exc})") from None
+    return table.slice(0, n).to_pandas(), total

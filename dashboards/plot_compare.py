@@ -76,3 +76,23 @@ def plot_kpi_ci(labels: Sequence[str], ci: Sequence[dict[str, Any] | None], kpi:
     ax.set_title(f"{kpi}: mean and 95% confidence interval")
     ax.grid(alpha=0.3, axis="x")
     return fig
+
+
+def plot_series_overlay(frames: dict[str, Any], column: str, sla: Sequence[dict[str, Any]] = (),
+                        ax: Axes | None = None) -> Figure:
+    """One time-series column of several runs overlaid (mean over replications)."""
+    from dashboards.plot_series import draw_sla, sla_for_column, time_axis
+
+    fig, ax = new_axes(ax)
+    for label, df in frames.items():
+        if column not in df.columns or "t_s" not in df.columns:
+            continue
+        mean = df.groupby("t_s")[column].mean()
+        t, xlabel = time_axis(mean.index.to_numpy())
+        ax.plot(t, mean.to_numpy(), lw=1.3, label=label)
+        ax.set_xlabel(xlabel)
+    draw_sla(ax, sla_for_column(column, sla))
+    ax.set_ylabel(column)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
