@@ -1,0 +1,180 @@
+"""A twin folder's configuration: ``TWIN_DIR/twin.yaml`` (and an optional devices CSV).
+
+Example::
+
+    name: city-taxi-twin
+    scenario: city_taxi            # what the twin mirrors (default for fork and drift)
+    epoch_utc: 2024-01-01T00:00:00Z  # the wall-clock time of simulation time zero
+    region: {lon_min: 116.2, lon_max: 116.6, lat_min: 39.8, lat_max: 40.1}
+    lateness_s: 600                # out-of-order records up to this late are accepted
+    max_future_s: 300              # records further ahead of the clock are quarantined
+    clock: wall                    # wall: check against now; none: no far-future check
+    limits: {max_speed_kmh: 220}
+    devices:                       # known devices; records of any other device are quarantined
+      - {id: "013800000001", kind: vehicle, profile: jt808_basic, entity: 1}
+    devices_file: devices.csv      # more devices: columns id,kind,profile,entity
+    drift: {threshold: 0.2, window_s: 600, min_count: 20}
+
+The twin keeps its store (``twin.duckdb``) next to the configuration. ``fleettwin twin init``
+writes a configuration, from a run directory or from explicit options.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import Field, model_validator
+
+from sim.errors import DataError, Problem
+from sim.schema.base import StrictModel
+from sim.schema.loader import load_yaml, validate_model
+
+CONFIG_NAME = "twin.yaml"
+STORE_NAME = "twin.duckdb"
+NODES_NAME = "nodes.parquet"
+DEFAULT_EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+
+
+class Region(StrictModel):
+    """A lon/lat box; positions outside it are quarantined."""
+
+    lon_min: float = Field(ge=-180, le=180)
+    lon_max: float = Field(ge=-180, le=180)
+    lat_min: float = Field(ge=-90, le=90)
+    lat_max: float = Field(ge=-90, le=90)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Region:
+        if self.lon_min >= self.lon_max or self.lat_min >= self.lat_max:
+            raise ValueError("region needs lon_min < lon_max and lat_min < lat_max")
+        return self
+
+
+class DeviceSpec(StrictModel):
+    """A known device: id, record kind, hardware profile, and the simulated entity it is."""
+
+    id: str = Field(min_length=1, max_length=40)
+    kind: Literal["vehicle", "stb", "camera"]
+    profile: str | None = Field(default=None, description="hardware profile id")
+    entity: int | None = Field(default=None, description="the model's entity id (vehicle, box)")
+
+
+class Limits(StrictModel):
+    max_speed_kmh: float = Field(default=220.0, gt=0, le=300)
+
+
+class DriftSettings(StrictModel):
+    threshold: float = Field(default=0.2, gt=0, description="relative drift that raises a finding")
+    window_s: float = Field(default=600.0, gt=0, description="aggregation window")
+    min_count: int = Field(default=20, ge=1, description="fewer observations: no verdict")
+
+
+class TwinConfig(StrictModel):
+    name: str = Field(pattern=r"^[A-Za-z0-9_\-\.]+$")
+    description: str = ""
+    scenario: str | None = None
+    epoch_utc: dt.datetime = DEFAULT_EPOCH
+    region: Region | None = None
+    lateness_s: float = Field(default=600.0, ge=0)
+    max_future_s: float = Field(default=300.0, ge=0)
+    min_time_utc: dt.datetime = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    clock: Literal["wall", "none"] = "wall"
+    limits: Limits = Field(default_factory=Limits)
+    profile_dirs: list[str] = Field(default_factory=list)
+    devices: list[DeviceSpec] = Field(default_factory=list)
+    devices_file: str | None = None
+    drift: DriftSettings = Field(default_factory=DriftSettings)
+
+    @model_validator(mode="after")
+    def _aware(self) -> TwinConfig:
+        for name in ("epoch_utc", "min_time_utc"):
+            value = getattr(self, name)
+            if value.tzinfo is None:
+                object.__setattr__(self, name, value.replace(tzinfo=dt.UTC))
+        return self
+
+    @property
+    def epoch_s(self) -> float:
+        """Unix time of simulation time zero."""
+        return self.epoch_utc.timestamp()
+
+
+class LoadedTwin:
+    """A twin folder's configuration with its full device list."""
+
+    def __init__(self, root: Path, config: TwinConfig, devices: list[DeviceSpec]):
+        self.root = root
+        self.config = config
+        self.devices = devices
+        self.index = {d.id: i for i, d in enumerate(devices)}
+
+    @property
+    def store_path(self) -> Path:
+        return self.root / STORE_NAME
+
+
+def load_twin_config(root: str | Path) -> LoadedTwin:
+    """Read ``root/twin.yaml`` and its devices file; raise one DataError listing all problems."""
+    root = Path(root)
+    path = root / CONFIG_NAME
+    if not path.is_file():
+        raise DataError(path, [Problem("", "no twin configuration here; create one with "
+                                       "`fleettwin twin init`", has_value=False)])
+    config = validate_model(TwinConfig, load_yaml(path, DataError), path, DataError)
+    devices = list(config.devices)
+    problems: list[Problem] = []
+    if config.devices_file:
+        devices += read_devices_csv(root / config.devices_file, problems)
+    seen: dict[str, int] = {}
+    for i, d in enumerate(devices):
+        if d.id in seen:
+            problems.append(Problem(f"devices[{i}].id", "duplicate device id", d.id))
+        seen[d.id] = i
+    if problems:
+        raise DataError(path, problems)
+    return LoadedTwin(root, config, devices)
+
+
+def read_devices_csv(path: Path, problems: list[Problem]) -> list[DeviceSpec]:
+    """Devices from a CSV with header ``id,kind,profile,entity`` (profile, entity optional)."""
+    if not path.is_file():
+        problems.append(Problem("devices_file", "file not found", str(path)))
+        return []
+    out: list[DeviceSpec] = []
+    with path.open(newline="", encoding="utf-8") as fh:
+        for line, row in enumerate(csv.DictReader(fh), start=2):
+            data = {k: v for k, v in row.items() if k and v not in ("", None)}
+            try:
+                out.append(validate_model(DeviceSpec, data, path, DataError))
+            except DataError as exc:
+                problems += [Problem(f"{path.name}:{line}.{p.field}", p.message, p.value)
+                             for p in exc.problems]
+    return out
+
+
+def write_devices_csv(path: Path, devices: list[DeviceSpec]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "kind", "profile", "entity"])
+        for d in devices:
+            w.writerow([d.id, d.kind, d.profile or "", "" if d.entity is None else d.entity])
+
+
+def write_twin_config(root: Path, config: TwinConfig) -> Path:
+    """Write ``twin.yaml`` (refuses to overwrite an existing twin)."""
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / CONFIG_NAME
+    if path.exists():
+        raise DataError(path, [Problem("", "a twin already exists here", has_value=False)])
+    data = config.model_dump(mode="json", exclude_defaults=False)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def vehicle_device_id(vehicle: int) -> str:
+    """The terminal phone number (12 BCD digits) given to simulated vehicle ``vehicle``."""
+    return f"0138{int(vehicle):08d}"

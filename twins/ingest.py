@@ -1,0 +1,267 @@
+"""The twin: open a twin folder, ingest telemetry into its state, report counts.
+
+Per batch: parse (bulk), check columns (:mod:`twins.validate`), judge lateness and
+duplicates against the history (:mod:`twins.state`), fold the accepted rows into the state,
+and commit everything in one transaction (:mod:`twins.store`). Every item read is either
+accepted or quarantined with a reason: ``accepted + quarantined = read`` holds for every
+batch and therefore for every ingest and for the twin's whole life.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from sim.errors import FleetTwinError
+from twins.batch import ParsedBatch
+from twins.config import LoadedTwin, load_twin_config
+from twins.jt808.reassembly import Reassembler
+from twins.sources import (
+    Source,
+    fingerprint,
+    frame_batches,
+    parquet_batches,
+    resolve,
+    text_batches,
+)
+from twins.state import TwinState, to_ms
+from twins.store import Store, category
+from twins.validate import check
+
+log = logging.getLogger(__name__)
+
+
+class InvariantError(FleetTwinError):
+    """accepted + quarantined != read: a bug, never bad input."""
+
+
+@dataclass
+class IngestReport:
+    read: int = 0
+    accepted: int = 0
+    quarantined: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    sources: list[str] = field(default_factory=list)
+    wall_s: float = 0.0
+
+    def add(self, read: int, accepted: int, quarantined: int, reasons: Iterable[str]) -> None:
+        self.read += read
+        self.accepted += accepted
+        self.quarantined += quarantined
+        self.reasons.update(category(r) for r in reasons)
+
+
+class Twin:
+    """A twin folder opened for ingest and queries. Use as a context manager."""
+
+    def __init__(self, root: str | Path, read_only: bool = False):
+        self.loaded: LoadedTwin = load_twin_config(root)
+        self.root = self.loaded.root
+        self.config = self.loaded.config
+        self.ids = [d.id for d in self.loaded.devices]
+        self.store = Store(self.loaded.store_path, read_only=read_only)
+        self._load()
+
+    def __enter__(self) -> Twin:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.store.close()
+
+    def _load(self) -> None:
+        self.state = TwinState(len(self.ids), self.config.lateness_s)
+        table = self.store.state_table()
+        if table is not None:
+            self.state.load_rows(table, self.loaded.index)
+        keys = self.store.window_keys(self.config.lateness_s)
+        if keys.num_rows:
+            index = self.loaded.index
+            devs = np.array([index.get(d, -1) for d in keys.column("device").to_pylist()])
+            ms = to_ms(keys.column("ts_s").to_numpy(zero_copy_only=False))
+            seq = np.asarray(keys.column("seq").to_numpy(zero_copy_only=False), np.int64)
+            ok = devs >= 0
+            ok[ok] &= ms[ok] >= self.state.watermark_ms[devs[ok]] - self.state.lateness_ms
+            self.state.set_window(devs[ok], ms[ok], seq[ok])
+
+    # -- ingest --------------------------------------------------------------------------
+    def ingest(
+        self,
+        specs: Iterable[str | Path],
+        fmt: str | None = None,
+        progress: bool = False,
+        reread: bool = False,
+        chunk_bytes: int | None = None,
+        on_commit: Callable[[IngestReport], None] | None = None,
+    ) -> IngestReport:
+        """Ingest every source in turn; resume files where a previous ingest stopped.
+
+        Parameters
+        ----------
+        specs
+            Paths or ``-`` (standard input).
+        fmt
+            Format for every source (default: from the suffix; stdin: jsonl).
+        reread
+            Read files from their start even if they were ingested before (their records then
+            count as duplicates).
+        chunk_bytes
+            Bytes per batch for text and binary files.
+        on_commit
+            Called with the running report after each committed batch.
+        """
+        report = IngestReport()
+        t0 = time.perf_counter()
+        for spec in specs:
+            source = resolve(str(spec), fmt)
+            report.sources.append(source.key)
+            self._ingest_source(source, report, progress, reread, chunk_bytes, on_commit)
+        report.wall_s = time.perf_counter() - t0
+        return report
+
+    def _ingest_source(self, source: Source, report: IngestReport, progress: bool,
+                       reread: bool, chunk_bytes: int | None,
+                       on_commit: Callable[[IngestReport], None] | None) -> None:
+        fp = fingerprint(source)
+        known = None if source.is_stdin else self.store.source(source.key)
+        if known is None:
+            sid = self.store.register_source(source.key if not source.is_stdin else
+                                             f"-#{time.time_ns()}", fp)
+            offset, line, clock = 0, 1, math.nan
+        else:
+            sid = int(known["id"])
+            offset, line = int(known["offset"]), int(known["line"])
+            clock = math.nan if known["clock_s"] is None else float(known["clock_s"])
+            size = source.path.stat().st_size if source.path else 0
+            if reread or known["fingerprint"] != fp or (source.fmt != "parquet"
+                                                        and offset > size):
+                self.store.restart_source(sid, fp)
+                offset, line, clock = 0, 1, math.nan
+        reassembler = Reassembler()
+        reassembler.restore(self.store.fragments(sid))
+        batches = self._batches(source, offset, line, clock, reassembler, chunk_bytes)
+        bar = None
+        if progress and source.path is not None:
+            from tqdm import tqdm
+
+            total = source.path.stat().st_size if source.fmt != "parquet" else None
+            bar = tqdm(total=total, initial=offset if total else 0, unit="B", unit_scale=True,
+                       desc=source.path.name, leave=False)
+        try:
+            for batch in batches:
+                line = batch.end_line or line
+                self._commit(batch, sid, batch.end_offset, line, reassembler, report,
+                             final=False)
+                if bar is not None and source.fmt != "parquet":
+                    bar.update(batch.end_offset - bar.n)
+                if on_commit is not None:
+                    on_commit(report)
+            # Sub-packages still incomplete at the end of the source are quarantined.
+            leftovers = reassembler.drain()
+            if leftovers:
+                from twins.batch import Reject, empty_batch
+
+                tail = empty_batch()
+                tail.rejects = [Reject(p, raw, why) for p, raw, why in leftovers]
+                end = self.store.source(source.key)
+                self._commit(tail, sid, int(end["offset"]) if end else 0, line, reassembler,
+                             report, final=True)
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def _batches(self, source: Source, offset: int, line: int, clock: float,
+                 reassembler: Reassembler, chunk_bytes: int | None) -> Iterator[ParsedBatch]:
+        kw: dict[str, Any] = {"chunk": chunk_bytes} if chunk_bytes else {}
+        if source.fmt == "jt808":
+            return frame_batches(source, offset, reassembler, clock, **kw)
+        if source.fmt == "parquet":
+            return parquet_batches(source, offset)
+        return text_batches(source, offset, line, **kw)
+
+    def _commit(self, batch: ParsedBatch, sid: int, offset: int, line: int,
+                reassembler: Reassembler, report: IngestReport, final: bool) -> None:
+        checked = check(batch.table, self.loaded, time.time())
+        verdict = self.state.judge(checked.dev, checked.ts_s, checked.seq, checked.bad)
+        reasons = {**checked.reasons, **verdict.reasons}
+        accepted = verdict.accepted
+        n_acc = int(np.count_nonzero(accepted))
+        quarantine: list[tuple[int, int, str | None, float | None, str, bytes]] = []
+        if reasons:
+            devices = checked.table.column("device")
+            for i in sorted(reasons):
+                ts = checked.ts_s[i]
+                quarantine.append((sid, int(batch.position[i]), devices[i].as_py(),
+                                   None if np.isnan(ts) else float(ts), reasons[i],
+                                   batch.raw(i)))
+        for rj in batch.rejects:
+            quarantine.append((sid, rj.position, None, None, rj.reason, rj.raw))
+        read = batch.read
+        if n_acc + len(quarantine) != read:
+            raise InvariantError(f"batch of {read} items: {n_acc} accepted + "
+                                 f"{len(quarantine)} quarantined")
+        try:
+            changed = self.state.apply(checked.table, checked.dev, checked.ts_s, checked.seq,
+                                       accepted)
+            with self.store.transaction():
+                if n_acc:
+                    self.store.add_records(checked.table.filter(pa.array(accepted)), sid,
+                                           batch.position[accepted])
+                self.store.add_quarantine(quarantine)
+                self.store.put_state(self.state.rows_table(changed, self.ids))
+                self.store.bump(read, n_acc, len(quarantine))
+                clock = batch.clock_s if batch.clock_s == batch.clock_s else None
+                self.store.set_progress(sid, offset, line, clock,
+                                        [] if final else reassembler.rows())
+        except BaseException:
+            # The store rolled back; the in-memory state must follow it.
+            self._load()
+            raise
+        report.add(read, n_acc, len(quarantine), (q[4] for q in quarantine))
+
+    # -- queries -------------------------------------------------------------------------
+    def counters(self) -> dict[str, int]:
+        return self.store.counters()
+
+    def quarantine_summary(self) -> list[tuple[str, int]]:
+        rows = self.store.query("SELECT category, count(*) AS n FROM quarantine GROUP BY 1 "
+                                "ORDER BY n DESC, category")
+        return list(zip(rows.column("category").to_pylist(), rows.column("n").to_pylist(),
+                        strict=True))
+
+    def device_states(self) -> pa.Table:
+        """One row per known device: id, kind, profile, entity, last report and state."""
+        s = self.state
+        cols: dict[str, Any] = {
+            "device": pa.array(self.ids, pa.string()),
+            "kind": pa.array([d.kind for d in self.loaded.devices], pa.string()),
+            "profile": pa.array([d.profile for d in self.loaded.devices], pa.string()),
+            "entity": pa.array([d.entity for d in self.loaded.devices], pa.int64()),
+            "records": pa.array(s.records),
+        }
+        seen = s.watermark_ms > np.iinfo(np.int64).min // 8
+        last = np.where(seen, s.watermark_ms / 1000.0, np.nan)
+        cols["last_ts_s"] = pa.array(last, mask=~seen)
+        from twins.state import STRING_COLUMNS
+
+        for c, v in s.values.items():
+            if c in STRING_COLUMNS:
+                cols[c] = pa.array(list(v), pa.string())
+            else:
+                cols[c] = pa.array(v, pa.float64(), mask=np.isnan(v))
+        return pa.table(cols)
+
+
+def open_twin(root: str | Path, read_only: bool = False) -> Twin:
+    return Twin(root, read_only=read_only)

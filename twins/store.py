@@ -1,0 +1,233 @@
+"""The twin's persistent store: one DuckDB file under the twin folder.
+
+Accepted records are Parquet part files, ``TWIN/records/part-NNNNNNNN.parquet`` (one per
+batch, listed in the ``parts`` table); everything else is in the DuckDB file. Tables::
+
+    parts          committed record part files and their row counts
+    quarantine     rejected input: source, position, device, ts_s, category, reason, raw
+    device_state   the current state per device (see twins.state)
+    sources        per source file: fingerprint, byte offset, line, decoder clock
+    counters       read / accepted / quarantined totals
+    fragments      JT/T 808 sub-packages waiting for the rest of their message
+
+Each batch is one transaction: its records (the part file is written first and becomes
+part of the twin when its name is committed; a part left by a crash is deleted at open), its
+quarantined items, the changed device states,
+the counters and the source's new offset commit together or not at all. A twin killed at any
+moment restarts from its last commit and re-reads exactly what was not committed, so nothing
+is lost or counted twice.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim.errors import DataError, Problem
+from twins.records import COLUMNS
+
+_SCHEMA_SQL = [
+    "CREATE TABLE IF NOT EXISTS parts (name VARCHAR PRIMARY KEY, source INTEGER, rows BIGINT)",
+    "CREATE TABLE IF NOT EXISTS quarantine (source INTEGER, position BIGINT, device VARCHAR, "
+    "ts_s DOUBLE, category VARCHAR, reason VARCHAR, raw BLOB)",
+    "CREATE TABLE IF NOT EXISTS sources (id INTEGER PRIMARY KEY, key VARCHAR UNIQUE, "
+    "fingerprint VARCHAR, byte_offset BIGINT, line BIGINT, clock_s DOUBLE)",
+    "CREATE TABLE IF NOT EXISTS counters (name VARCHAR PRIMARY KEY, value BIGINT)",
+    "CREATE TABLE IF NOT EXISTS fragments (source INTEGER, position BIGINT, raw BLOB)",
+]
+_DUCK_TYPES = {pa.string(): "VARCHAR", pa.float64(): "DOUBLE", pa.int64(): "BIGINT",
+               pa.bool_(): "BOOLEAN"}
+COUNTERS = ("read", "accepted", "quarantined")
+
+
+def category(reason: str) -> str:
+    """A short class of a quarantine reason (values, numbers and brackets removed)."""
+    text = re.sub(r"'[^']*'|\"[^\"]*\"|\([^)]*\)|\[[^\]]*\]|0x[0-9a-fA-F]+|-?\d+(\.\d+)?"
+                  r"(e[+-]?\d+)?", "", reason.split(":")[0] if ":" in reason[:40] else reason)
+    return " ".join(text.split()) or reason[:40]
+
+
+class Store:
+    """DuckDB connection to a twin's store."""
+
+    def __init__(self, path: Path, read_only: bool = False):
+        self.path = path
+        try:
+            self.con = duckdb.connect(str(path), read_only=read_only and path.exists())
+        except duckdb.IOException as exc:
+            raise DataError(path, [Problem("", "cannot open the twin store (is another ingest "
+                                           f"running?): {exc}", has_value=False)]) from None
+        if not (read_only and path.exists()):
+            self.con.execute("PRAGMA wal_autocheckpoint='256MB'")
+            for sql in _SCHEMA_SQL:
+                self.con.execute(sql)
+        self.parts_dir = path.parent / "records"
+        self._state_ready = self._has_table("device_state")
+        self.parts: list[str] = []
+        if self._has_table("parts"):
+            self.parts = [r[0] for r in self.con.execute("SELECT name FROM parts ORDER BY name")
+                          .fetchall()]
+        if not read_only:
+            self._drop_orphans()
+
+    def _drop_orphans(self) -> None:
+        """Delete part files a crash left between writing them and committing their name."""
+        if not self.parts_dir.is_dir():
+            return
+        known = set(self.parts)
+        for f in self.parts_dir.iterdir():
+            if f.name not in known:
+                f.unlink()
+
+    def records_from(self) -> str:
+        """A FROM-clause expression over every committed record."""
+        if not self.parts:
+            cols = ", ".join(f"CAST(NULL AS {_DUCK_TYPES[t]}) AS {c}" for c, t in COLUMNS.items())
+            return (f"(SELECT {cols}, CAST(NULL AS INTEGER) AS source, "
+                    "CAST(NULL AS BIGINT) AS position WHERE false)")
+        files = ", ".join(f"'{self.parts_dir / p}'" for p in self.parts)
+        return f"read_parquet([{files}])"
+
+    def close(self) -> None:
+        self.con.close()
+
+    def _has_table(self, name: str) -> bool:
+        rows = self.con.execute("SELECT count(*) FROM information_schema.tables "
+                                "WHERE table_name = ?", [name]).fetchone()
+        return bool(rows and rows[0])
+
+    # -- reading -------------------------------------------------------------------------
+    def counters(self) -> dict[str, int]:
+        if not self._has_table("counters"):
+            return dict.fromkeys(COUNTERS, 0)
+        got = dict(self.con.execute("SELECT name, value FROM counters").fetchall())
+        return {k: int(got.get(k, 0)) for k in COUNTERS}
+
+    def state_table(self) -> pa.Table | None:
+        if not self._state_ready:
+            return None
+        return self.con.sql("SELECT * FROM device_state ORDER BY device").to_arrow_table()
+
+    def source(self, key: str) -> dict[str, Any] | None:
+        row = self.con.execute("SELECT id, fingerprint, byte_offset, line, clock_s FROM sources "
+                               "WHERE key = ?", [key]).fetchone()
+        if row is None:
+            return None
+        return dict(zip(("id", "fingerprint", "offset", "line", "clock_s"), row, strict=True))
+
+    def register_source(self, key: str, fingerprint: str) -> int:
+        row = self.con.execute("SELECT coalesce(max(id), 0) + 1 FROM sources").fetchone()
+        sid = int(row[0]) if row else 1
+        self.con.execute("INSERT INTO sources VALUES (?, ?, ?, 0, 1, NULL)",
+                         [sid, key, fingerprint])
+        return sid
+
+    def restart_source(self, sid: int, fingerprint: str) -> None:
+        self.con.execute("UPDATE sources SET fingerprint = ?, byte_offset = 0, line = 1, "
+                         "clock_s = NULL WHERE id = ?", [fingerprint, sid])
+        self.con.execute("DELETE FROM fragments WHERE source = ?", [sid])
+
+    def fragments(self, sid: int) -> list[dict[str, Any]]:
+        rows = self.con.execute("SELECT position, raw FROM fragments WHERE source = ? "
+                                "ORDER BY position", [sid]).fetchall()
+        return [{"position": p, "raw": bytes(r)} for p, r in rows]
+
+    def window_keys(self, lateness_s: float) -> pa.Table:
+        """Accepted keys that may still be duplicated (within the lateness of a watermark)."""
+        if not self._state_ready:
+            return pa.table({"device": pa.array([], pa.string()), "ts_s": pa.array([], pa.float64()),
+                             "seq": pa.array([], pa.int64())})
+        return self.con.sql(
+            f"SELECT r.device, r.ts_s, coalesce(r.seq, 0) AS seq FROM {self.records_from()} r "
+            "JOIN device_state s "
+            "USING (device) WHERE r.ts_s >= (s.watermark_ms / 1000.0) - ? - 1",
+            params=[lateness_s]).to_arrow_table()
+
+    def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
+        return self.con.sql(sql, params=params or None).to_arrow_table()
+
+    # -- writing -------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self._pending_parts: list[str] = []
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            self._drop_orphans()
+            raise
+        self.con.execute("COMMIT")
+        self.parts += self._pending_parts
+
+    def add_records(self, table: pa.Table, source: int, position: np.ndarray) -> None:
+        """Write a part file and register it (call inside :meth:`transaction`)."""
+        if table.num_rows == 0:
+            return
+        full = table.append_column("source", pa.array(np.full(table.num_rows, source,
+                                                              np.int32)))
+        full = full.append_column("position", pa.array(position.astype(np.int64)))
+        self.parts_dir.mkdir(exist_ok=True)
+        row = self.con.execute("SELECT count(*) FROM parts").fetchone()
+        name = f"part-{int(row[0]) if row else 0:08d}.parquet"
+        tmp = self.parts_dir / f".tmp-{name}"
+        pq.write_table(full, tmp, compression="lz4")
+        os.replace(tmp, self.parts_dir / name)
+        self.con.execute("INSERT INTO parts VALUES (?, ?, ?)", [name, source, table.num_rows])
+        self._pending_parts.append(name)
+
+    def add_quarantine(self, rows: list[tuple[int, int, str | None, float | None, str, bytes]]
+                       ) -> None:
+        if not rows:
+            return
+        src, pos, dev, ts, reason, raw = zip(*rows, strict=True)
+        tab = pa.table({
+            "source": pa.array(src, pa.int32()), "position": pa.array(pos, pa.int64()),
+            "device": pa.array(dev, pa.string()), "ts_s": pa.array(ts, pa.float64()),
+            "category": pa.array([category(r) for r in reason], pa.string()),
+            "reason": pa.array(reason, pa.string()), "raw": pa.array(raw, pa.binary()),
+        })
+        self.con.register("_quar", tab)
+        try:
+            self.con.execute("INSERT INTO quarantine SELECT * FROM _quar")
+        finally:
+            self.con.unregister("_quar")
+
+    def put_state(self, rows: pa.Table) -> None:
+        if rows.num_rows == 0:
+            return
+        self.con.register("_state", rows)
+        try:
+            if not self._state_ready:
+                self.con.execute("CREATE TABLE device_state AS SELECT * FROM _state")
+                self._state_ready = True
+            else:
+                self.con.execute("DELETE FROM device_state WHERE device IN "
+                                 "(SELECT device FROM _state)")
+                self.con.execute("INSERT INTO device_state SELECT * FROM _state")
+        finally:
+            self.con.unregister("_state")
+
+    def bump(self, read: int, accepted: int, quarantined: int) -> None:
+        for name, value in (("read", read), ("accepted", accepted),
+                            ("quarantined", quarantined)):
+            self.con.execute("INSERT INTO counters VALUES (?, ?) ON CONFLICT (name) DO UPDATE "
+                             "SET value = counters.value + excluded.value", [name, value])
+
+    def set_progress(self, sid: int, offset: int, line: int, clock_s: float | None,
+                     fragments: list[dict[str, Any]]) -> None:
+        self.con.execute("UPDATE sources SET byte_offset = ?, line = ?, clock_s = ? WHERE id = ?",
+                         [offset, line, clock_s, sid])
+        self.con.execute("DELETE FROM fragments WHERE source = ?", [sid])
+        for f in fragments:
+            self.con.execute("INSERT INTO fragments VALUES (?, ?, ?)",
+                             [sid, f["position"], f["raw"]])
