@@ -172,7 +172,8 @@ class Empirical(_Dist):
         edges = np.asarray(self.values, dtype=float)
         mass = np.diff(self._probs())
         keep = np.diff(edges) > 0
-        return stats.rv_histogram((mass[keep], np.concatenate([edges[:1], edges[1:][keep]])))
+        return stats.rv_histogram((mass[keep], np.concatenate([edges[:1], edges[1:][keep]])),
+                                  density=False)  # mass per bin, not a density
 
     def mean(self) -> float:
         v = np.asarray(self.values)
