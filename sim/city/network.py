@@ -97,6 +97,7 @@ def osm_network(cfg: OsmNetwork, source: str) -> nx.DiGraph:
     try:
         mg = ox.graph_from_xml(path, simplify=True, retain_all=False)
         mg = ox.add_edge_speeds(mg, fallback=cfg.default_kmh)
+        lonlat = {n: (float(d["x"]), float(d["y"])) for n, d in mg.nodes(data=True)}
         mg = ox.project_graph(mg)
     except Exception as exc:  # osmnx raises many kinds on a bad file
         raise ScenarioError(source, [Problem("world.network.path",
@@ -104,8 +105,7 @@ def osm_network(cfg: OsmNetwork, source: str) -> nx.DiGraph:
                                              cfg.path)]) from None
     g = nx.DiGraph()
     for n, d in mg.nodes(data=True):
-        g.add_node(n, x=float(d["x"]), y=float(d["y"]), lon=float(d.get("lon", np.nan)),
-                   lat=float(d.get("lat", np.nan)))
+        g.add_node(n, x=float(d["x"]), y=float(d["y"]), lon=lonlat[n][0], lat=lonlat[n][1])
     for u, v, d in mg.edges(data=True):
         kmh = float(d.get("speed_kph", cfg.default_kmh))
         length = float(d.get("length", 0.0)) or 1.0

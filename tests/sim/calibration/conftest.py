@@ -18,7 +18,7 @@ FIXTURES = Path(__file__).parents[2] / "fixtures" / "calibration"
 
 class StreamSpec(StrictModel):
     bitrate_mbps: Quantity = 2.0
-    reconnect_s: float = Field(default=5.0, gt=0)
+    reconnect_s: float = Field(default=5.0, gt=0, le=60)
 
 
 class TestCameraProfile(ProfileBase):

@@ -151,14 +151,37 @@ def test_unknown_profile_and_missing_file(profile_dir, boot_csv, tmp_path, capsy
 
 
 def test_fit_outside_the_schema_bounds_writes_nothing(profile_dir, tmp_path, capsys):
-    # reconnect_s must be > 0; the data are fine but a mean cannot break it, so use a
-    # profile-level constraint instead: failure_rate_per_1000h >= 0 always holds. Check that a
-    # distribution value for a plain float field is refused by the empirical family.
+    # stream.reconnect_s must be <= 60 s; these measurements have a mean near 100 s.
+    x = np.random.default_rng(2).gamma(20.0, 5.0, 100)
+    f = _csv(tmp_path / "r.csv", "reconnect_s", [f"{v:.2f}" for v in x])
+    assert _run("shop_cam", "--data", str(f), "--field", "stream.reconnect_s") == 2
+    err = capsys.readouterr().err
+    assert "stream.reconnect_s" in err and "less than or equal to 60" in err
+    assert not list((profile_dir / "test_camera").glob("*.v2*"))
+
+
+def test_empirical_needs_a_quantity_field(profile_dir, tmp_path, capsys):
     f = _csv(tmp_path / "r.csv", "reconnect_s", ["1.0", "2.0", "3.0", "4.0", "5.0", "6.0"])
     assert _run("shop_cam", "--data", str(f), "--field", "stream.reconnect_s",
                 "--family", "empirical") == 2
     assert "needs a Quantity field" in capsys.readouterr().err
-    assert not list((profile_dir / "test_camera").glob("*.v2*"))
+
+
+def test_twin_folder_parquet_is_searched_for_the_column(profile_dir, tmp_path, capsys):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    twin = tmp_path / "twin"
+    (twin / "state").mkdir(parents=True)
+    x = np.random.default_rng(3).lognormal(3.0, 0.2, 200)
+    pq.write_table(pa.table({"device": np.arange(200), "boot_time_s": x}),
+                   twin / "state" / "boots.parquet")
+    pq.write_table(pa.table({"device": np.arange(5)}), twin / "devices.parquet")
+    assert _run("shop_cam", "--data", str(twin), "--field", "boot_time_s", "--no-plots") == 0
+    assert "boots.parquet" in capsys.readouterr().out
+    assert _run("shop_cam", "--data", str(twin), "--field", "stream.bitrate_mbps",
+                "--no-plots") == 2
+    assert "no Parquet file in the folder has this column" in capsys.readouterr().err
 
 
 def test_field_lookup_is_generic(camera_kind):
