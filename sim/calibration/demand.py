@@ -191,7 +191,7 @@ def generator_check(fit: HourlyFit, n_sim: int = 200, seed: int = 0,
         t = arrival_times(demand, days * 86400.0, 0.0, rng)
         per = np.bincount((t // 3600).astype(np.int64) % 24, minlength=24)[:24].astype(float)
         sims[i] = per
-        lo, hi = poisson_interval(per, float(days))
+        lo, hi = poisson_interval(per, np.full(24, float(days)))
         refit_cover += (lo <= fit.rates_per_h) & (fit.rates_per_h <= hi)
     measured = np.where(np.isfinite(fit.counts), fit.counts, 0.0).sum(axis=0)
     q_lo, q_hi = np.quantile(sims, [0.025, 0.975], axis=0)

@@ -237,6 +237,7 @@ def calibrate_field(kind: str, profile_ref: str, current: dict[str, Any], target
         interval = "asymptotic"
         intervals = best.asymptotic_intervals()
     gof = goodness_of_fit(best, x, cens, rng.stream("calibration.gof"), n_boot, progress)
+    value: Any
     if target.kind == "quantity":
         dist = best.family.distribution(best.params, unit)
         value = {k: (float(f"{v:.6g}") if isinstance(v, float) else v)
