@@ -1,0 +1,2 @@
+"""Routing benchmark instances served online by the registered dispatchers, and the offline
+PyVRP reference they are measured against."""
