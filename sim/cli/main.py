@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "sim.cli.dashboard",
     "sim.cli.report",
     "sim.cli.validate",
+    "sim.cli.sweep",
 ]
 
 
