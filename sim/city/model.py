@@ -9,6 +9,7 @@ vehicle state log, over requests created in ``[warmup_s, horizon_s)``.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -134,10 +135,18 @@ class CityModel:
         for v in range(f.n):
             if f.state[v] == MAINTENANCE:  # a forked fleet may start with cars in the shop
                 hours = float(sample(f.repair_time_h[v], self.repair_rng))
-                ev = self.env.timeout(max(0.0, hours) * 3600.0)
-                ev.callbacks.append(lambda _e, v=v: self._repaired(v))
+                self._after(max(0.0, hours) * 3600.0, self._repaired, v)
             else:
                 self._schedule_failure(v, 0.0)
+
+    def _after(self, delay: float, fn: Callable[..., None], *args: int) -> None:
+        """Call ``fn(*args)`` ``delay`` seconds from now, as a SimPy event."""
+        ev = self.env.timeout(delay)
+
+        def fire(_event: simpy.Event) -> None:
+            fn(*args)
+
+        ev.callbacks.append(fire)
 
     def _log(self, v: int, state: int, r: int) -> None:
         f = self.fleet
@@ -223,8 +232,7 @@ class CityModel:
         self.vehicle_of[r] = v
         self.assigned_s[r] = now
         self.set_state(v, TO_PICKUP, r)
-        ev = self.env.timeout(float(self.T[a, o]))
-        ev.callbacks.append(lambda _e, v=v, r=r, a=a: self._pickup(v, r, a))
+        self._after(float(self.T[a, o]), self._pickup, v, r, a)
 
     def _drive(self, v: int, a: int, b: int) -> float:
         f = self.fleet
@@ -243,8 +251,7 @@ class CityModel:
         self.pickup_s[r] = self.env.now
         self.set_state(v, BUSY, r)
         dwell = self.sc.demand.dwell_s
-        ev = self.env.timeout(2 * dwell + float(self.T[o, d]))
-        ev.callbacks.append(lambda _e, v=v, r=r, o=o: self._dropoff(v, r, o))
+        self._after(2 * dwell + float(self.T[o, d]), self._dropoff, v, r, o)
 
     def _dropoff(self, v: int, r: int, o: int) -> None:
         self.events_processed += 1
@@ -276,8 +283,7 @@ class CityModel:
         at = after + self.failure_rng.exponential(1.0 / rate)
         if at >= self.sc.horizon_s:
             return
-        ev = self.env.timeout(at - self.env.now)
-        ev.callbacks.append(lambda _e, v=v: self._fail(v))
+        self._after(at - self.env.now, self._fail, v)
 
     def _fail(self, v: int) -> None:
         self.events_processed += 1
@@ -292,8 +298,7 @@ class CityModel:
     def _start_repair(self, v: int) -> None:
         self.set_state(v, MAINTENANCE)
         hours = float(sample(self.fleet.repair_time_h[v], self.repair_rng))
-        ev = self.env.timeout(max(0.0, hours) * 3600.0)
-        ev.callbacks.append(lambda _e, v=v: self._repaired(v))
+        self._after(max(0.0, hours) * 3600.0, self._repaired, v)
 
     def _repaired(self, v: int) -> None:
         self.events_processed += 1

@@ -143,7 +143,7 @@ def _write_contents(tmp: Path, result: RunResult) -> list[str]:
     dump_json(tmp / "kpis.json", result.kpis)
     dump_json(tmp / "kpis_ci.json", result.kpis_ci)
     dump_json(tmp / "sla.json", result.sla)
-    reps = {
+    reps: dict[str, list[Any]] = {
         "replication": [r.replication for r in result.replications],
         "seed": [r.seed for r in result.replications],
     }
