@@ -7,8 +7,9 @@ Rules of the game (documented in the validation README):
   ``max(0, min(ready_o, due_o - t(depot, o)) - lead_k)``: ``lead_k`` before the earlier of its
   window opening and the last moment a vehicle could leave the depot and still reach it.
   ``lead_k = lead_fraction * horizon``, times ``U(1 - jitter, 1 + jitter)`` drawn from the
-  named stream ``release`` when ``jitter > 0``. So every task is known before its window opens
-  and a fresh vehicle at the depot can always still make it when it appears.
+  named stream ``release`` when ``jitter > 0``. So every task is known at least ``lead_k``
+  before its window opens, and a fresh vehicle leaving the depot when it appears reaches it
+  ``lead_k`` before its due time (both unless the release is clipped at zero).
 - **Time.** One instance time unit is ``time_unit_s`` seconds (default 60: Solomon units read
   as minutes), so dispatcher settings keep their meaning in seconds. Travel time equals
   Euclidean distance.
