@@ -4,7 +4,8 @@ Example::
 
     name: city-taxi-twin
     scenario: city_taxi            # what the twin mirrors (default for fork and drift)
-    epoch_utc: 2024-01-01T00:00:00Z  # the wall-clock time of simulation time zero
+    reference_run: runs/city_taxi-...  # predictions for drift
+    epoch: 2024-01-01T00:00:00+08:00  # local midnight of the simulated day
     region: {lon_min: 116.2, lon_max: 116.6, lat_min: 39.8, lat_max: 40.1}
     lateness_s: 600                # out-of-order records up to this late are accepted
     max_future_s: 300              # records further ahead of the clock are quarantined
@@ -36,7 +37,9 @@ from sim.schema.loader import load_yaml, validate_model
 CONFIG_NAME = "twin.yaml"
 STORE_NAME = "twin.duckdb"
 NODES_NAME = "nodes.parquet"
-DEFAULT_EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+#: Local midnight (Beijing time) of the simulated day: report times are
+#: ``epoch + start_time_s + t_s``, and the time of day of a report is ``ts_s - epoch``.
+DEFAULT_EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
 class Region(StrictModel):
@@ -76,8 +79,11 @@ class DriftSettings(StrictModel):
 class TwinConfig(StrictModel):
     name: str = Field(pattern=r"^[A-Za-z0-9_\-\.]+$")
     description: str = ""
-    scenario: str | None = None
-    epoch_utc: dt.datetime = DEFAULT_EPOCH
+    scenario: str | None = Field(default=None, description="scenario file (relative to the "
+                                 "twin folder) or shipped name")
+    reference_run: str | None = Field(default=None, description="run directory whose "
+                                      "predictions drift is measured against")
+    epoch: dt.datetime = DEFAULT_EPOCH
     region: Region | None = None
     lateness_s: float = Field(default=600.0, ge=0)
     max_future_s: float = Field(default=300.0, ge=0)
@@ -91,7 +97,7 @@ class TwinConfig(StrictModel):
 
     @model_validator(mode="after")
     def _aware(self) -> TwinConfig:
-        for name in ("epoch_utc", "min_time_utc"):
+        for name in ("epoch", "min_time_utc"):
             value = getattr(self, name)
             if value.tzinfo is None:
                 object.__setattr__(self, name, value.replace(tzinfo=dt.UTC))
@@ -99,8 +105,8 @@ class TwinConfig(StrictModel):
 
     @property
     def epoch_s(self) -> float:
-        """Unix time of simulation time zero."""
-        return self.epoch_utc.timestamp()
+        """Unix time of local midnight of the simulated day."""
+        return self.epoch.timestamp()
 
 
 class LoadedTwin:

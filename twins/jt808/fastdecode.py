@@ -84,7 +84,7 @@ def _phones(v: np.ndarray, p: np.ndarray) -> tuple[pa.Array, np.ndarray]:
     nib[:, 1::2] = raw & 0x0F
     ok = (nib <= 9).all(axis=1)
     text = np.ascontiguousarray(nib + ord("0")).view("S12").ravel()
-    return pa.array(text, pa.binary(12)).cast(pa.string()), ok
+    return pa.array(text, pa.binary(12)).cast(pa.string()), np.asarray(ok)
 
 
 def decode_frames(

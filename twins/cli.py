@@ -1,0 +1,250 @@
+"""``fleettwin twin ...``: init, ingest, status, drift, fork, emit."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from sim.errors import DataError, Problem
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("twin", help="digital twins: ingest telemetry, state, drift, fork, emit")
+    tsub = p.add_subparsers(dest="twin_command", metavar="TWIN_COMMAND", required=True)
+
+    q = tsub.add_parser("init", help="create a twin folder (twin.yaml)")
+    q.add_argument("twin_dir", type=Path)
+    q.add_argument("--from-run", type=Path, help="mirror the fleet of a city_fleet run")
+    q.add_argument("--name")
+    q.add_argument("--region", help="lon_min,lat_min,lon_max,lat_max")
+    q.add_argument("--devices", type=Path, help="CSV of devices: id,kind,profile,entity")
+    q.add_argument("--lateness-s", type=float, default=600.0)
+    q.add_argument("--epoch", help="local midnight of the simulated day, ISO 8601 "
+                   "(default 2024-01-01T00:00:00+08:00)")
+    q.add_argument("--clock", choices=["wall", "none"], default="wall",
+                   help="far-future check against the wall clock, or none")
+    q.set_defaults(func=cmd_init)
+
+    q = tsub.add_parser("ingest", help="ingest telemetry files (or - for stdin)")
+    q.add_argument("twin_dir", type=Path)
+    q.add_argument("sources", nargs="+", metavar="SOURCE")
+    q.add_argument("--format", choices=["jsonl", "csv", "parquet", "jt808"],
+                   help="format of every source (default: from the suffix; stdin: jsonl)")
+    q.add_argument("--reread", action="store_true",
+                   help="read files from the start even if ingested before")
+    q.add_argument("--quiet", action="store_true", help="no progress bar")
+    q.set_defaults(func=cmd_ingest)
+
+    q = tsub.add_parser("status", help="counts, quarantine reasons and device states")
+    q.add_argument("twin_dir", type=Path)
+    q.add_argument("--devices", type=int, default=0, metavar="N", help="list N devices")
+    q.add_argument("--json", action="store_true", help="machine-readable output")
+    q.set_defaults(func=cmd_status)
+
+    q = tsub.add_parser("drift", help="compare arrivals with the model's predictions")
+    q.add_argument("twin_dir", type=Path)
+    q.add_argument("--run", type=Path, help="reference run (default: the twin's)")
+    q.add_argument("--predictions", type=Path, help="table of measure,key,t_s,value")
+    q.add_argument("--threshold", type=float, help="relative drift raising a finding")
+    q.set_defaults(func=cmd_drift)
+
+    q = tsub.add_parser("fork", help="simulate a scenario from the twin's current state")
+    q.add_argument("twin_dir", type=Path)
+    q.add_argument("scenario", nargs="?", help="scenario (default: the twin's)")
+    q.add_argument("--set", dest="overrides", action="append", default=[],
+                   metavar="PATH=VALUE", help="override a scenario field (repeatable)")
+    q.add_argument("--out", type=Path, default=Path("runs"), help="folder for the run")
+    q.add_argument("--name", help="run directory name")
+    q.add_argument("--seed", type=int)
+    q.add_argument("--replications", type=int)
+    q.add_argument("--quiet", action="store_true")
+    q.set_defaults(func=cmd_fork)
+
+    q = tsub.add_parser("emit", help="turn a city fleet run into a telemetry stream")
+    q.add_argument("run_dir", type=Path)
+    q.add_argument("--format", choices=["jsonl", "jt808"], default="jsonl")
+    q.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    q.add_argument("--noise", type=float, default=1.0, help="GPS error scale (1 = profile)")
+    q.add_argument("--loss", type=float, default=0.0, help="share of reports lost")
+    q.add_argument("--duplicate", type=float, default=0.0, help="share sent twice")
+    q.add_argument("--reorder-s", type=float, default=0.0, help="mean extra delay, s")
+    q.add_argument("--heartbeat-s", type=float, default=300.0)
+    q.add_argument("--until-s", type=float, help="stop at this simulated time")
+    q.add_argument("--epoch", help="local midnight of the simulated day, ISO 8601")
+    q.add_argument("--seed", type=int)
+    q.add_argument("--replication", type=int, default=0)
+    q.set_defaults(func=cmd_emit)
+
+
+def _epoch(text: str | None) -> dt.datetime:
+    from twins.config import DEFAULT_EPOCH
+
+    if not text:
+        return DEFAULT_EPOCH
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise DataError("--epoch", [Problem("epoch", "not an ISO 8601 time", text)]) from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from twins.config import Region
+    from twins.setup import init_from_run, init_plain
+
+    if args.from_run:
+        cfg = init_from_run(args.twin_dir, args.from_run, args.name, _epoch(args.epoch),
+                            args.lateness_s, args.clock)
+    else:
+        region = None
+        if args.region:
+            try:
+                a, b, c, d = (float(x) for x in args.region.split(","))
+                region = Region(lon_min=a, lat_min=b, lon_max=c, lat_max=d)
+            except ValueError as exc:
+                raise DataError("--region", [Problem("region", f"expected lon_min,lat_min,"
+                                                     f"lon_max,lat_max ({exc})",
+                                                     args.region)]) from None
+        cfg = init_plain(args.twin_dir, args.name or args.twin_dir.name, region, args.devices,
+                         args.lateness_s)
+    print(f"twin {cfg.name}: {args.twin_dir / 'twin.yaml'}")
+    return 0
+
+
+def _print_counts(counts: dict[str, int], label: str) -> None:
+    ok = counts["accepted"] + counts["quarantined"] == counts["read"]
+    print(f"{label}: read {counts['read']:,}  accepted {counts['accepted']:,}  "
+          f"quarantined {counts['quarantined']:,}  "
+          f"(accepted + quarantined = read: {'yes' if ok else 'NO'})")
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from sim.cli.tables import render
+    from twins.ingest import Twin
+
+    with Twin(args.twin_dir) as twin:
+        rep = twin.ingest(args.sources, fmt=args.format, progress=not args.quiet,
+                          reread=args.reread)
+        total = twin.counters()
+    rate = rep.read / rep.wall_s if rep.wall_s > 0 else 0.0
+    _print_counts({"read": rep.read, "accepted": rep.accepted,
+                   "quarantined": rep.quarantined}, "this ingest")
+    print(f"  {rep.wall_s:.2f} s, {rate:,.0f} records/s")
+    if rep.reasons:
+        print(render(["quarantine reason", "count"], rep.reasons.most_common()))
+    _print_counts(total, "twin total")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from sim.cli.tables import render
+    from twins.ingest import Twin
+
+    with Twin(args.twin_dir, read_only=True) as twin:
+        counts = twin.counters()
+        reasons = twin.quarantine_summary()
+        st = twin.device_states()
+        cfg = twin.config
+    last = np.asarray(st.column("last_ts_s").to_numpy(zero_copy_only=False), float)
+    seen = ~np.isnan(last)
+    states = st.column("state").to_pylist()
+    by_state: dict[str, int] = {}
+    for s, ok in zip(states, seen, strict=True):
+        if ok:
+            by_state[s or "-"] = by_state.get(s or "-", 0) + 1
+    now = float(np.nanmax(last)) if seen.any() else None
+    if args.json:
+        print(json.dumps({"counters": counts, "quarantine": dict(reasons),
+                          "devices": len(last), "seen": int(seen.sum()), "states": by_state,
+                          "latest_ts_s": now}, indent=2))
+        return 0
+    print(f"twin {cfg.name} ({args.twin_dir})")
+    _print_counts(counts, "records")
+    if reasons:
+        print(render(["quarantine reason", "count"], reasons))
+    when = dt.datetime.fromtimestamp(now, cfg.epoch.tzinfo).isoformat() if now else "-"
+    print(f"devices: {len(last)} known, {int(seen.sum())} reporting; latest report {when}")
+    if by_state:
+        print(render(["state", "devices"], sorted(by_state.items())))
+    if args.devices:
+        cols = ["device", "kind", "last_ts_s", "state", "lon", "lat", "odometer_km", "fuel_l"]
+        rows = st.select(cols).filter(np.asarray(seen)).slice(0, args.devices).to_pylist()
+        print(render(cols, [[r[c] for c in cols] for r in rows]))
+    return 0
+
+
+def cmd_drift(args: argparse.Namespace) -> int:
+    from sim.cli.tables import render
+    from twins.drift import findings, measure_drift
+    from twins.ingest import Twin
+
+    with Twin(args.twin_dir, read_only=True) as twin:
+        measures = measure_drift(twin, args.run, args.predictions)
+        found = findings(measures, twin, args.threshold)
+    if not measures:
+        print("no drift measures: no telemetry or predictions to compare yet")
+        return 0
+    print(render(["measure", "key", "predicted", "observed", "n", "drift", "KS p"],
+                 [[m.measure, m.key, m.predicted, m.observed, m.count, f"{m.drift:+.1%}",
+                   m.p_value] for m in measures]))
+    if found:
+        print("findings:")
+        for f in found:
+            print(f"  recalibrate {f.recalibrate}: {f.message}")
+        return 1
+    print("no drift past the threshold")
+    return 0
+
+
+def cmd_fork(args: argparse.Namespace) -> int:
+    from sim.cli.tables import format_kpis
+    from sim.results.rundir import read_json
+    from twins.fork import fork
+
+    run_dir = fork(args.twin_dir, args.scenario, args.overrides, args.out, args.name,
+                   args.seed, args.replications, progress=not args.quiet)
+    origin = read_json(run_dir / "manifest.json")["forked_from"]
+    print(f"fork from twin time {origin['twin_time_s']:.0f} (time of day "
+          f"{origin['t0_s'] / 3600:.2f} h), {origin['vehicles']} vehicles "
+          f"({origin['stale']} stale)")
+    print(f"run: {run_dir}")
+    from sim.engine.registry import model_kinds
+
+    kind = model_kinds().get(read_json(run_dir / "manifest.json").get("kind", ""))
+    print(format_kpis(read_json(run_dir / "kpis.json"), read_json(run_dir / "kpis_ci.json"),
+                      kind.kpis if kind else None))
+    return 0
+
+
+def cmd_emit(args: argparse.Namespace) -> int:
+    from twins.emit import EmitOptions, generate, read_truth, write_jsonl, write_jt808
+
+    truth = read_truth(args.run_dir, args.replication)
+    opt = EmitOptions(epoch_s=_epoch(args.epoch).timestamp(), noise=args.noise, loss=args.loss,
+                      duplicate=args.duplicate, reorder_s=args.reorder_s,
+                      heartbeat_s=args.heartbeat_s, replication=args.replication,
+                      seed=args.seed, until_s=args.until_s)
+    for name in ("loss", "duplicate"):
+        if not 0 <= getattr(opt, name) < 1:
+            raise DataError(f"--{name}", [Problem(name, "must be in [0, 1)",
+                                                  getattr(opt, name))])
+    table = generate(truth, opt)
+    if args.format == "jt808":
+        if args.out:
+            with args.out.open("wb") as fh:
+                n = write_jt808(table, fh)
+        else:
+            n = write_jt808(table, sys.stdout.buffer)
+    elif args.out:
+        with args.out.open("w", encoding="utf-8") as fh:
+            n = write_jsonl(table, fh)
+    else:
+        n = write_jsonl(table, sys.stdout)
+    if args.out:
+        print(f"{n:,} records -> {args.out}", file=sys.stderr)
+    return 0

@@ -1,0 +1,249 @@
+"""A telemetry generator: a city fleet run turned into the reports its terminals would send.
+
+Each vehicle's terminal reports its position every ``report_interval_s`` (drawn from its
+terminal profile), plus a report at every change of operational state; while off shift it
+only sends a heartbeat every ``heartbeat_s``. Positions move along the straight line between
+the nodes of consecutive events of ``tables/vehicle_events.parquet``; odometer and fuel are
+interpolated between events; speed is the odometer's rate. Noise is configurable: GPS error
+(the profile's ``gps_error_m`` times ``noise``), loss, duplication, and reordering (each
+report delayed by an exponential lag; the stream is in arrival order).
+
+Report times are ``epoch_s + start_time_s + t_s`` rounded to the second (JT/T 808 has
+one-second times), where ``epoch_s`` is local midnight of the simulated day.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pyarrow as pa
+import yaml
+
+from sim.engine.rng import RngStreams
+from sim.errors import RunError
+from sim.results.rundir import read_json, read_table
+from sim.schema.distributions import mean_of, sample
+from sim.schema.profiles import VehicleTerminalProfile
+from twins.config import DEFAULT_EPOCH, vehicle_device_id
+from twins.jt808.frames import encode_frame
+from twins.jt808.messages import MSG_HEARTBEAT, MSG_LOCATION, encode_location
+from twins.records import COLUMNS, SCHEMA
+
+MOVING = ("to_pickup", "busy")
+M_PER_DEG = 111_320.0
+
+
+@dataclass
+class EmitOptions:
+    epoch_s: float = DEFAULT_EPOCH.timestamp()
+    noise: float = 1.0
+    """Scale of the GPS error (1 = the terminal profile's gps_error_m)."""
+    loss: float = 0.0
+    duplicate: float = 0.0
+    reorder_s: float = 0.0
+    """Mean extra delivery delay; 0 keeps the stream in time order."""
+    heartbeat_s: float = 300.0
+    replication: int = 0
+    seed: int | None = None
+    until_s: float | None = None
+    """Simulated time to stop at (default: the run's last event plus two intervals)."""
+
+
+@dataclass
+class RunTruth:
+    """What a run says about its fleet, read from its run directory."""
+
+    events: pa.Table
+    nodes: pa.Table
+    vehicles: pa.Table
+    terminals: dict[str, VehicleTerminalProfile]
+    start_time_s: float
+    horizon_s: float
+    seed: int
+
+
+def read_truth(run: Path, replication: int = 0) -> RunTruth:
+    """Read the tables of a ``city_fleet`` run that the emitter and the tests need."""
+    manifest = read_json(run / "manifest.json")
+    if manifest.get("kind") != "city_fleet":
+        raise RunError(f"{run}: telemetry can be emitted from city_fleet runs only "
+                       f"(this run is {manifest.get('kind')!r})")
+    scenario = yaml.safe_load((run / "scenario.yaml").read_text(encoding="utf-8"))
+    profiles = yaml.safe_load((run / "profiles.yaml").read_text(encoding="utf-8")) or {}
+    terminals = {key.split(".")[0]: VehicleTerminalProfile.model_validate(p)
+                 for key, p in profiles.items() if p.get("kind") == "vehicle_terminal"}
+    return RunTruth(
+        events=read_table(run, "tables/vehicle_events.parquet", replication),
+        nodes=read_table(run, "tables/nodes.parquet", replication),
+        vehicles=read_table(run, "tables/vehicles.parquet", replication),
+        terminals=terminals,
+        start_time_s=float(scenario.get("start_time_s", 0.0)),
+        horizon_s=float(scenario["horizon_s"]),
+        seed=int(manifest.get("seed", 0)),
+    )
+
+
+def _col(table: pa.Table, name: str) -> np.ndarray:
+    return np.asarray(table.column(name).to_numpy(zero_copy_only=False))
+
+
+def generate(truth: RunTruth, opt: EmitOptions) -> pa.Table:
+    """The report stream of a run as canonical records, in arrival order."""
+    rng = RngStreams(truth.seed if opt.seed is None else opt.seed, opt.replication)
+    r_sched, r_noise, r_net = rng.stream("emit.schedule"), rng.stream("emit.gps"), \
+        rng.stream("emit.network")
+    ev = truth.events.sort_by([("vehicle", "ascending"), ("t_s", "ascending")])
+    ev_v, ev_t, ev_node = _col(ev, "vehicle"), _col(ev, "t_s"), _col(ev, "node")
+    ev_state = _col(ev, "state").astype(str)
+    ev_odo, ev_fuel = _col(ev, "odometer_km"), _col(ev, "fuel_l")
+    node_lon = dict(zip(_col(truth.nodes, "node"), _col(truth.nodes, "lon"), strict=True))
+    node_lat = dict(zip(_col(truth.nodes, "node"), _col(truth.nodes, "lat"), strict=True))
+    n_max = int(max(node_lon)) + 1
+    lon_of, lat_of = np.full(n_max, np.nan), np.full(n_max, np.nan)
+    lon_of[list(node_lon)] = list(node_lon.values())
+    lat_of[list(node_lat)] = list(node_lat.values())
+    veh = _col(truth.vehicles, "vehicle")
+    fleet_of = dict(zip(veh, _col(truth.vehicles, "fleet"), strict=True))
+    driver_of = dict(zip(veh, _col(truth.vehicles, "driver"), strict=True))
+    end = opt.until_s
+    if end is None:
+        intervals = [mean_of(p.report_interval_s) for p in truth.terminals.values()] or [30.0]
+        end = max(float(ev_t.max(initial=0.0)), truth.horizon_s) + 2 * max(intervals)
+    base = opt.epoch_s + truth.start_time_s
+    parts: list[dict[str, Any]] = []
+    bounds = np.r_[0, np.flatnonzero(np.diff(ev_v)) + 1, len(ev_v)]
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        v = int(ev_v[a])
+        prof = truth.terminals.get(str(fleet_of.get(v)))
+        if prof is None:
+            continue
+        t, st, nd = ev_t[a:b], ev_state[a:b], ev_node[a:b]
+        odo, fuel = ev_odo[a:b], ev_fuel[a:b]
+        mean_iv = float(mean_of(prof.report_interval_s))
+        count = int(end / mean_iv * 1.3) + 10
+        gaps = np.maximum(np.asarray(sample(prof.report_interval_s, r_sched, count), float), 1.0)
+        periodic = r_sched.uniform(0, mean_iv) + np.r_[0.0, np.cumsum(gaps[:-1])]
+        periodic = periodic[periodic <= end]
+        times = np.r_[t[t <= end], periodic]
+        trig = np.r_[np.ones(int((t <= end).sum()), bool), np.zeros(len(periodic), bool)]
+        order = np.argsort(times, kind="stable")
+        times, trig = times[order], trig[order]
+        i = np.clip(np.searchsorted(t, times, side="right") - 1, 0, len(t) - 1)
+        j = np.minimum(i + 1, len(t) - 1)
+        span = np.where(j > i, t[j] - t[i], 1.0)
+        f = np.clip(np.where(j > i, (times - t[i]) / span, 0.0), 0.0, 1.0)
+        state = st[i]
+        moving = np.isin(state, MOVING) & (j > i)
+        lon = np.where(moving, lon_of[nd[i]] + f * (lon_of[nd[j]] - lon_of[nd[i]]), lon_of[nd[i]])
+        lat = np.where(moving, lat_of[nd[i]] + f * (lat_of[nd[j]] - lat_of[nd[i]]), lat_of[nd[i]])
+        o = np.where(j > i, odo[i] + f * (odo[j] - odo[i]), odo[i])
+        fu = np.where(j > i, fuel[i] + f * (fuel[j] - fuel[i]), fuel[i])
+        speed = np.where(moving, (odo[j] - odo[i]) / np.maximum(span, 1.0) * 3600.0, 0.0)
+        dx = (lon_of[nd[j]] - lon_of[nd[i]]) * np.cos(np.radians(lat))
+        dy = lat_of[nd[j]] - lat_of[nd[i]]
+        heading = np.where(moving, np.degrees(np.arctan2(dx, dy)) % 360.0, 0.0)
+        # Off shift the ignition is off: heartbeats only, every heartbeat_s.
+        off = state == "off_shift"
+        hb_slot = np.floor(times / opt.heartbeat_s)
+        first_in_slot = np.r_[True, hb_slot[1:] != hb_slot[:-1]]
+        keep = ~off | trig | first_in_slot
+        heartbeat = off & ~trig
+        err = prof.gps_error_m * opt.noise
+        m = len(times)
+        noise_lat = r_noise.normal(0.0, err, m) / M_PER_DEG if err > 0 else np.zeros(m)
+        noise_lon = (r_noise.normal(0.0, err, m) / (M_PER_DEG * np.cos(np.radians(lat)))
+                     if err > 0 else np.zeros(m))
+        speed_noise = r_noise.normal(0.0, 1.0 * opt.noise, m)
+        sel = np.flatnonzero(keep)
+        parts.append({
+            "device": np.full(len(sel), vehicle_device_id(v)),
+            "ts_s": np.round(base + times[sel]),
+            "seq": np.arange(len(sel), dtype=np.int64),
+            "msg": np.where(heartbeat[sel], "heartbeat", "location"),
+            "lon": np.round(lon + noise_lon, 6)[sel], "lat": np.round(lat + noise_lat, 6)[sel],
+            "speed_kmh": np.clip(speed + np.where(moving, speed_noise, 0.0), 0, 250)[sel],
+            "heading_deg": heading[sel], "odometer_km": np.round(o[sel], 1),
+            "fuel_l": np.round(fu[sel], 1), "state": state[sel],
+            "driver": np.full(len(sel), str(driver_of.get(v, ""))),
+        })
+    cols = {k: np.concatenate([p[k] for p in parts]) if parts else np.zeros(0)
+            for k in ("device", "ts_s", "seq", "msg", "lon", "lat", "speed_kmh", "heading_deg",
+                      "odometer_km", "fuel_l", "state", "driver")}
+    n = len(cols["ts_s"])
+    order = np.lexsort((cols["device"], cols["ts_s"]))
+    # The network: loss, duplication, delay.
+    kept = order[r_net.random(n) >= opt.loss] if opt.loss > 0 else order
+    if opt.duplicate > 0:
+        dups = kept[r_net.random(len(kept)) < opt.duplicate]
+        kept = np.r_[kept, dups]
+    arrival = cols["ts_s"][kept].astype(float)
+    if opt.reorder_s > 0:
+        arrival = arrival + r_net.exponential(opt.reorder_s, len(kept))
+    final = kept[np.argsort(arrival, kind="stable")]
+    hb = cols["msg"][final] == "heartbeat"
+    table_cols: dict[str, Any] = {}
+    for name, typ in COLUMNS.items():
+        if name in cols:
+            arr = cols[name][final]
+            mask = hb if name in ("lon", "lat", "speed_kmh", "heading_deg", "odometer_km",
+                                  "fuel_l", "state") else None
+            table_cols[name] = pa.array(arr if arr.dtype.kind != "U" else arr.astype(object),
+                                        typ, mask=mask)
+        elif name == "kind":
+            table_cols[name] = pa.array(np.full(len(final), "vehicle", object), typ)
+        else:
+            table_cols[name] = pa.nulls(len(final), typ)
+    return pa.table(table_cols, schema=SCHEMA)
+
+
+def write_jsonl(table: pa.Table, out: IO[str]) -> int:
+    """Write records as JSON lines (null fields left out); return the number written."""
+    names = [c for c in table.column_names if table.column(c).null_count < table.num_rows]
+    columns = [table.column(c).to_pylist() for c in names]
+    n = 0
+    for row in zip(*columns, strict=True):
+        out.write(json.dumps({k: v for k, v in zip(names, row, strict=True) if v is not None},
+                             separators=(",", ":")))
+        out.write("\n")
+        n += 1
+    return n
+
+
+def jt808_frames(table: pa.Table) -> Iterable[bytes]:
+    """JT/T 808 frames (0x0200 location reports, 0x0002 heartbeats) for the records."""
+    cols = {c: table.column(c).to_pylist() for c in ("device", "ts_s", "seq", "msg", "lon",
+                                                       "lat", "speed_kmh", "heading_deg",
+                                                       "odometer_km", "fuel_l", "state")}
+    for k in range(table.num_rows):
+        if cols["msg"][k] == "heartbeat":
+            yield encode_frame(MSG_HEARTBEAT, cols["device"][k], cols["seq"][k])
+            continue
+        body = encode_location(cols["ts_s"][k], cols["lat"][k], cols["lon"][k],
+                               cols["speed_kmh"][k] or 0.0, cols["heading_deg"][k] or 0.0,
+                               odometer_km=cols["odometer_km"][k], fuel_l=cols["fuel_l"][k],
+                               state=cols["state"][k])
+        yield encode_frame(MSG_LOCATION, cols["device"][k], cols["seq"][k], body)
+
+
+def write_jt808(table: pa.Table, out: IO[bytes]) -> int:
+    n = 0
+    buf: list[bytes] = []
+    for frame in jt808_frames(table):
+        buf.append(frame)
+        n += 1
+        if len(buf) >= 65536:
+            out.write(b"".join(buf))
+            buf.clear()
+    out.write(b"".join(buf))
+    return n
+
+
+def expected_accuracy_m(truth: RunTruth, opt: EmitOptions) -> float:
+    """Largest GPS error standard deviation among the run's terminals, in metres."""
+    errs = [p.gps_error_m for p in truth.terminals.values()] or [0.0]
+    return max(errs) * opt.noise
