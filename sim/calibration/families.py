@@ -45,6 +45,9 @@ class Family:
         ``frozen(params) -> scipy.stats frozen distribution``.
     fixed
         Settings held fixed, written with the fit (the truncated normal's bounds).
+    direct
+        ``direct(x_obs, x_cens) -> params``: the MLE in closed form or by a one-dimensional
+        profile likelihood, when the family has one (None: optimise numerically).
     """
 
     name: str
@@ -54,6 +57,7 @@ class Family:
     start: Callable[[Array, Array], Array]
     frozen: Callable[[Array], Any]
     fixed: dict[str, float] = field(default_factory=dict)
+    direct: Callable[[Array, Array], Array | None] | None = None
 
     @property
     def k(self) -> int:
@@ -83,6 +87,66 @@ def _mean_start(xo: Array, xc: Array) -> Array:
 def _exp_loglik(p: Array, xo: Array, xc: Array) -> float:
     m = p[0]
     return float(-xo.size * np.log(m) - (xo.sum() + xc.sum()) / m)
+
+
+def _exp_direct(xo: Array, xc: Array) -> Array:
+    return np.array([(xo.sum() + xc.sum()) / xo.size])
+
+
+def _lognorm_direct(xo: Array, xc: Array) -> Array | None:
+    if xc.size or xo.size < 2:
+        return None
+    lx = np.log(xo)
+    return np.array([float(np.exp(lx.mean())), float(lx.std())])
+
+
+def _bounded_max(f: Callable[[float], float], lo: float = -7.0,
+                 hi: float = 7.0) -> float | None:
+    """Maximiser of a smooth unimodal ``f`` inside ``(lo, hi)``; None if on a bound."""
+    from scipy.optimize import minimize_scalar
+
+    r = minimize_scalar(lambda u: -f(u), bounds=(lo, hi), method="bounded",
+                        options={"xatol": 1e-10})
+    u = float(r.x)
+    return None if min(u - lo, hi - u) < 1e-3 else u
+
+
+def _weibull_direct(xo: Array, xc: Array) -> Array | None:
+    # Profile likelihood: for a given shape k the scale MLE is (sum x^k / d)^(1/k), which
+    # leaves a one-dimensional problem in log k.
+    lx = np.log(np.concatenate([xo, xc]))
+    m = lx.max()
+    d = xo.size
+    slo = np.log(xo).sum()
+
+    def prof(u: float) -> float:
+        k = math.exp(u)
+        # log sum x^k, shifted by the largest value to avoid overflow
+        lse = k * m + math.log(float(np.exp(k * (lx - m)).sum()))
+        return d * u - d * (lse - math.log(d)) + (k - 1.0) * slo
+
+    u = _bounded_max(prof)
+    if u is None:
+        return None
+    k = math.exp(u)
+    lse = k * m + math.log(float(np.exp(k * (lx - m)).sum()))
+    return np.array([k, math.exp((lse - math.log(d)) / k)])
+
+
+def _gamma_direct(xo: Array, xc: Array) -> Array | None:
+    if xc.size:
+        return None
+    n, mean, slx = xo.size, float(xo.mean()), float(np.log(xo).sum())
+
+    def prof(u: float) -> float:  # scale = mean / shape
+        a = math.exp(u)
+        return float(-n * special.gammaln(a) - n * a * math.log(mean / a) + (a - 1) * slx - n * a)
+
+    u = _bounded_max(prof, -7.0, 12.0)
+    if u is None:
+        return None
+    a = math.exp(u)
+    return np.array([a, mean / a])
 
 
 def _lognorm_loglik(p: Array, xo: Array, xc: Array) -> float:
@@ -176,13 +240,15 @@ FIT_FAMILIES: dict[str, Family] = {
     f.name: f
     for f in (
         Family("exponential", ("mean",), (True,), _exp_loglik, _mean_start,
-               lambda p: stats.expon(scale=float(p[0]))),
+               lambda p: stats.expon(scale=float(p[0])), direct=_exp_direct),
         Family("lognormal", ("median", "sigma"), (True, True), _lognorm_loglik, _lognorm_start,
-               lambda p: stats.lognorm(s=float(p[1]), scale=float(p[0]))),
+               lambda p: stats.lognorm(s=float(p[1]), scale=float(p[0])),
+               direct=_lognorm_direct),
         Family("gamma", ("shape", "scale"), (True, True), _gamma_loglik, _moment_start,
-               lambda p: stats.gamma(a=float(p[0]), scale=float(p[1]))),
+               lambda p: stats.gamma(a=float(p[0]), scale=float(p[1])), direct=_gamma_direct),
         Family("weibull", ("shape", "scale"), (True, True), _weibull_loglik, _weibull_start,
-               lambda p: stats.weibull_min(c=float(p[0]), scale=float(p[1]))),
+               lambda p: stats.weibull_min(c=float(p[0]), scale=float(p[1])),
+               direct=_weibull_direct),
         normal_family(),
     )
 }

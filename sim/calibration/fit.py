@@ -150,15 +150,28 @@ def mle(family: Family | str, x: Array, censored: Array | None = None,
     c = c if c > 0 and not fam.fixed else 1.0
     yo, yc = xo / c, xc / c
     f_scaled = _negll(fam, yo, yc)
+    direct = fam.direct(yo, yc) if fam.direct is not None else None
+    if direct is not None and np.all(np.isfinite(direct)) and math.isfinite(
+            f_scaled(fam.to_theta(direct))) and f_scaled(fam.to_theta(direct)) < 1e299:
+        return _result(fam, _scale_params(fam, direct, c), x, cens, xo, xc, information,
+                       optimiser_ok=True)
     p0 = fam.start(yo, yc) if start is None else _scale_params(fam, start, 1.0 / c)
     theta0 = fam.to_theta(p0)
     best = optimize.minimize(f_scaled, theta0, method="BFGS", options={"gtol": 1e-7})
-    if not best.success or not np.all(np.isfinite(best.x)):
+    # "Precision loss" (status 2) with a flat gradient is the optimum reached within the
+    # accuracy of finite differences, typically when starting from a nearby fit.
+    flat = best.status == 2 and bool(np.all(np.abs(best.jac) < 1e-3))
+    if not (best.success or flat) or not np.all(np.isfinite(best.x)):
         nm = optimize.minimize(f_scaled, theta0, method="Nelder-Mead",
                                options={"xatol": 1e-9, "fatol": 1e-11, "maxiter": 4000})
         if nm.fun <= best.fun or not np.all(np.isfinite(best.x)):
             best = nm
     params = _scale_params(fam, fam.from_theta(best.x), c)
+    return _result(fam, params, x, cens, xo, xc, information, optimiser_ok=best.fun < 1e299)
+
+
+def _result(fam: Family, params: Array, x: Array, cens: Array, xo: Array, xc: Array,
+            information: bool, optimiser_ok: bool) -> FitResult:
     f_orig = _negll(fam, xo, xc)
     theta = fam.to_theta(params)
     ll = -f_orig(theta)
@@ -171,7 +184,7 @@ def mle(family: Family | str, x: Array, censored: Array | None = None,
                 cov = None
         except np.linalg.LinAlgError:
             cov = None
-    converged = bool(math.isfinite(ll) and ll > -1e299 and best.fun < 1e299)
+    converged = bool(math.isfinite(ll) and ll > -1e299 and optimiser_ok)
     return FitResult(fam, params, float(ll), int(x.size), int(cens.sum()), converged, cov)
 
 

@@ -217,9 +217,9 @@ def calibrate_field(kind: str, profile_ref: str, current: dict[str, Any], target
                                           "Quantity field", target.path)])
         q = np.quantile(x, EMPIRICAL_PROBS)
         dist = Empirical(values=[float(f"{v:.6g}") for v in q], unit=unit)
-        value = dist.model_dump(by_alias=True, exclude_none=True)
-        value.pop("probs", None)
-        return Calibration(kind, profile_ref, target, samples, family, [], None, value, unit,
+        quantiles = dist.model_dump(by_alias=True, exclude_none=True)
+        quantiles.pop("probs", None)
+        return Calibration(kind, profile_ref, target, samples, family, [], None, quantiles, unit,
                            "none", {}, None, seed)
     lifetimes = samples.n_censored > 0 or target.derive == "rate"
     names = (list(LIFETIME_FAMILIES if lifetimes else AUTO_FAMILIES) if family == "auto"
@@ -239,9 +239,9 @@ def calibrate_field(kind: str, profile_ref: str, current: dict[str, Any], target
     gof = goodness_of_fit(best, x, cens, rng.stream("calibration.gof"), n_boot, progress)
     value: Any
     if target.kind == "quantity":
-        dist = best.family.distribution(best.params, unit)
+        law = best.family.distribution(best.params, unit)
         value = {k: (float(f"{v:.6g}") if isinstance(v, float) else v)
-                 for k, v in dist.model_dump(by_alias=True, exclude_none=True).items()}
+                 for k, v in law.model_dump(by_alias=True, exclude_none=True).items()}
         for k in ("low", "high"):  # default bounds of the truncated normal stay implicit
             if k not in best.family.fixed:
                 value.pop(k, None)
