@@ -14,14 +14,14 @@ from dashboards.ui import runs, runs_root
 
 HERE = Path(__file__).parent
 
-st.set_page_config(page_title="fleettwin", page_icon="🚕", layout="wide")
+st.set_page_config(page_title="fleettwin", page_icon=":material/local_taxi:", layout="wide")
 
 PAGES = [
-    st.Page(HERE / "pages" / "runs.py", title="Runs", icon="📋", url_path="runs", default=True),
-    st.Page(HERE / "pages" / "run.py", title="Run", icon="📈", url_path="run"),
-    st.Page(HERE / "pages" / "compare.py", title="Compare", icon="⚖️", url_path="compare"),
-    st.Page(HERE / "pages" / "rollout.py", title="Rollout map", icon="🗺️", url_path="rollout"),
-    st.Page(HERE / "pages" / "profiles.py", title="Hardware profiles", icon="🔧",
+    st.Page(HERE / "views" / "runs.py", title="Runs", icon=":material/table_rows:", url_path="runs", default=True),
+    st.Page(HERE / "views" / "run.py", title="Run", icon=":material/monitoring:", url_path="run"),
+    st.Page(HERE / "views" / "compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
+    st.Page(HERE / "views" / "rollout.py", title="Rollout map", icon=":material/map:", url_path="rollout"),
+    st.Page(HERE / "views" / "profiles.py", title="Hardware profiles", icon=":material/memory:",
             url_path="profiles"),
 ]
 

@@ -143,10 +143,10 @@ def guarded(what: str) -> Iterator[None]:
     try:
         yield
     except RunError as exc:
-        st.warning(f"{what}: {exc}", icon="⚠️")
+        st.warning(f"{what}: {exc}", icon=":material/warning:")
     except Exception as exc:  # bad data of any shape must not take the page down
         log.warning("%s failed", what, exc_info=True)
-        st.warning(f"{what}: could not be shown ({type(exc).__name__}: {exc})", icon="⚠️")
+        st.warning(f"{what}: could not be shown ({type(exc).__name__}: {exc})", icon=":material/warning:")
 
 
 def selected() -> list[str]:
@@ -164,7 +164,7 @@ def set_selected(names: list[str]) -> None:
 
 def no_runs_note(root: Path) -> None:
     """The friendly first page: where runs are looked for and how to make one."""
-    st.info(f"No runs yet in `{root}`.", icon="ℹ️")
+    st.info(f"No runs yet in `{root}`.", icon=":material/info:")
     st.markdown(
         "Make a run, then reload this page:\n\n"
         "```\nfleettwin run                  # the default city taxi scenario\n"

@@ -47,15 +47,14 @@ if mode == "a sweep folder":
     chosen = [r.name for r in available if r.group == group]
 else:
     default = [n for n in selected() if n in by_name]
-    if len(default) < 2:
-        default = names[:2]
+    default += [n for n in names if n not in default][: max(0, 2 - len(default))]
     chosen = st.multiselect("Runs (the first is the baseline)", names, default=default,
                             key="cmp_runs")
     set_selected(chosen)
 if len(chosen) < 2:
     st.info("Choose two or more runs to compare (make another with e.g. "
             "`fleettwin run city_taxi --set policies.dispatch.algorithm=batch_matching`).",
-            icon="ℹ️")
+            icon=":material/info:")
     st.stop()
 
 runs: list[RunInfo] = [by_name[n] for n in chosen]

@@ -45,7 +45,7 @@ def calibration_reports() -> list[dict[str, Any]]:
 
 cat, problem = catalog()
 if problem:
-    st.warning(f"Some profile files could not be read:\n\n```\n{problem}\n```", icon="⚠️")
+    st.warning(f"Some profile files could not be read:\n\n```\n{problem}\n```", icon=":material/warning:")
 if cat is None:
     st.stop()
 
@@ -104,7 +104,7 @@ if ref:
                and r.get("kind", k) == k]
     if not reports:
         st.info(f"No calibration report for {pid}. Make one with "
-                f"`fleettwin calibrate {pid} --data FILE --field NAME`.", icon="ℹ️")
+                f"`fleettwin calibrate {pid} --data FILE --field NAME`.", icon=":material/info:")
     for rep in reports:
         folder = rep["folder"]
         with guarded(f"calibration report {folder.name}"):

@@ -74,9 +74,9 @@ else:
     st.info("No run in the results folder has a per-province table (a table with a "
             "`province` column), so only the 2016 plan is shown. A national IPTV run, e.g. "
             "`fleettwin run iptv_national_rollout_day`, adds simulated peak load, KPIs and SLA "
-            "verdicts per province.", icon="ℹ️")
+            "verdicts per province.", icon=":material/info:")
 if unmatched:
-    st.warning("Province names not recognised: " + ", ".join(unmatched[:10]), icon="⚠️")
+    st.warning("Province names not recognised: " + ", ".join(unmatched[:10]), icon=":material/warning:")
 
 if measures:
     simulated = [m for m in measures if "simulated" in m or "verdict" in m]

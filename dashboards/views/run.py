@@ -37,7 +37,7 @@ wanted = selected()
 bad = [n for n in wanted if run_by_name(root, n) is None]
 if bad:
     st.warning("Ignored run names that are not readable runs in the results folder: "
-               + ", ".join(f"`{n[:80]}`" for n in bad), icon="⚠️")
+               + ", ".join(f"`{n[:80]}`" for n in bad), icon=":material/warning:")
 first = next((n for n in wanted if n in names), names[0])
 name = st.selectbox("Run", names, index=names.index(first), key="run_name")
 run = run_by_name(root, name)
@@ -49,7 +49,7 @@ st.caption(f"scenario **{run.scenario}** · kind `{run.kind or '?'}` · created 
            f"seed {run.seed} · {run.replications} replication(s)"
            + (f" · {run.wall_s:.1f} s wall" if run.wall_s is not None else ""))
 for note in run.notes:
-    st.info(note, icon="ℹ️")
+    st.info(note, icon=":material/info:")
 
 
 def sla_cards(run: RunInfo) -> None:
@@ -89,7 +89,7 @@ def kpi_cards(run: RunInfo) -> None:
                          f"over {entry.get('n')} replications")
         label = k
         if k in sla_by_kpi:
-            label += " ✅" if sla_by_kpi[k].get("passed") else " ❌"
+            label += " :green[SLA pass]" if sla_by_kpi[k].get("passed") else " :red[SLA fail]"
         cols[i % 4].metric(label, fmt(value), help=help_text)
 
 
@@ -140,11 +140,11 @@ with tab_map:
         shown = True
     for tname, pcol in province_tables(run.path):
         st.info(f"Per-province table `{tname}` (column `{pcol}`): see the Rollout map page.",
-                icon="🗺️")
+                icon=":material/map:")
         shown = True
     if not shown:
         st.info("No map for this run: it has neither road-network tables (tables/nodes, "
-                "tables/requests) nor a per-access-node or per-province table.", icon="ℹ️")
+                "tables/requests) nor a per-access-node or per-province table.", icon=":material/info:")
 
 with tab_tables:
     tables = files_of(run.path, "tables")

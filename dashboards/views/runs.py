@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.data import RunInfo
-from dashboards.ui import no_runs_note, runs, runs_root, selected, set_selected
+from dashboards.ui import fmt, no_runs_note, runs, runs_root, selected, set_selected
 
 #: KPIs shown by default when present (besides those an SLA names).
 HEADLINE = ["service_rate", "wait_mean_s", "wait_p95_s", "deadhead_ratio", "utilisation",
@@ -79,11 +79,13 @@ if not df.empty and sort_by in df.columns:
 n_ok = sum(r.ok for r in listing)
 st.caption(f"{len(shown)} of {len(listing)} entries in `{root}` "
            f"({n_ok} readable runs, {len(listing) - n_ok} with problems)")
-st.dataframe(df.style.map(_colour_verdict, subset=["SLA", "status"]), hide_index=True)
+styled = df.style.map(_colour_verdict, subset=["SLA", "status"]).format(
+    fmt, subset=[c for c in kpi_cols if c in df.columns])
+st.dataframe(styled, hide_index=True)
 
 problems = [r for r in shown if not r.ok]
 for r in problems:
-    st.warning(f"**{r.name}**: {r.problem}", icon="⚠️")
+    st.warning(f"**{r.name}**: {r.problem}", icon=":material/warning:")
 
 names = [r.name for r in listing if r.ok]
 default = [n for n in selected() if n in names]
@@ -92,6 +94,6 @@ choice = st.multiselect("Selected runs (open one on the Run page, or compare sev
 set_selected(choice)
 b1, b2, _ = st.columns([1, 1, 4])
 if b1.button("Open on Run page", disabled=len(choice) < 1):
-    st.switch_page("pages/run.py")
+    st.switch_page("views/run.py")
 if b2.button("Compare selected", disabled=len(choice) < 2):
-    st.switch_page("pages/compare.py")
+    st.switch_page("views/compare.py")

@@ -57,6 +57,7 @@ def streamlit_command(args: argparse.Namespace) -> list[str]:
         "--server.headless", "true" if args.no_browser else "false",
         "--server.fileWatcherType", "none",
         "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "viewer",
         "--", "--runs", str(args.runs.resolve()),
     ]
 
