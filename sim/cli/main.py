@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "sim.cli.report",
     "sim.cli.validate",
     "sim.cli.sweep",
+    "sim.cli.bench",
     "twins.cli",
 ]
 
