@@ -1,0 +1,55 @@
+"""Calibration plot functions: data in, figure out; PNGs written for a report."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+from scipy import stats
+
+from dashboards.calibration_plots import (
+    plot_fit_histogram,
+    plot_hourly_rates,
+    plot_qq,
+    plot_survival,
+    plot_zipf,
+    write_profile_plots,
+)
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    t = 100 * rng.weibull(1.5, 300)
+    w = rng.uniform(20, 250, 300)
+    return np.minimum(t, w), t > w
+
+
+def test_profile_plots_return_figures_and_draw_into_given_axes():
+    x, c = _data()
+    fits = [("weibull", stats.weibull_min(1.5, scale=100)), ("exponential", stats.expon(scale=90))]
+    for fig in (plot_fit_histogram(x, c, fits, "weibull", "h"),
+                plot_qq(x, c, fits[0][1], "weibull", "h"),
+                plot_survival(x, c, fits, "weibull", "h")):
+        assert isinstance(fig, Figure)
+    fig = Figure()
+    ax = fig.add_subplot()
+    assert plot_survival(x, c, fits, "weibull", ax=ax) is fig
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "weibull (chosen)" in labels and "Kaplan–Meier" in labels
+
+
+def test_write_profile_plots(tmp_path):
+    x, c = _data()
+    fits = [("weibull", stats.weibull_min(1.5, scale=100))]
+    paths = write_profile_plots(tmp_path, x, c, fits, "weibull", "h", "test")
+    assert {p.name for p in paths} == {"histogram.png", "qq.png", "survival.png"}
+    assert all(p.read_bytes()[:4] == b"\x89PNG" for p in paths)
+    paths = write_profile_plots(tmp_path / "..", x, None, fits, "weibull")
+    assert {p.name for p in paths} == {"histogram.png", "qq.png"}
+
+
+def test_behaviour_plots():
+    r = np.arange(1, 51) ** -0.9 * 1000
+    assert isinstance(plot_zipf(r, r, r * 0.8, r * 1.2, 0.9), Figure)
+    rates = np.linspace(10, 50, 24)
+    assert isinstance(plot_hourly_rates(rates, rates - 3, rates + 3, np.tile(rates, (3, 1))),
+                      Figure)
