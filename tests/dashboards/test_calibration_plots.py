@@ -43,7 +43,8 @@ def test_write_profile_plots(tmp_path):
     paths = write_profile_plots(tmp_path, x, c, fits, "weibull", "h", "test")
     assert {p.name for p in paths} == {"histogram.png", "qq.png", "survival.png"}
     assert all(p.read_bytes()[:4] == b"\x89PNG" for p in paths)
-    paths = write_profile_plots(tmp_path / "..", x, None, fits, "weibull")
+    (tmp_path / "uncensored").mkdir()
+    paths = write_profile_plots(tmp_path / "uncensored", x, None, fits, "weibull")
     assert {p.name for p in paths} == {"histogram.png", "qq.png"}
 
 
