@@ -15,7 +15,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from twins.config import LoadedTwin
-from twins.records import KIND_COLUMNS, KINDS, MESSAGES, STATE_COLUMNS, numeric_bounds
+from twins.records import (
+    KIND_COLUMNS,
+    KINDS,
+    MESSAGES,
+    STATE_COLUMNS,
+    VEHICLE_STATES,
+    numeric_bounds,
+)
 
 _BOUNDS = numeric_bounds()
 _FLOAT_COLS = ("ts_s", "lon", "lat", "altitude_m", "speed_kmh", "heading_deg", "odometer_km",
@@ -128,7 +135,7 @@ def check(table: pa.Table, twin: LoadedTwin, now_s: float) -> Checked:
     for k, kind in enumerate(KINDS):
         allowed = np.isin(msg_np, MESSAGES[kind])
         r.flag((dev_kind == k) & ~allowed, lambda i, kind=kind: f"unknown message type "
-               f"{msg_np[i]!r} for a {kind} (known: {', '.join(MESSAGES[kind])})")
+               f"{str(msg_np[i])!r} for a {kind} (known: {', '.join(MESSAGES[kind])})")
     table = table.set_column(table.schema.get_field_index("msg"), "msg", msg)
 
     present = {c: _present(table.column(c)) for c in STATE_COLUMNS}
@@ -158,6 +165,12 @@ def check(table: pa.Table, twin: LoadedTwin, now_s: float) -> Checked:
             out |= v > hi
         r.flag(out, lambda i, c=c, v=v, lo=lo, hi=hi:
                f"{c} {v[i]:g} out of range [{lo:g}, {hi:g}]")
+    state = table.column("state")
+    if state.null_count < n:
+        bad_state = present["state"] & ~np.asarray(pc.fill_null(pc.is_in(state, pa.array(
+            list(VEHICLE_STATES))), False).to_numpy(zero_copy_only=False))
+        r.flag(bad_state, lambda i: f"unknown vehicle state {state[i].as_py()!r} (known: "
+               f"{', '.join(VEHICLE_STATES)})")
     is_loc = msg_np == "location"
     lon, lat = values["lon"], values["lat"]
     r.flag(is_loc & (np.isnan(lon) | np.isnan(lat)), "location report without lon/lat")
