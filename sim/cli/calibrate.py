@@ -28,7 +28,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Fit a profile field (a Quantity or float) to measured samples by maximum "
         "likelihood, choose the family by AIC, test the fit, and write PROFILE as a new "
         "version <id>.v<N>.yaml next to the old one with its provenance and a report folder "
-        "<id>.v<N>.calibration/ (report.json, PNG plots).")
+        "<id>.v<N>.calibration/ (report.json, PNG plots).",
+        epilog="Quantity fields get the fitted distribution; float fields one number: the "
+        "fitted mean, N / mean for *_rate_per_<N><unit> fields (data = times between "
+        "events, e.g. times to failure) and sd / mean for *_cv fields. With censored data or "
+        "a rate field, auto compares the lifetime families (exponential, Weibull, gamma, "
+        "lognormal). The new version is one above the highest known; an existing target "
+        "file is never replaced without --force.")
     p.add_argument("profile", help="profile id (latest version) or id@version")
     p.add_argument("--data", required=True, type=Path,
                    help="CSV or Parquet file, or a folder of Parquet files (twin data)")
