@@ -1,0 +1,119 @@
+"""Plot functions, the run report and the CLI commands of the dashboard."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from dashboards import city
+from dashboards.plot_compare import plot_cdfs, plot_kpi_ci
+from dashboards.plot_maps import plot_province_map
+from dashboards.plot_profiles import distribution_fields, plot_distribution
+from dashboards.plot_series import sla_for_column
+from dashboards.provinces import province_frame
+from dashboards.report import write_report
+from sim.cli.dashboard import streamlit_command
+from sim.cli.main import build_parser, main
+from sim.schema.profiles import ProfileCatalog
+
+PNG = b"\x89PNG\r\n\x1a\n"
+SLA = [{"kpi": "wait_p95_s", "op": "<=", "threshold": 480.0, "name": "p95", "passed": False},
+       {"kpi": "service_rate", "op": ">=", "threshold": 0.95, "passed": True}]
+
+
+def test_sla_matches_same_kpi_or_same_quantity_and_unit():
+    assert [v["kpi"] for v in sla_for_column("wait_p95_s", SLA)] == ["wait_p95_s"]
+    assert [v["kpi"] for v in sla_for_column("wait_mean_s", SLA)] == ["wait_p95_s"]
+    assert [v["kpi"] for v in sla_for_column("service_rate", SLA)] == ["service_rate"]
+    assert sla_for_column("served", SLA) == [] and sla_for_column("wait_km", SLA) == []
+
+
+def test_city_aggregates(results):
+    run = results / "taxi-batch"
+    w = city.waits_s(run)
+    assert w.size > 100 and (w >= 0).all()
+    by_h = city.wait_by_interval(run, 3600.0)
+    # Two replications: counts per interval are averages, their sum the mean request count.
+    reqs = city.read_frame(run, city.REQUESTS, ["replication"])
+    assert by_h["requests"].sum() == pytest.approx(len(reqs) / 2)
+    m = city.city_map(run, max_legs=50)
+    assert len(m.deadhead) <= 50 and m.deadhead_total >= len(m.deadhead)
+    assert m.pickups.sum() > 0 and len(m.edges) > 100 and m.replication == 0
+
+
+def test_report_of_a_city_run(results, tmp_path):
+    run = tmp_path / "taxi"
+    shutil.copytree(results / "taxi-nearest", run)
+    paths = write_report(run)
+    names = sorted(p.name for p in paths)
+    assert names == ["demand.png", "fleet_state.png", "map.png", "series_fleet.png", "wait.png"]
+    for p in paths:
+        assert p.parent == run / "plots" and p.read_bytes()[:8] == PNG
+
+
+def test_report_of_another_kind_and_of_bad_data(results, tmp_path):
+    run = tmp_path / "nat"
+    shutil.copytree(results / "national-synthetic", run)
+    assert [p.name for p in write_report(run)] == ["series_network.png"]
+    bad = tmp_path / "bad"
+    shutil.copytree(results / "bad-parquet", bad)
+    names = {p.name for p in write_report(bad)}  # the damaged files are skipped, not fatal
+    assert "series_fleet.png" not in names and "demand.png" not in names
+
+
+def test_report_command(results, tmp_path, capsys):
+    run = tmp_path / "r"
+    shutil.copytree(results / "taxi-nearest", run)
+    assert main(["report", str(run)]) == 0
+    assert "map.png" in capsys.readouterr().out
+    assert main(["report", str(tmp_path / "missing")]) == 2
+    assert "not a run directory" in capsys.readouterr().err
+
+
+def test_run_with_plots_writes_the_report(tmp_path):
+    from .conftest import SMALL
+
+    assert main(["run", "city_taxi", "--out", str(tmp_path), "--name", "p", "--plots",
+                 *SMALL]) == 0
+    assert (tmp_path / "p" / "plots" / "map.png").read_bytes()[:8] == PNG
+
+
+def test_dashboard_command_line(tmp_path):
+    args = build_parser().parse_args(["dashboard", "--runs", str(tmp_path), "--port", "8999",
+                                      "--no-browser"])
+    cmd = streamlit_command(args)
+    assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("app.py")
+    assert cmd[cmd.index("--server.port") + 1] == "8999"
+    assert cmd[cmd.index("--server.headless") + 1] == "true"
+    assert cmd[-2:] == ["--runs", str(tmp_path.resolve())]
+    assert main(["dashboard", "--port", "0", "--runs", str(tmp_path)]) == 2
+    afile = tmp_path / "file"
+    afile.write_text("x")
+    assert main(["dashboard", "--runs", str(afile)]) == 2
+
+
+def test_plot_functions_return_figures():
+    rng = np.random.default_rng(0)
+    fig = plot_cdfs({"a": rng.exponential(100, 500), "b": rng.exponential(80, 30000)},
+                    thresholds=[("SLA", 480.0)])
+    assert isinstance(fig, Figure) and len(fig.axes[0].lines) == 3
+    fig = plot_kpi_ci(["a", "b"], [{"mean": 1.0, "ci_low": 0.9, "ci_high": 1.1, "n": 3}, None],
+                      "x", [[0.95, 1.0, 1.05], []], SLA[1])
+    assert isinstance(fig, Figure)
+    gdf = province_frame()
+    assert len(gdf) == 31 and gdf.crs.to_epsg() == 4326
+    gdf = gdf.assign(v=gdf["target_10k"].where(gdf["batch"] == 2))
+    assert isinstance(plot_province_map(gdf, "v"), Figure)
+
+
+def test_every_profile_distribution_can_be_drawn():
+    drawn = 0
+    for entry in ProfileCatalog().latest():
+        for name, dist in distribution_fields(entry.profile).items():
+            fig = plot_distribution(dist, name)
+            assert isinstance(fig, Figure)
+            drawn += 1
+    assert drawn >= 5
