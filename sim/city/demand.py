@@ -130,3 +130,34 @@ def _patience_many(demand: Demand, urgent: bool, m: int, rng: np.random.Generato
     q = demand.urgent_patience_s if urgent and demand.urgent_patience_s is not None \
         else demand.patience_s
     return np.asarray(sample(q, rng, m), dtype=float)
+
+
+def expected_requests(demand: Demand, clock_s: float, duration_s: float) -> float:
+    """Expected number of Poisson requests in ``[clock_s, clock_s + duration_s)`` (time of day)."""
+    prof = np.asarray(demand.hourly_profile, dtype=float)
+    rate_per_s = demand.requests_per_day * prof / prof.sum() / 3600.0
+    total, t, end = 0.0, clock_s, clock_s + duration_s
+    while t < end:
+        seg_end = min(end, (np.floor(t / 3600) + 1) * 3600)
+        total += rate_per_s[int(t // 3600) % 24] * (seg_end - t)
+        t = seg_end
+    return float(total)
+
+
+def cell_grid(net: RoadNetwork, weights: np.ndarray, cells: int
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cut the map into ``cells x cells`` squares: cell per node, demand share and anchor node.
+
+    The anchor of a cell is its node with the highest demand weight (-1 for an empty cell).
+    """
+    xy = net.xy_m
+    span = np.maximum(xy.max(axis=0) - xy.min(axis=0), 1.0)
+    ij = np.minimum(((xy - xy.min(axis=0)) / span * cells).astype(np.int64), cells - 1)
+    cell = ij[:, 1] * cells + ij[:, 0]
+    share = np.bincount(cell, weights=weights, minlength=cells * cells)
+    anchor = np.full(cells * cells, -1, dtype=np.int64)
+    order = np.lexsort((np.arange(cell.size), -weights))  # heaviest node first per cell
+    for node in order:
+        if anchor[cell[node]] < 0:
+            anchor[cell[node]] = node
+    return cell, share / share.sum(), anchor

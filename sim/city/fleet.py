@@ -43,6 +43,7 @@ class FleetArrays:
     fuel_l: np.ndarray
     empty_km: np.ndarray
     busy_km: np.ndarray
+    reposition_km: np.ndarray
     fuel_l_per_km: np.ndarray
     maintenance_cny_per_km: np.ndarray
     failure_rate_per_s: np.ndarray
@@ -185,6 +186,7 @@ def build_fleet(sc: CityScenario, profiles: dict[str, ProfileBase], net: RoadNet
         fuel_l=fuel,
         empty_km=np.zeros(n),
         busy_km=np.zeros(n),
+        reposition_km=np.zeros(n),
         fuel_l_per_km=np.array(cols["fuel"]),
         maintenance_cny_per_km=np.array(cols["maint"]),
         failure_rate_per_s=np.array(cols["fail"]),

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.city.state import BUSY, IDLE, STATES, TO_PICKUP
+from sim.city.state import BUSY, ON_DUTY_STATES, STATES
 
 if TYPE_CHECKING:
     from sim.city.model import CityModel
@@ -20,10 +20,10 @@ KPI_MEANINGS = {
     "abandonment_rate": "abandoned / requests",
     "wait_mean_s": "mean time from request to pickup (served), s",
     "wait_p95_s": "95th percentile of that wait, s",
-    "deadhead_ratio": "empty km to pickups / all km driven on tasks",
-    "utilisation": "loaded time / on-duty time (idle + to pickup + loaded)",
+    "deadhead_ratio": "empty km (to pickups and repositioning) / all km driven",
+    "utilisation": "loaded time / on-duty time (idle, to pickup, loaded, repositioning)",
     "on_time_rate": "tasks with a deadline delivered by it (abandoned count as late)",
-    "km_total": "km driven on tasks (to pickup + loaded)",
+    "km_total": "km driven (to pickup, loaded, repositioning)",
     "fuel_l": "fuel for those km, litres",
     "cost_cny": "fuel + driver hours on duty + maintenance per km, yuan",
     "revenue_cny": "fares of served trips, yuan",
@@ -62,12 +62,18 @@ def compute_kpis(model: CityModel) -> dict[str, float]:
     veh = model.vehicle_of[served]
     empty_km = model.pickup_km[served]
     loaded_km = q.trip_km[served]
-    km = empty_km + loaded_km
+    moves = np.asarray(model.moves, dtype=float).reshape(-1, 3)
+    in_win = (moves[:, 0] >= w0) & (moves[:, 0] < h)
+    move_veh = moves[in_win, 1].astype(np.int64)
+    move_km = moves[in_win, 2]
+    km = np.concatenate([empty_km + loaded_km, move_km])
+    veh = np.concatenate([veh, move_veh])
+    empty_total = float(empty_km.sum() + move_km.sum())
     fuel = float(np.sum(km * f.fuel_l_per_km[veh]))
     has_deadline = win & np.isfinite(q.deadline_s) & (served | abandoned)
     on_time = served & (model.dropoff_s <= q.deadline_s)
     secs = state_seconds(model, w0, h)
-    on_duty_s = secs[:, [IDLE, TO_PICKUP, BUSY]].sum(axis=1)
+    on_duty_s = secs[:, list(ON_DUTY_STATES)].sum(axis=1)
     eco = sc.economics
     kpis = {
         "requests": float(n),
@@ -77,7 +83,7 @@ def compute_kpis(model: CityModel) -> dict[str, float]:
         "abandonment_rate": abandoned.sum() / n if n else math.nan,
         "wait_mean_s": float(wait.mean()) if wait.size else math.nan,
         "wait_p95_s": float(np.percentile(wait, 95)) if wait.size else math.nan,
-        "deadhead_ratio": float(empty_km.sum() / km.sum()) if km.sum() > 0 else math.nan,
+        "deadhead_ratio": empty_total / float(km.sum()) if km.sum() > 0 else math.nan,
         "utilisation": float(secs[:, BUSY].sum() / on_duty_s.sum()) if on_duty_s.sum() > 0
         else math.nan,
         "on_time_rate": float(on_time.sum() / has_deadline.sum()) if has_deadline.sum()
@@ -141,7 +147,8 @@ def record_tables(model: CityModel, secs: np.ndarray) -> None:
         "fuel_l": f.fuel_l,
         "empty_km": f.empty_km,
         "busy_km": f.busy_km,
-        "on_duty_s": secs[:, [IDLE, TO_PICKUP, BUSY]].sum(axis=1),
+        "reposition_km": f.reposition_km,
+        "on_duty_s": secs[:, list(ON_DUTY_STATES)].sum(axis=1),
         "busy_s": secs[:, BUSY],
     })
     rec.add_table("nodes", {

@@ -21,8 +21,17 @@ from sim.city.kpis import KPI_MEANINGS, compute_kpis
 from sim.city.network import RoadNetwork, osm_network, synthetic_city
 from sim.city.paths import default_cache_dir, travel_table
 from sim.city.schema import CityScenario, SyntheticCity
-from sim.city.state import BUSY, IDLE, MAINTENANCE, OFF_SHIFT, STATES, TO_PICKUP
+from sim.city.state import (
+    BUSY,
+    IDLE,
+    MAINTENANCE,
+    OFF_SHIFT,
+    REPOSITIONING,
+    STATES,
+    TO_PICKUP,
+)
 from sim.dispatch import DISPATCHERS, FleetView, RequestView, get_dispatcher
+from sim.dispatch.rebalance import DemandForecast
 from sim.engine.registry import Context, ModelKind, register_model
 from sim.errors import Problem, ScenarioError
 from sim.schema.distributions import sample
@@ -75,6 +84,12 @@ class CityModel:
             params["max_pickup_s"] = disp.max_pickup_s
         self.dispatcher = get_dispatcher(disp.algorithm, **params)
         self.immediate = self.dispatcher.batch_window_s <= 0
+        self.rebalancing = hasattr(self.dispatcher, "reposition") and sc.demand.requests is None
+        if self.rebalancing:
+            w = demand_mod.node_weights(sc.demand, self.net.n_nodes, zones, dest=False)
+            self.cells = demand_mod.cell_grid(self.net, w, int(getattr(self.dispatcher, "cells",
+                                                                      8)))
+        self.moves: list[tuple[float, int, float]] = []  # (start, vehicle, km) repositioning
 
         m = len(self.req)
         self.status = np.zeros(m, dtype=np.int8)
@@ -130,6 +145,8 @@ class CityModel:
         else:
             self.env.process(self._batch_loop())
         self.env.process(self._sampler())
+        if self.rebalancing:
+            self.env.process(self._rebalance_loop())
         for proc in f.shift_processes(self.env, self):
             self.env.process(proc)
         for v in range(f.n):
@@ -275,6 +292,35 @@ class CityModel:
             if self.immediate and self.open:
                 self.decide()
 
+    # ------------------------------------------------------------ rebalancing
+    def _rebalance_loop(self):  # type: ignore[no-untyped-def]
+        d: Any = self.dispatcher
+        cell, share, anchor = self.cells
+        while self.env.now < self.sc.horizon_s:
+            yield self.env.timeout(d.rebalance_interval_s)
+            idle = np.flatnonzero(self.fleet.state == IDLE)
+            if idle.size < 2:
+                continue
+            now = self.env.now
+            expected = share * demand_mod.expected_requests(
+                self.sc.demand, self.start_clock + now, d.lookahead_s)
+            forecast = DemandForecast(cell, expected, anchor)
+            fv = FleetView(idle, self.fleet.node[idle], np.full(idle.size, now))
+            for v, dest in d.reposition(now, fv, forecast, self.table):
+                a = int(self.fleet.node[v])
+                if dest < 0 or dest == a or self.fleet.state[v] != IDLE:
+                    continue
+                self.set_state(v, REPOSITIONING)
+                self._after(float(self.T[a, dest]), self._repositioned, v, a, int(dest))
+
+    def _repositioned(self, v: int, a: int, b: int) -> None:
+        self.events_processed += 1
+        km = self._drive(v, a, b)
+        self.fleet.empty_km[v] += km
+        self.fleet.reposition_km[v] += km
+        self.moves.append((self.env.now, v, km))
+        self.release(v)
+
     # --------------------------------------------------------- reliability
     def _schedule_failure(self, v: int, after: float) -> None:
         rate = self.fleet.failure_rate_per_s[v]
@@ -288,7 +334,7 @@ class CityModel:
     def _fail(self, v: int) -> None:
         self.events_processed += 1
         s = self.fleet.state[v]
-        if s in (TO_PICKUP, BUSY):
+        if s in (TO_PICKUP, BUSY, REPOSITIONING):
             self.fleet.failure_pending[v] = True
         elif s == MAINTENANCE:
             pass

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-STATES = ("idle", "to_pickup", "busy", "off_shift", "maintenance")
-IDLE, TO_PICKUP, BUSY, OFF_SHIFT, MAINTENANCE = range(5)
+STATES = ("idle", "to_pickup", "busy", "off_shift", "maintenance", "repositioning")
+IDLE, TO_PICKUP, BUSY, OFF_SHIFT, MAINTENANCE, REPOSITIONING = range(6)
+#: States in which a vehicle is on duty (its driver's time is paid and counted).
+ON_DUTY_STATES = (IDLE, TO_PICKUP, BUSY, REPOSITIONING)
 
 
 @dataclass(frozen=True)
