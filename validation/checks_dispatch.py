@@ -23,7 +23,7 @@ from validation.registry import CheckResult, register_check
 
 #: Instances per mode and the PyVRP time budget per instance (s).
 OFFLINE = {False: (["c1_2_1", "lc101"], 2.0), True: (["c1_2_1", "rc1_2_1", "lc101"], 15.0)}
-ONLINE = {False: ["c1_2_1", "lc101"], True: ["c1_2_1", "rc1_2_1", "lc101", "lrc101"]}
+ONLINE = {False: ["c1_2_1", "lc101"], True: ["c1_2_1", "rc1_2_1", "lc101"]}
 DISTANCE_TOL = 0.02
 MIN_SERVED = 0.8
 
