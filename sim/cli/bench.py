@@ -69,14 +69,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise FleetTwinError(f"--tolerance: unknown KPI {sorted(unknown)[0]!r} (gated: "
                              f"{', '.join([*bench.CITY_KPIS, *bench.INSTANCE_KPIS])})")
     baseline = None
-    if args.compare is not None:
-        if args.compare.exists() or not args.update_baseline:
-            baseline = bench.load_baseline(args.compare)
-            if not args.update_baseline:
-                bench.check_same_set(baseline, bset, str(args.compare))
-            elif baseline["benchmark_set"]["id"] != bset.id:
-                print(f"note: {args.compare} was made on another benchmark set; replacing it")
+    target = args.compare
+    if args.update_baseline:
+        target = args.compare or bench.baseline_path(bset.mode)
+        if target.exists():  # only to print what changes
+            baseline = bench.load_baseline(target)
+            if baseline["benchmark_set"]["id"] != bset.id:
+                print(f"note: {target} was made on another benchmark set; replacing it")
                 baseline = None
+    elif target is not None:
+        baseline = bench.load_baseline(target)
+        bench.check_same_set(baseline, bset, str(target))
     doc = bench.run_bench(bset, args.dispatcher, _progress(args, bset))
     out = args.out or Path("runs") / f"bench-{bset.mode}.json"
     _write(out, doc)
@@ -84,7 +87,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     print(render(["dispatcher", "case", "kpi", "mean", "ci_low", "ci_high"],
                  bench.summary_rows(doc)))
     if args.update_baseline:
-        target = args.compare or bench.baseline_path(bset.mode)
+        target = target or bench.baseline_path(bset.mode)
         if baseline is not None:
             verdicts = bench.compare(baseline, doc, per_kpi, default_tol)
             changed = [v for v in verdicts if v.status != "ok" or v.change]
