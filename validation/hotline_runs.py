@@ -69,7 +69,7 @@ class HotlineLoad:
             ("replications", self.replications), ("batches", self.batches),
             ("warmup_s", self.warmup_s), ("horizon_s", self.warmup_s + window),
             ("record_interval_s", 3600.0 * 24), ("answer_within_s", self.answer_within_s),
-            ("slas", []),
+            ("slas", []), ("record_calls", False),
         ]
 
 

@@ -106,7 +106,8 @@ class HotlineModel:
         b = window_stats(self.arrival_s, self.answered_s, self.handle_s, self.blocked, end,
                          s.answer_within_s, edges)
         self._record_batches(edges, b)
-        self._record_calls(end)
+        if s.record_calls:
+            self._record_calls(end)
         self._record_series(end)
         width = s.horizon_s - s.warmup_s
         tot = {k: float(v.sum()) for k, v in b.items()}

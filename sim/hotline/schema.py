@@ -37,6 +37,9 @@ class HotlineScenario(ScenarioBase):
     drain_s: float = Field(
         default=3600.0, ge=0, description="time after horizon_s to let queued calls finish"
     )
+    record_calls: bool = Field(
+        default=True, description="write the per-call table (tables/calls); off for long runs"
+    )
     batches: int = Field(
         default=20, ge=2, le=10_000,
         description="batches the measured window [warmup_s, horizon_s) is cut into "

@@ -84,3 +84,16 @@ def test_staffing_cli(capsys) -> None:  # type: ignore[no-untyped-def]
     assert "agents needed: 25" in out
     assert main(["staffing", "--calls-per-h", "300", "--handle-s", "240", "--target", "2"]) == 2
     assert "target must be a share" in capsys.readouterr().err
+
+
+def test_staffing_cli_confirms_by_simulation(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["staffing", "--calls-per-h", "60", "--handle-s", "240", "--target", "0.8",
+                 "--within-s", "20", "--simulate", "--calls", "20000", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    sims = {o["agents"]: o["simulated_service_level"] for o in doc["options"]
+            if "simulated_service_level" in o}
+    assert set(sims) == {doc["agents"] - 1, doc["agents"]}
+    for o in doc["options"]:
+        if o["agents"] in sims:
+            s = sims[o["agents"]]
+            assert s["low"] - 0.03 <= o["service_level"] <= s["high"] + 0.03
