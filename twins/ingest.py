@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from sim.errors import FleetTwinError
 from twins.batch import ParsedBatch
@@ -33,11 +34,14 @@ from twins.sources import (
     resolve,
     text_batches,
 )
-from twins.state import TwinState, to_ms
+from twins.state import NO_TIME, TwinState, to_ms
 from twins.store import Store, category
-from twins.validate import check
+from twins.validate import check, device_index
 
 log = logging.getLogger(__name__)
+
+#: Seconds between state snapshots during a long ingest (one is also taken at its end).
+SNAPSHOT_EVERY_S = 60.0
 
 
 class InvariantError(FleetTwinError):
@@ -69,6 +73,7 @@ class Twin:
         self.config = self.loaded.config
         self.ids = [d.id for d in self.loaded.devices]
         self.store = Store(self.loaded.store_path, read_only=read_only)
+        self._snap_time = time.monotonic()
         self._load()
 
     def __enter__(self) -> Twin:
@@ -81,19 +86,38 @@ class Twin:
         self.store.close()
 
     def _load(self) -> None:
+        """State = last snapshot + the record parts committed after it."""
         self.state = TwinState(len(self.ids), self.config.lateness_s)
-        table = self.store.state_table()
+        table, included = self.store.state_snapshot()
         if table is not None:
             self.state.load_rows(table, self.loaded.index)
-        keys = self.store.window_keys(self.config.lateness_s)
-        if keys.num_rows:
-            index = self.loaded.index
-            devs = np.array([index.get(d, -1) for d in keys.column("device").to_pylist()])
+        for name in self.store.parts[included:]:
+            part = self.store.read_part(name)
+            dev = device_index(part, self.loaded)
+            known = dev >= 0  # devices removed from the config since are skipped
+            ts = np.asarray(part.column("ts_s").to_numpy(zero_copy_only=False), float)
+            seq = np.asarray(pc.fill_null(part.column("seq"), 0).to_numpy(), np.int64)
+            self.state.apply(part, dev, ts, seq, known, remember=False)
+        self._snap_parts = included
+        seen = self.state.watermark_ms > NO_TIME
+        if seen.any():
+            since = float(self.state.watermark_ms[seen].min() - self.state.lateness_ms) / 1e3
+            keys = self.store.window_keys(since - 1.0)
+            devs = device_index(keys, self.loaded)
             ms = to_ms(keys.column("ts_s").to_numpy(zero_copy_only=False))
             seq = np.asarray(keys.column("seq").to_numpy(zero_copy_only=False), np.int64)
             ok = devs >= 0
             ok[ok] &= ms[ok] >= self.state.watermark_ms[devs[ok]] - self.state.lateness_ms
             self.state.set_window(devs[ok], ms[ok], seq[ok])
+
+    def snapshot(self) -> None:
+        """Write the state snapshot (makes the next open quick)."""
+        if self._snap_parts == len(self.store.parts):
+            return
+        with self.store.transaction():
+            self.store.put_state(self.state.rows_table(np.arange(len(self.ids)), self.ids),
+                                 len(self.store.parts))
+        self._snap_parts = len(self.store.parts)
 
     # -- ingest --------------------------------------------------------------------------
     def ingest(
@@ -165,6 +189,9 @@ class Twin:
                              final=False)
                 if bar is not None and source.fmt != "parquet":
                     bar.update(batch.end_offset - bar.n)
+                if time.monotonic() - self._snap_time > SNAPSHOT_EVERY_S:
+                    self.snapshot()
+                    self._snap_time = time.monotonic()
                 if on_commit is not None:
                     on_commit(report)
             # Sub-packages still incomplete at the end of the source are quarantined.
@@ -180,6 +207,7 @@ class Twin:
         finally:
             if bar is not None:
                 bar.close()
+        self.snapshot()
 
     def _batches(self, source: Source, offset: int, line: int, clock: float,
                  reassembler: Reassembler, chunk_bytes: int | None) -> Iterator[ParsedBatch]:
@@ -212,14 +240,12 @@ class Twin:
             raise InvariantError(f"batch of {read} items: {n_acc} accepted + "
                                  f"{len(quarantine)} quarantined")
         try:
-            changed = self.state.apply(checked.table, checked.dev, checked.ts_s, checked.seq,
-                                       accepted)
+            self.state.apply(checked.table, checked.dev, checked.ts_s, checked.seq, accepted)
             with self.store.transaction():
                 if n_acc:
                     self.store.add_records(checked.table.filter(pa.array(accepted)), sid,
                                            batch.position[accepted])
                 self.store.add_quarantine(quarantine)
-                self.store.put_state(self.state.rows_table(changed, self.ids))
                 self.store.bump(read, n_acc, len(quarantine))
                 clock = batch.clock_s if batch.clock_s == batch.clock_s else None
                 self.store.set_progress(sid, offset, line, clock,

@@ -126,7 +126,7 @@ class TwinState:
 
     # -- updates -------------------------------------------------------------------------
     def apply(self, table: pa.Table, dev: np.ndarray, ts_s: np.ndarray, seq: np.ndarray,
-              accepted: np.ndarray) -> np.ndarray:
+              accepted: np.ndarray, remember: bool = True) -> np.ndarray:
         """Fold accepted rows into the state; return the indices of devices that changed."""
         rows = np.flatnonzero(accepted)
         if rows.size == 0:
@@ -166,7 +166,8 @@ class TwinState:
             self.values[c][dn] = vals
             self.col_ms[c][dn] = tl[newer]
             self.col_seq[c][dn] = ql[newer]
-        self._remember(d, t, q)
+        if remember:
+            self._remember(d, t, q)
         return changed
 
     def _remember(self, d: np.ndarray, t: np.ndarray, q: np.ndarray) -> None:

@@ -5,7 +5,8 @@ batch, listed in the ``parts`` table); everything else is in the DuckDB file. Ta
 
     parts          committed record part files and their row counts
     quarantine     rejected input: source, position, device, ts_s, category, reason, raw
-    device_state   the current state per device (see twins.state)
+    device_state   a snapshot of the state per device (see twins.state) and, in ``meta``,
+                   how many parts it includes; opening the twin folds in the later parts
     sources        per source file: fingerprint, byte offset, line, decoder clock
     counters       read / accepted / quarantined totals
     fragments      JT/T 808 sub-packages waiting for the rest of their message
@@ -36,13 +37,15 @@ from sim.errors import DataError, Problem
 from twins.records import COLUMNS
 
 _SCHEMA_SQL = [
-    "CREATE TABLE IF NOT EXISTS parts (name VARCHAR PRIMARY KEY, source INTEGER, rows BIGINT)",
+    # no keys or indexes: the twin is the only writer, and DuckDB updates are cheaper without
+    "CREATE TABLE IF NOT EXISTS parts (name VARCHAR, source INTEGER, rows BIGINT)",
     "CREATE TABLE IF NOT EXISTS quarantine (source INTEGER, position BIGINT, device VARCHAR, "
     "ts_s DOUBLE, category VARCHAR, reason VARCHAR, raw BLOB)",
-    "CREATE TABLE IF NOT EXISTS sources (id INTEGER PRIMARY KEY, key VARCHAR UNIQUE, "
+    "CREATE TABLE IF NOT EXISTS sources (id INTEGER, key VARCHAR, "
     "fingerprint VARCHAR, byte_offset BIGINT, line BIGINT, clock_s DOUBLE)",
-    "CREATE TABLE IF NOT EXISTS counters (name VARCHAR PRIMARY KEY, value BIGINT)",
+    "CREATE TABLE IF NOT EXISTS counters (read BIGINT, accepted BIGINT, quarantined BIGINT)",
     "CREATE TABLE IF NOT EXISTS fragments (source INTEGER, position BIGINT, raw BLOB)",
+    "CREATE TABLE IF NOT EXISTS meta (key VARCHAR, value BIGINT)",
 ]
 _DUCK_TYPES = {pa.string(): "VARCHAR", pa.float64(): "DOUBLE", pa.int64(): "BIGINT",
                pa.bool_(): "BOOLEAN"}
@@ -70,6 +73,9 @@ class Store:
             self.con.execute("PRAGMA wal_autocheckpoint='256MB'")
             for sql in _SCHEMA_SQL:
                 self.con.execute(sql)
+            row = self._one("SELECT count(*) FROM counters")
+            if not row or not row[0]:
+                self.con.execute("INSERT INTO counters VALUES (0, 0, 0)")
         self.parts_dir = path.parent / "records"
         self._state_ready = self._has_table("device_state")
         self.parts: list[str] = []
@@ -100,32 +106,40 @@ class Store:
     def close(self) -> None:
         self.con.close()
 
+    def _one(self, sql: str, params: list[Any] | None = None) -> tuple[Any, ...] | None:
+        """First row of a query (fetching all rows: DuckDB keeps a partly read result open)."""
+        rows = self.con.execute(sql, params or []).fetchall()
+        return rows[0] if rows else None
+
     def _has_table(self, name: str) -> bool:
-        rows = self.con.execute("SELECT count(*) FROM information_schema.tables "
-                                "WHERE table_name = ?", [name]).fetchone()
+        rows = self._one("SELECT count(*) FROM information_schema.tables "
+                                "WHERE table_name = ?", [name])
         return bool(rows and rows[0])
 
     # -- reading -------------------------------------------------------------------------
     def counters(self) -> dict[str, int]:
         if not self._has_table("counters"):
             return dict.fromkeys(COUNTERS, 0)
-        got = dict(self.con.execute("SELECT name, value FROM counters").fetchall())
-        return {k: int(got.get(k, 0)) for k in COUNTERS}
+        row = self._one("SELECT read, accepted, quarantined FROM counters")
+        return dict(zip(COUNTERS, (int(v) for v in row or (0, 0, 0)), strict=True))
 
-    def state_table(self) -> pa.Table | None:
+    def state_snapshot(self) -> tuple[pa.Table | None, int]:
+        """The last state snapshot and the number of parts it includes."""
         if not self._state_ready:
-            return None
-        return self.con.sql("SELECT * FROM device_state ORDER BY device").to_arrow_table()
+            return None, 0
+        row = self._one("SELECT value FROM meta WHERE key = 'state_parts'")
+        table = self.con.sql("SELECT * FROM device_state ORDER BY device").to_arrow_table()
+        return table, int(row[0]) if row else 0
 
     def source(self, key: str) -> dict[str, Any] | None:
-        row = self.con.execute("SELECT id, fingerprint, byte_offset, line, clock_s FROM sources "
-                               "WHERE key = ?", [key]).fetchone()
+        row = self._one("SELECT id, fingerprint, byte_offset, line, clock_s FROM sources "
+                               "WHERE key = ?", [key])
         if row is None:
             return None
         return dict(zip(("id", "fingerprint", "offset", "line", "clock_s"), row, strict=True))
 
     def register_source(self, key: str, fingerprint: str) -> int:
-        row = self.con.execute("SELECT coalesce(max(id), 0) + 1 FROM sources").fetchone()
+        row = self._one("SELECT coalesce(max(id), 0) + 1 FROM sources")
         sid = int(row[0]) if row else 1
         self.con.execute("INSERT INTO sources VALUES (?, ?, ?, 0, 1, NULL)",
                          [sid, key, fingerprint])
@@ -141,16 +155,14 @@ class Store:
                                 "ORDER BY position", [sid]).fetchall()
         return [{"position": p, "raw": bytes(r)} for p, r in rows]
 
-    def window_keys(self, lateness_s: float) -> pa.Table:
-        """Accepted keys that may still be duplicated (within the lateness of a watermark)."""
-        if not self._state_ready:
-            return pa.table({"device": pa.array([], pa.string()), "ts_s": pa.array([], pa.float64()),
-                             "seq": pa.array([], pa.int64())})
+    def window_keys(self, since_s: float) -> pa.Table:
+        """Keys of the records not older than ``since_s`` (candidates for duplicates)."""
         return self.con.sql(
-            f"SELECT r.device, r.ts_s, coalesce(r.seq, 0) AS seq FROM {self.records_from()} r "
-            "JOIN device_state s "
-            "USING (device) WHERE r.ts_s >= (s.watermark_ms / 1000.0) - ? - 1",
-            params=[lateness_s]).to_arrow_table()
+            f"SELECT device, ts_s, coalesce(seq, 0) AS seq FROM {self.records_from()} "
+            "WHERE ts_s >= ?", params=[since_s]).to_arrow_table()
+
+    def read_part(self, name: str) -> pa.Table:
+        return pq.read_table(self.parts_dir / name)
 
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
         return self.con.sql(sql, params=params or None).to_arrow_table()
@@ -177,8 +189,7 @@ class Store:
                                                               np.int32)))
         full = full.append_column("position", pa.array(position.astype(np.int64)))
         self.parts_dir.mkdir(exist_ok=True)
-        row = self.con.execute("SELECT count(*) FROM parts").fetchone()
-        name = f"part-{int(row[0]) if row else 0:08d}.parquet"
+        name = f"part-{len(self.parts) + len(self._pending_parts):08d}.parquet"
         tmp = self.parts_dir / f".tmp-{name}"
         pq.write_table(full, tmp, compression="lz4")
         os.replace(tmp, self.parts_dir / name)
@@ -202,26 +213,22 @@ class Store:
         finally:
             self.con.unregister("_quar")
 
-    def put_state(self, rows: pa.Table) -> None:
-        if rows.num_rows == 0:
-            return
+    def put_state(self, rows: pa.Table, parts: int) -> None:
+        """Replace the state snapshot; it includes the first ``parts`` parts."""
         self.con.register("_state", rows)
         try:
-            if not self._state_ready:
-                self.con.execute("CREATE TABLE device_state AS SELECT * FROM _state")
-                self._state_ready = True
-            else:
-                self.con.execute("DELETE FROM device_state WHERE device IN "
-                                 "(SELECT device FROM _state)")
-                self.con.execute("INSERT INTO device_state SELECT * FROM _state")
+            if self._state_ready:
+                self.con.execute("DROP TABLE device_state")
+            self.con.execute("CREATE TABLE device_state AS SELECT * FROM _state")
+            self._state_ready = True
         finally:
             self.con.unregister("_state")
+        self.con.execute("DELETE FROM meta WHERE key = 'state_parts'")
+        self.con.execute("INSERT INTO meta VALUES ('state_parts', ?)", [parts])
 
     def bump(self, read: int, accepted: int, quarantined: int) -> None:
-        for name, value in (("read", read), ("accepted", accepted),
-                            ("quarantined", quarantined)):
-            self.con.execute("INSERT INTO counters VALUES (?, ?) ON CONFLICT (name) DO UPDATE "
-                             "SET value = counters.value + excluded.value", [name, value])
+        self.con.execute("UPDATE counters SET read = read + ?, accepted = accepted + ?, "
+                         "quarantined = quarantined + ?", [read, accepted, quarantined])
 
     def set_progress(self, sid: int, offset: int, line: int, clock_s: float | None,
                      fragments: list[dict[str, Any]]) -> None:
