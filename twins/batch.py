@@ -42,6 +42,8 @@ class ParsedBatch:
     """Decoder clock after this batch (JT/T 808 streams)."""
     extra_raw: dict[int, bytes] = field(default_factory=dict)
     """Raw input of rows built from several items (sub-packaged messages)."""
+    pending: list[dict[str, object]] = field(default_factory=list)
+    """JT/T 808 sub-packages still waiting for the rest of their message after this batch."""
     raw_table: pa.Table | None = None
     """Rows without raw text (Parquet): their raw form is this table's row as JSON."""
 

@@ -31,6 +31,7 @@ from twins.sources import (
     fingerprint,
     frame_batches,
     parquet_batches,
+    prefetch,
     resolve,
     text_batches,
 )
@@ -174,7 +175,7 @@ class Twin:
                 offset, line, clock = 0, 1, math.nan
         reassembler = Reassembler()
         reassembler.restore(self.store.fragments(sid))
-        batches = self._batches(source, offset, line, clock, reassembler, chunk_bytes)
+        batches = prefetch(self._batches(source, offset, line, clock, reassembler, chunk_bytes))
         bar = None
         if progress and source.path is not None:
             from tqdm import tqdm
@@ -185,8 +186,7 @@ class Twin:
         try:
             for batch in batches:
                 line = batch.end_line or line
-                self._commit(batch, sid, batch.end_offset, line, reassembler, report,
-                             final=False)
+                self._commit(batch, sid, batch.end_offset, line, report)
                 if bar is not None and source.fmt != "parquet":
                     bar.update(batch.end_offset - bar.n)
                 if time.monotonic() - self._snap_time > SNAPSHOT_EVERY_S:
@@ -202,8 +202,7 @@ class Twin:
                 tail = empty_batch()
                 tail.rejects = [Reject(p, raw, why) for p, raw, why in leftovers]
                 end = self.store.source(source.key)
-                self._commit(tail, sid, int(end["offset"]) if end else 0, line, reassembler,
-                             report, final=True)
+                self._commit(tail, sid, int(end["offset"]) if end else 0, line, report)
         finally:
             if bar is not None:
                 bar.close()
@@ -219,7 +218,7 @@ class Twin:
         return text_batches(source, offset, line, **kw)
 
     def _commit(self, batch: ParsedBatch, sid: int, offset: int, line: int,
-                reassembler: Reassembler, report: IngestReport, final: bool) -> None:
+                report: IngestReport) -> None:
         checked = check(batch.table, self.loaded, time.time())
         verdict = self.state.judge(checked.dev, checked.ts_s, checked.seq, checked.bad)
         reasons = {**checked.reasons, **verdict.reasons}
@@ -248,8 +247,7 @@ class Twin:
                 self.store.add_quarantine(quarantine)
                 self.store.bump(read, n_acc, len(quarantine))
                 clock = batch.clock_s if batch.clock_s == batch.clock_s else None
-                self.store.set_progress(sid, offset, line, clock,
-                                        [] if final else reassembler.rows())
+                self.store.set_progress(sid, offset, line, clock, batch.pending)
         except BaseException:
             # The store rolled back; the in-memory state must follow it.
             self._load()

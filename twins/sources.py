@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import select
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,6 +165,7 @@ def frame_batches(source: Source, offset: int, reassembler: Reassembler, clock_s
         for data, _, final in pieces:
             buf = carry + data
             batch, carry = decode_frames(buf, start, reassembler, clock_s, final=final)
+            batch.pending = reassembler.rows()
             if final:
                 batch.end_offset = start + len(buf)
             clock_s = batch.clock_s
@@ -174,6 +177,42 @@ def frame_batches(source: Source, offset: int, reassembler: Reassembler, clock_s
     finally:
         if fh is not None:
             fh.close()
+
+
+def prefetch(batches: Iterator[ParsedBatch], depth: int = 2) -> Iterator[ParsedBatch]:
+    """Parse ahead in a thread (Arrow's readers release the GIL), keeping batch order."""
+    q: queue.Queue[object] = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for b in batches:
+                while not stop.is_set():
+                    try:
+                        q.put(b, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as exc:  # handed to the consumer, raised there
+            q.put(exc)
+
+    thread = threading.Thread(target=work, name="twin-parse", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        thread.join()
 
 
 def parquet_batches(source: Source, offset: int, rows: int = PARQUET_ROWS
