@@ -113,7 +113,7 @@ def kpi_table(runs: list[RunInfo]) -> tuple[pd.DataFrame, pd.DataFrame]:
 with guarded("KPIs side by side"):
     st.subheader("KPIs")
     shown, colours = kpi_table(runs)
-    st.dataframe(shown.style.apply(lambda _: colours, axis=None))
+    st.table(shown.style.apply(lambda _: colours, axis=None))
     st.caption("Deltas against the baseline [0]: green better, red worse (by the SLA's direction "
                "or the KPI's meaning), amber changed with no known direction; changes under 1% "
                "are not highlighted.")
@@ -130,7 +130,7 @@ with guarded("SLA verdicts"):
             rows[lab] = [("PASS" if got[n].get("passed") else "FAIL") if n in got else "-"
                          for n in names_sla]
         sla_df = pd.DataFrame(rows, index=names_sla)
-        st.dataframe(sla_df.style.map(
+        st.table(sla_df.style.map(
             lambda v: {"PASS": "background-color: #d4edda",
                        "FAIL": "background-color: #f8d7da"}.get(v, "")))
 
@@ -142,7 +142,7 @@ with guarded("scenario differences"):
         st.write("The resolved scenarios are identical (differences come from the seed or "
                  "the code version).")
     else:
-        st.dataframe(pd.DataFrame({lab: [fmt(v[i]) if not isinstance(v[i], list | dict)
+        st.table(pd.DataFrame({lab: [fmt(v[i]) if not isinstance(v[i], list | dict)
                                          else str(v[i]) for _, v in diff]
                                    for i, lab in enumerate(labels)},
                                   index=[k for k, _ in diff]))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -72,6 +73,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     cmd = streamlit_command(args)
     sys.stderr.write(f"dashboard on http://{args.address}:{args.port} for runs in {runs}\n")
     proc = subprocess.Popen(cmd, env=env)
+    # Stopping this command stops the server too (SIGTERM from a service manager or a test).
+    signal.signal(signal.SIGTERM, lambda *_: proc.terminate())
     try:
         return proc.wait()
     except KeyboardInterrupt:

@@ -27,6 +27,8 @@ SMALL = [
     "--set", "world.network.rows=12",
     "--set", "world.network.cols=12",
     "--set", "horizon_s=21600",
+    "--set", "start_time_s=25200",
+    "--set", "warmup_s=1800",
     "--set", "demand.zones={downtown: {center_km: [2.2, 2.2], radius_km: 1.0, weight: 2.0}}",
     "--quiet",
 ]

@@ -134,9 +134,9 @@ def test_compare_page(monkeypatch, results):
     for h in ("KPIs", "SLA verdicts", "Scenario fields that differ", "Distributions",
               "Confidence intervals", "Time series"):
         assert h in heads
-    kpis = at.dataframe[0].value
+    kpis = at.table[0].value
     assert "Δ[1] vs [0]" in kpis.columns and "wait_p95_s" in kpis.index
-    diff = at.dataframe[2].value
+    diff = at.table[2].value
     assert "policies.dispatch.algorithm" in diff.index
     assert list(diff.loc["policies.dispatch.algorithm"]) == ["nearest_idle", "batch_matching"]
     assert _images(at) >= 3  # CDFs, CI, series overlay
