@@ -25,9 +25,13 @@ def test_sweep_overhead_per_run(tmp_path: Path) -> None:
                       base_overrides=SMALL)
     n = len(plan.runs())
 
-    t0 = time.perf_counter()
-    run_sweep(plan, tmp_path / "seq", workers=0, progress=False)
-    seq_s = time.perf_counter() - t0
+    # the machine is shared: time the in-process reference twice and keep the faster
+    seq = []
+    for i in range(2):
+        t0 = time.perf_counter()
+        run_sweep(plan, tmp_path / f"seq{i}", workers=0, progress=False)
+        seq.append(time.perf_counter() - t0)
+    seq_s = min(seq)
 
     t0 = time.perf_counter()
     run_sweep(plan, tmp_path / "dask1", workers=1, progress=False)
@@ -40,10 +44,13 @@ def test_sweep_overhead_per_run(tmp_path: Path) -> None:
         warm = build_plan("hotline_support", ["agents=30"], replications=1, base_overrides=SMALL)
         run_sweep(warm, tmp_path / "warmup", scheduler=cluster.scheduler_address,
                   progress=False)
-        t0 = time.perf_counter()
-        run_sweep(plan, tmp_path / "warm1", scheduler=cluster.scheduler_address,
-                  progress=False)
-        warm1_s = time.perf_counter() - t0  # a warm cluster: per-run overhead only
+        warm = []
+        for i in range(2):
+            t0 = time.perf_counter()
+            run_sweep(plan, tmp_path / f"warm{i}", scheduler=cluster.scheduler_address,
+                      progress=False)
+            warm.append(time.perf_counter() - t0)
+        warm1_s = min(warm)  # a warm cluster: per-run overhead only
 
     t0 = time.perf_counter()
     run_sweep(plan, tmp_path / "dask2", workers=2, progress=False)
