@@ -47,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from sim.engine.loading import load_scenario_data
     from sim.sweep.grid import build_plan
-    from sim.sweep.runner import run_sweep
+    from sim.sweep.runner import run_sweep, write_json_atomic
     from sim.sweep.summary import summarise
 
     if not args.grid:
@@ -61,6 +61,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     outcome = run_sweep(plan, out, workers=args.workers, scheduler=args.scheduler,
                         progress=not args.quiet)
     summary = summarise(plan, out)
+    write_json_atomic(out / "summary.json", {"scenario": plan.scenario, "points": summary})
     model = load_scenario_data(plan.points[0].raw, plan.source)
     kpis = args.kpi or _default_kpis(model)
     unknown = [k for k in kpis if k not in model.model.kpis]

@@ -131,6 +131,8 @@ def test_cli_summary_compare_and_duckdb_over_the_sweep(tmp_path: Path, capsys) -
     assert lo["n"] == hi["n"] == 3
     assert lo["kpis"]["blocking_rate"]["mean"] > hi["kpis"]["blocking_rate"]["mean"]
     assert lo["kpis"]["blocking_rate"]["ci_low"] < lo["kpis"]["blocking_rate"]["mean"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert [p["n"] for p in summary["points"]] == [3, 3]
     plan = json.loads((out / "sweep.json").read_text())
     assert len(plan["runs"]) == 6 and plan["grid"] == {"agents": [18, 26]}
     assert all(is_run_dir(out / n) for n in plan["runs"])
