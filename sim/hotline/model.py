@@ -87,7 +87,6 @@ class HotlineModel:
                 continue
             req = agents.request()
             req.callbacks.append(self._answer_cb(i, req))
-        self.events_processed += self.arrival_s.size
 
     def _answer_cb(self, i: int, req: simpy.Event) -> Any:
         def answered(_: simpy.Event) -> None:
@@ -102,6 +101,10 @@ class HotlineModel:
         end = self.end_time()
         # a call answered after the end never happened in this replication
         self.answered_s[self.answered_s > end] = math.nan
+        answered = ~np.isnan(self.answered_s)
+        # SimPy events that moved a call: arrival, answer, end of handling
+        self.events_processed = int(self.arrival_s.size + answered.sum() + np.sum(
+            self.answered_s[answered] + self.handle_s[answered] <= end))
         edges = np.linspace(s.warmup_s, s.horizon_s, s.batches + 1)
         b = window_stats(self.arrival_s, self.answered_s, self.handle_s, self.blocked, end,
                          s.answer_within_s, edges)
