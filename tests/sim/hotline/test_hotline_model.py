@@ -112,3 +112,16 @@ def test_cli_runs_the_scenario(tmp_path, capsys) -> None:  # type: ignore[no-unt
     assert code == 0
     assert (tmp_path / "r" / "tables" / "calls.parquet").is_file()
     assert "blocking_rate" in capsys.readouterr().out
+
+
+def test_golden_kpis() -> None:
+    """KPIs of a short hotline_support run are checked in; a change must be deliberate.
+
+    Regenerate golden_hotline_support.json only when the model is meant to change.
+    """
+    import json
+    from pathlib import Path
+
+    golden = json.loads((Path(__file__).parent / "golden_hotline_support.json").read_text())
+    result = run_scenario(load_scenario("hotline_support", SHORT))
+    assert result.kpis == pytest.approx(golden, rel=1e-9, abs=1e-9)
