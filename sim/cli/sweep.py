@@ -39,6 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "this process without Dask")
     p.add_argument("--kpi", action="append", default=[],
                    help="KPI to show in the summary (repeatable; default: SLA KPIs and a few)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="validate the grid and list the runs (done or to do) without running")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sweep)
@@ -58,6 +60,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise FleetTwinError(f"sweep: --workers must be >= 0 (got {args.workers})")
     plan = build_plan(args.scenario, args.grid, args.replications, args.seed, args.overrides)
     out = args.out or Path("runs") / f"sweep-{plan.scenario}"
+    if args.dry_run:
+        from sim.results.rundir import is_run_dir
+
+        specs = plan.runs()
+        done = sum(is_run_dir(out / s.name) for s in specs)
+        for s in specs:
+            mark = "done" if is_run_dir(out / s.name) else "todo"
+            sys.stdout.write(f"{mark}  {plan.points[s.point].label:40s}  {out / s.name}\n")
+        sys.stdout.write(f"{len(plan.points)} grid points x {plan.replications} replications: "
+                         f"{len(specs)} runs, {done} done, {len(specs) - done} to do\n")
+        return 0
     outcome = run_sweep(plan, out, workers=args.workers, scheduler=args.scheduler,
                         progress=not args.quiet)
     summary = summarise(plan, out)

@@ -147,3 +147,15 @@ def test_cli_summary_compare_and_duckdb_over_the_sweep(tmp_path: Path, capsys) -
     again = summarise(build_plan("hotline_blocking", ["agents=18,26"], 3, None, SMALL), out)
     assert again[0]["kpis"]["blocking_rate"]["mean"] == pytest.approx(
         lo["kpis"]["blocking_rate"]["mean"])
+
+
+def test_dry_run_lists_runs_without_running(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "dry"
+    args = ["sweep", "hotline_support", "--grid", "agents=20,22", "--replications", "2",
+            "--out", str(out), "--dry-run"]
+    for s in SMALL:
+        args += ["--set", s]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "4 runs, 0 done, 4 to do" in text and text.count("todo") == 4
+    assert not out.exists()
