@@ -1,0 +1,184 @@
+"""Benchmark: the dashboard's Run page on a city run with about 250,000 requests.
+
+Target: after the first load, the Run page opens in under 3 s. The run is made with the real
+model (``fleettwin run city_taxi`` with 250,000 requests a day and 6,000 taxis, about 1.5 min
+on 2 cores) unless ``--run DIR`` names an existing run. The page is timed server side through
+Streamlit's AppTest (cold, then warm with the cache filled) and, when chromium is installed,
+in a headless browser until the page's figures are shown. A small run's page is timed in the
+same process as the reference, and ratios are printed.
+
+Usage::
+
+    python validation/bench_dashboard.py [--run DIR] [--work DIR] [--repeat 3] [--no-browser]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIG = ["--set", "demand.requests_per_day=250000", "--set", "fleets.taxis.count=6000"]
+SMALL = ["--set", "demand.requests_per_day=24000"]
+TARGET_S = 3.0
+
+
+def make_run(folder: Path, name: str, overrides: list[str]) -> Path:
+    from sim.cli.main import main
+
+    run = folder / name
+    if not run.is_dir():
+        code = main(["run", "city_taxi", "--out", str(folder), "--name", name, "--quiet",
+                     *overrides])
+        if code:
+            raise SystemExit(f"fleettwin run failed with exit code {code}")
+    return run
+
+
+def time_apptest(root: Path, name: str, repeat: int) -> tuple[float, list[float]]:
+    """Seconds for the Run page of ``name``: the first load, then ``repeat`` warm loads."""
+    from streamlit.testing.v1 import AppTest
+
+    import dashboards.ui
+
+    os.environ["FLEETTWIN_RUNS"] = str(root)
+    app = str(Path(dashboards.ui.__file__).parent / "app.py")
+    times = []
+    for _ in range(repeat + 1):
+        at = AppTest.from_file(app, default_timeout=600)
+        at.session_state["selected_runs"] = [name]
+        at.run()
+        at.switch_page("views/run.py")
+        t0 = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - t0)
+        if at.exception:
+            raise SystemExit(f"Run page failed: {at.exception[0].value}")
+    return times[0], times[1:]
+
+
+def time_browser(root: Path, name: str, repeat: int) -> tuple[float, list[float]] | None:
+    """The same in headless chromium, until the figures are on screen; None without it."""
+    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.options import Options
+        from selenium.webdriver.chrome.service import Service
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import WebDriverWait
+    except ImportError:
+        return None
+    if not chromium or not driver_path:
+        return None
+    import signal
+    import socket
+    import subprocess
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "sim.cli.main", "dashboard", "--runs",
+                             str(root), "--port", str(port), "--address", "127.0.0.1",
+                             "--no-browser"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    profile = tempfile.mkdtemp(prefix="bench-chromium-")
+    driver = None
+    try:
+        for _ in range(180):
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.5)
+        opts = Options()
+        opts.binary_location = chromium
+        for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                     "--no-first-run", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync",
+                     "--window-size=1400,2000", f"--user-data-dir={profile}"):
+            opts.add_argument(flag)
+        driver = webdriver.Chrome(service=Service(driver_path), options=opts)
+
+        def ready(d):  # type: ignore[no-untyped-def]
+            body = d.find_element(By.TAG_NAME, "body").text
+            imgs = d.find_elements(By.CSS_SELECTOR, '[data-testid="stImage"] img')
+            busy = d.find_elements(By.CSS_SELECTOR, '[data-testid="stStatusWidget"]')
+            return "demand over the day" in body and len(imgs) >= 3 and not busy
+
+        times = []
+        for _ in range(repeat + 1):
+            t0 = time.perf_counter()
+            driver.get(f"{url}/run?run={name}")
+            WebDriverWait(driver, 600, 0.05).until(ready)
+            times.append(time.perf_counter() - t0)
+        return times[0], times[1:]
+    finally:
+        if driver is not None:
+            driver.quit()
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--run", type=Path, help="an existing large city run directory")
+    ap.add_argument("--work", type=Path, help="folder for the generated runs (kept)")
+    ap.add_argument("--repeat", type=int, default=3, help="warm loads to time")
+    ap.add_argument("--no-browser", action="store_true", help="skip the browser timing")
+    args = ap.parse_args(argv)
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
+    work.mkdir(parents=True, exist_ok=True)
+    if args.run:
+        big = args.run.resolve()
+        root = big.parent
+    else:
+        root = work / "runs"
+        t0 = time.perf_counter()
+        big = make_run(root, "big-250k", BIG)
+        print(f"large run: {big} ({time.perf_counter() - t0:.0f} s to make or find)")
+    ref = make_run(work / "ref", "ref-24k", SMALL)
+
+    import pyarrow.parquet as pq
+
+    n_req = pq.ParquetFile(big / "tables" / "requests.parquet").metadata.num_rows
+    n_ev = pq.ParquetFile(big / "tables" / "vehicle_events.parquet").metadata.num_rows
+    print(f"large run: {n_req:,} requests, {n_ev:,} vehicle events")
+
+    ok = True
+    ref_cold, ref_warm = time_apptest(ref.parent, ref.name, args.repeat)
+    cold, warm = time_apptest(root, big.name, args.repeat)
+    w = statistics.median(warm)
+    print(f"AppTest Run page, reference 24k requests: first {ref_cold:.2f} s, warm median "
+          f"{statistics.median(ref_warm):.2f} s")
+    print(f"AppTest Run page, {n_req:,} requests: first {cold:.2f} s, warm median {w:.2f} s "
+          f"(max {max(warm):.2f} s); warm/first {w / cold:.2f}, "
+          f"warm vs reference warm {w / statistics.median(ref_warm):.2f}x")
+    ok &= max(warm) < TARGET_S
+    if not args.no_browser:
+        res = time_browser(root, big.name, args.repeat)
+        ref_res = time_browser(ref.parent, ref.name, args.repeat)
+        if res is None or ref_res is None:
+            print("browser timing skipped: chromium, chromedriver or selenium missing")
+        else:
+            bcold, bwarm = res
+            rw = statistics.median(ref_res[1])
+            print(f"browser Run page, reference 24k requests: first {ref_res[0]:.2f} s, warm "
+                  f"median {rw:.2f} s")
+            print(f"browser Run page, {n_req:,} requests: first {bcold:.2f} s, warm median "
+                  f"{statistics.median(bwarm):.2f} s (max {max(bwarm):.2f} s); warm vs "
+                  f"reference warm {statistics.median(bwarm) / rw:.2f}x")
+            ok &= max(bwarm) < TARGET_S
+    print(f"target: warm Run page under {TARGET_S:.0f} s: {'met' if ok else 'NOT met'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
