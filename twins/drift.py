@@ -172,22 +172,25 @@ def boxes_online(twin: Twin, predictions: pa.Table) -> list[Measure]:
     # latest status of each box in each window (rows are sorted by device, time)
     last = np.r_[(dev[1:] != dev[:-1]) | (w[1:] != w[:-1]), True]
     obs: dict[tuple[str, int], int] = {}
+    seen_boxes: dict[tuple[str, int], int] = {}
     for n_, w_, on in zip(node[last], w[last], online[last], strict=True):
         obs[(n_, int(w_))] = obs.get((n_, int(w_)), 0) + int(on)
+        seen_boxes[(n_, int(w_))] = seen_boxes.get((n_, int(w_)), 0) + 1
     keys = pred.column("key").to_pylist()
     pw = np.floor(np.asarray(pred.column("t_s").to_numpy(zero_copy_only=False)) / window)
     pv = pred.column("value").to_pylist()
-    per_node: dict[str, list[tuple[float, float]]] = {}
+    per_node: dict[str, list[tuple[float, float, int]]] = {}
     for k, w_, v in zip(keys, pw.astype(int), pv, strict=True):
-        seen = {ww for (nn, ww) in obs if nn == k}
-        if w_ in seen:
-            per_node.setdefault(str(k), []).append((float(v), float(obs[(k, int(w_))])))
+        if (k, int(w_)) in obs:
+            per_node.setdefault(str(k), []).append((float(v), float(obs[(k, int(w_))]),
+                                                    seen_boxes[(k, int(w_))]))
     out = []
-    for k, pairs in sorted(per_node.items()):
-        p = float(np.mean([a for a, _ in pairs]))
-        o = float(np.mean([b for _, b in pairs]))
+    for k, trip in sorted(per_node.items()):
+        p = float(np.mean([a for a, _, _ in trip]))
+        o = float(np.mean([b for _, b, _ in trip]))
+        n = int(sum(c for _, _, c in trip))  # box-window observations
         if p > 0:
-            out.append(Measure("boxes_online", k, p, o, len(pairs), o / p - 1.0, unit="boxes"))
+            out.append(Measure("boxes_online", k, p, o, n, o / p - 1.0, unit="boxes"))
     return out
 
 
