@@ -193,12 +193,14 @@ def cmd_staffing(args: argparse.Namespace) -> int:
 
 
 def _simulate(answer: Any, calls: int) -> dict[int, dict[str, float]]:
+    from tqdm import tqdm
+
     from validation.hotline_runs import HotlineLoad, simulate
 
     out = {}
-    for agents in (answer.agents - 1, answer.agents):
-        if agents < 1 or agents <= answer.offered_erlangs:
-            continue
+    levels = [a for a in (answer.agents - 1, answer.agents)
+              if a >= 1 and a > answer.offered_erlangs]
+    for agents in tqdm(levels, desc="simulating", unit="staffing level", file=sys.stderr):
         load = HotlineLoad(agents=agents, per_h=answer.calls_per_h,
                            handle_mean_s=answer.handle_s, calls=calls,
                            answer_within_s=answer.within_s, seed=300)
