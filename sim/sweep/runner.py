@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.errors import FleetTwinError
+from sim.errors import FleetTwinError, RunError
 from sim.results.rundir import dump_json, is_run_dir
 from sim.sweep.grid import RunSpec, SweepPlan
 
@@ -50,7 +50,12 @@ def run_one(raw: dict[str, Any], source: str, seed: int, replication: int, out_d
     rep = Simulation(loaded, seed, replication).run()
     result = RunResult(loaded, seed, [rep], time.perf_counter() - t0)
     result.summarise()
-    write_run(result, out_dir, name=name, extra_manifest=extra)
+    try:
+        write_run(result, out_dir, name=name, extra_manifest=extra)
+    except (RunError, OSError):
+        if is_run_dir(final):  # a duplicate attempt of the same task finished first
+            return {"name": name, "skipped": True, "wall_s": time.perf_counter() - t0}
+        raise
     return {"name": name, "skipped": False, "wall_s": time.perf_counter() - t0}
 
 
