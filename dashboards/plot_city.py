@@ -88,10 +88,10 @@ def plot_city_map(m: CityMap, ax: Axes | None = None) -> Figure:
     if len(m.edges):
         major = np.isin(m.edge_class.astype(str), ["arterial", "ring", "primary", "trunk",
                                                     "motorway", "secondary"])
-        ax.add_collection(LineCollection(m.edges[~major], colors="0.82", lw=0.5, zorder=1))
-        ax.add_collection(LineCollection(m.edges[major], colors="0.6", lw=1.1, zorder=1))
+        ax.add_collection(LineCollection(list(m.edges[~major]), colors="0.82", lw=0.5, zorder=1))
+        ax.add_collection(LineCollection(list(m.edges[major]), colors="0.6", lw=1.1, zorder=1))
     if len(m.deadhead):
-        ax.add_collection(LineCollection(m.deadhead, colors="#f4a442", lw=0.5,
+        ax.add_collection(LineCollection(list(m.deadhead), colors="#f4a442", lw=0.5,
                                          alpha=0.25 if len(m.deadhead) > 500 else 0.6,
                                          zorder=2))
     nodes = m.nodes.set_index("node")

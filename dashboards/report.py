@@ -8,6 +8,7 @@ still reported.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -86,7 +87,7 @@ def write_report(run_dir: Path) -> list[Path]:
     except RunError as exc:
         log.warning("city figures skipped: %s", exc)
     for name in files_of(run_dir, "timeseries"):
-        makers[f"series_{name}.png"] = lambda name=name: series_figure(run_dir, name, sla)
+        makers[f"series_{name}.png"] = functools.partial(series_figure, run_dir, name, sla)
     written = []
     for fname, make in makers.items():
         try:

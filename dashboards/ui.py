@@ -186,3 +186,18 @@ def fmt(value: Any) -> str:
             return f"{value:,.0f}"
         return f"{value:.4g}"
     return str(value)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _series_png(path: str, stamp: int, name: str, columns: tuple[str, ...],
+                sla: tuple[tuple[tuple[str, Any], ...], ...]) -> bytes:
+    from dashboards.plot_series import plot_series
+
+    df = read_frame(Path(path), f"timeseries/{name}.parquet")
+    return to_png(plot_series(df, list(columns), [dict(v) for v in sla], title=name))
+
+
+def series_png(run: RunInfo, name: str, columns: list[str]) -> bytes:
+    """A time series figure of a run as PNG bytes (cached)."""
+    sla = tuple(tuple(sorted(v.items())) for v in run.sla)
+    return _series_png(str(run.path), run.mtime_ns, name, tuple(columns), sla)

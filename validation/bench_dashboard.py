@@ -4,7 +4,8 @@ Target: after the first load, the Run page opens in under 3 s. The run is made w
 model (``fleettwin run city_taxi`` with 250,000 requests a day and 6,000 taxis, about 1.5 min
 on 2 cores) unless ``--run DIR`` names an existing run. The page is timed server side through
 Streamlit's AppTest (cold, then warm with the cache filled) and, when chromium is installed,
-in a headless browser until the page's figures are shown. A small run's page is timed in the
+in a headless browser until the page's figures are shown (first by URL, then opened from the
+Runs page through the sidebar, as a user does). A small run's page is timed in the
 same process as the reference, and ratios are printed.
 
 Usage::
@@ -62,7 +63,8 @@ def time_apptest(root: Path, name: str, repeat: int) -> tuple[float, list[float]
     return times[0], times[1:]
 
 
-def time_browser(root: Path, name: str, repeat: int) -> tuple[float, list[float]] | None:
+def time_browser(root: Path, name: str,
+                 repeat: int) -> tuple[float, list[float], float] | None:
     """The same in headless chromium, until the figures are on screen; None without it."""
     chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
     try:
@@ -112,13 +114,27 @@ def time_browser(root: Path, name: str, repeat: int) -> tuple[float, list[float]
             busy = d.find_elements(By.CSS_SELECTOR, '[data-testid="stStatusWidget"]')
             return "demand over the day" in body and len(imgs) >= 3 and not busy
 
+        # First load (cold cache) by URL; then the page is opened the way a user does after
+        # that: from the Runs page through the sidebar link (no full page reload).
+        t0 = time.perf_counter()
+        driver.get(f"{url}/run?run={name}")
+        WebDriverWait(driver, 600, 0.05).until(ready)
+        first = time.perf_counter() - t0
         times = []
-        for _ in range(repeat + 1):
+        for _ in range(repeat):
+            driver.find_element(By.CSS_SELECTOR, '[data-testid="stSidebarNav"] a[href$="/"], '
+                                '[data-testid="stSidebarNav"] a[href$="/runs"]').click()
+            WebDriverWait(driver, 120, 0.05).until(
+                lambda d: "entries in" in d.find_element(By.TAG_NAME, "body").text)
             t0 = time.perf_counter()
-            driver.get(f"{url}/run?run={name}")
+            driver.find_element(By.CSS_SELECTOR,
+                                '[data-testid="stSidebarNav"] a[href$="/run"]').click()
             WebDriverWait(driver, 600, 0.05).until(ready)
             times.append(time.perf_counter() - t0)
-        return times[0], times[1:]
+        t0 = time.perf_counter()  # a full reload by URL also boots the page's scripts again
+        driver.get(f"{url}/run?run={name}")
+        WebDriverWait(driver, 600, 0.05).until(ready)
+        return first, times, time.perf_counter() - t0
     finally:
         if driver is not None:
             driver.quit()
@@ -168,13 +184,14 @@ def main(argv: list[str] | None = None) -> int:
         if res is None or ref_res is None:
             print("browser timing skipped: chromium, chromedriver or selenium missing")
         else:
-            bcold, bwarm = res
+            bcold, bwarm, breload = res
             rw = statistics.median(ref_res[1])
             print(f"browser Run page, reference 24k requests: first {ref_res[0]:.2f} s, warm "
                   f"median {rw:.2f} s")
             print(f"browser Run page, {n_req:,} requests: first {bcold:.2f} s, warm median "
                   f"{statistics.median(bwarm):.2f} s (max {max(bwarm):.2f} s); warm vs "
-                  f"reference warm {statistics.median(bwarm) / rw:.2f}x")
+                  f"reference warm {statistics.median(bwarm) / rw:.2f}x; full reload by URL "
+                  f"{breload:.2f} s (reference {ref_res[2]:.2f} s)")
             ok &= max(bwarm) < TARGET_S
     print(f"target: warm Run page under {TARGET_S:.0f} s: {'met' if ok else 'NOT met'}")
     return 0 if ok else 1

@@ -22,16 +22,16 @@ st.title("Hardware profiles")
 
 
 @st.cache_resource(show_spinner="Reading hardware profiles…", ttl=60)
-def catalog() -> tuple[ProfileCatalog | None, str]:
+def catalog(dirs: tuple[str, ...]) -> tuple[ProfileCatalog | None, str]:
     try:
-        return ProfileCatalog(), ""
+        return ProfileCatalog([Path(d) for d in dirs]), ""
     except ProfileError as exc:
         return None, str(exc)
 
 
-def calibration_reports() -> list[dict[str, Any]]:
+def calibration_reports(dirs: list[Path]) -> list[dict[str, Any]]:
     out = []
-    for d in default_profile_dirs():
+    for d in dirs:
         for rep in sorted(Path(d).glob(REPORT_GLOB)):
             try:
                 data = json.loads(rep.read_text(encoding="utf-8"))
@@ -43,7 +43,8 @@ def calibration_reports() -> list[dict[str, Any]]:
     return out
 
 
-cat, problem = catalog()
+profile_dirs = default_profile_dirs()
+cat, problem = catalog(tuple(str(d) for d in profile_dirs))
 if problem:
     st.warning(f"Some profile files could not be read:\n\n```\n{problem}\n```", icon=":material/warning:")
 if cat is None:
@@ -100,7 +101,7 @@ if ref:
                     prof.model_dump(mode="json")["provenance"], default=str)))
 
     st.subheader("Calibration reports")
-    reports = [r for r in calibration_reports() if r.get("profile") == pid
+    reports = [r for r in calibration_reports(profile_dirs) if r.get("profile") == pid
                and r.get("kind", k) == k]
     if not reports:
         st.info(f"No calibration report for {pid}. Make one with "

@@ -11,7 +11,7 @@ from dashboards.data import RunInfo, files_of, read_head, read_scenario
 from dashboards.figures import to_png
 from dashboards.kinds import access_node_tables, load_columns, province_tables
 from dashboards.plot_maps import plot_access_nodes
-from dashboards.plot_series import numeric_columns, plot_series, sla_for_column
+from dashboards.plot_series import numeric_columns, sla_for_column
 from dashboards.ui import (
     city_map_png,
     city_pngs,
@@ -23,6 +23,7 @@ from dashboards.ui import (
     run_by_name,
     runs_root,
     selected,
+    series_png,
 )
 
 st.title("Run")
@@ -121,7 +122,7 @@ with tab_ts:
             chosen = st.multiselect(f"Columns of `{sname}`", cols, default=default,
                                     key=f"ts_{sname}")
             if chosen:
-                st.image(to_png(plot_series(df, chosen, run.sla, title=sname)))
+                st.image(series_png(run, sname, chosen))
 
 with tab_map:
     shown = False

@@ -184,3 +184,22 @@ def test_profiles_page(monkeypatch, results):
     params = at.dataframe[1].value
     assert "boot_time_s" in set(params["parameter"])
     assert _images(at) >= 3  # boot time, channel change, download rate, install
+
+
+def test_profiles_page_shows_calibration_reports(monkeypatch, results, tmp_path):
+    from sim.cli.main import main
+
+    samples = Path(__file__).parents[2] / "hardware_profiles" / "samples"
+    out = tmp_path / "profiles"
+    assert main(["calibrate", "tianyi_hd_stb", "--field", "boot_time_s", "--data",
+                 str(samples / "stb_boot_time.csv"), "--out-dir", str(out),
+                 "--bootstrap", "20", "--quiet"]) == 0
+    monkeypatch.setenv("FLEETTWIN_PROFILES", str(out))
+    at = _page(_app(monkeypatch, results), "profiles")
+    options = at.selectbox(key="prof_ref").options
+    at.selectbox(key="prof_ref").select(next(o for o in options if "tianyi_hd_stb@2" in o)).run()
+    assert not at.exception
+    text = _texts(at)
+    assert "tianyi_hd_stb.v2.calibration" in text and "`boot_time_s`" in text
+    reports = [j for j in at.json if '"plots"' in str(j.value)]
+    assert reports and "histogram.png" in str(reports[0].value)
