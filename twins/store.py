@@ -191,7 +191,7 @@ class Store:
         self.parts_dir.mkdir(exist_ok=True)
         name = f"part-{len(self.parts) + len(self._pending_parts):08d}.parquet"
         tmp = self.parts_dir / f".tmp-{name}"
-        pq.write_table(full, tmp, compression="lz4")
+        pq.write_table(full, tmp, compression="snappy")
         os.replace(tmp, self.parts_dir / name)
         self.con.execute("INSERT INTO parts VALUES (?, ?, ?)", [name, source, table.num_rows])
         self._pending_parts.append(name)

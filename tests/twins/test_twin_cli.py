@@ -105,3 +105,12 @@ def test_no_traceback_from_the_console(tmp_path: Path) -> None:
 def test_emit_rejects_bad_shares(small_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, err = run_cli(capsys, "twin", "emit", str(small_run), "--loss", "1.5")
     assert code == 2 and "must be in [0, 1)" in err and "1.5" in err
+
+
+def test_validation_checks_pass_in_fast_mode() -> None:
+    from validation.registry import discover
+
+    checks = discover()
+    for name in ("twins.jt808_escape", "twins.recovery"):
+        results = checks[name].fn(False)
+        assert results and all(r.passed for r in results), [r for r in results if not r.passed]
