@@ -9,6 +9,7 @@ restarted ingest resumes: a byte offset for files, a row number for Parquet.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import queue
 import select
@@ -239,14 +240,16 @@ def parquet_batches(source: Source, offset: int, rows: int = PARQUET_ROWS
         try:
             conf, unknown = conform(table)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
-            rejects = [Reject(int(p), b"", f"wrong column type in Parquet file: {exc}")
-                       for p in positions]
+            why = f"wrong column type in Parquet file: {exc}"
+            rejects = [Reject(int(p), json.dumps(r, default=str).encode(), why)
+                       for p, r in zip(positions, table.to_pylist(), strict=True)]
             yield ParsedBatch(conform(pa.table({}))[0].slice(0, 0), np.zeros(0, np.int64),
                               np.zeros((0, 2), np.int64), b"", rejects, end_offset=row)
             continue
         if unknown:
-            rejects = [Reject(int(p), b"", f"unknown column(s) {unknown} in Parquet file")
-                       for p in positions]
+            why = f"unknown column(s) {unknown} in Parquet file"
+            rejects = [Reject(int(p), json.dumps(r, default=str).encode(), why)
+                       for p, r in zip(positions, table.to_pylist(), strict=True)]
             yield ParsedBatch(conf.slice(0, 0), np.zeros(0, np.int64),
                               np.zeros((0, 2), np.int64), b"", rejects, end_offset=row)
             continue

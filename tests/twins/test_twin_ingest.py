@@ -211,3 +211,33 @@ def test_killed_mid_ingest_restart_equals_uninterrupted(tmp_path: Path) -> None:
     assert got[0]["read"] == got[0]["accepted"] + got[0]["quarantined"]
     assert got[2] == want[2]
     assert got[1].equals(want[1])
+
+
+def test_parquet_backfill_equals_jsonl(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    recs = stream(3000, dup=0.02)
+    path = write_jsonl(tmp_path / "s.jsonl", recs)
+    table = pa.Table.from_pylist(recs)
+    pq.write_table(table, tmp_path / "s.parquet", row_group_size=700)
+    snaps = []
+    for name, src in (("j", path), ("p", tmp_path / "s.parquet")):
+        root = make_twin(tmp_path / name, devices())
+        with Twin(root) as twin:
+            twin.ingest([src])
+        snaps.append(snapshot(root))
+    assert snaps[0][0] == snaps[1][0] and snaps[0][2] == snaps[1][2]
+    assert snaps[0][1].equals(snaps[1][1])
+    # a resumed backfill skips the rows it has
+    with Twin(tmp_path / "p") as twin:
+        assert twin.ingest([tmp_path / "s.parquet"]).read == 0
+    bad = table.set_column(table.schema.get_field_index("ts_s"), "ts_s",
+                           pa.array([str(r["ts_s"]) + "x" for r in recs]))
+    pq.write_table(bad, tmp_path / "bad.parquet")
+    root = make_twin(tmp_path / "b", devices())
+    with Twin(root) as twin:
+        rep = twin.ingest([tmp_path / "bad.parquet"])
+        raw = twin.store.query("SELECT raw, reason FROM quarantine LIMIT 1").to_pylist()[0]
+    assert rep.read == rep.quarantined == len(recs)
+    assert "wrong column type in Parquet file" in raw["reason"]
+    assert json.loads(raw["raw"])["device"] == recs[0]["device"]
