@@ -70,6 +70,7 @@ class Campaign:
         self.rs = seed_states(seed, n)
         self.rng = rng
         self.queue = np.zeros(0, np.int64)  # scheduled, sorted by check-in time
+        self.queue_t = np.zeros(0)
         self.active = np.zeros(0, np.int64)
         self.opened = 0
         self.aborted = False
@@ -81,19 +82,21 @@ class Campaign:
         self.start[boxes] = t + self.rng.random(boxes.size) * self.spec.checkin_s
         merged = np.concatenate([self.queue, boxes])
         self.queue = merged[np.argsort(self.start[merged], kind="stable")]
+        self.queue_t = self.start[self.queue]
         self.opened += 1
 
     def abort(self) -> None:
         self.aborted = True
         self.queue = np.zeros(0, np.int64)
+        self.queue_t = np.zeros(0)
 
     def window(self, t0: float, t1: float) -> tuple[float, np.ndarray]:
         """Advance downloads over ``[t0, t1)``.
 
         Returns the Mbit sent (per port in ``port_mbit``) and the boxes bricked.
         """
-        k = int(np.searchsorted(self.start[self.queue], t1, side="left"))
-        new, self.queue = self.queue[:k], self.queue[k:]
+        k = int(np.searchsorted(self.queue_t, t1, side="left"))
+        new, self.queue, self.queue_t = self.queue[:k], self.queue[k:], self.queue_t[k:]
         self.fw_state[new] = fk.FW_DOWNLOADING
         active = np.concatenate([self.active, new]) if new.size else self.active
         self.port_mbit[:] = 0.0

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.iptv.network import hist_quantile
 from sim.iptv.population import WindowStats
 from sim.iptv.scenario import VERTICALS
 from sim.kernels import viewing as vk
@@ -53,10 +54,6 @@ KPIS: dict[str, str] = {
 }
 
 
-def p95(x: np.ndarray) -> float:
-    return float(np.quantile(x, 0.95)) if x.size else math.nan
-
-
 class Summary:
     """Collects per-window results and produces series, tables and KPIs."""
 
@@ -92,6 +89,7 @@ class Summary:
         self.fw_finished_at: float | None = None
         self.storm: dict[str, float] = {}
         self._zero: WindowStats | None = None
+        self._no_groups: tuple[np.ndarray, np.ndarray] | None = None
 
     def _empty(self) -> WindowStats:
         if self._zero is None:
@@ -110,8 +108,13 @@ class Summary:
         dt = m.dt
         bp = m.boxes
         stats = ws if ws is not None else self._empty()
-        cnt_o = bp.cnt_o if bp is not None else np.zeros((p.n_olts, m.gbit.shape[0]), np.int32)
-        stp_o = bp.stp_o if bp is not None else np.full_like(cnt_o, -1)
+        if bp is not None:
+            cnt_o, stp_o = bp.cnt_o, bp.stp_o
+        else:
+            if self._no_groups is None:
+                z = np.zeros((p.n_olts, m.gbit.shape[0]), np.int32)
+                self._no_groups = (z, np.full_like(z, -1))
+            cnt_o, stp_o = self._no_groups
         ld = m.loads.window(w, stats, dt, cnt_o, stp_o, fw_port)
         cap = m.loads.cap
         occ = stats.out[:, vk.O_OCC:].sum(axis=0) / dt
@@ -200,7 +203,7 @@ class Summary:
         p = m.pop
         lt = m.loads
         w0 = int(math.ceil(m.sc.warmup_s / m.dt))
-        hist = lt.port_down_hist[w0:] / lt.cap["pon"]
+        peak = lt.port_peak / lt.cap["pon"]
         req, blk = int(self.vod_req.sum()), int(self.vod_blk.sum())
         k: dict[str, float] = {
             "boxes": float(p.n_boxes),
@@ -209,11 +212,11 @@ class Summary:
             "device_events": float(m.events_processed),
             "live_peak": self.live_peak,
             "vod_peak": self.vod_peak,
-            "pon_peak_util": float(hist.max()) if hist.size else math.nan,
-            "pon_p95_util": p95(hist.ravel()) if hist.shape[1] > 1 or hist.size else math.nan,
+            "pon_peak_util": float(peak.max()) if peak.size else math.nan,
+            "pon_p95_util": float(hist_quantile(lt.port_util_hist.sum(axis=0), 0.95)),
             "olt_peak_util": float(lt.olt_down_hist[w0:].max() / lt.cap["olt_uplink"]),
-            "metro_peak_util": float(lt.metro_down_hist[w0:].max() / lt.cap["metro"]),
-            "cdn_peak_util": float(lt.cdn_hist[w0:].max() / lt.cap["cdn_egress"]),
+            "metro_peak_util": float((lt.metro_down_hist[w0:] / lt.cap["metro"]).max()),
+            "cdn_peak_util": float((lt.cdn_hist[w0:] / lt.cap["cdn_egress"]).max()),
             "cdn_peak_gbps": float(lt.cdn_hist[w0:].sum(axis=1).max() / 1000.0),
             "multicast_peak_gbps": self.multicast_peak,
             "overload_minutes": self.overload_s / 60.0,

@@ -109,9 +109,18 @@ class IptvModel:
                            svc.fcc_burst_s * svc.fcc_rate_factor, sc.start_hour * 3600.0])
         vod = ctx.profiles["server:vod"]
         n_srv = self.pop.n_metros * sc.network.vod_servers_per_province
-        streams = np.full(n_srv, int(getattr(vod, "streams", 1) or 1), np.int64)
+        prof_streams = int(getattr(vod, "streams", 1) or 1)
         egress = getattr(vod, "egress_gbps", None)
-        mbps = np.full(n_srv, float(egress) * 1000.0 if egress else np.inf)
+        streams = np.full(n_srv, prof_streams, np.int64)
+        if sc.network.vod_streams_per_1000_boxes:
+            srv_boxes = np.bincount(self.pop.olt_srv, weights=np.diff(self.pop.olt_box),
+                                    minlength=n_srv)
+            streams = np.maximum(1, np.ceil(srv_boxes / 1000.0
+                                            * sc.network.vod_streams_per_1000_boxes)
+                                 ).astype(np.int64)
+        mbps = (streams * (float(egress) * 1000.0 / prof_streams) if egress
+                else np.full(n_srv, np.inf))
+        self.vod_streams = streams
         self.boxes: BoxPopulation | None = None
         if sc.viewing_enabled:
             self.boxes = BoxPopulation(self.pop, self.va, self.gbit, self.hd_alt, consts,
@@ -121,8 +130,14 @@ class IptvModel:
         wifi = np.array([s.wifi_clients * s.wifi_client_mbps for s in self.stbs])
         port_wifi = np.bincount(self.pop.box_port, weights=wifi[self.pop.box_stb],
                                 minlength=self.pop.n_ports)
+        core: Any = 1
+        if sc.network.core_boxes_per_link:
+            prov_boxes = np.bincount(self.pop.olt_metro, weights=np.diff(self.pop.olt_box),
+                                     minlength=self.pop.n_metros)
+            core = np.maximum(1, np.ceil(prov_boxes / sc.network.core_boxes_per_link))
         self.loads = LoadTracker(self.pop, self.gbit, port_wifi, self.n_windows,
-                                 threshold=sc.network.overload_threshold, warmup_s=sc.warmup_s)
+                                 threshold=sc.network.overload_threshold, warmup_s=sc.warmup_s,
+                                 core_links=core)
         self.campaign: Campaign | None = None
         if sc.events.firmware_campaign is not None:
             self.campaign = Campaign(sc.events.firmware_campaign, self.pop, self.stbs,

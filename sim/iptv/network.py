@@ -10,6 +10,7 @@ serves (VoD, ads, bursts, firmware). Utilisation is load / (line rate x usable s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -18,6 +19,17 @@ from sim.iptv.profiles import LinkProfile
 from sim.iptv.topology import Population
 from sim.kernels import network as nk
 from sim.kernels import viewing as vk
+
+UTIL_BIN = 0.005
+N_UTIL_BINS = 300
+
+
+def hist_quantile(hist: np.ndarray, q: float) -> np.ndarray:
+    """Upper bin edge of the ``q`` quantile of each row of a utilisation histogram."""
+    c = np.cumsum(hist.astype(np.int64), axis=-1)
+    n = c[..., -1:]
+    idx = np.argmax(c >= np.maximum(1, np.ceil(q * n)), axis=-1)
+    return np.where(n[..., 0] > 0, (idx + 1) * UTIL_BIN, np.nan)
 
 
 def usable_mbps(link: LinkProfile, direction: str = "down") -> float:
@@ -48,16 +60,19 @@ class LoadTracker:
     n_windows: int
     threshold: float = 0.8
     warmup_s: float = 0.0
-    keep_port_series: bool = True
-    port_down_hist: np.ndarray = field(init=False)
+    core_links: Any = 1
+    """Parallel metro / CDN edge links per province (scalar or array over provinces)."""
+    port_util_hist: np.ndarray = field(init=False)
     olt_down_hist: np.ndarray = field(init=False)
     metro_down_hist: np.ndarray = field(init=False)
     cdn_hist: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         p = self.pop
-        n_ports = p.n_ports if self.keep_port_series else 1
-        self.port_down_hist = np.zeros((self.n_windows, n_ports), np.float32)
+        # Per-port histogram of window utilisation (bins of UTIL_BIN), for percentiles in
+        # bounded memory whatever the horizon.
+        self.port_util_hist = np.zeros((p.n_ports, N_UTIL_BINS), np.uint16)
+        self._rows = np.arange(p.n_ports)
         self.port_peak = np.zeros(p.n_ports)
         self.port_up_peak = np.zeros(p.n_ports)
         self.port_over = np.zeros(p.n_ports)
@@ -67,7 +82,10 @@ class LoadTracker:
         self._now = np.zeros(p.n_metros)
         self._union = np.zeros(p.n_metros)
         self._viewers = np.zeros(self.gbit.shape[0], np.int64)
-        self.cap = {role: usable_mbps(link) for role, link in p.links.items()}
+        self.cap: dict[str, Any] = {role: usable_mbps(link) for role, link in p.links.items()}
+        # Metro and CDN edge: parallel links per province when the scenario scales the core.
+        self.cap["metro"] = self.cap["metro"] * self.core_links
+        self.cap["cdn_egress"] = self.cap["cdn_egress"] * self.core_links
         self.cap_up_pon = usable_mbps(p.links["pon"], "up")
 
     def window(self, w: int, ws: WindowStats, dt: float, cnt_o: np.ndarray, stp_o: np.ndarray,
@@ -92,9 +110,10 @@ class LoadTracker:
         metro_down = self._union + np.bincount(p.olt_metro, weights=uni_olt, minlength=p.n_metros)
         port_metro = p.olt_metro[p.port_olt]
         cdn = np.bincount(port_metro, weights=cdn_mbit, minlength=p.n_metros) / dt
-        if self.keep_port_series:
-            self.port_down_hist[w] = port_down
         if w * dt >= self.warmup_s:
+            b = np.minimum((port_down / self.cap["pon"] / UTIL_BIN).astype(np.int64),
+                           N_UTIL_BINS - 1)
+            self.port_util_hist[self._rows, b] += np.uint16(1)
             np.maximum(self.port_peak, port_down, out=self.port_peak)
             np.maximum(self.port_up_peak, port_up, out=self.port_up_peak)
             self.port_over += (port_down > self.threshold * self.cap["pon"]) * dt

@@ -83,6 +83,8 @@ class BoxPopulation:
         self.out = np.zeros((n_p, vk.N_OUT))
         self.pend_n = np.zeros(n_o, np.int64)
         self.pend_list = np.zeros(n, np.int64)
+        self.buf = np.zeros(n, np.int64)
+        self.tbuf = np.zeros(n, np.float64)
         n_srv = srv_streams.shape[0]
         self.srv_streams = srv_streams.astype(np.int64)
         self.srv_mbps = srv_mbps.astype(np.float64)
@@ -118,7 +120,8 @@ class BoxPopulation:
         blk = np.zeros(n_srv, np.int64)
         miss = np.zeros(n_srv)
         common = self._common()
-        vk.advance_window(w, t0, t1, self.pop.olt_box, *common, self.pend_n, self.pend_list)
+        vk.advance_window(w, t0, t1, self.pop.olt_box, *common, self.pend_n, self.pend_list,
+                          self.buf, self.tbuf)
         boxes = vk.gather_pending(self.pop.olt_box, self.pend_n, self.pend_list)
         while boxes.size:
             order = np.lexsort((boxes, self.nt[boxes]))  # by time, ties by box id

@@ -48,6 +48,11 @@ class NetworkSpec(StrictModel):
     vod_server: str = "vod_edge"
     ports_per_olt: int = Field(default=16, ge=1, le=256)
     vod_servers_per_province: int = Field(default=1, ge=1)
+    vod_streams_per_1000_boxes: float | None = Field(
+        default=None, gt=0, description="size each VoD server by its boxes (else the profile's)")
+    core_boxes_per_link: int | None = Field(
+        default=None, ge=1, description="one metro and CDN edge link per this many boxes "
+        "of a province (else one each)")
     overload_threshold: float = Field(default=0.8, gt=0, le=1.5,
                                       description="utilisation above which a link is overloaded")
     profile_overrides: dict[str, dict[str, Any]] = Field(

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.iptv.network import hist_quantile
 from sim.iptv.scenario import VERTICALS
 from sim.iptv.topology import topology_graph
 
@@ -28,11 +29,7 @@ def write_tables(s: Summary, w0: int) -> None:
     prov = np.asarray(p.provinces, dtype=object)
     port_prov = p.olt_metro[p.port_olt]
     cap = lt.cap
-    if lt.keep_port_series:
-        ph = lt.port_down_hist[w0:]
-        port_p95 = _p95(ph)
-    else:
-        port_p95 = np.full(p.n_ports, np.nan)
+    port_p95 = hist_quantile(lt.port_util_hist, 0.95) * cap["pon"]
     rec.add_table("ports", {
         "port": np.arange(p.n_ports), "olt": p.port_olt, "province": prov[port_prov],
         "boxes": p.port_boxes,

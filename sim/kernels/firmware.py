@@ -32,7 +32,7 @@ def _theta(start, rmax, t0, t1, cap_mbps):
     hi = 0.0
     for j in range(rmax.shape[0]):
         hi = max(hi, rmax[j])
-    for _ in range(60):
+    for _ in range(40):
         mid = 0.5 * (lo + hi)
         s = 0.0
         for j in range(rmax.shape[0]):

@@ -96,24 +96,125 @@ def _leave(p, o, g, w, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, gbit):
 
 
 @njit(cache=True)
-def advance_box(i, w, t_start, t1, st, nt, wk, ch, rate, ttl, vert, port, flags, rs,
-                port_olt, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt,
-                vp, sc, cumh, hrate, ccdf, tcdf, out):
-    """Process every event of box ``i`` before ``t1``; account state time from ``t_start``.
+def advance_many(idx, tstart, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flags,
+                 rs, port_olt, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt,
+                 vp, sc, cumh, hrate, ccdf, tcdf, out, pend, pend_base):
+    """Process every event before ``t1`` of boxes ``idx[lo:hi]``, from times ``tstart[lo:hi]``.
 
-    Returns True if the box stopped at a VoD request (state ``PENDING``, request time in
-    ``nt[i]``, holding time in ``wk[i]``).
+    A box that stops at a VoD request (state ``PENDING``, request time in ``nt[i]``, holding
+    time in ``wk[i]``) is written to ``pend[pend_base + k]``; returns ``k``, the count.
+    One call handles many boxes: per-call overhead with this many arrays is not negligible.
     """
-    p = port[i]
-    o = port_olt[p]
-    v = vert[i]
-    clock0 = sc[CLOCK0_S]
-    tcur = t_start
-    while nt[i] < t1:
-        te = nt[i]
+    k = 0
+    for j in range(lo, hi):
+        i = idx[j]
+        t_start = tstart[j]
+        p = port[i]
+        o = port_olt[p]
+        v = vert[i]
+        clock0 = sc[CLOCK0_S]
+        tcur = t_start
+        while nt[i] < t1:
+            te = nt[i]
+            s = st[i]
+            if te > tcur:
+                dt = te - tcur
+                out[p, O_OCC + s] += dt
+                if s == VOD:
+                    out[p, O_VOD] += rate[i] * dt
+                elif s == AD:
+                    out[p, O_AD] += rate[i] * dt
+                elif s == CALL:
+                    out[p, O_CALL_DN] += rate[i] * dt
+                    out[p, O_CALL_UP] += vp[v, CALL_UP_MBPS] * dt
+                tcur = te
+            out[p, O_EVENTS] += 1.0
+            start = False  # start a viewing session at te
+            live = False  # tune to a live channel at te
+            standby = False
+            if s == STANDBY:
+                if te < wk[i]:  # idle long enough: ad carousel until the next session
+                    st[i] = AD
+                    rate[i] = vp[v, AD_MBPS]
+                    nt[i] = wk[i]
+                else:
+                    start = True
+            elif s == AD:
+                start = True
+            elif s == LIVE:
+                u = uniform(rs, i)
+                if u < vp[v, P_LEAVE]:
+                    _leave(p, o, ch[i], w, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, gbit)
+                    ch[i] = -1
+                    u2 = uniform(rs, i)
+                    if u2 < vp[v, LEAVE_VOD]:
+                        st[i] = PENDING
+                    elif u2 < vp[v, LEAVE_VOD] + vp[v, LEAVE_CALL] and (flags[i] & F_CAMERA):
+                        st[i] = CALL
+                    else:
+                        standby = True
+                else:  # zap: the next channel by popularity
+                    _leave(p, o, ch[i], w, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, gbit)
+                    ch[i] = -1
+                    live = True
+            elif s == VOD:
+                if uniform(rs, i) < vp[v, VOD_THEN_LIVE]:
+                    live = True
+                else:
+                    standby = True
+            elif s == CALL:
+                standby = True
+            elif s == OFFLINE:
+                standby = True
+            if start:
+                u = uniform(rs, i)
+                if u < vp[v, START_VOD]:
+                    st[i] = PENDING
+                elif u < vp[v, START_VOD] + vp[v, START_CALL] and (flags[i] & F_CAMERA):
+                    st[i] = CALL
+                else:
+                    live = True
+            if st[i] == CALL and s != CALL and not standby and not live:
+                rate[i] = vp[v, CALL_DOWN_MBPS]
+                nt[i] = te + exponential(rs, i, vp[v, CALL_MEAN_S])
+            if live:
+                g = pick(ccdf[v], uniform(rs, i))
+                if not (flags[i] & F_HD) and hd_alt[g] >= 0:
+                    g = hd_alt[g]  # SD simulcast of an HD channel
+                ch[i] = g
+                st[i] = LIVE
+                _join(p, o, g, w, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit)
+                out[p, O_JOINS] += 1.0
+                out[p, O_FCC] += sc[FCC_MBIT_PER_MBPS] * gbit[g]
+                if uniform(rs, i) < vp[v, ZAP_SHARE]:
+                    nt[i] = te + exponential(rs, i, vp[v, ZAP_MEAN_S])
+                else:
+                    nt[i] = te + exponential(rs, i, vp[v, WATCH_MEAN_S])
+            elif standby:
+                st[i] = STANDBY
+                wake = next_on(rs, i, te, v, cumh, hrate, clock0)
+                wk[i] = wake
+                idle = te + vp[v, AD_IDLE_S]
+                nt[i] = idle if ((flags[i] & F_ADS) and wake > idle) else wake
+            if st[i] == PENDING:
+                ttl[i] = pick(tcdf, uniform(rs, i))
+                uhd = uniform(rs, i) < vp[v, UHD_SHARE]
+                if uhd and (flags[i] & F_UHD):
+                    rate[i] = sc[UHD_MBPS]
+                elif flags[i] & F_HD:
+                    rate[i] = sc[HD_MBPS]
+                else:
+                    rate[i] = sc[SD_MBPS]
+                nt[i] = te
+                wk[i] = lognormal(rs, i, vp[v, VOD_MEDIAN_S], vp[v, VOD_SIGMA])
+                pend[pend_base + k] = i
+                k += 1
+                break
+        if st[i] == PENDING:
+            continue
         s = st[i]
-        if te > tcur:
-            dt = te - tcur
+        dt = t1 - tcur
+        if dt > 0.0:
             out[p, O_OCC + s] += dt
             if s == VOD:
                 out[p, O_VOD] += rate[i] * dt
@@ -122,105 +223,13 @@ def advance_box(i, w, t_start, t1, st, nt, wk, ch, rate, ttl, vert, port, flags,
             elif s == CALL:
                 out[p, O_CALL_DN] += rate[i] * dt
                 out[p, O_CALL_UP] += vp[v, CALL_UP_MBPS] * dt
-            tcur = te
-        out[p, O_EVENTS] += 1.0
-        start = False  # start a viewing session at te
-        live = False  # tune to a live channel at te
-        standby = False
-        if s == STANDBY:
-            if te < wk[i]:  # idle long enough: ad carousel until the next session
-                st[i] = AD
-                rate[i] = vp[v, AD_MBPS]
-                nt[i] = wk[i]
-            else:
-                start = True
-        elif s == AD:
-            start = True
-        elif s == LIVE:
-            u = uniform(rs, i)
-            if u < vp[v, P_LEAVE]:
-                _leave(p, o, ch[i], w, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, gbit)
-                ch[i] = -1
-                u2 = uniform(rs, i)
-                if u2 < vp[v, LEAVE_VOD]:
-                    st[i] = PENDING
-                elif u2 < vp[v, LEAVE_VOD] + vp[v, LEAVE_CALL] and (flags[i] & F_CAMERA):
-                    st[i] = CALL
-                else:
-                    standby = True
-            else:  # zap: the next channel by popularity
-                _leave(p, o, ch[i], w, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, gbit)
-                ch[i] = -1
-                live = True
-        elif s == VOD:
-            if uniform(rs, i) < vp[v, VOD_THEN_LIVE]:
-                live = True
-            else:
-                standby = True
-        elif s == CALL:
-            standby = True
-        elif s == OFFLINE:
-            standby = True
-        if start:
-            u = uniform(rs, i)
-            if u < vp[v, START_VOD]:
-                st[i] = PENDING
-            elif u < vp[v, START_VOD] + vp[v, START_CALL] and (flags[i] & F_CAMERA):
-                st[i] = CALL
-            else:
-                live = True
-        if st[i] == CALL and s != CALL and not standby and not live:
-            rate[i] = vp[v, CALL_DOWN_MBPS]
-            nt[i] = te + exponential(rs, i, vp[v, CALL_MEAN_S])
-        if live:
-            g = pick(ccdf[v], uniform(rs, i))
-            if not (flags[i] & F_HD) and hd_alt[g] >= 0:
-                g = hd_alt[g]  # SD simulcast of an HD channel
-            ch[i] = g
-            st[i] = LIVE
-            _join(p, o, g, w, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit)
-            out[p, O_JOINS] += 1.0
-            out[p, O_FCC] += sc[FCC_MBIT_PER_MBPS] * gbit[g]
-            if uniform(rs, i) < vp[v, ZAP_SHARE]:
-                nt[i] = te + exponential(rs, i, vp[v, ZAP_MEAN_S])
-            else:
-                nt[i] = te + exponential(rs, i, vp[v, WATCH_MEAN_S])
-        elif standby:
-            st[i] = STANDBY
-            wake = next_on(rs, i, te, v, cumh, hrate, clock0)
-            wk[i] = wake
-            idle = te + vp[v, AD_IDLE_S]
-            nt[i] = idle if ((flags[i] & F_ADS) and wake > idle) else wake
-        if st[i] == PENDING:
-            ttl[i] = pick(tcdf, uniform(rs, i))
-            uhd = uniform(rs, i) < vp[v, UHD_SHARE]
-            if uhd and (flags[i] & F_UHD):
-                rate[i] = sc[UHD_MBPS]
-            elif flags[i] & F_HD:
-                rate[i] = sc[HD_MBPS]
-            else:
-                rate[i] = sc[SD_MBPS]
-            nt[i] = te
-            wk[i] = lognormal(rs, i, vp[v, VOD_MEDIAN_S], vp[v, VOD_SIGMA])
-            return True
-    s = st[i]
-    dt = t1 - tcur
-    if dt > 0.0:
-        out[p, O_OCC + s] += dt
-        if s == VOD:
-            out[p, O_VOD] += rate[i] * dt
-        elif s == AD:
-            out[p, O_AD] += rate[i] * dt
-        elif s == CALL:
-            out[p, O_CALL_DN] += rate[i] * dt
-            out[p, O_CALL_UP] += vp[v, CALL_UP_MBPS] * dt
-    return False
+    return k
 
 
 @njit(cache=True, parallel=True)
 def advance_window(w, t0, t1, olt_box, st, nt, wk, ch, rate, ttl, vert, port, flags, rs,
                    port_olt, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt,
-                   vp, sc, cumh, hrate, ccdf, tcdf, out, pend_n, pend_list):
+                   vp, sc, cumh, hrate, ccdf, tcdf, out, pend_n, pend_list, buf, tbuf):
     """Advance every box over ``[t0, t1)``, one OLT per task (boxes sorted by OLT).
 
     ``out``, ``un_p`` and ``un_o`` must be reset by the caller; the union loads start at the
@@ -228,15 +237,30 @@ def advance_window(w, t0, t1, olt_box, st, nt, wk, ch, rate, ttl, vert, port, fl
     ``pend_list[olt_box[o]: olt_box[o] + pend_n[o]]``.
     """
     n_olt = olt_box.shape[0] - 1
+    span = t1 - t0
     for o in prange(n_olt):
-        k = 0
+        n_ev = 0
         for i in range(olt_box[o], olt_box[o + 1]):
-            if advance_box(i, w, t0, t1, st, nt, wk, ch, rate, ttl, vert, port, flags, rs,
-                           port_olt, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit,
-                           hd_alt, vp, sc, cumh, hrate, ccdf, tcdf, out):
-                pend_list[olt_box[o] + k] = i
-                k += 1
-        pend_n[o] = k
+            if nt[i] >= t1:  # no event in this window: account the whole window here
+                s = st[i]
+                p = port[i]
+                out[p, O_OCC + s] += span
+                if s == VOD:
+                    out[p, O_VOD] += rate[i] * span
+                elif s == AD:
+                    out[p, O_AD] += rate[i] * span
+                elif s == CALL:
+                    out[p, O_CALL_DN] += rate[i] * span
+                    out[p, O_CALL_UP] += vp[vert[i], CALL_UP_MBPS] * span
+                continue
+            buf[olt_box[o] + n_ev] = i
+            tbuf[olt_box[o] + n_ev] = t0
+            n_ev += 1
+        base = olt_box[o]
+        pend_n[o] = advance_many(buf, tbuf, base, base + n_ev, w, t1, st, nt, wk, ch, rate,
+                                 ttl, vert, port, flags, rs, port_olt, cnt_p, cnt_o, stp_p,
+                                 stp_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt, vp, sc, cumh,
+                                 hrate, ccdf, tcdf, out, pend_list, base)
 
 
 @njit(cache=True)
@@ -264,7 +288,7 @@ def resume_boxes(boxes, admitted, w, t1, st, nt, wk, ch, rate, ttl, vert, port, 
     back to live TV at the request time. Returns the boxes that stopped at a new request.
     """
     again = np.empty(boxes.shape[0], dtype=np.int64)
-    k = 0
+    tstart = np.empty(boxes.shape[0])
     for j in range(boxes.shape[0]):
         i = boxes[j]
         t_req = nt[i]
@@ -287,11 +311,10 @@ def resume_boxes(boxes, admitted, w, t1, st, nt, wk, ch, rate, ttl, vert, port, 
                 nt[i] = t_req + exponential(rs, i, vp[v, ZAP_MEAN_S])
             else:
                 nt[i] = t_req + exponential(rs, i, vp[v, WATCH_MEAN_S])
-        if advance_box(i, w, t_req, t1, st, nt, wk, ch, rate, ttl, vert, port, flags, rs,
-                       port_olt, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit,
-                       hd_alt, vp, sc, cumh, hrate, ccdf, tcdf, out):
-            again[k] = i
-            k += 1
+        tstart[j] = t_req
+    k = advance_many(boxes, tstart, 0, boxes.shape[0], w, t1, st, nt, wk, ch, rate, ttl, vert,
+                     port, flags, rs, port_olt, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p,
+                     un_o, gbit, hd_alt, vp, sc, cumh, hrate, ccdf, tcdf, out, again, 0)
     return again[:k]
 
 
