@@ -16,8 +16,10 @@ Example::
     devices_file: devices.csv      # more devices: columns id,kind,profile,entity
     drift: {threshold: 0.2, window_s: 600, min_count: 20}
 
-The twin keeps its store (``twin.duckdb``) next to the configuration. ``fleettwin twin init``
-writes a configuration, from a run directory or from explicit options.
+The twin keeps its store next to the configuration (``twin.duckdb``, ``records/part-*.parquet``;
+see :mod:`twins.store`); a twin made from a run also holds that run's ``scenario.yaml`` and
+``nodes.parquet`` (for forks). ``fleettwin twin init`` writes a configuration, from a run
+directory or from explicit options.
 """
 
 from __future__ import annotations

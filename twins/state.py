@@ -142,21 +142,23 @@ class TwinState:
         self.first_ms[d[first]] = np.where(fresh, t[first],
                                            np.minimum(self.first_ms[d[first]], t[first]))
         self.records += np.bincount(d, minlength=self.n)
-        sub = table.take(pa.array(rows))
         for c in STATE_COLUMNS:
-            col = sub.column(c)
+            col = table.column(c)
             if col.null_count == len(col):
                 continue
-            has = ~np.asarray(col.is_null().to_numpy(zero_copy_only=False))
-            idx = np.flatnonzero(has)
+            if col.null_count:
+                has = ~np.asarray(col.is_null().to_numpy(zero_copy_only=False))[rows]
+                idx = np.flatnonzero(has)
+            else:
+                idx = np.arange(len(rows))
             dc = d[idx]
-            lastc = idx[np.r_[dc[1:] != dc[:-1], True]]
+            lastc = idx[np.r_[dc[1:] != dc[:-1], True]] if len(idx) else idx
             dl, tl, ql = d[lastc], t[lastc], q[lastc]
             newer = (tl > self.col_ms[c][dl]) | ((tl == self.col_ms[c][dl])
                                                  & (ql > self.col_seq[c][dl]))
             if not newer.any():
                 continue
-            pick = lastc[newer]
+            pick = rows[lastc[newer]]
             taken = col.take(pa.array(pick))
             if c in STRING_COLUMNS:
                 vals = np.asarray(taken.to_numpy(zero_copy_only=False), object)
