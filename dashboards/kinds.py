@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dashboards.data import files_of, parquet_columns
+from dashboards.data import files_of, parquet_columns, read_frame
 from sim.errors import RunError
 
 PROVINCE_COLUMNS = ("province", "province_name", "province_en", "province_zh")
@@ -18,28 +18,46 @@ ACCESS_NODE_COLUMNS = ("access_node", "access_node_id", "olt", "olt_id", "pon_po
 LOAD_WORDS = ("peak", "util", "load", "mbps", "p95")
 
 
-def _tables_with(run: Path, wanted: tuple[str, ...]) -> list[tuple[str, str]]:
+def _tables_with(run: Path, wanted: tuple[str, ...],
+                 first_only: bool = False) -> list[tuple[str, str]]:
     out = []
     for name in files_of(run, "tables"):
         try:
             cols = parquet_columns(run, f"tables/{name}.parquet")
         except RunError:
             continue
-        hit = next((c for c in wanted if c in cols), None)
+        if first_only:
+            hit = cols[0] if cols and cols[0] in wanted else None
+        else:
+            hit = next((c for c in wanted if c in cols), None)
         if hit:
             out.append((name, hit))
     return out
 
 
 def province_tables(run: Path) -> list[tuple[str, str]]:
-    """``(table, province column)`` for each table with one row per province."""
-    return _tables_with(run, PROVINCE_COLUMNS)
+    """``(table, province column)`` for each table with one row per province (and replication).
+
+    A table named ``provinces`` comes first; tables with several rows per province (ports,
+    sites) are left out.
+    """
+    out = []
+    for name, col in _tables_with(run, PROVINCE_COLUMNS):
+        try:
+            df = read_frame(run, f"tables/{name}.parquet", [col, "replication"])
+        except RunError:
+            continue
+        keys = [col, "replication"] if "replication" in df.columns else [col]
+        if len(df) and not df.duplicated(keys).any():
+            out.append((name, col))
+    return sorted(out, key=lambda t: (t[0] != "provinces", t[0]))
 
 
 def access_node_tables(run: Path) -> list[tuple[str, str]]:
-    """``(table, id column)`` for each table with an access-node id and a load column."""
+    """``(table, id column)`` for tables keyed by an access node (their first column) that
+    also have a load column (``ports``, ``olts`` of an IPTV run)."""
     out = []
-    for name, col in _tables_with(run, ACCESS_NODE_COLUMNS):
+    for name, col in _tables_with(run, ACCESS_NODE_COLUMNS, first_only=True):
         if name in ("nodes", "edges", "requests", "vehicles", "vehicle_events"):
             continue  # the city road network's nodes are not access nodes
         cols = parquet_columns(run, f"tables/{name}.parquet")
@@ -49,6 +67,8 @@ def access_node_tables(run: Path) -> list[tuple[str, str]]:
 
 
 def load_columns(columns: list[str]) -> list[str]:
-    """Columns that measure load, peak ones first (``peak_util`` before ``mean_mbps``)."""
+    """Columns that measure load: peak utilisation first, then other peaks, then the rest
+    (``peak_util``, ``peak_down_mbps``, ``p95_util``, ``mean_mbps``)."""
     hits = [c for c in columns if any(w in c.lower() for w in LOAD_WORDS)]
-    return sorted(hits, key=lambda c: (0 if "peak" in c.lower() else 1, hits.index(c)))
+    return sorted(hits, key=lambda c: ("peak" not in c.lower(), "util" not in c.lower(),
+                                       hits.index(c)))

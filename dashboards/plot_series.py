@@ -16,10 +16,26 @@ from dashboards.figures import FAIL_COLOUR, PASS_COLOUR, new_axes
 INDEX_COLUMNS = ("t_s", "replication", "window", "t0_s", "t1_s")
 
 
+def key_column(df: pd.DataFrame) -> str | None:
+    """The key of a long-format series (several rows per time, e.g. ``channel``), or None."""
+    if "t_s" not in df.columns or df.empty:
+        return None
+    idx = ["t_s", "replication"] if "replication" in df.columns else ["t_s"]
+    if not df.duplicated(idx).any():
+        return None
+    for c in df.columns:
+        if c in idx or pd.api.types.is_float_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]):
+            continue
+        if not df.duplicated([*idx, c]).any():
+            return str(c)
+    return None
+
+
 def numeric_columns(df: pd.DataFrame) -> list[str]:
-    """Measured numeric columns of a series (time and replication left out)."""
+    """Measured numeric columns of a series (time, replication and a long-format key left out)."""
+    key = key_column(df)
     return [c for c in df.columns
-            if c not in INDEX_COLUMNS and pd.api.types.is_numeric_dtype(df[c])
+            if c not in INDEX_COLUMNS and c != key and pd.api.types.is_numeric_dtype(df[c])
             and not pd.api.types.is_bool_dtype(df[c])]
 
 
@@ -68,7 +84,8 @@ def draw_sla(ax: Axes, verdicts: Sequence[dict[str, Any]], scale: float = 1.0) -
 
 
 def plot_series(df: pd.DataFrame, columns: Sequence[str], sla: Sequence[dict[str, Any]] = (),
-                title: str = "", ylabel: str = "", ax: Axes | None = None) -> Figure:
+                title: str = "", ylabel: str = "", top: int = 8,
+                ax: Axes | None = None) -> Figure:
     """Columns of a time series against ``t_s``; several replications as mean and range.
 
     Parameters
@@ -79,6 +96,9 @@ def plot_series(df: pd.DataFrame, columns: Sequence[str], sla: Sequence[dict[str
         The columns to draw on one axes.
     sla
         The run's SLA verdicts; those matching a column (:func:`sla_for_column`) are drawn.
+    top
+        For a long-format series (several rows per time, see :func:`key_column`): one line
+        per key for the ``top`` keys with the highest mean of the first column.
     """
     fig, ax = new_axes(ax)
     if "t_s" not in df.columns or df.empty:
@@ -87,6 +107,16 @@ def plot_series(df: pd.DataFrame, columns: Sequence[str], sla: Sequence[dict[str
     t, xlabel = time_axis(df["t_s"].to_numpy())
     df = df.assign(_t=t)
     drawn: list[dict[str, Any]] = []
+    key = key_column(df)
+    if key is not None and columns:
+        col = columns[0]
+        best = df.groupby(key)[col].mean().sort_values(ascending=False).head(top).index
+        for k in best:
+            mean = df[df[key] == k].groupby("_t")[col].mean()
+            ax.plot(mean.index, mean.to_numpy(), lw=1.2, label=f"{key} {k}")
+        drawn = sla_for_column(col, sla)
+        columns = []
+        ylabel = ylabel or col
     for col in columns:
         if col not in df.columns:
             continue

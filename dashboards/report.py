@@ -20,14 +20,14 @@ from dashboards import city
 from dashboards.data import files_of, read_frame
 from dashboards.figures import save_png
 from dashboards.plot_city import plot_city_map, plot_demand, plot_fleet_state, plot_wait
-from dashboards.plot_series import numeric_columns, plot_series
+from dashboards.plot_series import numeric_columns, plot_series, sla_for_column
 from sim.errors import RunError
 from sim.results.rundir import read_json
 
 log = logging.getLogger(__name__)
 
 #: At most this many columns of one time series file are drawn (one panel each).
-MAX_PANELS = 12
+MAX_PANELS = 16
 
 
 def _sla(run_dir: Path) -> list[dict[str, Any]]:
@@ -41,7 +41,9 @@ def _sla(run_dir: Path) -> list[dict[str, Any]]:
 def series_figure(run_dir: Path, name: str, sla: list[dict[str, Any]]) -> Figure:
     """All measured columns of ``timeseries/NAME.parquet``, one panel each."""
     df = read_frame(run_dir, f"timeseries/{name}.parquet")
-    cols = numeric_columns(df)[:MAX_PANELS]
+    cols = numeric_columns(df)
+    # Columns an SLA applies to first, so they are never among those left out.
+    cols = sorted(cols, key=lambda c: not sla_for_column(c, sla))[:MAX_PANELS]
     if not cols:
         raise RunError(f"timeseries/{name}.parquet: no numeric columns")
     ncols = 2 if len(cols) > 1 else 1

@@ -59,6 +59,16 @@ if national:
         codes = df[pcol].map(lambda v: getattr(lookup(v), "adcode", None))
         unmatched = sorted({str(v) for v, c in zip(df[pcol], codes, strict=True) if c is None})
         df = df.assign(_code=codes).dropna(subset=["_code"])
+        # The run's SLAs applied to the same column per province give a verdict per province.
+        ops = {"<=": lambda a, b: a <= b, "<": lambda a, b: a < b,
+               ">=": lambda a, b: a >= b, ">": lambda a, b: a > b}
+        for v in r.sla:
+            kpi, op, thr = v.get("kpi"), v.get("op"), v.get("threshold")
+            if kpi in df.columns and op in ops and isinstance(thr, int | float):
+                verdict = {int(c): bool(ops[op](float(x), float(thr)))
+                           for c, x in zip(df["_code"], df[kpi], strict=True) if pd.notna(x)}
+                measures[f"SLA {v.get('name') or kpi} (verdict per province)"] = (verdict,
+                                                                                   str(kpi))
         for col in df.columns:
             if col in (pcol, "_code"):
                 continue
@@ -80,8 +90,11 @@ if unmatched:
 
 if measures:
     simulated = [m for m in measures if "simulated" in m or "verdict" in m]
-    default = next((m for m in simulated if "peak" in m), simulated[0] if simulated else
-                   next(iter(measures)))
+    sla_cols = [f"{v.get('kpi')} (simulated)" for v in (national[labels.index(pick)][0].sla
+                                                         if national else [])]
+    default = next((m for m in sla_cols if m in measures),
+                   next((m for m in simulated if "peak" in m),
+                        simulated[0] if simulated else next(iter(measures))))
     measure = st.selectbox("Colour provinces by", list(measures),
                            index=list(measures).index(default), key="rollout_measure")
     values, label = measures[measure]

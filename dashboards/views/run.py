@@ -11,7 +11,7 @@ from dashboards.data import RunInfo, files_of, read_head, read_scenario
 from dashboards.figures import to_png
 from dashboards.kinds import access_node_tables, load_columns, province_tables
 from dashboards.plot_maps import plot_access_nodes
-from dashboards.plot_series import numeric_columns, sla_for_column
+from dashboards.plot_series import key_column, numeric_columns, sla_for_column
 from dashboards.ui import (
     city_map_png,
     city_pngs,
@@ -121,6 +121,10 @@ with tab_ts:
             default = (with_sla + [c for c in cols if c not in with_sla])[:3]
             chosen = st.multiselect(f"Columns of `{sname}`", cols, default=default,
                                     key=f"ts_{sname}")
+            key = key_column(df)
+            if key:
+                st.caption(f"`{sname}` has one row per {key} and time: one line per {key} "
+                           f"(the 8 highest) for `{chosen[0] if chosen else '?'}`.")
             if chosen:
                 st.image(series_png(run, sname, chosen))
 
@@ -137,7 +141,10 @@ with tab_map:
             loads = load_columns(list(df.columns))
             value = st.selectbox(f"Colour access nodes of `{tname}` by", loads,
                                  key=f"an_{tname}")
-            st.image(to_png(plot_access_nodes(df, value, name=id_col)))
+            if "province" in df.columns:
+                df = df.assign(_label=df["province"].astype(str) + " · " + df[id_col].astype(str))
+            st.image(to_png(plot_access_nodes(df, value, name="_label" if "_label" in df.columns
+                                              else id_col)))
         shown = True
     for tname, pcol in province_tables(run.path):
         st.info(f"Per-province table `{tname}` (column `{pcol}`): see the Rollout map page.",

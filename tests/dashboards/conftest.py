@@ -2,6 +2,8 @@
 
 - ``taxi-nearest``: city_taxi, small city, one replication.
 - ``taxi-batch``: the same with batch matching and two replications (confidence intervals).
+- ``iptv-hotel``: the IPTV hotel district scenario, one hour (per-port, per-OLT and
+  per-province tables, long-format series).
 - ``national-synthetic``: a run directory in ``write_run``'s layout with a per-province and a
   per-access-node table, written here (no model of that kind is needed to test the views).
 - problem entries: a corrupt manifest, a half-written ``.tmp-`` directory, a run without
@@ -32,7 +34,7 @@ SMALL = [
     "--set", "demand.zones={downtown: {center_km: [2.2, 2.2], radius_km: 1.0, weight: 2.0}}",
     "--quiet",
 ]
-GOOD = ["taxi-nearest", "taxi-batch", "national-synthetic"]
+GOOD = ["taxi-nearest", "taxi-batch", "iptv-hotel", "national-synthetic"]
 PROBLEMS = ["broken-manifest", ".tmp-halfway-1234abcd", "no-kpis", "bad-parquet", "old-schema"]
 
 
@@ -103,6 +105,8 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert main(["run", "city_taxi", "--out", str(root), "--name", "taxi-batch", *SMALL,
                  "--set", "policies.dispatch.algorithm=batch_matching",
                  "--set", "policies.dispatch.batch_window_s=30", "--replications", "2"]) == 0
+    assert main(["run", "iptv_hotel_district", "--out", str(root), "--name", "iptv-hotel",
+                 "--set", "horizon_s=3600", "--set", "warmup_s=0", "--quiet"]) == 0
     _synthetic_national(root)
     _problems(root, root / "taxi-nearest")
     return root

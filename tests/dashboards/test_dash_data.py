@@ -102,6 +102,9 @@ def test_specific_views_found_from_tables(results):
     assert province_tables(results / "national-synthetic") == [("provinces", "province")]
     assert access_node_tables(results / "national-synthetic") == [("access_nodes",
                                                                    "access_node")]
+    assert province_tables(results / "iptv-hotel") == [("provinces", "province")]
+    assert sorted(access_node_tables(results / "iptv-hotel")) == [("olts", "olt"),
+                                                                  ("ports", "port")]
     assert province_tables(results / "taxi-nearest") == []
     assert access_node_tables(results / "taxi-nearest") == []
     assert load_columns(["access_node", "mean_mbps", "peak_util"]) == ["peak_util", "mean_mbps"]

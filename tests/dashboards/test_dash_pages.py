@@ -108,6 +108,19 @@ def test_run_page_generic_kind_and_access_nodes(monkeypatch, results):
     assert "Rollout map" in _texts(at)
 
 
+def test_run_page_iptv(monkeypatch, results):
+    at = _app(monkeypatch, results)
+    at.session_state["selected_runs"] = ["iptv-hotel"]
+    _page(at, "run")
+    assert at.selectbox(key="an_ports").value == "peak_util"
+    assert at.selectbox(key="an_olts").value == "peak_util"
+    assert at.multiselect(key="ts_channels").value == ["viewers"]
+    text = _texts(at)
+    assert "one line per channel" in text and "Per-province table `provinces`" in text
+    assert any("PON port peak" in m.label for m in at.metric)
+    assert not at.warning
+
+
 def test_run_page_bad_data_is_labelled(monkeypatch, results):
     for name, expected in (("bad-parquet", "unreadable Parquet"),
                            ("old-schema", "older schema")):
@@ -159,6 +172,14 @@ def test_compare_needs_two_runs_and_handles_other_kinds(monkeypatch, results):
 
 def test_rollout_page(monkeypatch, results, empty_results):
     at = _page(_app(monkeypatch, results), "rollout")
+    sources = at.selectbox(key="rollout_run").options
+    assert any(o.startswith("iptv-hotel") for o in sources)
+    iptv = at.selectbox(key="rollout_measure").options
+    assert "pon_peak_util (simulated)" in iptv
+    assert "SLA PON port peak <= 80% (verdict per province)" in iptv
+    assert at.selectbox(key="rollout_measure").value == "pon_peak_util (simulated)"
+    at.selectbox(key="rollout_run").select(next(o for o in sources
+                                               if o.startswith("national-synthetic"))).run()
     options = at.selectbox(key="rollout_measure").options
     assert "2016 target (10,000 boxes)" in options
     assert "peak_util (simulated)" in options
