@@ -63,8 +63,10 @@ class VehicleReport(ReportBase):
                                description="JT/T 808 status bit field")
     alarm: int | None = Field(default=None, ge=0, le=2**32 - 1,
                               description="JT/T 808 alarm bit field")
-    odometer_km: float | None = Field(default=None, ge=0, le=1e7, allow_inf_nan=False)
-    fuel_l: float | None = Field(default=None, ge=0, le=2000, allow_inf_nan=False)
+    odometer_km: float | None = Field(default=None, ge=0, le=1e7, allow_inf_nan=False,
+                                      description="odometer, km (JT/T 808 item 0x01)")
+    fuel_l: float | None = Field(default=None, ge=0, le=2000, allow_inf_nan=False,
+                                 description="fuel reading, litres (JT/T 808 item 0x02)")
     state: Literal["idle", "to_pickup", "busy", "off_shift", "maintenance"] | None = Field(
         default=None, description="operational state reported by the fleet application")
     fault_code: int | None = Field(default=None, ge=0, le=65535, description="fault code")
