@@ -274,3 +274,10 @@ def test_garbage_never_crashes() -> None:
         junk = rng.integers(0, 256, int(rng.integers(1, 80)), dtype=np.uint8).tobytes()
         batch, tail = decode_frames(junk + good + junk, 0, Reassembler(), final=True)
         assert batch.read >= 1
+
+
+def test_encrypted_frames_are_quarantined() -> None:
+    raw = encode_frame(0x0200, PHONE, 1, encode_location(TIME_TS, 30, 104), encrypted=1)
+    batch, _ = decode_frames(raw, 0, Reassembler())
+    assert batch.table.num_rows == 0
+    assert batch.rejects[0].reason == "encrypted body (method 1) not supported"

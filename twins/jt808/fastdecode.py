@@ -266,6 +266,8 @@ def decode_frames(
         position = base_offset + max(a - 1, 0)
         try:
             frame = decode_frame(raw)
+            if frame.encrypted:
+                raise FrameError(f"encrypted body (method {frame.encrypted}) not supported")
             if frame.subpackaged:
                 done = reassembler.add(frame, position, raw)
                 if done is None:
