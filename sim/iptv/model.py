@@ -95,7 +95,7 @@ class IptvModel:
         self.sc = sc
         self.env: simpy.Environment = ctx.env
         if sc.threads:
-            numba.set_num_threads(min(sc.threads, numba.config.NUMBA_NUM_THREADS))
+            numba.set_num_threads(min(sc.threads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
         t0 = time.perf_counter()
         self.pop = build_population(sc, ctx.profiles, ctx.rng.stream("iptv.sites"))
         self.stbs: list[StbProfile] = [ctx.profiles[f"stb:{s}"]  # type: ignore[misc]

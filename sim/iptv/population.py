@@ -120,8 +120,8 @@ class BoxPopulation:
         blk = np.zeros(n_srv, np.int64)
         miss = np.zeros(n_srv)
         common = self._common()
-        vk.advance_window(w, t0, t1, self.pop.olt_box, *common, self.pend_n, self.pend_list,
-                          self.buf, self.tbuf)
+        vk.advance_window(w, t0, t1, self.pop.olt_box, *common, self.pend_n,  # type: ignore[call-arg]
+                          self.pend_list, self.buf, self.tbuf)
         boxes = vk.gather_pending(self.pop.olt_box, self.pend_n, self.pend_list)
         while boxes.size:
             order = np.lexsort((boxes, self.nt[boxes]))  # by time, ties by box id

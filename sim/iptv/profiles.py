@@ -18,8 +18,8 @@ class StbProfile(ProfileBase):
 
     boot_time_s: Quantity = Field(description="power-on to network requests (splash included)")
     channel_change_s: Quantity = Field(default=1.0, description="channel-change latency")
-    decodes: list[Literal["sd", "hd", "uhd"]] = Field(default_factory=lambda: ["sd", "hd"],
-                                                      min_length=1)
+    decodes: list[Literal["sd", "hd", "uhd"]] = Field(
+        default_factory=lambda: ["sd", "hd"], min_length=1)  # type: ignore[arg-type]
     codecs: list[str] = Field(default_factory=lambda: ["h264"])
     firmware_mb: float = Field(default=300.0, gt=0, description="firmware image size")
     download_mbps: Quantity = Field(default=20.0, description="max firmware download rate")
