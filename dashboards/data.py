@@ -42,6 +42,7 @@ class RunInfo:
     kpis: dict[str, Any] = field(default_factory=dict)
     sla: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)  # overrides, sweep, forked_from, ...
     mtime_ns: int = 0
 
     @property
@@ -58,6 +59,30 @@ class RunInfo:
     @property
     def group(self) -> str:
         return self.name.rpartition("/")[0]
+
+    @property
+    def origin(self) -> str:
+        """How the run was made, in a few words: overrides, sweep point or twin fork."""
+        parts = []
+        fork = self.extra.get("forked_from")
+        if isinstance(fork, dict):
+            parts.append(f"fork of twin {Path(str(fork.get('twin', '?'))).name} at "
+                         f"t={fork.get('t0_s', '?')} s")
+        sweep = self.extra.get("sweep")
+        if isinstance(sweep, dict):
+            parts.append(f"sweep point {sweep.get('key', sweep.get('point', '?'))}, "
+                         f"replication {sweep.get('replication', '?')}")
+        overrides = self.extra.get("overrides")
+        if isinstance(overrides, list) and overrides:
+            parts.append("--set " + " ".join(map(str, overrides)))
+        return "; ".join(parts)
+
+
+_STANDARD_MANIFEST = {
+    "schema_version", "run_id", "scenario", "kind", "scenario_source", "scenario_hash", "seed",
+    "replications", "fleettwin_version", "created_utc", "wall_s", "timings",
+    "events_processed", "host", "files",
+}
 
 
 def resolve_root(root: str | Path) -> Path:
@@ -129,6 +154,7 @@ def read_run_info(root: Path, run: Path) -> RunInfo:
     info.replications = reps if isinstance(reps, int) else None
     wall = manifest.get("wall_s")
     info.wall_s = float(wall) if isinstance(wall, int | float) else None
+    info.extra = {k: v for k, v in manifest.items() if k not in _STANDARD_MANIFEST}
     version = manifest.get("schema_version")
     if version is None:
         info.notes.append("older schema (no schema_version)")

@@ -13,6 +13,7 @@ from dashboards.data import RunInfo, files_of, read_kpis_ci, read_scenario, scen
 from dashboards.figures import to_png
 from dashboards.plot_compare import plot_cdfs, plot_kpi_ci, plot_series_overlay
 from dashboards.plot_series import numeric_columns
+from dashboards.sweeps import by_point, mean_ci, point_table
 from dashboards.ui import (
     fmt,
     frame,
@@ -58,6 +59,25 @@ if len(chosen) < 2:
     st.stop()
 
 runs: list[RunInfo] = [by_name[n] for n in chosen]
+
+if mode == "a sweep folder":
+    with guarded("sweep points"):
+        st.subheader("Sweep points")
+        points = by_point(runs)
+        sla_kpis = [str(v.get("kpi")) for v in runs[0].sla]
+        heads = [k for k in runs[0].kpis if k in sla_kpis] or list(runs[0].kpis)[:5]
+        st.table(pd.DataFrame(point_table(runs, heads)).set_index("point"))
+        st.caption("Mean ± half-width of the 95% Student-t interval over the replications "
+                   "of each grid point.")
+        kpi_s = st.selectbox("KPI across sweep points", list(runs[0].kpis),
+                             index=list(runs[0].kpis).index(heads[0]) if heads else 0,
+                             key="cmp_sweep_kpi")
+        vals = {key: [float(r.kpis[kpi_s]) for r in group
+                      if isinstance(r.kpis.get(kpi_s), int | float)]
+                for key, group in points.items()}
+        sla_s = next((v for v in runs[0].sla if v.get("kpi") == kpi_s), None)
+        st.image(to_png(plot_kpi_ci(list(vals), [mean_ci(v) for v in vals.values()], kpi_s,
+                                    list(vals.values()), sla_s)))
 labels = [f"[{i}] {r.name[:40]}" for i, r in enumerate(runs)]
 st.caption(" · ".join(f"**[{i}]** {r.name} ({r.scenario}, seed {r.seed})"
                       for i, r in enumerate(runs)))

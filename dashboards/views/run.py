@@ -49,6 +49,8 @@ if run is None:  # the folder changed under us
 st.caption(f"scenario **{run.scenario}** · kind `{run.kind or '?'}` · created {run.created} · "
            f"seed {run.seed} · {run.replications} replication(s)"
            + (f" · {run.wall_s:.1f} s wall" if run.wall_s is not None else ""))
+if run.origin:
+    st.caption(f"made as: {run.origin}")
 for note in run.notes:
     st.info(note, icon=":material/info:")
 

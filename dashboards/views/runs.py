@@ -27,6 +27,7 @@ def table(listing: list[RunInfo], kpis: list[str]) -> pd.DataFrame:
             "SLA": r.verdict if r.ok else "",
         }
         row.update({k: r.kpis.get(k) for k in kpis})
+        row["origin"] = r.origin
         row["problem"] = r.problem or "; ".join(r.notes)
         rows.append(row)
     return pd.DataFrame(rows)

@@ -4,6 +4,7 @@
 - ``taxi-batch``: the same with batch matching and two replications (confidence intervals).
 - ``iptv-hotel``: the IPTV hotel district scenario, one hour (per-port, per-OLT and
   per-province tables, long-format series).
+- ``sweep-taxi/``: a sweep folder, two fleet sizes x two replications.
 - ``national-synthetic``: a run directory in ``write_run``'s layout with a per-province and a
   per-access-node table, written here (no model of that kind is needed to test the views).
 - problem entries: a corrupt manifest, a half-written ``.tmp-`` directory, a run without
@@ -107,6 +108,9 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
                  "--set", "policies.dispatch.batch_window_s=30", "--replications", "2"]) == 0
     assert main(["run", "iptv_hotel_district", "--out", str(root), "--name", "iptv-hotel",
                  "--set", "horizon_s=3600", "--set", "warmup_s=0", "--quiet"]) == 0
+    assert main(["sweep", "city_taxi", "--out", str(root / "sweep-taxi"), "--workers", "0",
+                 "--grid", "fleets.taxis.count=40,60", "--replications", "2",
+                 *SMALL]) == 0
     _synthetic_national(root)
     _problems(root, root / "taxi-nearest")
     return root

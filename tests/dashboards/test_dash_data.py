@@ -118,3 +118,28 @@ def test_rollout_targets_match_the_plan():
     assert lookup("广东省").name == lookup("guangdong province").name == "Guangdong"
     assert lookup("Xizang").name == "Tibet" and lookup("内蒙古").name == "Inner Mongolia"
     assert lookup("Atlantis") is None
+
+
+def test_sweep_statistics(results):
+    from dashboards.sweeps import by_point, mean_ci
+
+    runs = [r for r in list_runs(results) if r.group == "sweep-taxi"]
+    groups = by_point(runs)
+    assert len(runs) == 4 and len(groups) == 2
+    assert all(len(g) == 2 for g in groups.values())
+    ci = mean_ci([1.0, 2.0, 3.0])
+    assert ci["mean"] == 2.0 and ci["ci_high"] - 2.0 == pytest.approx(2.4841, rel=1e-3)
+    assert mean_ci([5.0])["ci_low"] is None and mean_ci([])["mean"] is None
+
+
+def test_forked_run_origin(results, tmp_path):
+    import json
+    import shutil
+
+    run = tmp_path / "fork"
+    shutil.copytree(results / "taxi-nearest", run)
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["forked_from"] = {"twin": "/data/twins/city-a", "t0_s": 36000.0}
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    (info,) = list_runs(tmp_path)
+    assert info.origin.startswith("fork of twin city-a at t=36000.0 s")

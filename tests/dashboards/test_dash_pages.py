@@ -224,3 +224,24 @@ def test_profiles_page_shows_calibration_reports(monkeypatch, results, tmp_path)
     assert "tianyi_hd_stb.v2.calibration" in text and "`boot_time_s`" in text
     reports = [j for j in at.json if '"plots"' in str(j.value)]
     assert reports and "histogram.png" in str(reports[0].value)
+
+
+def test_compare_a_sweep_folder(monkeypatch, results):
+    at = _page(_app(monkeypatch, results), "compare")
+    at.radio(key="cmp_mode").set_value("a sweep folder").run()
+    assert at.selectbox(key="cmp_group").value == "sweep-taxi"
+    assert not at.exception
+    points = at.table[0].value
+    assert len(points) == 2 and set(points["replications"]) == {2}
+    assert all("±" in str(v) for v in points.iloc[:, 1])  # intervals from two replications
+    assert "Sweep points" in [s.value for s in at.subheader]
+    assert len(at.table[1].value.columns) == 4 + 3  # four runs and three deltas
+
+
+def test_origin_of_runs_is_shown(monkeypatch, results):
+    at = _app(monkeypatch, results)
+    at.run()
+    df = at.dataframe[0].value
+    origin = dict(zip(df["run"], df["origin"], strict=True))
+    assert origin["taxi-batch"].startswith("--set fleets.taxis.count=60")
+    assert any(o.startswith("sweep point") for o in origin.values())
