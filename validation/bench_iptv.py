@@ -184,7 +184,7 @@ def compare(n_boxes: int, horizon_s: float, seed: int = 21) -> dict[str, Any]:
     for w in range(int(horizon_s / dt)):
         ws = bp.step(w, w * dt, (w + 1) * dt)
         events += int(ws.out[:, vk.O_EVENTS].sum())
-        occ_k += ws.out[:, vk.O_OCC:]
+        occ_k += ws.out[:, vk.O_OCC:vk.O_OCC + vk.N_STATES]
     kernel_s = time.perf_counter() - t0
     occ_s = np.stack([np.bincount(pop.box_port, weights=ref.occ[:, k], minlength=pop.n_ports)
                       for k in range(vk.N_STATES)], axis=1)

@@ -117,7 +117,7 @@ class Summary:
             cnt_o, stp_o = self._no_groups
         ld = m.loads.window(w, stats, dt, cnt_o, stp_o, fw_port)
         cap = m.loads.cap
-        occ = stats.out[:, vk.O_OCC:].sum(axis=0) / dt
+        occ = stats.out[:, vk.O_OCC:vk.O_OCC + vk.N_STATES].sum(axis=0) / dt
         req = np.bincount(self.srv_prov, weights=stats.vod_requests, minlength=p.n_metros)
         blk = np.bincount(self.srv_prov, weights=stats.vod_blocked, minlength=p.n_metros)
         port_util = ld.port_down / cap["pon"]

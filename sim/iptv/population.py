@@ -84,7 +84,9 @@ class BoxPopulation:
         self.pend_n = np.zeros(n_o, np.int64)
         self.pend_list = np.zeros(n, np.int64)
         self.buf = np.zeros(n, np.int64)
-        self.tbuf = np.zeros(n, np.float64)
+        self.olt_port = np.searchsorted(pop.port_olt, np.arange(n_o + 1)).astype(np.int64)
+        self.nst = np.zeros((n_p, vk.N_ST), np.int64)
+        self.prate = np.zeros((n_p, 4))
         n_srv = srv_streams.shape[0]
         self.srv_streams = srv_streams.astype(np.int64)
         self.srv_mbps = srv_mbps.astype(np.float64)
@@ -102,17 +104,30 @@ class BoxPopulation:
                            self.cnt_p, self.cnt_o, self.stp_p, self.stp_o, self.mc_p, self.mc_o,
                            self.un_p, self.un_o, gbit, hd_alt, va.vp, sc_consts, va.cumh,
                            va.hrate, va.ccdf, va.on_share)
+        self.recount()
+
+    def recount(self) -> None:
+        """Rebuild the per-port state counts and unicast rate sums from the boxes."""
+        p = self.pop
+        n_p = p.n_ports
+        self.nst[:] = np.bincount(p.box_port.astype(np.int64) * vk.N_ST + self.st,
+                                  minlength=n_p * vk.N_ST).reshape(n_p, vk.N_ST)
+        up = self.va.vp[p.box_vert, vk.CALL_UP_MBPS]
+        for col, state, r in ((0, vk.VOD, self.rate), (1, vk.AD, self.rate),
+                              (2, vk.CALL, self.rate), (3, vk.CALL, up)):
+            m = self.st == state
+            self.prate[:, col] = np.bincount(p.box_port[m], weights=r[m], minlength=n_p)
 
     def _common(self) -> tuple:
         p = self.pop
         return (self.st, self.nt, self.wk, self.ch, self.rate, self.ttl, p.box_vert, p.box_port,
                 p.box_flags, self.rs, p.port_olt, self.cnt_p, self.cnt_o, self.stp_p, self.stp_o,
                 self.mc_p, self.mc_o, self.un_p, self.un_o, self.gbit, self.hd_alt, self.va.vp,
-                self.sc, self.va.cumh, self.va.hrate, self.va.ccdf, self.tcdf, self.out)
+                self.sc, self.va.cumh, self.va.hrate, self.va.ccdf, self.tcdf, self.out, self.nst,
+                self.prate)
 
     def step(self, w: int, t0: float, t1: float) -> WindowStats:
         """Advance all boxes over ``[t0, t1)`` (window index ``w``) with VoD admission."""
-        self.out[:] = 0.0
         self.un_p[:] = self.mc_p
         self.un_o[:] = self.mc_o
         n_srv = self.srv_streams.shape[0]
@@ -120,8 +135,8 @@ class BoxPopulation:
         blk = np.zeros(n_srv, np.int64)
         miss = np.zeros(n_srv)
         common = self._common()
-        vk.advance_window(w, t0, t1, self.pop.olt_box, *common, self.pend_n,  # type: ignore[call-arg]
-                          self.pend_list, self.buf, self.tbuf)
+        vk.advance_window(w, t0, t1, self.pop.olt_box, *common,  # type: ignore[call-arg]
+                          self.olt_port, self.pend_n, self.pend_list, self.buf)
         boxes = vk.gather_pending(self.pop.olt_box, self.pend_n, self.pend_list)
         while boxes.size:
             order = np.lexsort((boxes, self.nt[boxes]))  # by time, ties by box id
@@ -140,9 +155,11 @@ class BoxPopulation:
 
     def power_off(self, boxes: np.ndarray, t_back: np.ndarray, w: int) -> None:
         """Boxes lose power now; they come back (boot finished) at ``t_back`` (inf: unknown)."""
+        p = self.pop
         vk.power_off(boxes.astype(np.int64), t_back.astype(np.float64), w, self.st, self.nt,
-                     self.ch, self.pop.box_port, self.pop.port_olt, self.cnt_p, self.cnt_o,
-                     self.stp_p, self.stp_o, self.mc_p, self.mc_o, self.gbit)
+                     self.ch, self.rate, p.box_vert, self.va.vp, p.box_port, p.port_olt,
+                     self.cnt_p, self.cnt_o, self.stp_p, self.stp_o, self.mc_p, self.mc_o,
+                     self.gbit, self.out, self.nst, self.prate)
 
     def set_back_on(self, boxes: np.ndarray, t_back: np.ndarray) -> None:
         """Offline boxes finish booting at ``t_back`` (then enter standby)."""

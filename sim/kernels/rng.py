@@ -70,6 +70,20 @@ def pick(cdf: np.ndarray, u: float) -> int:
     return lo
 
 
+@njit(cache=True, inline="always")
+def pick_row(cdf: np.ndarray, row: int, u: float) -> int:
+    """:func:`pick` over row ``row`` of a 2-D table of CDFs (no array view per call)."""
+    lo = 0
+    hi = cdf.shape[1] - 1
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if cdf[row, mid] > u:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
 @njit(cache=True)
 def seed_states(seed: int, n: int) -> np.ndarray:
     """Independent initial states for ``n`` devices from one root seed."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from sim.kernels.rng import exponential, lognormal, pick, uniform
+from sim.kernels.rng import exponential, lognormal, pick, pick_row, uniform
 
 # Box states.
 STANDBY, LIVE, VOD, AD, CALL, OFFLINE, PENDING = 0, 1, 2, 3, 4, 5, 6
@@ -37,7 +37,8 @@ N_SC = 5
 
 # Per-port window outputs (columns of ``out``).
 O_VOD, O_AD, O_CALL_DN, O_CALL_UP, O_FCC, O_EVENTS, O_JOINS, O_OCC = range(8)
-N_OUT = O_OCC + N_STATES
+N_OUT = O_OCC + N_STATES + 1  # the last column holds PENDING (zero once a window is done)
+N_ST = N_STATES + 1  # states counted per port, PENDING included
 
 DAY_S = 86400.0
 
@@ -95,11 +96,31 @@ def _leave(p, o, g, w, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, gbit):
         stp_o[o, g] = w
 
 
+@njit(cache=True, inline="always")
+def _shift(p, s, r, up, sign, rem, out, nst, prate):
+    """Add (``sign`` 1) or remove (-1) a box in state ``s`` on port ``p`` for the last ``rem``
+    seconds of the window: state counts, unicast rate sums and window integrals move together,
+    so boxes without events cost nothing."""
+    nst[p, s] += sign
+    out[p, O_OCC + s] += sign * rem
+    if s == VOD:
+        prate[p, 0] += sign * r
+        out[p, O_VOD] += sign * r * rem
+    elif s == AD:
+        prate[p, 1] += sign * r
+        out[p, O_AD] += sign * r * rem
+    elif s == CALL:
+        prate[p, 2] += sign * r
+        prate[p, 3] += sign * up
+        out[p, O_CALL_DN] += sign * r * rem
+        out[p, O_CALL_UP] += sign * up * rem
+
+
 @njit(cache=True)
-def advance_many(idx, tstart, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flags,
+def advance_many(idx, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flags,
                  rs, port_olt, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt,
-                 vp, sc, cumh, hrate, ccdf, tcdf, out, pend, pend_base):
-    """Process every event before ``t1`` of boxes ``idx[lo:hi]``, from times ``tstart[lo:hi]``.
+                 vp, sc, cumh, hrate, ccdf, tcdf, out, nst, prate, pend, pend_base):
+    """Process every event before ``t1`` of boxes ``idx[lo:hi]``.
 
     A box that stops at a VoD request (state ``PENDING``, request time in ``nt[i]``, holding
     time in ``wk[i]``) is written to ``pend[pend_base + k]``; returns ``k``, the count.
@@ -108,26 +129,15 @@ def advance_many(idx, tstart, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, vert, po
     k = 0
     for j in range(lo, hi):
         i = idx[j]
-        t_start = tstart[j]
         p = port[i]
         o = port_olt[p]
         v = vert[i]
+        up = vp[v, CALL_UP_MBPS]
         clock0 = sc[CLOCK0_S]
-        tcur = t_start
         while nt[i] < t1:
             te = nt[i]
             s = st[i]
-            if te > tcur:
-                dt = te - tcur
-                out[p, O_OCC + s] += dt
-                if s == VOD:
-                    out[p, O_VOD] += rate[i] * dt
-                elif s == AD:
-                    out[p, O_AD] += rate[i] * dt
-                elif s == CALL:
-                    out[p, O_CALL_DN] += rate[i] * dt
-                    out[p, O_CALL_UP] += vp[v, CALL_UP_MBPS] * dt
-                tcur = te
+            r0 = rate[i]
             out[p, O_EVENTS] += 1.0
             start = False  # start a viewing session at te
             live = False  # tune to a live channel at te
@@ -178,7 +188,7 @@ def advance_many(idx, tstart, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, vert, po
                 rate[i] = vp[v, CALL_DOWN_MBPS]
                 nt[i] = te + exponential(rs, i, vp[v, CALL_MEAN_S])
             if live:
-                g = pick(ccdf[v], uniform(rs, i))
+                g = pick_row(ccdf, v, uniform(rs, i))
                 if not (flags[i] & F_HD) and hd_alt[g] >= 0:
                     g = hd_alt[g]  # SD simulcast of an HD channel
                 ch[i] = g
@@ -196,6 +206,9 @@ def advance_many(idx, tstart, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, vert, po
                 wk[i] = wake
                 idle = te + vp[v, AD_IDLE_S]
                 nt[i] = idle if ((flags[i] & F_ADS) and wake > idle) else wake
+            if st[i] != s:
+                _shift(p, s, r0, up, -1, t1 - te, out, nst, prate)
+                _shift(p, st[i], rate[i], up, 1, t1 - te, out, nst, prate)
             if st[i] == PENDING:
                 ttl[i] = pick(tcdf, uniform(rs, i))
                 uhd = uniform(rs, i) < vp[v, UHD_SHARE]
@@ -210,57 +223,43 @@ def advance_many(idx, tstart, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, vert, po
                 pend[pend_base + k] = i
                 k += 1
                 break
-        if st[i] == PENDING:
-            continue
-        s = st[i]
-        dt = t1 - tcur
-        if dt > 0.0:
-            out[p, O_OCC + s] += dt
-            if s == VOD:
-                out[p, O_VOD] += rate[i] * dt
-            elif s == AD:
-                out[p, O_AD] += rate[i] * dt
-            elif s == CALL:
-                out[p, O_CALL_DN] += rate[i] * dt
-                out[p, O_CALL_UP] += vp[v, CALL_UP_MBPS] * dt
     return k
 
 
 @njit(cache=True, parallel=True)
 def advance_window(w, t0, t1, olt_box, st, nt, wk, ch, rate, ttl, vert, port, flags, rs,
                    port_olt, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt,
-                   vp, sc, cumh, hrate, ccdf, tcdf, out, pend_n, pend_list, buf, tbuf):
+                   vp, sc, cumh, hrate, ccdf, tcdf, out, nst, prate, olt_port, pend_n, pend_list,
+                   buf):
     """Advance every box over ``[t0, t1)``, one OLT per task (boxes sorted by OLT).
 
-    ``out``, ``un_p`` and ``un_o`` must be reset by the caller; the union loads start at the
-    current multicast loads. Boxes stopped at a VoD request are listed per OLT in
+    ``out`` is filled here (from the per-port state counts ``nst`` and rate sums ``prate``,
+    then corrected at every state change); ``un_p`` and ``un_o`` must be set by the caller to
+    the current multicast loads. Boxes stopped at a VoD request are listed per OLT in
     ``pend_list[olt_box[o]: olt_box[o] + pend_n[o]]``.
     """
     n_olt = olt_box.shape[0] - 1
     span = t1 - t0
     for o in prange(n_olt):
+        for p in range(olt_port[o], olt_port[o + 1]):
+            for c in range(N_OUT):
+                out[p, c] = 0.0
+            for q in range(N_ST):
+                out[p, O_OCC + q] = nst[p, q] * span
+            out[p, O_VOD] = prate[p, 0] * span
+            out[p, O_AD] = prate[p, 1] * span
+            out[p, O_CALL_DN] = prate[p, 2] * span
+            out[p, O_CALL_UP] = prate[p, 3] * span
         n_ev = 0
         for i in range(olt_box[o], olt_box[o + 1]):
-            if nt[i] >= t1:  # no event in this window: account the whole window here
-                s = st[i]
-                p = port[i]
-                out[p, O_OCC + s] += span
-                if s == VOD:
-                    out[p, O_VOD] += rate[i] * span
-                elif s == AD:
-                    out[p, O_AD] += rate[i] * span
-                elif s == CALL:
-                    out[p, O_CALL_DN] += rate[i] * span
-                    out[p, O_CALL_UP] += vp[vert[i], CALL_UP_MBPS] * span
-                continue
-            buf[olt_box[o] + n_ev] = i
-            tbuf[olt_box[o] + n_ev] = t0
-            n_ev += 1
+            if nt[i] < t1:
+                buf[olt_box[o] + n_ev] = i
+                n_ev += 1
         base = olt_box[o]
-        pend_n[o] = advance_many(buf, tbuf, base, base + n_ev, w, t1, st, nt, wk, ch, rate,
+        pend_n[o] = advance_many(buf, base, base + n_ev, w, t1, st, nt, wk, ch, rate,
                                  ttl, vert, port, flags, rs, port_olt, cnt_p, cnt_o, stp_p,
                                  stp_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt, vp, sc, cumh,
-                                 hrate, ccdf, tcdf, out, pend_list, base)
+                                 hrate, ccdf, tcdf, out, nst, prate, pend_list, base)
 
 
 @njit(cache=True)
@@ -281,25 +280,25 @@ def gather_pending(olt_box, pend_n, pend_list):
 @njit(cache=True)
 def resume_boxes(boxes, admitted, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flags, rs,
                  port_olt, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt,
-                 vp, sc, cumh, hrate, ccdf, tcdf, out):
+                 vp, sc, cumh, hrate, ccdf, tcdf, out, nst, prate):
     """Apply admission decisions and advance the boxes to ``t1`` (serial: boxes share ports).
 
     An admitted box streams its title until request time + holding time; a blocked box falls
     back to live TV at the request time. Returns the boxes that stopped at a new request.
     """
     again = np.empty(boxes.shape[0], dtype=np.int64)
-    tstart = np.empty(boxes.shape[0])
     for j in range(boxes.shape[0]):
         i = boxes[j]
         t_req = nt[i]
         v = vert[i]
+        p = port[i]
+        _shift(p, PENDING, 0.0, 0.0, -1, t1 - t_req, out, nst, prate)
         if admitted[j]:
             st[i] = VOD
             nt[i] = t_req + wk[i]
         else:
-            p = port[i]
             o = port_olt[p]
-            g = pick(ccdf[v], uniform(rs, i))
+            g = pick_row(ccdf, v, uniform(rs, i))
             if not (flags[i] & F_HD) and hd_alt[g] >= 0:
                 g = hd_alt[g]
             ch[i] = g
@@ -311,10 +310,11 @@ def resume_boxes(boxes, admitted, w, t1, st, nt, wk, ch, rate, ttl, vert, port, 
                 nt[i] = t_req + exponential(rs, i, vp[v, ZAP_MEAN_S])
             else:
                 nt[i] = t_req + exponential(rs, i, vp[v, WATCH_MEAN_S])
-        tstart[j] = t_req
-    k = advance_many(boxes, tstart, 0, boxes.shape[0], w, t1, st, nt, wk, ch, rate, ttl, vert,
+        _shift(p, st[i], rate[i], vp[v, CALL_UP_MBPS], 1, t1 - t_req, out, nst, prate)
+    k = advance_many(boxes, 0, boxes.shape[0], w, t1, st, nt, wk, ch, rate, ttl, vert,
                      port, flags, rs, port_olt, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p,
-                     un_o, gbit, hd_alt, vp, sc, cumh, hrate, ccdf, tcdf, out, again, 0)
+                     un_o, gbit, hd_alt, vp, sc, cumh, hrate, ccdf, tcdf, out, nst, prate,
+                     again, 0)
     return again[:k]
 
 
@@ -334,7 +334,7 @@ def init_population(olt_box, st, nt, wk, ch, rate, vert, port, flags, rs, port_o
             v = vert[i]
             p = port[i]
             if uniform(rs, i) < on_share[v]:
-                g = pick(ccdf[v], uniform(rs, i))
+                g = pick_row(ccdf, v, uniform(rs, i))
                 if not (flags[i] & F_HD) and hd_alt[g] >= 0:
                     g = hd_alt[g]
                 ch[i] = g
@@ -359,8 +359,8 @@ def init_population(olt_box, st, nt, wk, ch, rate, vert, port, flags, rs, port_o
 
 
 @njit(cache=True)
-def power_off(boxes, t_back, w, st, nt, ch, port, port_olt, cnt_p, cnt_o, stp_p, stp_o, mc_p,
-              mc_o, gbit):
+def power_off(boxes, t_back, w, st, nt, ch, rate, vert, vp, port, port_olt, cnt_p, cnt_o, stp_p,
+              stp_o, mc_p, mc_o, gbit, out, nst, prate):
     """Cut power to ``boxes``: they leave their channel and stay offline until ``t_back``."""
     for j in range(boxes.shape[0]):
         i = boxes[j]
@@ -368,5 +368,9 @@ def power_off(boxes, t_back, w, st, nt, ch, port, port_olt, cnt_p, cnt_o, stp_p,
             p = port[i]
             _leave(p, port_olt[p], ch[i], w, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, gbit)
             ch[i] = -1
+        p = port[i]
+        up = vp[vert[i], CALL_UP_MBPS]
+        _shift(p, st[i], rate[i], up, -1, 0.0, out, nst, prate)
+        _shift(p, OFFLINE, 0.0, up, 1, 0.0, out, nst, prate)
         st[i] = OFFLINE
         nt[i] = t_back[j]

@@ -24,7 +24,7 @@ def test_window_invariants():
     for bp, ws, _ in _run(dt=dt):
         pop = bp.pop
         # every box accounted for exactly the whole window
-        occ = ws.out[:, vk.O_OCC:].sum(axis=1)
+        occ = ws.out[:, vk.O_OCC:vk.O_OCC + vk.N_STATES].sum(axis=1)
         np.testing.assert_allclose(occ, pop.port_boxes * dt, rtol=1e-9)
         # group counts match the boxes watching live TV
         live = bp.st == vk.LIVE
@@ -39,6 +39,12 @@ def test_window_invariants():
         # never more VoD streams than the server holds
         assert (bp.st == vk.VOD).sum() <= 40
         assert not (bp.st == vk.PENDING).any()
+        # incremental per-port state counts and rate sums match a recount from the boxes
+        nst, prate = bp.nst.copy(), bp.prate.copy()
+        bp.recount()
+        np.testing.assert_array_equal(nst, bp.nst)
+        np.testing.assert_allclose(prate, bp.prate, atol=1e-9)
+        assert np.all(ws.out[:, vk.O_OCC + vk.N_STATES] == 0)  # nothing left pending
 
 
 def test_same_seed_same_results_other_seed_differs():
