@@ -57,6 +57,7 @@ class BoxPopulation:
             ("sc", sc_consts, np.float64, (vk.N_SC,)), ("vp", va.vp, np.float64, (n_v, vk.N_VP)),
             ("cumh", va.cumh, np.float64, (n_v, 25)), ("hrate", va.hrate, np.float64, (n_v, 24)),
             ("ccdf", va.ccdf, np.float64, (n_v, n_g // 2)),
+            ("ctab", va.ctab, np.float64, (n_v, 2, n_g // 2)),
             ("box_vert", pop.box_vert, np.int8, (n,)), ("box_port", pop.box_port, np.int32, (n,)),
             ("box_flags", pop.box_flags, np.uint8, (n,)),
             ("port_olt", pop.port_olt, np.int32, (n_p,)),
@@ -72,10 +73,13 @@ class BoxPopulation:
         self.rate = np.zeros(n, np.float64)
         self.ttl = np.zeros(n, np.int32)
         self.rs = seed_states(int(seed), n)
-        self.cnt_p = np.zeros((n_p, n_g), np.int32)
-        self.cnt_o = np.zeros((n_o, n_g), np.int32)
-        self.stp_p = np.full((n_p, n_g), -1, np.int32)
-        self.stp_o = np.full((n_o, n_g), -1, np.int32)
+        # Viewer count and window stamp of a group side by side: one cache line per update.
+        self.cs_p = np.zeros((n_p, n_g, 2), np.int32)
+        self.cs_o = np.zeros((n_o, n_g, 2), np.int32)
+        self.cs_p[:, :, 1] = -1
+        self.cs_o[:, :, 1] = -1
+        self.cnt_p, self.stp_p = self.cs_p[:, :, 0], self.cs_p[:, :, 1]
+        self.cnt_o, self.stp_o = self.cs_o[:, :, 0], self.cs_o[:, :, 1]
         self.mc_p = np.zeros(n_p)
         self.mc_o = np.zeros(n_o)
         self.un_p = np.zeros(n_p)
@@ -103,7 +107,7 @@ class BoxPopulation:
                            pop.box_vert, pop.box_port, pop.box_flags, self.rs, pop.port_olt,
                            self.cnt_p, self.cnt_o, self.stp_p, self.stp_o, self.mc_p, self.mc_o,
                            self.un_p, self.un_o, gbit, hd_alt, va.vp, sc_consts, va.cumh,
-                           va.hrate, va.ccdf, va.on_share)
+                           va.hrate, va.ctab, va.on_share)
         self.recount()
 
     def recount(self) -> None:
@@ -123,7 +127,7 @@ class BoxPopulation:
         return (self.st, self.nt, self.wk, self.ch, self.rate, self.ttl, p.box_vert, p.box_port,
                 p.box_flags, self.rs, p.port_olt, self.cnt_p, self.cnt_o, self.stp_p, self.stp_o,
                 self.mc_p, self.mc_o, self.un_p, self.un_o, self.gbit, self.hd_alt, self.va.vp,
-                self.sc, self.va.cumh, self.va.hrate, self.va.ccdf, self.tcdf, self.out, self.nst,
+                self.sc, self.va.cumh, self.va.hrate, self.va.ctab, self.tcdf, self.out, self.nst,
                 self.prate)
 
     def step(self, w: int, t0: float, t1: float) -> WindowStats:

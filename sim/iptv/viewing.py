@@ -100,6 +100,23 @@ def zipf_cdf(n: int, exponent: float) -> np.ndarray:
     return c
 
 
+def alias_table(p: np.ndarray) -> np.ndarray:
+    """Walker/Vose alias table (2, n) for probabilities ``p``: keep-probabilities, aliases."""
+    n = p.shape[0]
+    q = np.asarray(p, float) * n / np.sum(p)
+    keep = np.ones(n)
+    alias = np.arange(n, dtype=float)
+    small = [k for k in range(n) if q[k] < 1.0]
+    large = [k for k in range(n) if q[k] >= 1.0]
+    while small and large:
+        s_, l_ = small.pop(), large.pop()
+        keep[s_] = q[s_]
+        alias[s_] = l_
+        q[l_] -= 1.0 - q[s_]
+        (small if q[l_] < 1.0 else large).append(l_)
+    return np.stack([keep, alias])
+
+
 @dataclass
 class ViewingArrays:
     """Everything the kernel needs about behaviour, one row per vertical (VERTICALS order)."""
@@ -109,6 +126,8 @@ class ViewingArrays:
     hrate: np.ndarray
     ccdf: np.ndarray
     on_share: np.ndarray
+    ctab: np.ndarray
+    """Alias tables of channel popularity per vertical (verticals, 2, channels)."""
     params: list[dict[str, Any]]
 
 
@@ -156,7 +175,8 @@ def build_viewing(sc: IptvScenario) -> ViewingArrays:
         cumh[k, 1:] = np.cumsum(hrate[k] * 3600.0)
         ccdf[k] = zipf_cdf(sc.service.live_channels, p["channel_zipf"])
         on_share[k] = a[int(sc.start_hour) % 24]
-    return ViewingArrays(vp, cumh, hrate, ccdf, on_share, params)
+    ctab = np.stack([alias_table(np.diff(np.concatenate([[0.0], c]))) for c in ccdf])
+    return ViewingArrays(vp, cumh, hrate, ccdf, on_share, ctab, params)
 
 
 def channel_groups(sc: IptvScenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

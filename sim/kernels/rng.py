@@ -84,6 +84,23 @@ def pick_row(cdf: np.ndarray, row: int, u: float) -> int:
     return lo
 
 
+@njit(cache=True, inline="always")
+def alias_pick(tab: np.ndarray, row: int, u: float) -> int:
+    """Walker alias draw from row ``row`` of ``tab`` (rows, 2, n): one uniform, O(1).
+
+    ``tab[row, 0, k]`` is the probability of keeping column ``k``, ``tab[row, 1, k]`` its
+    alias (stored as a float).
+    """
+    n = tab.shape[2]
+    x = u * n
+    k = int(x)
+    if k >= n:
+        k = n - 1
+    if x - k < tab[row, 0, k]:
+        return k
+    return int(tab[row, 1, k])
+
+
 @njit(cache=True)
 def seed_states(seed: int, n: int) -> np.ndarray:
     """Independent initial states for ``n`` devices from one root seed."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from sim.kernels.rng import exponential, lognormal, pick, pick_row, uniform
+from sim.kernels.rng import alias_pick, exponential, lognormal, pick, uniform
 
 # Box states.
 STANDBY, LIVE, VOD, AD, CALL, OFFLINE, PENDING = 0, 1, 2, 3, 4, 5, 6
@@ -119,7 +119,7 @@ def _shift(p, s, r, up, sign, rem, out, nst, prate):
 @njit(cache=True)
 def advance_many(idx, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flags,
                  rs, port_olt, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt,
-                 vp, sc, cumh, hrate, ccdf, tcdf, out, nst, prate, pend, pend_base):
+                 vp, sc, cumh, hrate, ctab, tcdf, out, nst, prate, pend, pend_base):
     """Process every event before ``t1`` of boxes ``idx[lo:hi]``.
 
     A box that stops at a VoD request (state ``PENDING``, request time in ``nt[i]``, holding
@@ -188,7 +188,7 @@ def advance_many(idx, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flag
                 rate[i] = vp[v, CALL_DOWN_MBPS]
                 nt[i] = te + exponential(rs, i, vp[v, CALL_MEAN_S])
             if live:
-                g = pick_row(ccdf, v, uniform(rs, i))
+                g = alias_pick(ctab, v, uniform(rs, i))
                 if not (flags[i] & F_HD) and hd_alt[g] >= 0:
                     g = hd_alt[g]  # SD simulcast of an HD channel
                 ch[i] = g
@@ -229,7 +229,7 @@ def advance_many(idx, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flag
 @njit(cache=True, parallel=True)
 def advance_window(w, t0, t1, olt_box, st, nt, wk, ch, rate, ttl, vert, port, flags, rs,
                    port_olt, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt,
-                   vp, sc, cumh, hrate, ccdf, tcdf, out, nst, prate, olt_port, pend_n, pend_list,
+                   vp, sc, cumh, hrate, ctab, tcdf, out, nst, prate, olt_port, pend_n, pend_list,
                    buf):
     """Advance every box over ``[t0, t1)``, one OLT per task (boxes sorted by OLT).
 
@@ -259,7 +259,7 @@ def advance_window(w, t0, t1, olt_box, st, nt, wk, ch, rate, ttl, vert, port, fl
         pend_n[o] = advance_many(buf, base, base + n_ev, w, t1, st, nt, wk, ch, rate,
                                  ttl, vert, port, flags, rs, port_olt, cnt_p, cnt_o, stp_p,
                                  stp_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt, vp, sc, cumh,
-                                 hrate, ccdf, tcdf, out, nst, prate, pend_list, base)
+                                 hrate, ctab, tcdf, out, nst, prate, pend_list, base)
 
 
 @njit(cache=True)
@@ -280,7 +280,7 @@ def gather_pending(olt_box, pend_n, pend_list):
 @njit(cache=True)
 def resume_boxes(boxes, admitted, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flags, rs,
                  port_olt, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt,
-                 vp, sc, cumh, hrate, ccdf, tcdf, out, nst, prate):
+                 vp, sc, cumh, hrate, ctab, tcdf, out, nst, prate):
     """Apply admission decisions and advance the boxes to ``t1`` (serial: boxes share ports).
 
     An admitted box streams its title until request time + holding time; a blocked box falls
@@ -298,7 +298,7 @@ def resume_boxes(boxes, admitted, w, t1, st, nt, wk, ch, rate, ttl, vert, port, 
             nt[i] = t_req + wk[i]
         else:
             o = port_olt[p]
-            g = pick_row(ccdf, v, uniform(rs, i))
+            g = alias_pick(ctab, v, uniform(rs, i))
             if not (flags[i] & F_HD) and hd_alt[g] >= 0:
                 g = hd_alt[g]
             ch[i] = g
@@ -313,7 +313,7 @@ def resume_boxes(boxes, admitted, w, t1, st, nt, wk, ch, rate, ttl, vert, port, 
         _shift(p, st[i], rate[i], vp[v, CALL_UP_MBPS], 1, t1 - t_req, out, nst, prate)
     k = advance_many(boxes, 0, boxes.shape[0], w, t1, st, nt, wk, ch, rate, ttl, vert,
                      port, flags, rs, port_olt, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p,
-                     un_o, gbit, hd_alt, vp, sc, cumh, hrate, ccdf, tcdf, out, nst, prate,
+                     un_o, gbit, hd_alt, vp, sc, cumh, hrate, ctab, tcdf, out, nst, prate,
                      again, 0)
     return again[:k]
 
@@ -321,7 +321,7 @@ def resume_boxes(boxes, admitted, w, t1, st, nt, wk, ch, rate, ttl, vert, port, 
 @njit(cache=True, parallel=True)
 def init_population(olt_box, st, nt, wk, ch, rate, vert, port, flags, rs, port_olt, cnt_p,
                     cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt, vp, sc, cumh,
-                    hrate, ccdf, on_share):
+                    hrate, ctab, on_share):
     """Draw every box's state at time 0.
 
     A box of vertical ``v`` is watching live TV with probability ``on_share[v]`` (its
@@ -334,7 +334,7 @@ def init_population(olt_box, st, nt, wk, ch, rate, vert, port, flags, rs, port_o
             v = vert[i]
             p = port[i]
             if uniform(rs, i) < on_share[v]:
-                g = pick_row(ccdf, v, uniform(rs, i))
+                g = alias_pick(ctab, v, uniform(rs, i))
                 if not (flags[i] & F_HD) and hd_alt[g] >= 0:
                     g = hd_alt[g]
                 ch[i] = g

@@ -130,3 +130,20 @@ def test_firmware_respects_egress_cap(cap):
     done = np.isin(state, [FW_OK, FW_ROLLED_BACK, FW_BRICKED])
     assert done.all() and stats.sum() == n
     assert 10 < (state != FW_OK).sum() < 60
+
+
+def test_alias_table_draws_follow_probabilities():
+    from sim.iptv.viewing import alias_table, zipf_cdf
+    from sim.kernels.rng import alias_pick
+
+    c = zipf_cdf(165, 1.35)
+    p = np.diff(np.concatenate([[0.0], c]))
+    tab = alias_table(p)[None]
+    # the table's implied probabilities are exact
+    implied = tab[0, 0] / len(p) + np.bincount(tab[0, 1].astype(int),
+                                               weights=(1 - tab[0, 0]) / len(p),
+                                               minlength=len(p))
+    np.testing.assert_allclose(implied, p, atol=1e-12)
+    u = np.random.default_rng(1).random(200_000)
+    draws = np.array([alias_pick(tab, 0, x) for x in u[:20_000]])
+    assert abs(np.mean(draws < 16) - p[:16].sum()) < 0.015
