@@ -129,7 +129,7 @@ def convergence_curve(windows_s: list[float], seed: int = 3, hours: float = 3.0
     rows = []
     for dt in windows_s:
         pop = uniform_population(64, 64)
-        bp = make_boxes(pop, seed, {"vod_share": 0.3}, vod_streams=400)
+        bp = make_boxes(pop, seed, {"vod_share": 0.3}, vod_streams=720)
         n_w = int(round(hours * 3600 / dt))
         union = now = live = 0.0
         req = blk = 0
