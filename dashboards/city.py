@@ -22,7 +22,7 @@ EVENTS = "tables/vehicle_events.parquet"
 NODES = "tables/nodes.parquet"
 EDGES = "tables/edges.parquet"
 FLEET = "timeseries/fleet.parquet"
-FLEET_STATES = ["idle", "to_pickup", "busy", "off_shift", "maintenance"]
+FLEET_STATES = ["idle", "to_pickup", "busy", "repositioning", "off_shift", "maintenance"]
 
 
 def has_city_tables(run: Path) -> bool:

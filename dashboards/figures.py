@@ -21,6 +21,7 @@ STATE_COLOURS = {
     "idle": "#8fbc8f",
     "to_pickup": "#f4a442",
     "busy": "#2e6fad",
+    "repositioning": "#8e6bb8",
     "off_shift": "#c8c8c8",
     "maintenance": "#b04a4a",
 }

@@ -18,6 +18,7 @@ import annotated_types
 import pyarrow as pa
 from pydantic import Field
 
+from sim.city.state import STATES
 from sim.schema.base import StrictModel
 
 RecordKind = Literal["vehicle", "stb", "camera"]
@@ -31,8 +32,8 @@ MESSAGES: dict[str, tuple[str, ...]] = {
 }
 ALL_MESSAGES: tuple[str, ...] = tuple(sorted({m for ms in MESSAGES.values() for m in ms}))
 
-#: Operational states of a fleet vehicle (the city model's states).
-VEHICLE_STATES: tuple[str, ...] = ("idle", "to_pickup", "busy", "off_shift", "maintenance")
+#: Operational states of a fleet vehicle: the city model's states.
+VEHICLE_STATES: tuple[str, ...] = STATES
 
 
 class ReportBase(StrictModel):
