@@ -19,23 +19,38 @@ from sim.dispatch.base import (
 _INFEASIBLE = 1e9
 
 
+class _Windowed:
+    """Shared settings: the decision window and the longest acceptable drive to a pickup."""
+
+    name: ClassVar[str]
+
+    def __init__(self, batch_window_s: float, max_pickup_s: float = float("inf")):
+        self.batch_window_s = float(batch_window_s)
+        self.max_pickup_s = float(max_pickup_s)
+
+    def reachable(self, now_s: float, requests: RequestView, fleet: FleetView,
+                  tt: TravelTimes) -> tuple[np.ndarray, np.ndarray]:
+        """Arrival times (vehicles x requests) and which pairs are acceptable."""
+        arrive = arrival_times(now_s, requests, fleet, tt)
+        ok = (arrive <= requests.latest_pickup_s[None, :]) & (arrive - now_s <= self.max_pickup_s)
+        return arrive, ok
+
+
 @register_dispatcher
-class NearestIdle:
+class NearestIdle(_Windowed):
     """Greedy: oldest request first, each to the vehicle that reaches it soonest."""
 
     name: ClassVar[str] = "nearest_idle"
 
     def __init__(self, batch_window_s: float = 0.0, max_pickup_s: float = float("inf")):
-        self.batch_window_s = float(batch_window_s)
-        self.max_pickup_s = float(max_pickup_s)
+        super().__init__(batch_window_s, max_pickup_s)
 
     def assign(
         self, now_s: float, requests: RequestView, fleet: FleetView, tt: TravelTimes
     ) -> list[tuple[int, int]]:
         if len(requests) == 0 or len(fleet) == 0:
             return []
-        arrive = arrival_times(now_s, requests, fleet, tt)
-        ok = (arrive <= requests.latest_pickup_s[None, :]) & (arrive - now_s <= self.max_pickup_s)
+        arrive, ok = self.reachable(now_s, requests, fleet, tt)
         order = np.argsort(requests.created_s, kind="stable")
         return [(int(requests.ids[j]), int(fleet.ids[i])) for j, i in greedy(arrive, ok, order)]
 
@@ -60,7 +75,7 @@ def greedy(arrive: np.ndarray, ok: np.ndarray, order: np.ndarray) -> list[tuple[
 
 
 @register_dispatcher
-class BatchMatching:
+class BatchMatching(_Windowed):
     """Collect requests for a window, then solve the assignment minimising total pickup time.
 
     Uses :func:`scipy.optimize.linear_sum_assignment`. To keep each round small the candidate
@@ -72,17 +87,15 @@ class BatchMatching:
 
     def __init__(self, batch_window_s: float = 30.0, candidates: int = 12,
                  max_pickup_s: float = float("inf")):
-        self.batch_window_s = float(batch_window_s)
+        super().__init__(batch_window_s, max_pickup_s)
         self.candidates = int(candidates)
-        self.max_pickup_s = float(max_pickup_s)
 
     def assign(
         self, now_s: float, requests: RequestView, fleet: FleetView, tt: TravelTimes
     ) -> list[tuple[int, int]]:
         if len(requests) == 0 or len(fleet) == 0:
             return []
-        arrive = arrival_times(now_s, requests, fleet, tt)  # vehicles x requests
-        ok = (arrive <= requests.latest_pickup_s[None, :]) & (arrive - now_s <= self.max_pickup_s)
+        arrive, ok = self.reachable(now_s, requests, fleet, tt)  # vehicles x requests
         k = self.candidates
         if k and len(fleet) > k * len(requests):
             near = np.argpartition(arrive, k - 1, axis=0)[:k].ravel()
@@ -100,7 +113,7 @@ class BatchMatching:
 
 
 @register_dispatcher
-class Priority:
+class Priority(_Windowed):
     """Urgent and high-priority requests first; each gets the nearest vehicle that can still
     meet its deadline, otherwise the nearest vehicle that reaches it in time at all.
 
@@ -111,30 +124,27 @@ class Priority:
     name: ClassVar[str] = "priority"
 
     def __init__(self, batch_window_s: float = 10.0, max_pickup_s: float = float("inf")):
-        self.batch_window_s = float(batch_window_s)
-        self.max_pickup_s = float(max_pickup_s)
+        super().__init__(batch_window_s, max_pickup_s)
 
     def assign(
         self, now_s: float, requests: RequestView, fleet: FleetView, tt: TravelTimes
     ) -> list[tuple[int, int]]:
         if len(requests) == 0 or len(fleet) == 0:
             return []
-        arrive = arrival_times(now_s, requests, fleet, tt)
+        arrive, ok = self.reachable(now_s, requests, fleet, tt)
         finish = arrive + requests.trip_s[None, :]
         order = np.lexsort((requests.created_s, requests.deadline_s,
                             -requests.priority, ~requests.urgent))
         free = np.ones(len(fleet), dtype=bool)
         out: list[tuple[int, int]] = []
         for j in order:
-            reach = np.where(free, arrive[:, j], np.inf)
-            feasible = (reach <= requests.latest_pickup_s[j]) & \
-                (reach - now_s <= self.max_pickup_s)
+            feasible = free & ok[:, j]
             if not feasible.any():
                 continue
             on_time = feasible & (finish[:, j] <= requests.deadline_s[j])
             # Late beats never: with no on-time vehicle, the nearest feasible one goes.
             pool = on_time if on_time.any() else feasible
-            i = int(np.argmin(np.where(pool, reach, np.inf)))
+            i = int(np.argmin(np.where(pool, arrive[:, j], np.inf)))
             free[i] = False
             out.append((int(requests.ids[j]), int(fleet.ids[i])))
             if not free.any():
