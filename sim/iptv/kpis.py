@@ -11,6 +11,7 @@ from sim.iptv.network import hist_quantile
 from sim.iptv.population import WindowStats
 from sim.iptv.scenario import VERTICALS
 from sim.kernels import viewing as vk
+from sim.kernels.network import distinct_groups
 
 if TYPE_CHECKING:
     from sim.iptv.bootstorm import StormResult
@@ -118,7 +119,7 @@ class Summary:
             cnt_o, stp_o = self._no_groups
         ld = m.loads.window(w, stats, dt, cnt_o, stp_o, fw_port)
         cap = m.loads.cap
-        occ = stats.out[:, vk.O_OCC:vk.O_OCC + vk.N_STATES].sum(axis=0) / dt
+        occ = stats.out.sum(axis=0)[vk.O_OCC:vk.O_OCC + vk.N_STATES] / dt
         req = np.bincount(self.srv_prov, weights=stats.vod_requests, minlength=p.n_metros)
         blk = np.bincount(self.srv_prov, weights=stats.vod_blocked, minlength=p.n_metros)
         port_util = ld.port_down / cap["pon"]
@@ -126,9 +127,10 @@ class Summary:
         cdn_util = ld.cdn_egress / cap["cdn_egress"]
         olt_util = ld.olt_down / cap["olt_uplink"]
         fw_mbps = fw_sent_mbit / dt
-        uni = float(stats.out[:, [vk.O_VOD, vk.O_AD, vk.O_CALL_DN, vk.O_FCC]].sum()) / dt
-        self.net.append(t0, *(float(x) for x in occ), float(stats.out[:, vk.O_EVENTS].sum()),
-                        float(stats.out[:, vk.O_JOINS].sum()), int(req.sum()), int(blk.sum()),
+        col = stats.out.sum(axis=0)
+        uni = float(col[vk.O_VOD] + col[vk.O_AD] + col[vk.O_CALL_DN] + col[vk.O_FCC]) / dt
+        self.net.append(t0, *(float(x) for x in occ), float(col[vk.O_EVENTS]),
+                        float(col[vk.O_JOINS]), int(req.sum()), int(blk.sum()),
                         float(ld.metro_multicast.sum()) / 1000.0, (uni + fw_mbps) / 1000.0,
                         fw_mbps / 1000.0, float(port_util.max()), float(port_util.mean()),
                         float(olt_util.max()), float(metro_util.max()), float(cdn_util.max()),
@@ -163,10 +165,9 @@ class Summary:
         if bp is not None:
             # Distinct groups per port at the window end (every k-th port on large networks).
             k = max(1, (p.n_ports * n_ch) // 2_000_000)
-            active = (bp.cnt_p[::k] > 0).sum(axis=1)
-            busy = active > 0
-            self.distinct_sum += float(active[busy].sum())
-            self.distinct_n += int(busy.sum())
+            total, busy = distinct_groups(bp.cnt_p, k)
+            self.distinct_sum += float(total)
+            self.distinct_n += int(busy)
 
     def fw_wave_opened(self, wave: int, t: float) -> None:
         self.fw_opened_at.append(t)

@@ -72,7 +72,11 @@ class LoadTracker:
         # Per-port histogram of window utilisation (bins of UTIL_BIN), for percentiles in
         # bounded memory whatever the horizon.
         self.port_util_hist = np.zeros((p.n_ports, N_UTIL_BINS), np.uint16)
-        self._rows = np.arange(p.n_ports)
+        self._no_fw = np.zeros(p.n_ports)
+        self._port_down = np.zeros(p.n_ports)
+        self._olt_down = np.zeros(p.n_olts)
+        self._metro_uni = np.zeros(p.n_metros)
+        self._cdn = np.zeros(p.n_metros)
         self.port_peak = np.zeros(p.n_ports)
         self.port_up_peak = np.zeros(p.n_ports)
         self.port_over = np.zeros(p.n_ports)
@@ -91,34 +95,20 @@ class LoadTracker:
     def window(self, w: int, ws: WindowStats, dt: float, cnt_o: np.ndarray, stp_o: np.ndarray,
                fw_port_mbit: np.ndarray | None) -> WindowLoads:
         p = self.pop
-        out = ws.out
-        uni_mbit = out[:, vk.O_VOD] + out[:, vk.O_AD] + out[:, vk.O_CALL_DN] + out[:, vk.O_FCC]
-        cdn_mbit = out[:, vk.O_VOD] + out[:, vk.O_AD] + out[:, vk.O_FCC]
-        if fw_port_mbit is not None:
-            uni_mbit = uni_mbit + fw_port_mbit
-            cdn_mbit = cdn_mbit + fw_port_mbit
-        in_use = (out[:, vk.O_OCC + vk.LIVE] + out[:, vk.O_OCC + vk.VOD]
-                  + out[:, vk.O_OCC + vk.CALL])
-        boxes = np.maximum(p.port_boxes, 1)
-        wifi = self.port_wifi_mbps * in_use / (boxes * dt)
-        port_down = ws.union_port_mbps + uni_mbit / dt + wifi
-        port_up = out[:, vk.O_CALL_UP] / dt
-        uni_olt = np.bincount(p.port_olt, weights=uni_mbit + wifi * dt, minlength=p.n_olts) / dt
-        olt_down = ws.union_olt_mbps + uni_olt
+        fw = fw_port_mbit if fw_port_mbit is not None else self._no_fw
+        count = w * dt >= self.warmup_s
+        nk.port_loads(ws.out, ws.union_port_mbps, ws.union_olt_mbps, fw, self.port_wifi_mbps,
+                      p.port_boxes, p.port_olt, p.olt_metro, dt, float(self.cap["pon"]),
+                      self.threshold, count, UTIL_BIN, self.port_util_hist, self.port_peak,
+                      self.port_up_peak, self.port_over, self._port_down, self._olt_down,
+                      self._metro_uni, self._cdn)
+        port_down, olt_down, cdn = self._port_down, self._olt_down, self._cdn
+        port_up = ws.out[:, vk.O_CALL_UP] / dt
         nk.multicast_above(w, p.olt_metro, p.n_metros, cnt_o, stp_o, self.gbit, self._now,
                            self._union, self._viewers)
-        metro_down = self._union + np.bincount(p.olt_metro, weights=uni_olt, minlength=p.n_metros)
-        port_metro = p.olt_metro[p.port_olt]
-        cdn = np.bincount(port_metro, weights=cdn_mbit, minlength=p.n_metros) / dt
-        if w * dt >= self.warmup_s:
-            b = np.minimum((port_down / self.cap["pon"] / UTIL_BIN).astype(np.int64),
-                           N_UTIL_BINS - 1)
-            self.port_util_hist[self._rows, b] += np.uint16(1)
-            np.maximum(self.port_peak, port_down, out=self.port_peak)
-            np.maximum(self.port_up_peak, port_up, out=self.port_up_peak)
-            self.port_over += (port_down > self.threshold * self.cap["pon"]) * dt
+        metro_down = self._union + self._metro_uni
         self.olt_down_hist[w] = olt_down
         self.metro_down_hist[w] = metro_down
         self.cdn_hist[w] = cdn
-        return WindowLoads(port_down, port_up, olt_down, metro_down, self._union.copy(), cdn,
-                           self._now.copy(), self._viewers.copy())
+        return WindowLoads(port_down, port_up, olt_down, metro_down, self._union.copy(),
+                           cdn.copy(), self._now.copy(), self._viewers.copy())

@@ -101,7 +101,7 @@ class BoxPopulation:
         self.heap_r = np.zeros(size)
         self.heap_n = np.zeros(n_srv, np.int64)
         self.busy_mbps = np.zeros(n_srv)
-        self.box_srv = pop.olt_srv[pop.port_olt[pop.box_port]]
+        self.box_srv = pop.olt_srv[pop.port_olt[pop.box_port]].astype(np.int64)
         self.events = 0
         vk.init_population(pop.olt_box, self.st, self.nt, self.wk, self.ch, self.rate,
                            pop.box_vert, pop.box_port, pop.box_flags, self.rs, pop.port_olt,
@@ -142,18 +142,11 @@ class BoxPopulation:
         vk.advance_window(w, t0, t1, self.pop.olt_box, *common,  # type: ignore[call-arg]
                           self.olt_port, self.pend_n, self.pend_list, self.buf)
         boxes = vk.gather_pending(self.pop.olt_box, self.pend_n, self.pend_list)
-        while boxes.size:
-            order = np.lexsort((boxes, self.nt[boxes]))  # by time, ties by box id
-            boxes = boxes[order]
-            srv = self.box_srv[boxes]
-            admitted = np.zeros(boxes.size, np.bool_)
-            nk.admit_vod(self.nt[boxes], self.wk[boxes], self.rate[boxes], srv,
-                         self.srv_streams, self.srv_mbps, self.heap_t, self.heap_r,
-                         self.heap_base, self.heap_n, self.busy_mbps, admitted)
-            req += np.bincount(srv, minlength=n_srv)
-            blk += np.bincount(srv[~admitted], minlength=n_srv)
-            missed = admitted & (self.ttl[boxes] >= self.cache_titles)
-            miss += np.bincount(srv[missed], weights=self.rate[boxes][missed], minlength=n_srv)
+        while boxes.size:  # boxes in increasing order throughout
+            admitted = nk.admit_batch(boxes, self.nt, self.wk, self.rate, self.ttl, self.box_srv,
+                                      self.srv_streams, self.srv_mbps, self.heap_t, self.heap_r,
+                                      self.heap_base, self.heap_n, self.busy_mbps,
+                                      self.cache_titles, req, blk, miss)
             boxes = vk.resume_boxes(boxes, admitted, w, t1, *common)
         return WindowStats(self.out, self.un_p, self.un_o, self.mc_p, self.mc_o, req, blk, miss)
 

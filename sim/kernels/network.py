@@ -98,3 +98,101 @@ def admit_vod(req_t, req_hold, req_rate, req_srv, cap_streams, cap_mbps, heap_t,
             admitted[j] = True
         else:
             admitted[j] = False
+
+
+@njit(cache=True)
+def admit_batch(boxes, nt, wk, rate, ttl, box_srv, cap_streams, cap_mbps, heap_t, heap_r,
+                heap_base, heap_n, busy_mbps, cache_titles, req, blk, miss_mbps):
+    """Admit the waiting boxes (increasing ids) in time order, ties by box id.
+
+    Returns admission flags aligned with ``boxes``; adds requests, blocked requests and the
+    bitrate of admitted titles outside the edge cache to ``req``, ``blk``, ``miss_mbps`` (per
+    server).
+    """
+    n = boxes.shape[0]
+    t = np.empty(n)
+    for j in range(n):
+        t[j] = nt[boxes[j]]
+    order = np.argsort(t, kind="mergesort")  # stable: equal times stay in box order
+    sb = boxes[order]
+    st_ = np.empty(n)
+    hold = np.empty(n)
+    r = np.empty(n)
+    srv = np.empty(n, dtype=np.int64)
+    for j in range(n):
+        i = sb[j]
+        st_[j] = nt[i]
+        hold[j] = wk[i]
+        r[j] = rate[i]
+        srv[j] = box_srv[i]
+    ok = np.zeros(n, dtype=np.bool_)
+    admit_vod(st_, hold, r, srv, cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n,
+              busy_mbps, ok)
+    admitted = np.zeros(n, dtype=np.bool_)
+    for j in range(n):
+        s = srv[j]
+        req[s] += 1
+        if ok[j]:
+            admitted[order[j]] = True
+            if ttl[sb[j]] >= cache_titles:
+                miss_mbps[s] += r[j]
+        else:
+            blk[s] += 1
+    return admitted
+
+
+@njit(cache=True)
+def port_loads(out, un_p, un_o, fw_mbit, wifi_mbps, port_boxes, port_olt, olt_metro, dt,
+               cap_pon, threshold, count, util_bin, hist, peak, up_peak, over_s, port_down,
+               olt_down, metro_uni, cdn):
+    """One pass over the ports: downstream/upstream load, OLT and metro unicast, CDN egress.
+
+    Fills ``port_down`` (Mbit/s), ``olt_down`` (multicast union + unicast), ``metro_uni`` and
+    ``cdn`` (Mbit/s per province); when ``count`` also updates the per-port utilisation
+    histogram, peaks and seconds above ``threshold``.
+    """
+    olt_down[:] = un_o
+    metro_uni[:] = 0.0
+    cdn[:] = 0.0
+    n_bins = hist.shape[1]
+    for p in range(out.shape[0]):
+        o = port_olt[p]
+        m = olt_metro[o]
+        cdn_mbit = out[p, 0] + out[p, 1] + out[p, 4] + fw_mbit[p]  # VoD, ads, bursts, firmware
+        in_use = out[p, 8] + out[p, 9] + out[p, 11]  # live, VoD, call seconds
+        nb = port_boxes[p] if port_boxes[p] > 0 else 1
+        wifi = wifi_mbps[p] * in_use / (nb * dt)
+        uni = (cdn_mbit + out[p, 2]) / dt + wifi
+        down = un_p[p] + uni
+        port_down[p] = down
+        olt_down[o] += uni
+        metro_uni[m] += uni
+        cdn[m] += cdn_mbit / dt
+        if count:
+            b = int(down / cap_pon / util_bin)
+            if b >= n_bins:
+                b = n_bins - 1
+            hist[p, b] += 1
+            if down > peak[p]:
+                peak[p] = down
+            up = out[p, 3] / dt
+            if up > up_peak[p]:
+                up_peak[p] = up
+            if down > threshold * cap_pon:
+                over_s[p] += dt
+
+
+@njit(cache=True)
+def distinct_groups(cnt, step):
+    """Sum of distinct watched groups over every ``step``-th port, and how many were active."""
+    total = 0
+    busy = 0
+    for p in range(0, cnt.shape[0], step):
+        d = 0
+        for g in range(cnt.shape[1]):
+            if cnt[p, g] > 0:
+                d += 1
+        if d > 0:
+            total += d
+            busy += 1
+    return total, busy

@@ -116,7 +116,7 @@ def _shift(p, s, r, up, sign, rem, out, nst, prate):
         out[p, O_CALL_UP] += sign * up * rem
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def advance_many(idx, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flags,
                  rs, port_olt, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt,
                  vp, sc, cumh, hrate, ctab, tcdf, out, nst, prate, pend, pend_base):
@@ -277,45 +277,65 @@ def gather_pending(olt_box, pend_n, pend_list):
     return res
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def resume_boxes(boxes, admitted, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flags, rs,
                  port_olt, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt,
                  vp, sc, cumh, hrate, ctab, tcdf, out, nst, prate):
-    """Apply admission decisions and advance the boxes to ``t1`` (serial: boxes share ports).
+    """Apply admission decisions and advance the boxes to ``t1``, one OLT per task.
 
-    An admitted box streams its title until request time + holding time; a blocked box falls
-    back to live TV at the request time. Returns the boxes that stopped at a new request.
+    ``boxes`` must be in increasing order (each OLT's boxes are then contiguous). An admitted
+    box streams its title until request time + holding time; a blocked box falls back to
+    live TV at the request time. Returns the boxes that stopped at a new request (in order).
     """
-    again = np.empty(boxes.shape[0], dtype=np.int64)
-    for j in range(boxes.shape[0]):
-        i = boxes[j]
-        t_req = nt[i]
-        v = vert[i]
-        p = port[i]
-        _shift(p, PENDING, 0.0, 0.0, -1, t1 - t_req, out, nst, prate)
-        if admitted[j]:
-            st[i] = VOD
-            nt[i] = t_req + wk[i]
-        else:
-            o = port_olt[p]
-            g = alias_pick(ctab, v, uniform(rs, i))
-            if not (flags[i] & F_HD) and hd_alt[g] >= 0:
-                g = hd_alt[g]
-            ch[i] = g
-            st[i] = LIVE
-            _join(p, o, g, w, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit)
-            out[p, O_JOINS] += 1.0
-            out[p, O_FCC] += sc[FCC_MBIT_PER_MBPS] * gbit[g]
-            if uniform(rs, i) < vp[v, ZAP_SHARE]:
-                nt[i] = t_req + exponential(rs, i, vp[v, ZAP_MEAN_S])
+    n = boxes.shape[0]
+    seg = np.empty(n + 1, dtype=np.int64)
+    m = 0
+    for j in range(n):
+        if j == 0 or port_olt[port[boxes[j]]] != port_olt[port[boxes[j - 1]]]:
+            seg[m] = j
+            m += 1
+    seg[m] = n
+    again = np.empty(n, dtype=np.int64)
+    found = np.zeros(m, dtype=np.int64)
+    for q in prange(m):
+        for j in range(seg[q], seg[q + 1]):
+            i = boxes[j]
+            t_req = nt[i]
+            v = vert[i]
+            p = port[i]
+            _shift(p, PENDING, 0.0, 0.0, -1, t1 - t_req, out, nst, prate)
+            if admitted[j]:
+                st[i] = VOD
+                nt[i] = t_req + wk[i]
             else:
-                nt[i] = t_req + exponential(rs, i, vp[v, WATCH_MEAN_S])
-        _shift(p, st[i], rate[i], vp[v, CALL_UP_MBPS], 1, t1 - t_req, out, nst, prate)
-    k = advance_many(boxes, 0, boxes.shape[0], w, t1, st, nt, wk, ch, rate, ttl, vert,
-                     port, flags, rs, port_olt, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p,
-                     un_o, gbit, hd_alt, vp, sc, cumh, hrate, ctab, tcdf, out, nst, prate,
-                     again, 0)
-    return again[:k]
+                o = port_olt[p]
+                g = alias_pick(ctab, v, uniform(rs, i))
+                if not (flags[i] & F_HD) and hd_alt[g] >= 0:
+                    g = hd_alt[g]
+                ch[i] = g
+                st[i] = LIVE
+                _join(p, o, g, w, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit)
+                out[p, O_JOINS] += 1.0
+                out[p, O_FCC] += sc[FCC_MBIT_PER_MBPS] * gbit[g]
+                if uniform(rs, i) < vp[v, ZAP_SHARE]:
+                    nt[i] = t_req + exponential(rs, i, vp[v, ZAP_MEAN_S])
+                else:
+                    nt[i] = t_req + exponential(rs, i, vp[v, WATCH_MEAN_S])
+            _shift(p, st[i], rate[i], vp[v, CALL_UP_MBPS], 1, t1 - t_req, out, nst, prate)
+        found[q] = advance_many(boxes, seg[q], seg[q + 1], w, t1, st, nt, wk, ch, rate, ttl,
+                                vert, port, flags, rs, port_olt, cnt_p, cnt_o, stp_p, stp_o,
+                                mc_p, mc_o, un_p, un_o, gbit, hd_alt, vp, sc, cumh, hrate, ctab,
+                                tcdf, out, nst, prate, again, seg[q])
+    total = 0
+    for q in range(m):
+        total += found[q]
+    res = np.empty(total, dtype=np.int64)
+    k = 0
+    for q in range(m):
+        for j in range(found[q]):
+            res[k] = again[seg[q] + j]
+            k += 1
+    return res
 
 
 @njit(cache=True, parallel=True)
