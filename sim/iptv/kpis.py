@@ -111,13 +111,14 @@ class Summary:
         bp = m.boxes
         stats = ws if ws is not None else self._empty()
         if bp is not None:
-            cnt_o, stp_o = bp.cnt_o, bp.stp_o
+            cnt_o, tch_o = bp.cnt_o, bp.tch_o
         else:
             if self._no_groups is None:
-                z = np.zeros((p.n_olts, m.gbit.shape[0]), np.int32)
-                self._no_groups = (z, np.full_like(z, -1))
-            cnt_o, stp_o = self._no_groups
-        ld = m.loads.window(w, stats, dt, cnt_o, stp_o, fw_port)
+                n_g = m.gbit.shape[0]
+                self._no_groups = (np.zeros((p.n_olts, n_g), np.int32),
+                                   np.zeros((p.n_olts, (n_g + 63) // 64), np.uint64))
+            cnt_o, tch_o = self._no_groups
+        ld = m.loads.window(w, stats, dt, cnt_o, tch_o, fw_port)
         cap = m.loads.cap
         occ = stats.out.sum(axis=0)[vk.O_OCC:vk.O_OCC + vk.N_STATES] / dt
         req = np.bincount(self.srv_prov, weights=stats.vod_requests, minlength=p.n_metros)

@@ -92,7 +92,7 @@ class LoadTracker:
         self.cap["cdn_egress"] = self.cap["cdn_egress"] * self.core_links
         self.cap_up_pon = usable_mbps(p.links["pon"], "up")
 
-    def window(self, w: int, ws: WindowStats, dt: float, cnt_o: np.ndarray, stp_o: np.ndarray,
+    def window(self, w: int, ws: WindowStats, dt: float, cnt_o: np.ndarray, tch_o: np.ndarray,
                fw_port_mbit: np.ndarray | None) -> WindowLoads:
         p = self.pop
         fw = fw_port_mbit if fw_port_mbit is not None else self._no_fw
@@ -104,7 +104,7 @@ class LoadTracker:
                       self._metro_uni, self._cdn)
         port_down, olt_down, cdn = self._port_down, self._olt_down, self._cdn
         port_up = ws.out[:, vk.O_CALL_UP] / dt
-        nk.multicast_above(w, p.olt_metro, p.n_metros, cnt_o, stp_o, self.gbit, self._now,
+        nk.multicast_above(w, p.olt_metro, p.n_metros, cnt_o, tch_o, self.gbit, self._now,
                            self._union, self._viewers)
         metro_down = self._union + self._metro_uni
         self.olt_down_hist[w] = olt_down

@@ -73,13 +73,15 @@ class BoxPopulation:
         self.rate = np.zeros(n, np.float64)
         self.ttl = np.zeros(n, np.int32)
         self.rs = seed_states(int(seed), n)
-        # Viewer count and window stamp of a group side by side: one cache line per update.
-        self.cs_p = np.zeros((n_p, n_g, 2), np.int32)
-        self.cs_o = np.zeros((n_o, n_g, 2), np.int32)
-        self.cs_p[:, :, 1] = -1
-        self.cs_o[:, :, 1] = -1
-        self.cnt_p, self.stp_p = self.cs_p[:, :, 0], self.cs_p[:, :, 1]
-        self.cnt_o, self.stp_o = self.cs_o[:, :, 0], self.cs_o[:, :, 1]
+        # Viewers per group (small ints: a port row spans few cache lines) and one
+        # "touched this window" bit per group.
+        if int(pop.port_boxes.max(initial=0)) >= 2**16:
+            raise ValueError("more than 65535 boxes on one PON port")
+        n_words = (n_g + 63) // 64
+        self.cnt_p = np.zeros((n_p, n_g), np.uint16)
+        self.cnt_o = np.zeros((n_o, n_g), np.int32)
+        self.tch_p = np.zeros((n_p, n_words), np.uint64)
+        self.tch_o = np.zeros((n_o, n_words), np.uint64)
         self.mc_p = np.zeros(n_p)
         self.mc_o = np.zeros(n_o)
         self.un_p = np.zeros(n_p)
@@ -105,7 +107,7 @@ class BoxPopulation:
         self.events = 0
         vk.init_population(pop.olt_box, self.st, self.nt, self.wk, self.ch, self.rate,
                            pop.box_vert, pop.box_port, pop.box_flags, self.rs, pop.port_olt,
-                           self.cnt_p, self.cnt_o, self.stp_p, self.stp_o, self.mc_p, self.mc_o,
+                           self.cnt_p, self.cnt_o, self.tch_p, self.tch_o, self.mc_p, self.mc_o,
                            self.un_p, self.un_o, gbit, hd_alt, va.vp, sc_consts, va.cumh,
                            va.hrate, va.ctab, va.on_share)
         self.recount()
@@ -125,7 +127,7 @@ class BoxPopulation:
     def _common(self) -> tuple:
         p = self.pop
         return (self.st, self.nt, self.wk, self.ch, self.rate, self.ttl, p.box_vert, p.box_port,
-                p.box_flags, self.rs, p.port_olt, self.cnt_p, self.cnt_o, self.stp_p, self.stp_o,
+                p.box_flags, self.rs, p.port_olt, self.cnt_p, self.cnt_o, self.tch_p, self.tch_o,
                 self.mc_p, self.mc_o, self.un_p, self.un_o, self.gbit, self.hd_alt, self.va.vp,
                 self.sc, self.va.cumh, self.va.hrate, self.va.ctab, self.tcdf, self.out, self.nst,
                 self.prate)
@@ -155,7 +157,7 @@ class BoxPopulation:
         p = self.pop
         vk.power_off(boxes.astype(np.int64), t_back.astype(np.float64), w, self.st, self.nt,
                      self.ch, self.rate, p.box_vert, self.va.vp, p.box_port, p.port_olt,
-                     self.cnt_p, self.cnt_o, self.stp_p, self.stp_o, self.mc_p, self.mc_o,
+                     self.cnt_p, self.cnt_o, self.tch_p, self.tch_o, self.mc_p, self.mc_o,
                      self.gbit, self.out, self.nst, self.prate)
 
     def set_back_on(self, boxes: np.ndarray, t_back: np.ndarray) -> None:

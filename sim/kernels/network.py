@@ -7,11 +7,12 @@ from numba import njit
 
 
 @njit(cache=True)
-def multicast_above(w, olt_up, n_up, cnt_o, stp_o, gbit, now_out, union_out, viewers_out):
+def multicast_above(w, olt_up, n_up, cnt_o, tch_o, gbit, now_out, union_out, viewers_out):
     """Multicast load per upper node (metro) from the OLT group counts.
 
     ``now_out[m]``: distinct groups watched under metro ``m`` at the window end x bitrate;
-    ``union_out[m]``: groups watched at any time in window ``w`` x bitrate;
+    ``union_out[m]``: groups watched at any time in the window x bitrate (``tch_o``: one
+    bit per group, set when it was watched and left during the window);
     ``viewers_out[g]``: boxes watching group ``g`` at the window end (all OLTs).
     """
     n_olt, n_g = cnt_o.shape
@@ -26,7 +27,7 @@ def multicast_above(w, olt_up, n_up, cnt_o, stp_o, gbit, now_out, union_out, vie
                 seen_now[m, g] = True
                 seen_any[m, g] = True
                 viewers_out[g] += c
-            elif stp_o[o, g] == w:
+            elif (tch_o[o, g >> 6] >> np.uint64(g & 63)) & np.uint64(1):
                 seen_any[m, g] = True
     for m in range(n_up):
         a = 0.0

@@ -67,33 +67,41 @@ def next_on(state, i, t, v, cumh, hrate, clock0):
 
 
 @njit(cache=True, inline="always")
-def _join(p, o, g, w, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit):
-    """A box starts watching multicast group ``g`` on port ``p`` under OLT ``o``."""
+def _join(p, o, g, w, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, un_p, un_o, gbit):
+    """A box starts watching multicast group ``g`` on port ``p`` under OLT ``o``.
+
+    ``tch_*`` hold one bit per group: set once the group has been counted in the current
+    window's union load (cleared at each window start).
+    """
+    wd = g >> 6
+    bit = np.uint64(1) << np.uint64(g & 63)
     cnt_p[p, g] += 1
     if cnt_p[p, g] == 1:
         mc_p[p] += gbit[g]
-        if stp_p[p, g] != w:  # first time this group is on the port in window w
-            stp_p[p, g] = w
+        if (tch_p[p, wd] & bit) == 0:  # first time this group is on the port this window
+            tch_p[p, wd] |= bit
             un_p[p] += gbit[g]
     cnt_o[o, g] += 1
     if cnt_o[o, g] == 1:
         mc_o[o] += gbit[g]
-        if stp_o[o, g] != w:
-            stp_o[o, g] = w
+        if (tch_o[o, wd] & bit) == 0:
+            tch_o[o, wd] |= bit
             un_o[o] += gbit[g]
 
 
 @njit(cache=True, inline="always")
-def _leave(p, o, g, w, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, gbit):
-    """A box stops watching group ``g``; the group stays counted in window ``w``'s union."""
+def _leave(p, o, g, w, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, gbit):
+    """A box stops watching group ``g``; the group stays counted in this window's union."""
+    wd = g >> 6
+    bit = np.uint64(1) << np.uint64(g & 63)
     cnt_p[p, g] -= 1
     if cnt_p[p, g] == 0:
         mc_p[p] -= gbit[g]
-        stp_p[p, g] = w
+        tch_p[p, wd] |= bit
     cnt_o[o, g] -= 1
     if cnt_o[o, g] == 0:
         mc_o[o] -= gbit[g]
-        stp_o[o, g] = w
+        tch_o[o, wd] |= bit
 
 
 @njit(cache=True, inline="always")
@@ -118,7 +126,7 @@ def _shift(p, s, r, up, sign, rem, out, nst, prate):
 
 @njit(cache=True, error_model="numpy")
 def advance_many(idx, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flags,
-                 rs, port_olt, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt,
+                 rs, port_olt, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt,
                  vp, sc, cumh, hrate, ctab, tcdf, out, nst, prate, pend, pend_base):
     """Process every event before ``t1`` of boxes ``idx[lo:hi]``.
 
@@ -154,7 +162,7 @@ def advance_many(idx, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flag
             elif s == LIVE:
                 u = uniform(rs, i)
                 if u < vp[v, P_LEAVE]:
-                    _leave(p, o, ch[i], w, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, gbit)
+                    _leave(p, o, ch[i], w, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, gbit)
                     ch[i] = -1
                     u2 = uniform(rs, i)
                     if u2 < vp[v, LEAVE_VOD]:
@@ -164,7 +172,7 @@ def advance_many(idx, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flag
                     else:
                         standby = True
                 else:  # zap: the next channel by popularity
-                    _leave(p, o, ch[i], w, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, gbit)
+                    _leave(p, o, ch[i], w, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, gbit)
                     ch[i] = -1
                     live = True
             elif s == VOD:
@@ -193,7 +201,7 @@ def advance_many(idx, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flag
                     g = hd_alt[g]  # SD simulcast of an HD channel
                 ch[i] = g
                 st[i] = LIVE
-                _join(p, o, g, w, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit)
+                _join(p, o, g, w, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, un_p, un_o, gbit)
                 out[p, O_JOINS] += 1.0
                 out[p, O_FCC] += sc[FCC_MBIT_PER_MBPS] * gbit[g]
                 if uniform(rs, i) < vp[v, ZAP_SHARE]:
@@ -228,20 +236,25 @@ def advance_many(idx, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flag
 
 @njit(cache=True, parallel=True)
 def advance_window(w, t0, t1, olt_box, st, nt, wk, ch, rate, ttl, vert, port, flags, rs,
-                   port_olt, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt,
+                   port_olt, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt,
                    vp, sc, cumh, hrate, ctab, tcdf, out, nst, prate, olt_port, pend_n, pend_list,
                    buf):
     """Advance every box over ``[t0, t1)``, one OLT per task (boxes sorted by OLT).
 
     ``out`` is filled here (from the per-port state counts ``nst`` and rate sums ``prate``,
-    then corrected at every state change); ``un_p`` and ``un_o`` must be set by the caller to
-    the current multicast loads. Boxes stopped at a VoD request are listed per OLT in
+    then corrected at every state change) and the touched-group bits are cleared; ``un_p``
+    and ``un_o`` must be set by the caller to the current multicast loads. Boxes stopped at a VoD request are listed per OLT in
     ``pend_list[olt_box[o]: olt_box[o] + pend_n[o]]``.
     """
     n_olt = olt_box.shape[0] - 1
     span = t1 - t0
+    n_words = tch_p.shape[1]
     for o in prange(n_olt):
+        for c in range(n_words):
+            tch_o[o, c] = 0
         for p in range(olt_port[o], olt_port[o + 1]):
+            for c in range(n_words):
+                tch_p[p, c] = 0
             for c in range(N_OUT):
                 out[p, c] = 0.0
             for q in range(N_ST):
@@ -257,8 +270,8 @@ def advance_window(w, t0, t1, olt_box, st, nt, wk, ch, rate, ttl, vert, port, fl
                 n_ev += 1
         base = olt_box[o]
         pend_n[o] = advance_many(buf, base, base + n_ev, w, t1, st, nt, wk, ch, rate,
-                                 ttl, vert, port, flags, rs, port_olt, cnt_p, cnt_o, stp_p,
-                                 stp_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt, vp, sc, cumh,
+                                 ttl, vert, port, flags, rs, port_olt, cnt_p, cnt_o, tch_p,
+                                 tch_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt, vp, sc, cumh,
                                  hrate, ctab, tcdf, out, nst, prate, pend_list, base)
 
 
@@ -279,7 +292,7 @@ def gather_pending(olt_box, pend_n, pend_list):
 
 @njit(cache=True, parallel=True, error_model="numpy")
 def resume_boxes(boxes, admitted, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flags, rs,
-                 port_olt, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt,
+                 port_olt, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt,
                  vp, sc, cumh, hrate, ctab, tcdf, out, nst, prate):
     """Apply admission decisions and advance the boxes to ``t1``, one OLT per task.
 
@@ -314,7 +327,7 @@ def resume_boxes(boxes, admitted, w, t1, st, nt, wk, ch, rate, ttl, vert, port, 
                     g = hd_alt[g]
                 ch[i] = g
                 st[i] = LIVE
-                _join(p, o, g, w, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit)
+                _join(p, o, g, w, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, un_p, un_o, gbit)
                 out[p, O_JOINS] += 1.0
                 out[p, O_FCC] += sc[FCC_MBIT_PER_MBPS] * gbit[g]
                 if uniform(rs, i) < vp[v, ZAP_SHARE]:
@@ -323,7 +336,7 @@ def resume_boxes(boxes, admitted, w, t1, st, nt, wk, ch, rate, ttl, vert, port, 
                     nt[i] = t_req + exponential(rs, i, vp[v, WATCH_MEAN_S])
             _shift(p, st[i], rate[i], vp[v, CALL_UP_MBPS], 1, t1 - t_req, out, nst, prate)
         found[q] = advance_many(boxes, seg[q], seg[q + 1], w, t1, st, nt, wk, ch, rate, ttl,
-                                vert, port, flags, rs, port_olt, cnt_p, cnt_o, stp_p, stp_o,
+                                vert, port, flags, rs, port_olt, cnt_p, cnt_o, tch_p, tch_o,
                                 mc_p, mc_o, un_p, un_o, gbit, hd_alt, vp, sc, cumh, hrate, ctab,
                                 tcdf, out, nst, prate, again, seg[q])
     total = 0
@@ -340,7 +353,7 @@ def resume_boxes(boxes, admitted, w, t1, st, nt, wk, ch, rate, ttl, vert, port, 
 
 @njit(cache=True, parallel=True)
 def init_population(olt_box, st, nt, wk, ch, rate, vert, port, flags, rs, port_olt, cnt_p,
-                    cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt, vp, sc, cumh,
+                    cnt_o, tch_p, tch_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt, vp, sc, cumh,
                     hrate, ctab, on_share):
     """Draw every box's state at time 0.
 
@@ -359,7 +372,7 @@ def init_population(olt_box, st, nt, wk, ch, rate, vert, port, flags, rs, port_o
                     g = hd_alt[g]
                 ch[i] = g
                 st[i] = LIVE
-                _join(p, o, g, -1, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, un_p, un_o, gbit)
+                _join(p, o, g, -1, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, un_p, un_o, gbit)
                 zm = vp[v, ZAP_SHARE] * vp[v, ZAP_MEAN_S]
                 wm = (1.0 - vp[v, ZAP_SHARE]) * vp[v, WATCH_MEAN_S]
                 if uniform(rs, i) * (zm + wm) < zm:
@@ -379,14 +392,14 @@ def init_population(olt_box, st, nt, wk, ch, rate, vert, port, flags, rs, port_o
 
 
 @njit(cache=True)
-def power_off(boxes, t_back, w, st, nt, ch, rate, vert, vp, port, port_olt, cnt_p, cnt_o, stp_p,
-              stp_o, mc_p, mc_o, gbit, out, nst, prate):
+def power_off(boxes, t_back, w, st, nt, ch, rate, vert, vp, port, port_olt, cnt_p, cnt_o, tch_p,
+              tch_o, mc_p, mc_o, gbit, out, nst, prate):
     """Cut power to ``boxes``: they leave their channel and stay offline until ``t_back``."""
     for j in range(boxes.shape[0]):
         i = boxes[j]
         if st[i] == LIVE and ch[i] >= 0:
             p = port[i]
-            _leave(p, port_olt[p], ch[i], w, cnt_p, cnt_o, stp_p, stp_o, mc_p, mc_o, gbit)
+            _leave(p, port_olt[p], ch[i], w, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, gbit)
             ch[i] = -1
         p = port[i]
         up = vp[vert[i], CALL_UP_MBPS]
