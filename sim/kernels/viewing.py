@@ -142,11 +142,15 @@ def advance_many(idx, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flag
         v = vert[i]
         up = vp[v, CALL_UP_MBPS]
         clock0 = sc[CLOCK0_S]
+        fx = flags[i]
+        n_ev = 0.0
+        n_join = 0.0
+        fcc = 0.0
         while nt[i] < t1:
             te = nt[i]
             s = st[i]
             r0 = rate[i]
-            out[p, O_EVENTS] += 1.0
+            n_ev += 1.0
             start = False  # start a viewing session at te
             live = False  # tune to a live channel at te
             standby = False
@@ -167,7 +171,7 @@ def advance_many(idx, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flag
                     u2 = uniform(rs, i)
                     if u2 < vp[v, LEAVE_VOD]:
                         st[i] = PENDING
-                    elif u2 < vp[v, LEAVE_VOD] + vp[v, LEAVE_CALL] and (flags[i] & F_CAMERA):
+                    elif u2 < vp[v, LEAVE_VOD] + vp[v, LEAVE_CALL] and (fx & F_CAMERA):
                         st[i] = CALL
                     else:
                         standby = True
@@ -188,7 +192,7 @@ def advance_many(idx, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flag
                 u = uniform(rs, i)
                 if u < vp[v, START_VOD]:
                     st[i] = PENDING
-                elif u < vp[v, START_VOD] + vp[v, START_CALL] and (flags[i] & F_CAMERA):
+                elif u < vp[v, START_VOD] + vp[v, START_CALL] and (fx & F_CAMERA):
                     st[i] = CALL
                 else:
                     live = True
@@ -197,13 +201,13 @@ def advance_many(idx, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flag
                 nt[i] = te + exponential(rs, i, vp[v, CALL_MEAN_S])
             if live:
                 g = alias_pick(ctab, v, uniform(rs, i))
-                if not (flags[i] & F_HD) and hd_alt[g] >= 0:
+                if not (fx & F_HD) and hd_alt[g] >= 0:
                     g = hd_alt[g]  # SD simulcast of an HD channel
                 ch[i] = g
                 st[i] = LIVE
                 _join(p, o, g, w, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, un_p, un_o, gbit)
-                out[p, O_JOINS] += 1.0
-                out[p, O_FCC] += sc[FCC_MBIT_PER_MBPS] * gbit[g]
+                n_join += 1.0
+                fcc += gbit[g]
                 if uniform(rs, i) < vp[v, ZAP_SHARE]:
                     nt[i] = te + exponential(rs, i, vp[v, ZAP_MEAN_S])
                 else:
@@ -213,16 +217,16 @@ def advance_many(idx, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flag
                 wake = next_on(rs, i, te, v, cumh, hrate, clock0)
                 wk[i] = wake
                 idle = te + vp[v, AD_IDLE_S]
-                nt[i] = idle if ((flags[i] & F_ADS) and wake > idle) else wake
+                nt[i] = idle if ((fx & F_ADS) and wake > idle) else wake
             if st[i] != s:
                 _shift(p, s, r0, up, -1, t1 - te, out, nst, prate)
                 _shift(p, st[i], rate[i], up, 1, t1 - te, out, nst, prate)
             if st[i] == PENDING:
                 ttl[i] = pick(tcdf, uniform(rs, i))
                 uhd = uniform(rs, i) < vp[v, UHD_SHARE]
-                if uhd and (flags[i] & F_UHD):
+                if uhd and (fx & F_UHD):
                     rate[i] = sc[UHD_MBPS]
-                elif flags[i] & F_HD:
+                elif fx & F_HD:
                     rate[i] = sc[HD_MBPS]
                 else:
                     rate[i] = sc[SD_MBPS]
@@ -231,6 +235,9 @@ def advance_many(idx, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flag
                 pend[pend_base + k] = i
                 k += 1
                 break
+        out[p, O_EVENTS] += n_ev
+        out[p, O_JOINS] += n_join
+        out[p, O_FCC] += sc[FCC_MBIT_PER_MBPS] * fcc
     return k
 
 
