@@ -36,6 +36,7 @@ KPIS: dict[str, str] = {
     "vod_requests": "VoD requests",
     "vod_blocked": "VoD requests blocked (box fell back to live TV)",
     "vod_blocking": "share of VoD requests blocked",
+    "vod_edge_hit_ratio": "share of admitted VoD requests served from the edge cache (top titles)",
     "distinct_channels_mean": "mean distinct multicast groups per active PON port at window "
     "ends (a regular sample of ports on large networks)",
     "boot_boxes": "boxes that lost power in the boot storm",
@@ -65,7 +66,8 @@ class Summary:
         self.rec = rec
         self.net = rec.series("network", [
             "t_s", "standby", "live", "vod", "ad", "call", "offline", "events", "joins",
-            "vod_requests", "vod_blocked", "multicast_gbps", "unicast_gbps", "fw_gbps",
+            "vod_requests", "vod_blocked", "vod_cache_misses", "multicast_gbps", "unicast_gbps",
+            "fw_gbps",
             "pon_peak_util", "pon_mean_util", "olt_peak_util", "metro_peak_util",
             "cdn_peak_util", "cdn_gbps"])
         self.prov = rec.series("provinces", [
@@ -77,6 +79,7 @@ class Summary:
         self.srv_prov = np.arange(n_srv) // model.sc.network.vod_servers_per_province
         self.vod_req = np.zeros(p.n_metros, np.int64)
         self.vod_blk = np.zeros(p.n_metros, np.int64)
+        self.vod_miss = 0
         self.prov_live_peak = np.zeros(p.n_metros)
         self.channel_viewer_s = np.zeros(model.gbit.shape[0] // 2)
         self.distinct_sum = 0.0
@@ -100,7 +103,7 @@ class Summary:
             self._zero = WindowStats(np.zeros((p.n_ports, vk.N_OUT)), np.zeros(p.n_ports),
                                      np.zeros(p.n_olts), np.zeros(p.n_ports), np.zeros(p.n_olts),
                                      np.zeros(n_srv, np.int64), np.zeros(n_srv, np.int64),
-                                     np.zeros(n_srv))
+                                     np.zeros(n_srv, np.int64))
         return self._zero
 
     def window(self, w: int, t0: float, ws: WindowStats | None, fw_port: np.ndarray | None,
@@ -132,6 +135,7 @@ class Summary:
         uni = float(col[vk.O_VOD] + col[vk.O_AD] + col[vk.O_CALL_DN] + col[vk.O_FCC]) / dt
         self.net.append(t0, *(float(x) for x in occ), float(col[vk.O_EVENTS]),
                         float(col[vk.O_JOINS]), int(req.sum()), int(blk.sum()),
+                        int(stats.vod_cache_miss.sum()),
                         float(ld.metro_multicast.sum()) / 1000.0, (uni + fw_mbps) / 1000.0,
                         fw_mbps / 1000.0, float(port_util.max()), float(port_util.mean()),
                         float(olt_util.max()), float(metro_util.max()), float(cdn_util.max()),
@@ -152,6 +156,7 @@ class Summary:
         self.fw_peak = max(self.fw_peak, fw_gbps)
         if t0 < m.sc.warmup_s:
             return
+        self.vod_miss += int(stats.vod_cache_miss.sum())
         self.vod_req += req.astype(np.int64)
         self.vod_blk += blk.astype(np.int64)
         self.channel_viewer_s += viewers * dt
@@ -228,6 +233,7 @@ class Summary:
             "vod_requests": float(req),
             "vod_blocked": float(blk),
             "vod_blocking": blk / req if req else 0.0,
+            "vod_edge_hit_ratio": 1.0 - self.vod_miss / (req - blk) if req > blk else math.nan,
             "distinct_channels_mean": (self.distinct_sum / self.distinct_n
                                        if self.distinct_n else math.nan),
         }

@@ -32,8 +32,8 @@ class WindowStats:
     vod_requests: np.ndarray
     """Per VoD server."""
     vod_blocked: np.ndarray
-    vod_cache_miss_mbps: np.ndarray
-    """Per VoD server: bitrate of admitted streams of titles outside the edge cache."""
+    vod_cache_miss: np.ndarray
+    """Per VoD server: admitted requests for titles outside the edge cache (origin fetch)."""
 
 
 def _check(name: str, a: np.ndarray, dtype: type, shape: tuple[int, ...]) -> None:
@@ -139,7 +139,7 @@ class BoxPopulation:
         n_srv = self.srv_streams.shape[0]
         req = np.zeros(n_srv, np.int64)
         blk = np.zeros(n_srv, np.int64)
-        miss = np.zeros(n_srv)
+        miss = np.zeros(n_srv, np.int64)
         common = self._common()
         vk.advance_window(w, t0, t1, self.pop.olt_box, *common,  # type: ignore[call-arg]
                           self.olt_port, self.pend_n, self.pend_list, self.buf)

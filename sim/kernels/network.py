@@ -103,11 +103,11 @@ def admit_vod(req_t, req_hold, req_rate, req_srv, cap_streams, cap_mbps, heap_t,
 
 @njit(cache=True)
 def admit_batch(boxes, nt, wk, rate, ttl, box_srv, cap_streams, cap_mbps, heap_t, heap_r,
-                heap_base, heap_n, busy_mbps, cache_titles, req, blk, miss_mbps):
+                heap_base, heap_n, busy_mbps, cache_titles, req, blk, miss):
     """Admit the waiting boxes (increasing ids) in time order, ties by box id.
 
-    Returns admission flags aligned with ``boxes``; adds requests, blocked requests and the
-    bitrate of admitted titles outside the edge cache to ``req``, ``blk``, ``miss_mbps`` (per
+    Returns admission flags aligned with ``boxes``; adds requests, blocked requests and
+    admitted requests for titles outside the edge cache to ``req``, ``blk``, ``miss`` (per
     server).
     """
     n = boxes.shape[0]
@@ -136,7 +136,7 @@ def admit_batch(boxes, nt, wk, rate, ttl, box_srv, cap_streams, cap_mbps, heap_t
         if ok[j]:
             admitted[order[j]] = True
             if ttl[sb[j]] >= cache_titles:
-                miss_mbps[s] += r[j]
+                miss[s] += 1
         else:
             blk[s] += 1
     return admitted
