@@ -159,14 +159,15 @@ def run_scenario(
 
 
 class _Scaled:
-    """Adapts a bar counted in steps to updates in simulated seconds."""
+    """Adapts a bar counted in steps to updates in simulated seconds (never past its share)."""
 
     def __init__(self, bar: Any, factor: float):
-        self.bar, self.factor, self.acc = bar, factor, 0.0
+        self.bar, self.factor, self.acc, self.done = bar, factor, 0.0, 0
 
     def update(self, dt: float) -> None:
         self.acc += dt * self.factor
-        whole = int(self.acc)
-        if whole:
+        whole = min(int(self.acc), _PROGRESS_STEPS - self.done)
+        if whole > 0:
             self.bar.update(whole)
             self.acc -= whole
+            self.done += whole
