@@ -24,15 +24,17 @@ class Campaign:
     """State of every box in the campaign (indices are population box indices)."""
 
     def __init__(self, spec: FirmwareSpec, pop: Population, stbs: list[StbProfile],
-                 rng: np.random.Generator, seed: int):
+                 rng: np.random.Generator, seed: int, exclude: np.ndarray | None = None):
         self.spec = spec
         self.pop = pop
-        n = pop.n_boxes
+        # Targeted boxes: all, or those not excluded (already on the version, offline).
+        cand = np.arange(pop.n_boxes) if exclude is None else np.flatnonzero(~exclude)
+        n = cand.size
         if spec.order == "province":
-            prov = pop.olt_metro[pop.port_olt[pop.box_port]]
-            order = np.lexsort((rng.random(n), prov))
+            prov = pop.olt_metro[pop.port_olt[pop.box_port[cand]]]
+            order = cand[np.lexsort((rng.random(n), prov))]
         else:
-            order = rng.permutation(n)
+            order = cand[rng.permutation(n)]
         sizes = []
         left = n
         for wave in spec.waves:
@@ -42,6 +44,7 @@ class Campaign:
             left -= k
         bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         self.waves = [np.sort(order[bounds[i]:bounds[i + 1]]) for i in range(len(sizes))]
+        n = pop.n_boxes
         self.box_wave = np.zeros(n, np.int64)
         for i, wv in enumerate(self.waves):
             self.box_wave[wv] = i
@@ -123,8 +126,9 @@ class Campaign:
             return "abort"
         cur = self.opened - 1
         wave_fin = int(self.wave_stats[cur].sum())
-        size = max(1, self.waves[cur].size)
-        if self.opened < len(self.waves) and wave_fin / size >= self.spec.start_next_at:
+        size = self.waves[cur].size
+        if self.opened < len(self.waves) and (size == 0
+                                               or wave_fin / size >= self.spec.start_next_at):
             return "next"
         return "done" if self.finished() else ""
 

@@ -8,6 +8,7 @@ storms) and the firmware campaign's wave controller are SimPy processes of their
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from typing import Any
@@ -19,12 +20,14 @@ import simpy
 from sim.engine.registry import Context, ModelKind, register_model
 from sim.errors import Problem
 from sim.iptv.bootstorm import affected_boxes, run_storm
+from sim.iptv.boxes import boxes_table, wants_boxes
 from sim.iptv.firmware import Campaign
 from sim.iptv.kpis import KPIS, Summary
 from sim.iptv.network import LoadTracker
 from sim.iptv.population import BoxPopulation
 from sim.iptv.profiles import StbProfile
 from sim.iptv.scenario import IptvScenario
+from sim.iptv.state import OFFLINE, IptvInitialState, apply_initial_state, check_campaign_firmware
 from sim.iptv.topology import build_population
 from sim.iptv.viewing import build_viewing, channel_groups, zipf_cdf
 from sim.kernels import viewing as vk
@@ -92,6 +95,12 @@ class IptvModel:
     def __init__(self, ctx: Context):
         self.ctx = ctx
         sc: IptvScenario = ctx.scenario
+        init = ctx.initial_state
+        if init is not None and not isinstance(init, IptvInitialState):
+            raise TypeError(f"iptv: initial_state must be an IptvInitialState, not "
+                            f"{type(init).__name__}")
+        if init is not None:  # the clock continues from the initial state's time of day
+            sc = sc.model_copy(update={"start_hour": init.t0_s / 3600.0})
         self.sc = sc
         self.env: simpy.Environment = ctx.env
         if sc.threads:
@@ -104,6 +113,15 @@ class IptvModel:
         self.n_windows = int(math.ceil(sc.horizon_s / self.dt))
         self.gbit, self.hd_alt, self.hd = channel_groups(sc)
         self.va = build_viewing(sc)
+        n_boxes = self.pop.n_boxes
+        box_state = None
+        if init is not None:
+            init.check(n_boxes)
+            box_state = init.box_state(n_boxes)
+            self.box_fw, self.fw_versions = init.box_firmware(n_boxes, sc.firmware_version)
+        else:
+            self.box_fw, self.fw_versions = np.zeros(n_boxes, np.int16), [sc.firmware_version]
+        self.offline0 = np.zeros(n_boxes, bool) if box_state is None else box_state == OFFLINE
         svc = sc.service
         consts = np.array([svc.sd_mbps, svc.hd_mbps, svc.uhd_mbps,
                            svc.fcc_burst_s * svc.fcc_rate_factor, sc.start_hour * 3600.0])
@@ -123,10 +141,16 @@ class IptvModel:
         self.vod_streams = streams
         self.boxes: BoxPopulation | None = None
         if sc.viewing_enabled:
-            self.boxes = BoxPopulation(self.pop, self.va, self.gbit, self.hd_alt, consts,
+            # From an initial state every box starts live, then each is set to its state.
+            va0 = self.va if box_state is None else dataclasses.replace(
+                self.va, on_share=np.ones_like(self.va.on_share))
+            self.boxes = BoxPopulation(self.pop, va0, self.gbit, self.hd_alt, consts,
                                        zipf_cdf(svc.vod_titles, svc.vod_zipf),
                                        ctx.rng.seed_for("iptv.boxes"), streams, mbps,
                                        svc.edge_cache_titles)
+            if box_state is not None:
+                apply_initial_state(self.boxes, box_state, self.va.on_share,
+                                    ctx.rng.stream("iptv.initial"))
         wifi = np.array([s.wifi_clients * s.wifi_client_mbps for s in self.stbs])
         port_wifi = np.bincount(self.pop.box_port, weights=wifi[self.pop.box_stb],
                                 minlength=self.pop.n_ports)
@@ -139,10 +163,19 @@ class IptvModel:
                                  threshold=sc.network.overload_threshold, warmup_s=sc.warmup_s,
                                  core_links=core)
         self.campaign: Campaign | None = None
-        if sc.events.firmware_campaign is not None:
-            self.campaign = Campaign(sc.events.firmware_campaign, self.pop, self.stbs,
+        fw_spec = sc.events.firmware_campaign
+        if fw_spec is not None:
+            exclude = None
+            if init is not None:  # boxes already on the image, or offline, are not targeted
+                check_campaign_firmware(init, fw_spec.version, fw_spec.upgrades_from, n_boxes)
+                exclude = self.offline0.copy()
+                if fw_spec.version in self.fw_versions:
+                    exclude |= self.box_fw == self.fw_versions.index(fw_spec.version)
+            if fw_spec.version not in self.fw_versions:
+                self.fw_versions.append(fw_spec.version)
+            self.campaign = Campaign(fw_spec, self.pop, self.stbs,
                                      ctx.rng.stream("iptv.firmware"),
-                                     ctx.rng.seed_for("iptv.firmware.boxes"))
+                                     ctx.rng.seed_for("iptv.firmware.boxes"), exclude)
         self.summary = Summary(self)
         self.tick = self.env.event()
         self.events_processed = 0
@@ -225,7 +258,10 @@ class IptvModel:
 
     def finish(self) -> dict[str, float]:
         self.ctx.timings["iptv_kernel_s"] = self.kernel_s
-        return self.summary.finish()
+        kpis = self.summary.finish()
+        if wants_boxes(self.sc.record_boxes, self.pop.n_boxes):
+            self.ctx.recorder.add_table("boxes", boxes_table(self))
+        return kpis
 
 
 register_model(ModelKind(

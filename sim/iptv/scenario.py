@@ -135,7 +135,8 @@ class BootStormSpec(StrictModel):
 
 class WaveSpec(StrictModel):
     size: int | None = Field(default=None, ge=1, description="boxes in the wave")
-    share: float | None = Field(default=None, gt=0, le=1, description="share of all boxes")
+    share: float | None = Field(default=None, gt=0, le=1,
+                                description="share of the boxes the campaign targets")
 
     @model_validator(mode="after")
     def _one(self) -> WaveSpec:
@@ -158,6 +159,12 @@ class FirmwareSpec(StrictModel):
     checkin_s: float = Field(default=3600.0, gt=0, description="boxes poll for updates this often")
     image_mb: float | None = Field(default=None, gt=0, description="default: the stb profile's")
     order: Literal["random", "province"] = "random"
+    version: str = Field(default="2.0", min_length=1, max_length=40,
+                         description="firmware version of the image; boxes already on it "
+                         "(from an initial state) are not targeted")
+    upgrades_from: list[str] = Field(default_factory=list, description="versions the image "
+                                     "installs over (empty: any); an initial state with "
+                                     "other versions is an error")
 
 
 class EventsSpec(StrictModel):
@@ -173,6 +180,12 @@ class IptvScenario(ScenarioBase):
     start_hour: float = Field(default=0.0, ge=0, lt=24, description="clock time at t = 0")
     viewing_enabled: bool = True
     threads: int | None = Field(default=None, ge=1, description="kernel threads (None: all)")
+    firmware_version: str = Field(default="1.0", min_length=1, max_length=40,
+                                  description="firmware every box runs at t = 0 (unless the "
+                                  "run starts from an initial state)")
+    record_boxes: bool | None = Field(default=None, description="write tables/boxes.parquet "
+                                      "(device id, site, port, end state per box); None: "
+                                      "only up to 200,000 boxes")
     service: ServiceSpec = Field(default_factory=ServiceSpec)
     network: NetworkSpec = Field(default_factory=NetworkSpec)
     viewing: dict[Vertical, ViewingSpec] = Field(default_factory=dict)
