@@ -17,7 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     q = tsub.add_parser("init", help="create a twin folder (twin.yaml)")
     q.add_argument("twin_dir", type=Path)
-    q.add_argument("--from-run", type=Path, help="mirror the fleet of a city_fleet run")
+    q.add_argument("--from-run", type=Path, help="mirror the fleet of a city_fleet run or "
+                   "the boxes of an iptv run")
     q.add_argument("--name")
     q.add_argument("--region", help="lon_min,lat_min,lon_max,lat_max")
     q.add_argument("--devices", type=Path, help="CSV of devices: id,kind,profile,entity")
@@ -63,7 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--quiet", action="store_true")
     q.set_defaults(func=cmd_fork)
 
-    q = tsub.add_parser("emit", help="turn a city fleet run into a telemetry stream")
+    q = tsub.add_parser("emit", help="turn a city fleet or iptv run into a telemetry stream")
     q.add_argument("run_dir", type=Path)
     q.add_argument("--format", choices=["jsonl", "jt808"], default="jsonl")
     q.add_argument("--out", type=Path, help="file to write (default: standard output)")
@@ -209,9 +210,10 @@ def cmd_fork(args: argparse.Namespace) -> int:
     run_dir = fork(args.twin_dir, args.scenario, args.overrides, args.out, args.name,
                    args.seed, args.replications, progress=not args.quiet)
     origin = read_json(run_dir / "manifest.json")["forked_from"]
+    what = (f"{origin['boxes']} boxes ({origin['offline']} offline, {origin['viewing']} "
+            f"viewing)" if "boxes" in origin else f"{origin['vehicles']} vehicles")
     print(f"fork from twin time {origin['twin_time_s']:.0f} (time of day "
-          f"{origin['t0_s'] / 3600:.2f} h), {origin['vehicles']} vehicles "
-          f"({origin['stale']} stale)")
+          f"{origin['t0_s'] / 3600:.2f} h), {what} ({origin['stale']} stale)")
     print(f"run: {run_dir}")
     from sim.engine.registry import model_kinds
 

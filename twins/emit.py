@@ -1,5 +1,7 @@
 """A telemetry generator: a city fleet run turned into the reports its terminals would send.
 
+(An ``iptv`` run gives its set-top boxes' status reports instead: :mod:`twins.emit_stb`.)
+
 Each vehicle's terminal reports its position every ``report_interval_s`` (drawn from its
 terminal profile), plus a report at every change of operational state; while off shift it
 only sends a heartbeat every ``heartbeat_s``. Positions move along the straight line between
@@ -22,6 +24,7 @@ from typing import IO, Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import yaml
 
 from sim.engine.rng import RngStreams
@@ -30,6 +33,7 @@ from sim.results.rundir import read_json, read_table
 from sim.schema.distributions import mean_of, sample
 from sim.schema.profiles import VehicleTerminalProfile
 from twins.config import DEFAULT_EPOCH, vehicle_device_id
+from twins.emit_stb import BoxTruth, generate_stb, read_box_truth
 from twins.jt808.frames import encode_frame
 from twins.jt808.messages import MSG_HEARTBEAT, MSG_LOCATION, encode_location
 from twins.records import COLUMNS, SCHEMA
@@ -67,11 +71,17 @@ class RunTruth:
     seed: int
 
 
-def read_truth(run: Path, replication: int = 0) -> RunTruth:
-    """Read the tables of a ``city_fleet`` run that the emitter and the tests need."""
+def read_truth(run: Path, replication: int = 0) -> RunTruth | BoxTruth:
+    """Read the tables of a run that the emitter and the tests need.
+
+    A ``city_fleet`` run gives its vehicles (:class:`RunTruth`); an ``iptv`` run its boxes
+    (:class:`twins.emit_stb.BoxTruth`, STB status reports).
+    """
     manifest = read_json(run / "manifest.json")
+    if manifest.get("kind") == "iptv":
+        return read_box_truth(run, replication)
     if manifest.get("kind") != "city_fleet":
-        raise RunError(f"{run}: telemetry can be emitted from city_fleet runs only "
+        raise RunError(f"{run}: telemetry can be emitted from city_fleet and iptv runs only "
                        f"(this run is {manifest.get('kind')!r})")
     scenario = yaml.safe_load((run / "scenario.yaml").read_text(encoding="utf-8"))
     profiles = yaml.safe_load((run / "profiles.yaml").read_text(encoding="utf-8")) or {}
@@ -92,8 +102,10 @@ def _col(table: pa.Table, name: str) -> np.ndarray:
     return np.asarray(table.column(name).to_numpy(zero_copy_only=False))
 
 
-def generate(truth: RunTruth, opt: EmitOptions) -> pa.Table:
+def generate(truth: RunTruth | BoxTruth, opt: EmitOptions) -> pa.Table:
     """The report stream of a run as canonical records, in arrival order."""
+    if isinstance(truth, BoxTruth):
+        return generate_stb(truth, opt)
     rng = RngStreams(truth.seed if opt.seed is None else opt.seed, opt.replication)
     r_sched, r_noise, r_net = rng.stream("emit.schedule"), rng.stream("emit.gps"), \
         rng.stream("emit.network")
@@ -216,6 +228,9 @@ def write_jsonl(table: pa.Table, out: IO[str]) -> int:
 
 def jt808_frames(table: pa.Table) -> Iterable[bytes]:
     """JT/T 808 frames (0x0200 location reports, 0x0002 heartbeats) for the records."""
+    if table.num_rows and pc.any(pc.not_equal(table.column("kind"), "vehicle")).as_py():
+        raise RunError("JT/T 808 frames carry vehicle terminal reports only (use --format "
+                       "jsonl for set-top boxes)")
     cols = {c: table.column(c).to_pylist() for c in ("device", "ts_s", "seq", "msg", "lon",
                                                        "lat", "speed_kmh", "heading_deg",
                                                        "odometer_km", "fuel_l", "state")}

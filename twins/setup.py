@@ -1,4 +1,4 @@
-"""Creating a twin folder: from a city fleet run, or from explicit options."""
+"""Creating a twin folder: from a city fleet or IPTV run, or from explicit options."""
 
 from __future__ import annotations
 
@@ -37,9 +37,11 @@ def init_from_run(root: Path, run: Path, name: str | None = None,
     is the reference for drift.
     """
     manifest = read_json(run / "manifest.json")
+    if manifest.get("kind") == "iptv":
+        return init_from_iptv_run(root, run, name, epoch, lateness_s, clock)
     if manifest.get("kind") != "city_fleet":
-        raise DataError(run, [Problem("kind", "a twin can be created from a city_fleet run",
-                                      manifest.get("kind"))])
+        raise DataError(run, [Problem("kind", "a twin can be created from a city_fleet or "
+                                      "iptv run", manifest.get("kind"))])
     vehicles = read_table(run, "tables/vehicles.parquet", 0)
     nodes = read_table(run, "tables/nodes.parquet", 0)
     lon = np.asarray(nodes.column("lon").to_numpy())
@@ -81,5 +83,41 @@ def init_plain(root: Path, name: str, region: Region | None, devices_csv: Path |
     root.mkdir(parents=True, exist_ok=True)
     if devices_csv is not None:
         shutil.copyfile(devices_csv, root / "devices.csv")
+    write_twin_config(root, config)
+    return config
+
+
+def init_from_iptv_run(root: Path, run: Path, name: str | None = None,
+                       epoch: dt.datetime = DEFAULT_EPOCH, lateness_s: float = 600.0,
+                       clock: str = "wall") -> TwinConfig:
+    """A twin mirroring the set-top boxes of an ``iptv`` run.
+
+    Devices are the run's boxes from ``tables/boxes.parquet`` (ids ``stb-NNNNNNNN``, the box
+    index as entity, the STB profile); the run's scenario is copied into the twin folder (fork
+    starts from it) and the run is the reference for drift.
+    """
+    manifest = read_json(run / "manifest.json")
+    if not (run / "tables" / "boxes.parquet").is_file():
+        raise DataError(run, [Problem("tables/boxes.parquet", "the run did not record its "
+                                      "boxes; run the scenario with --set record_boxes=true",
+                                      has_value=False)])
+    boxes = read_table(run, "tables/boxes.parquet", 0)
+    devices = [DeviceSpec(id=d, kind="stb", profile=str(p), entity=int(b))
+               for d, p, b in zip(boxes.column("device").to_pylist(),
+                                  boxes.column("stb").to_pylist(),
+                                  boxes.column("box").to_pylist(), strict=True)]
+    config = TwinConfig(
+        name=name or f"{manifest.get('scenario', 'iptv')}-twin",
+        description=f"Twin of the set-top boxes of run {run.name}",
+        scenario="scenario.yaml", reference_run=str(run.resolve()), epoch=epoch,
+        lateness_s=lateness_s, clock=clock,  # type: ignore[arg-type]
+        devices_file="devices.csv",
+    )
+    if (root / CONFIG_NAME).exists():
+        raise DataError(root / CONFIG_NAME, [Problem("", "a twin already exists here",
+                                                     has_value=False)])
+    root.mkdir(parents=True, exist_ok=True)
+    write_devices_csv(root / "devices.csv", devices)
+    shutil.copyfile(run / "scenario.yaml", root / "scenario.yaml")
     write_twin_config(root, config)
     return config
