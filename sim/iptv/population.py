@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from sim.iptv.topology import Population
 from sim.iptv.viewing import ViewingArrays
-from sim.kernels import network as nk
 from sim.kernels import viewing as vk
+from sim.kernels.window import run_window
 from sim.kernels.rng import seed_states
 
 
@@ -104,6 +105,10 @@ class BoxPopulation:
         self.heap_n = np.zeros(n_srv, np.int64)
         self.busy_mbps = np.zeros(n_srv)
         self.box_srv = pop.olt_srv[pop.port_olt[pop.box_port]].astype(np.int64)
+        # Each server's OLTs in increasing order: admission runs one server per task.
+        self.srv_olts = np.argsort(pop.olt_srv, kind="stable").astype(np.int64)
+        self.srv_olt_ptr = np.searchsorted(pop.olt_srv[self.srv_olts],
+                                           np.arange(n_srv + 1)).astype(np.int64)
         self.events = 0
         vk.init_population(pop.olt_box, self.st, self.nt, self.wk, self.ch, self.rate,
                            pop.box_vert, pop.box_port, pop.box_flags, self.rs, pop.port_olt,
@@ -134,22 +139,16 @@ class BoxPopulation:
 
     def step(self, w: int, t0: float, t1: float) -> WindowStats:
         """Advance all boxes over ``[t0, t1)`` (window index ``w``) with VoD admission."""
-        self.un_p[:] = self.mc_p
-        self.un_o[:] = self.mc_o
         n_srv = self.srv_streams.shape[0]
         req = np.zeros(n_srv, np.int64)
         blk = np.zeros(n_srv, np.int64)
         miss = np.zeros(n_srv, np.int64)
-        common = self._common()
-        vk.advance_window(w, t0, t1, self.pop.olt_box, *common,  # type: ignore[call-arg]
-                          self.olt_port, self.pend_n, self.pend_list, self.buf)
-        boxes = vk.gather_pending(self.pop.olt_box, self.pend_n, self.pend_list)
-        while boxes.size:  # boxes in increasing order throughout
-            admitted = nk.admit_batch(boxes, self.nt, self.wk, self.rate, self.ttl, self.box_srv,
-                                      self.srv_streams, self.srv_mbps, self.heap_t, self.heap_r,
-                                      self.heap_base, self.heap_n, self.busy_mbps,
-                                      self.cache_titles, req, blk, miss)
-            boxes = vk.resume_boxes(boxes, admitted, w, t1, *common)
+        with numba.parallel_chunksize(1):  # uneven tasks: hand them out one at a time
+            run_window(w, t0, t1, self.pop.olt_box, *self._common(),  # type: ignore[call-arg]
+                       self.olt_port, self.pend_n, self.pend_list, self.buf,
+                       self.srv_olt_ptr, self.srv_olts, self.box_srv, self.srv_streams,
+                       self.srv_mbps, self.heap_t, self.heap_r, self.heap_base, self.heap_n,
+                       self.busy_mbps, self.cache_titles, req, blk, miss)
         return WindowStats(self.out, self.un_p, self.un_o, self.mc_p, self.mc_o, req, blk, miss)
 
     def power_off(self, boxes: np.ndarray, t_back: np.ndarray, w: int) -> None:

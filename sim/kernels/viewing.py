@@ -241,6 +241,37 @@ def advance_many(idx, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flag
     return k
 
 
+@njit(cache=True)
+def advance_olt(o, w, span, t1, olt_box, st, nt, wk, ch, rate, ttl, vert, port, flags, rs,
+                port_olt, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt, vp,
+                sc, cumh, hrate, ctab, tcdf, out, nst, prate, olt_port, pend_n, pend_list, buf):
+    """One OLT's share of :func:`advance_window` (its ports' outputs, then its boxes)."""
+    n_words = tch_p.shape[1]
+    for c in range(n_words):
+        tch_o[o, c] = 0
+    for p in range(olt_port[o], olt_port[o + 1]):
+        for c in range(n_words):
+            tch_p[p, c] = 0
+        for c in range(N_OUT):
+            out[p, c] = 0.0
+        for q in range(N_ST):
+            out[p, O_OCC + q] = nst[p, q] * span
+        out[p, O_VOD] = prate[p, 0] * span
+        out[p, O_AD] = prate[p, 1] * span
+        out[p, O_CALL_DN] = prate[p, 2] * span
+        out[p, O_CALL_UP] = prate[p, 3] * span
+    n_ev = 0
+    for i in range(olt_box[o], olt_box[o + 1]):
+        if nt[i] < t1:
+            buf[olt_box[o] + n_ev] = i
+            n_ev += 1
+    base = olt_box[o]
+    pend_n[o] = advance_many(buf, base, base + n_ev, w, t1, st, nt, wk, ch, rate,
+                             ttl, vert, port, flags, rs, port_olt, cnt_p, cnt_o, tch_p,
+                             tch_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt, vp, sc, cumh,
+                             hrate, ctab, tcdf, out, nst, prate, pend_list, base)
+
+
 @njit(cache=True, parallel=True)
 def advance_window(w, t0, t1, olt_box, st, nt, wk, ch, rate, ttl, vert, port, flags, rs,
                    port_olt, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt,
@@ -250,36 +281,16 @@ def advance_window(w, t0, t1, olt_box, st, nt, wk, ch, rate, ttl, vert, port, fl
 
     ``out`` is filled here (from the per-port state counts ``nst`` and rate sums ``prate``,
     then corrected at every state change) and the touched-group bits are cleared; ``un_p``
-    and ``un_o`` must be set by the caller to the current multicast loads. Boxes stopped at a VoD request are listed per OLT in
-    ``pend_list[olt_box[o]: olt_box[o] + pend_n[o]]``.
+    and ``un_o`` must be set by the caller to the current multicast loads. Boxes stopped at a
+    VoD request are listed per OLT in ``pend_list[olt_box[o]: olt_box[o] + pend_n[o]]``.
     """
     n_olt = olt_box.shape[0] - 1
     span = t1 - t0
-    n_words = tch_p.shape[1]
     for o in prange(n_olt):
-        for c in range(n_words):
-            tch_o[o, c] = 0
-        for p in range(olt_port[o], olt_port[o + 1]):
-            for c in range(n_words):
-                tch_p[p, c] = 0
-            for c in range(N_OUT):
-                out[p, c] = 0.0
-            for q in range(N_ST):
-                out[p, O_OCC + q] = nst[p, q] * span
-            out[p, O_VOD] = prate[p, 0] * span
-            out[p, O_AD] = prate[p, 1] * span
-            out[p, O_CALL_DN] = prate[p, 2] * span
-            out[p, O_CALL_UP] = prate[p, 3] * span
-        n_ev = 0
-        for i in range(olt_box[o], olt_box[o + 1]):
-            if nt[i] < t1:
-                buf[olt_box[o] + n_ev] = i
-                n_ev += 1
-        base = olt_box[o]
-        pend_n[o] = advance_many(buf, base, base + n_ev, w, t1, st, nt, wk, ch, rate,
-                                 ttl, vert, port, flags, rs, port_olt, cnt_p, cnt_o, tch_p,
-                                 tch_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt, vp, sc, cumh,
-                                 hrate, ctab, tcdf, out, nst, prate, pend_list, base)
+        advance_olt(o, w, span, t1, olt_box, st, nt, wk, ch, rate, ttl, vert, port, flags, rs,
+                    port_olt, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt,
+                    vp, sc, cumh, hrate, ctab, tcdf, out, nst, prate, olt_port, pend_n,
+                    pend_list, buf)
 
 
 @njit(cache=True)
@@ -297,15 +308,54 @@ def gather_pending(olt_box, pend_n, pend_list):
     return res
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
+def resume_segment(boxes, admitted, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, vert, port,
+                   flags, rs, port_olt, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, un_p, un_o, gbit,
+                   hd_alt, vp, sc, cumh, hrate, ctab, tcdf, out, nst, prate, again, again_base):
+    """Admission decisions for ``boxes[lo:hi]`` (one OLT, increasing ids), then advance them
+    to ``t1``; boxes stopping at a new request go to ``again[again_base:]`` (returns count).
+
+    An admitted box streams its title until request time + holding time; a blocked box falls
+    back to live TV at the request time.
+    """
+    for j in range(lo, hi):
+        i = boxes[j]
+        t_req = nt[i]
+        v = vert[i]
+        p = port[i]
+        _shift(p, PENDING, 0.0, 0.0, -1, t1 - t_req, out, nst, prate)
+        if admitted[j]:
+            st[i] = VOD
+            nt[i] = t_req + wk[i]
+        else:
+            o = port_olt[p]
+            g = alias_pick(ctab, v, uniform(rs, i))
+            if not (flags[i] & F_HD) and hd_alt[g] >= 0:
+                g = hd_alt[g]
+            ch[i] = g
+            st[i] = LIVE
+            _join(p, o, g, w, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, un_p, un_o, gbit)
+            out[p, O_JOINS] += 1.0
+            out[p, O_FCC] += sc[FCC_MBIT_PER_MBPS] * gbit[g]
+            if uniform(rs, i) < vp[v, ZAP_SHARE]:
+                nt[i] = t_req + exponential(rs, i, vp[v, ZAP_MEAN_S])
+            else:
+                nt[i] = t_req + exponential(rs, i, vp[v, WATCH_MEAN_S])
+        _shift(p, st[i], rate[i], vp[v, CALL_UP_MBPS], 1, t1 - t_req, out, nst, prate)
+    return advance_many(boxes, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flags,
+                        rs, port_olt, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, un_p, un_o, gbit,
+                        hd_alt, vp, sc, cumh, hrate, ctab, tcdf, out, nst, prate, again,
+                        again_base)
+
+
+@njit(cache=True, parallel=True)
 def resume_boxes(boxes, admitted, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flags, rs,
                  port_olt, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt,
                  vp, sc, cumh, hrate, ctab, tcdf, out, nst, prate):
     """Apply admission decisions and advance the boxes to ``t1``, one OLT per task.
 
-    ``boxes`` must be in increasing order (each OLT's boxes are then contiguous). An admitted
-    box streams its title until request time + holding time; a blocked box falls back to
-    live TV at the request time. Returns the boxes that stopped at a new request (in order).
+    ``boxes`` must be in increasing order (each OLT's boxes are then contiguous). Returns the
+    boxes that stopped at a new request (in order). See :func:`resume_segment`.
     """
     n = boxes.shape[0]
     seg = np.empty(n + 1, dtype=np.int64)
@@ -318,34 +368,10 @@ def resume_boxes(boxes, admitted, w, t1, st, nt, wk, ch, rate, ttl, vert, port, 
     again = np.empty(n, dtype=np.int64)
     found = np.zeros(m, dtype=np.int64)
     for q in prange(m):
-        for j in range(seg[q], seg[q + 1]):
-            i = boxes[j]
-            t_req = nt[i]
-            v = vert[i]
-            p = port[i]
-            _shift(p, PENDING, 0.0, 0.0, -1, t1 - t_req, out, nst, prate)
-            if admitted[j]:
-                st[i] = VOD
-                nt[i] = t_req + wk[i]
-            else:
-                o = port_olt[p]
-                g = alias_pick(ctab, v, uniform(rs, i))
-                if not (flags[i] & F_HD) and hd_alt[g] >= 0:
-                    g = hd_alt[g]
-                ch[i] = g
-                st[i] = LIVE
-                _join(p, o, g, w, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, un_p, un_o, gbit)
-                out[p, O_JOINS] += 1.0
-                out[p, O_FCC] += sc[FCC_MBIT_PER_MBPS] * gbit[g]
-                if uniform(rs, i) < vp[v, ZAP_SHARE]:
-                    nt[i] = t_req + exponential(rs, i, vp[v, ZAP_MEAN_S])
-                else:
-                    nt[i] = t_req + exponential(rs, i, vp[v, WATCH_MEAN_S])
-            _shift(p, st[i], rate[i], vp[v, CALL_UP_MBPS], 1, t1 - t_req, out, nst, prate)
-        found[q] = advance_many(boxes, seg[q], seg[q + 1], w, t1, st, nt, wk, ch, rate, ttl,
-                                vert, port, flags, rs, port_olt, cnt_p, cnt_o, tch_p, tch_o,
-                                mc_p, mc_o, un_p, un_o, gbit, hd_alt, vp, sc, cumh, hrate, ctab,
-                                tcdf, out, nst, prate, again, seg[q])
+        found[q] = resume_segment(boxes, admitted, seg[q], seg[q + 1], w, t1, st, nt, wk, ch,
+                                  rate, ttl, vert, port, flags, rs, port_olt, cnt_p, cnt_o,
+                                  tch_p, tch_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt, vp, sc,
+                                  cumh, hrate, ctab, tcdf, out, nst, prate, again, seg[q])
     total = 0
     for q in range(m):
         total += found[q]
