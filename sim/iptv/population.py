@@ -16,8 +16,8 @@ import numpy as np
 from sim.iptv.topology import Population
 from sim.iptv.viewing import ViewingArrays
 from sim.kernels import viewing as vk
-from sim.kernels.window import run_window
 from sim.kernels.rng import seed_states
+from sim.kernels.window import run_window
 
 
 @dataclass
