@@ -168,6 +168,18 @@ def iptv_fork_point(twin: Twin, stale_after_s: float = 3600.0) -> ForkPoint:
     return point
 
 
+def _check_box_layout(sc: Any, replications: int | None, source: str) -> None:
+    """Box indices name the same boxes in every replication only if site sizes are fixed."""
+    reps = replications or sc.replications
+    random = [g.name for g in sc.site_groups if not isinstance(g.boxes_per_site, int | float)
+              and getattr(g.boxes_per_site, "family", "") != "deterministic"]
+    if reps > 1 and random:
+        raise DataError(source, [Problem("replications", "site groups with random "
+                                         f"boxes_per_site ({', '.join(random[:3])}) number "
+                                         "their boxes differently in each replication; fork "
+                                         "them with one replication", reps)])
+
+
 def twin_nodes(twin: Twin) -> pa.Table:
     path = twin.root / NODES_NAME
     if not path.is_file():
@@ -207,6 +219,8 @@ def fork(
         point = (iptv_fork_point(twin) if kind == "iptv"
                  else city_fork_point(twin, twin_nodes(twin)))
         twin_root = str(twin.root.resolve())
+    if kind == "iptv":
+        _check_box_layout(loaded.scenario, replications, twin_root)
     if kind == "city_fleet":
         n_model = sum(f.count for f in loaded.scenario.fleets.values())
         outside = sorted(v for v in point.initial_state.vehicles if v >= n_model)

@@ -3,9 +3,11 @@
 Boxes are named by their index in the model's population: box ``i`` is device
 ``stb-%08d`` (:func:`device_id`). The index is deterministic for a scenario and seed: boxes are
 numbered province by province (site groups in file order within a province), site by site,
-so that every OLT owns a contiguous range (see :mod:`sim.iptv.topology`). A run writes the
-names with their site, port, province and end state to ``tables/boxes.parquet`` (scenario
-flag ``record_boxes``), which is how a twin learns the devices of a simulated deployment.
+so that every OLT owns a contiguous range (see :mod:`sim.iptv.topology`); where site sizes
+are random, each replication draws its own layout and the names are those of replication 0.
+A run writes the names with their site, port, province and end state to
+``tables/boxes.parquet`` (scenario flag ``record_boxes``), which is how a twin learns the
+devices of a simulated deployment.
 
 The state is compact (three arrays over the boxes it knows, about 11 bytes a box), so a twin
 of millions of boxes forks without building one object per box:
@@ -22,6 +24,9 @@ running cannot go through the VoD admission), standby boxes wait for their next 
 the diurnal hazard at ``t0_s``, offline boxes stay offline for the run (the twin does not
 know when they return), boxes of unknown state are viewing with the model's on-share of the
 hour. A firmware campaign targets only the boxes not on its version and not offline.
+
+Because VoD boxes start live, the live/VoD split settles to the model's mix within about one
+VoD session (40 min median) after the fork; viewing and standby counts are right from t = 0.
 """
 
 from __future__ import annotations

@@ -191,3 +191,13 @@ def test_cli_fork_and_emit(fed_twin: tuple[Path, dict[str, np.ndarray]], iptv_ru
     assert main(["twin", "emit", str(iptv_run), "--format", "jt808",
                  "--out", str(tmp_path / "s.bin")]) == 2
     assert "JT/T 808 frames carry vehicle terminal reports only" in capsys.readouterr().err
+
+
+def test_random_site_sizes_fork_with_one_replication(
+        fed_twin: tuple[Path, dict[str, np.ndarray]], tmp_path: Path) -> None:
+    root, _ = fed_twin
+    sets = ["site_groups[0].boxes_per_site=" + json.dumps(
+        {"family": "normal", "mean": 60, "sd": 5}), "horizon_s=600"]
+    with pytest.raises(DataError, match=r"replications: site groups with random "
+                       r"boxes_per_site \(hubei_hotel\) .* one replication"):
+        fork(root, str(SCENARIO), sets, out=tmp_path / "runs", replications=2)
