@@ -201,3 +201,35 @@ def test_random_site_sizes_fork_with_one_replication(
     with pytest.raises(DataError, match=r"replications: site groups with random "
                        r"boxes_per_site \(hubei_hotel\) .* one replication"):
         fork(root, str(SCENARIO), sets, out=tmp_path / "runs", replications=2)
+
+
+def test_fork_from_a_runs_own_telemetry_continues_like_the_run(tmp_path: Path) -> None:
+    """Run 18:00-21:00, feed a twin with its STB reports, fork 21:00-24:00; compare with
+    the same scenario run 18:00-24:00 (last three hours)."""
+    from sim.engine.loading import load_scenario
+    from sim.engine.simulation import run_scenario
+    from sim.results.rundir import write_run
+
+    base = ["events.firmware_campaign=null", "site_groups[0].sites=60",
+            "site_groups[1].sites=90"]
+    first = write_run(run_scenario(load_scenario(SCENARIO, base + ["horizon_s=10800"])),
+                      tmp_path, name="first")
+    whole = run_scenario(load_scenario(SCENARIO, base + ["horizon_s=21600"]))
+    init_from_run(tmp_path / "twin", first)
+    with (tmp_path / "s.jsonl").open("w", encoding="utf-8") as fh:
+        write_jsonl(generate(read_truth(first), EmitOptions()), fh)
+    with Twin(tmp_path / "twin") as twin:
+        twin.ingest([tmp_path / "s.jsonl"])
+    run = fork(tmp_path / "twin", str(SCENARIO), base + ["horizon_s=10800"],
+               out=tmp_path, name="fork")
+    cols = ["live", "vod", "standby", "ad", "call"]
+    got = pq.read_table(run / "timeseries/network.parquet").to_pandas()[cols]
+    ref = whole.replications[0].series["network"].to_pandas()
+    ref = ref[ref.t_s >= 10800][cols].reset_index(drop=True)
+    end = read_table(first, "tables/boxes.parquet", 0).to_pandas()["state"]
+    viewing_end = end.isin(["live", "vod"]).sum()
+    assert abs(got.iloc[0][["live", "vod"]].sum() - viewing_end) < 0.05 * viewing_end
+    for name, fork_mean, run_mean in (
+            ("viewing", (got.live + got.vod).mean(), (ref.live + ref.vod).mean()),
+            ("standby", got.standby.mean(), ref.standby.mean())):
+        assert abs(fork_mean / run_mean - 1) < 0.05, (name, fork_mean, run_mean)
