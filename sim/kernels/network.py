@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def multicast_above(w, olt_up, n_up, cnt_o, tch_o, gbit, now_out, union_out, viewers_out):
     """Multicast load per upper node (metro) from the OLT group counts.
 
@@ -14,31 +14,48 @@ def multicast_above(w, olt_up, n_up, cnt_o, tch_o, gbit, now_out, union_out, vie
     ``union_out[m]``: groups watched at any time in the window x bitrate (``tch_o``: one
     bit per group, set when it was watched and left during the window);
     ``viewers_out[g]``: boxes watching group ``g`` at the window end (all OLTs).
+    One metro per task; the per-metro viewer counts are integers, so their sum is exact.
     """
     n_olt, n_g = cnt_o.shape
-    seen_now = np.zeros((n_up, n_g), dtype=np.bool_)
-    seen_any = np.zeros((n_up, n_g), dtype=np.bool_)
-    viewers_out[:] = 0
+    # OLTs of each metro, in increasing order (a counting sort).
+    start = np.zeros(n_up + 1, dtype=np.int64)
     for o in range(n_olt):
-        m = olt_up[o]
-        for g in range(n_g):
-            c = cnt_o[o, g]
-            if c > 0:
-                seen_now[m, g] = True
-                seen_any[m, g] = True
-                viewers_out[g] += c
-            elif (tch_o[o, g >> 6] >> np.uint64(g & 63)) & np.uint64(1):
-                seen_any[m, g] = True
+        start[olt_up[o] + 1] += 1
     for m in range(n_up):
+        start[m + 1] += start[m]
+    fill = start[:n_up].copy()
+    olts = np.empty(n_olt, dtype=np.int64)
+    for o in range(n_olt):
+        olts[fill[olt_up[o]]] = o
+        fill[olt_up[o]] += 1
+    viewers = np.zeros((n_up, n_g), dtype=np.int64)
+    for m in prange(n_up):
+        seen_now = np.zeros(n_g, dtype=np.bool_)
+        seen_any = np.zeros(n_g, dtype=np.bool_)
+        for k in range(start[m], start[m + 1]):
+            o = olts[k]
+            for g in range(n_g):
+                c = cnt_o[o, g]
+                if c > 0:
+                    seen_now[g] = True
+                    seen_any[g] = True
+                    viewers[m, g] += c
+                elif (tch_o[o, g >> 6] >> np.uint64(g & 63)) & np.uint64(1):
+                    seen_any[g] = True
         a = 0.0
         b = 0.0
         for g in range(n_g):
-            if seen_now[m, g]:
+            if seen_now[g]:
                 a += gbit[g]
-            if seen_any[m, g]:
+            if seen_any[g]:
                 b += gbit[g]
         now_out[m] = a
         union_out[m] = b
+    for g in range(n_g):
+        v = 0
+        for m in range(n_up):
+            v += viewers[m, g]
+        viewers_out[g] = v
 
 
 @njit(cache=True)
@@ -142,23 +159,22 @@ def admit_batch(boxes, nt, wk, rate, ttl, box_srv, cap_streams, cap_mbps, heap_t
     return admitted
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def port_loads(out, un_p, un_o, fw_mbit, wifi_mbps, port_boxes, port_olt, olt_metro, dt,
                cap_pon, threshold, count, util_bin, hist, peak, up_peak, over_s, port_down,
                olt_down, metro_uni, cdn):
-    """One pass over the ports: downstream/upstream load, OLT and metro unicast, CDN egress.
+    """Per port: downstream/upstream load; then OLT and metro unicast, CDN egress.
 
     Fills ``port_down`` (Mbit/s), ``olt_down`` (multicast union + unicast), ``metro_uni`` and
     ``cdn`` (Mbit/s per province); when ``count`` also updates the per-port utilisation
-    histogram, peaks and seconds above ``threshold``.
+    histogram, peaks and seconds above ``threshold``. The per-port part runs in parallel;
+    the sums over ports run in port order (the same floating-point result as one pass).
     """
-    olt_down[:] = un_o
-    metro_uni[:] = 0.0
-    cdn[:] = 0.0
+    n_p = out.shape[0]
     n_bins = hist.shape[1]
-    for p in range(out.shape[0]):
-        o = port_olt[p]
-        m = olt_metro[o]
+    uni_a = np.empty(n_p)
+    cdn_a = np.empty(n_p)
+    for p in prange(n_p):
         cdn_mbit = out[p, 0] + out[p, 1] + out[p, 4] + fw_mbit[p]  # VoD, ads, bursts, firmware
         in_use = out[p, 8] + out[p, 9] + out[p, 11]  # live, VoD, call seconds
         nb = port_boxes[p] if port_boxes[p] > 0 else 1
@@ -166,9 +182,8 @@ def port_loads(out, un_p, un_o, fw_mbit, wifi_mbps, port_boxes, port_olt, olt_me
         uni = (cdn_mbit + out[p, 2]) / dt + wifi
         down = un_p[p] + uni
         port_down[p] = down
-        olt_down[o] += uni
-        metro_uni[m] += uni
-        cdn[m] += cdn_mbit / dt
+        uni_a[p] = uni
+        cdn_a[p] = cdn_mbit / dt
         if count:
             b = int(down / cap_pon / util_bin)
             if b >= n_bins:
@@ -181,19 +196,29 @@ def port_loads(out, un_p, un_o, fw_mbit, wifi_mbps, port_boxes, port_olt, olt_me
                 up_peak[p] = up
             if down > threshold * cap_pon:
                 over_s[p] += dt
+    olt_down[:] = un_o
+    metro_uni[:] = 0.0
+    cdn[:] = 0.0
+    for p in range(n_p):
+        o = port_olt[p]
+        m = olt_metro[o]
+        olt_down[o] += uni_a[p]
+        metro_uni[m] += uni_a[p]
+        cdn[m] += cdn_a[p]
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def distinct_groups(cnt, step):
     """Sum of distinct watched groups over every ``step``-th port, and how many were active."""
     total = 0
     busy = 0
-    for p in range(0, cnt.shape[0], step):
+    for k in prange((cnt.shape[0] + step - 1) // step):
+        p = k * step
         d = 0
         for g in range(cnt.shape[1]):
             if cnt[p, g] > 0:
                 d += 1
+        total += d
         if d > 0:
-            total += d
             busy += 1
     return total, busy
