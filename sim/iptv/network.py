@@ -26,10 +26,10 @@ N_UTIL_BINS = 300
 
 def hist_quantile(hist: np.ndarray, q: float) -> np.ndarray:
     """Upper bin edge of the ``q`` quantile of each row of a utilisation histogram."""
-    c = np.cumsum(hist.astype(np.int64), axis=-1)
-    n = c[..., -1:]
-    idx = np.argmax(c >= np.maximum(1, np.ceil(q * n)), axis=-1)
-    return np.where(n[..., 0] > 0, (idx + 1) * UTIL_BIN, np.nan)
+    h = np.ascontiguousarray(hist)
+    rows = h.reshape(-1, h.shape[-1])
+    res = nk.hist_quantile_rows(rows, float(q), UTIL_BIN)
+    return res.reshape(h.shape[:-1]) if h.ndim > 1 else np.asarray(res[0])
 
 
 def usable_mbps(link: LinkProfile, direction: str = "down") -> float:

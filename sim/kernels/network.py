@@ -222,3 +222,28 @@ def distinct_groups(cnt, step):
         if d > 0:
             busy += 1
     return total, busy
+
+
+@njit(cache=True, parallel=True)
+def hist_quantile_rows(hist, q, bin_width):
+    """Per row of a histogram: upper edge of the first bin where the cumulative count reaches
+    ``max(1, ceil(q * n))`` (``n`` the row total); NaN for an empty row."""
+    n_rows, n_bins = hist.shape
+    res = np.empty(n_rows)
+    for r in prange(n_rows):
+        n = 0
+        for b in range(n_bins):
+            n += int(hist[r, b])
+        if n == 0:
+            res[r] = np.nan
+            continue
+        need = max(1.0, np.ceil(q * n))
+        c = 0
+        k = n_bins - 1
+        for b in range(n_bins):
+            c += int(hist[r, b])
+            if c >= need:
+                k = b
+                break
+        res[r] = (k + 1) * bin_width
+    return res
