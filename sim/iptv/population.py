@@ -79,8 +79,12 @@ class BoxPopulation:
         if int(pop.port_boxes.max(initial=0)) >= 2**16:
             raise ValueError("more than 65535 boxes on one PON port")
         n_words = (n_g + 63) // 64
-        self.cnt_p = np.zeros((n_p, n_g), np.uint16)
-        self.cnt_o = np.zeros((n_o, n_g), np.int32)
+        # The narrowest type that holds a port's (an OLT's) boxes: fewer bytes per row, more
+        # rows in cache.
+        port_max = int(pop.port_boxes.max(initial=0))
+        olt_max = int(np.diff(pop.olt_box).max(initial=0))
+        self.cnt_p = np.zeros((n_p, n_g), np.uint8 if port_max < 2**8 else np.uint16)
+        self.cnt_o = np.zeros((n_o, n_g), np.uint16 if olt_max < 2**16 else np.int32)
         self.tch_p = np.zeros((n_p, n_words), np.uint64)
         self.tch_o = np.zeros((n_o, n_words), np.uint64)
         self.mc_p = np.zeros(n_p)
