@@ -16,7 +16,7 @@ import numpy as np
 from sim.iptv.topology import Population
 from sim.iptv.viewing import ViewingArrays
 from sim.kernels import viewing as vk
-from sim.kernels.rng import seed_states
+from sim.kernels.rng import guide_table, seed_states
 from sim.kernels.window import run_window
 
 
@@ -66,6 +66,7 @@ class BoxPopulation:
         ):
             _check(name, a, dt, shp)
         self.gbit, self.hd_alt, self.sc, self.tcdf = gbit, hd_alt, sc_consts, tcdf
+        self.tguide = guide_table(tcdf)
         self.cache_titles = int(cache_titles)
         self.st = np.zeros(n, np.int8)
         self.nt = np.zeros(n, np.float64)
@@ -138,7 +139,7 @@ class BoxPopulation:
         return (self.st, self.nt, self.wk, self.ch, self.rate, self.ttl, p.box_vert, p.box_port,
                 p.box_flags, self.rs, p.port_olt, self.cnt_p, self.cnt_o, self.tch_p, self.tch_o,
                 self.mc_p, self.mc_o, self.un_p, self.un_o, self.gbit, self.hd_alt, self.va.vp,
-                self.sc, self.va.cumh, self.va.hrate, self.va.ctab, self.tcdf, self.out, self.nst,
+                self.sc, self.va.cumh, self.va.hrate, self.va.ctab, self.tcdf, self.tguide, self.out, self.nst,
                 self.prate)
 
     def step(self, w: int, t0: float, t1: float) -> WindowStats:

@@ -57,6 +57,33 @@ def lognormal(state: np.ndarray, i: int, median: float, sigma: float) -> float:
 
 
 @njit(cache=True, inline="always")
+def uniform_z(z: np.uint64) -> tuple[np.uint64, float]:
+    """:func:`uniform` on a state held in a local: returns (next state, draw).
+
+    The same sequence as :func:`uniform`; a kernel keeps a box's state in a register while
+    it processes the box's events and stores it once at the end.
+    """
+    z = z + _GOLDEN
+    return z, float(_mix(z) >> _S11) * _INV53
+
+
+@njit(cache=True, inline="always")
+def exponential_z(z: np.uint64, mean: float) -> tuple[np.uint64, float]:
+    """:func:`exponential` on a state held in a local: returns (next state, draw)."""
+    z, u = uniform_z(z)
+    return z, -mean * np.log(1.0 - u)
+
+
+@njit(cache=True, inline="always")
+def lognormal_z(z: np.uint64, median: float, sigma: float) -> tuple[np.uint64, float]:
+    """:func:`lognormal` on a state held in a local: returns (next state, draw)."""
+    z, u1 = uniform_z(z)
+    z, u2 = uniform_z(z)
+    g = np.sqrt(-2.0 * np.log(1.0 - u1)) * np.cos(2.0 * np.pi * u2)
+    return z, median * np.exp(sigma * g)
+
+
+@njit(cache=True, inline="always")
 def pick(cdf: np.ndarray, u: float) -> int:
     """Index ``k`` with ``cdf[k-1] <= u < cdf[k]`` (binary search over a CDF)."""
     lo = 0
@@ -68,6 +95,30 @@ def pick(cdf: np.ndarray, u: float) -> int:
         else:
             lo = mid + 1
     return lo
+
+
+@njit(cache=True, inline="always")
+def pick_guided(cdf: np.ndarray, guide: np.ndarray, u: float) -> int:
+    """:func:`pick` with a guide table (:func:`guide_table`): the same index, in O(1)
+    expected steps instead of a binary search (whose steps miss the cache on a large CDF)."""
+    m = guide.shape[0]
+    j = int(u * m)
+    if j >= m:
+        j = m - 1
+    k = guide[j]
+    while k > 0 and cdf[k - 1] > u:  # rounding of j / m: never start past the answer
+        k -= 1
+    last = cdf.shape[0] - 1
+    while k < last and cdf[k] <= u:
+        k += 1
+    return k
+
+
+def guide_table(cdf: np.ndarray) -> np.ndarray:
+    """Guide table for :func:`pick_guided`: entry ``j`` is :func:`pick` of ``j / m``."""
+    m = cdf.shape[0]
+    u = np.arange(m) / m
+    return np.minimum(np.searchsorted(cdf, u, side="right"), m - 1).astype(np.int32)
 
 
 @njit(cache=True, inline="always")

@@ -15,7 +15,16 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from sim.kernels.rng import alias_pick, exponential, lognormal, pick, uniform
+from sim.kernels.prefetch import prefetch, prefetch2
+from sim.kernels.rng import (
+    alias_pick,
+    exponential,
+    exponential_z,
+    lognormal_z,
+    pick_guided,
+    uniform,
+    uniform_z,
+)
 
 # Box states.
 STANDBY, LIVE, VOD, AD, CALL, OFFLINE, PENDING = 0, 1, 2, 3, 4, 5, 6
@@ -42,10 +51,16 @@ N_ST = N_STATES + 1  # states counted per port, PENDING included
 
 DAY_S = 86400.0
 
+# How far ahead (in boxes) the event loop prefetches a box's state and its port's counts.
+PF_BOX, PF_PORT = 8, 4
+
 
 @njit(cache=True, inline="always")
-def next_on(state, i, t, v, cumh, hrate, clock0):
-    """Next session start after ``t``: inversion of the periodic diurnal hazard."""
+def next_on_z(z, t, v, cumh, hrate, clock0):
+    """Next session start after ``t``: inversion of the periodic diurnal hazard.
+
+    ``z`` is the box's random state; returns (next state, start time).
+    """
     day_h = cumh[v, 24]
     c = t + clock0
     d = np.floor(c / DAY_S)
@@ -53,7 +68,8 @@ def next_on(state, i, t, v, cumh, hrate, clock0):
     h = int(s // 3600.0)
     if h > 23:
         h = 23
-    target = cumh[v, h] + hrate[v, h] * (s - h * 3600.0) + exponential(state, i, 1.0)
+    z, e = exponential_z(z, 1.0)
+    target = cumh[v, h] + hrate[v, h] * (s - h * 3600.0) + e
     extra = np.floor(target / day_h)
     target -= extra * day_h
     k = 0
@@ -63,7 +79,15 @@ def next_on(state, i, t, v, cumh, hrate, clock0):
         k += 1
     tt = (d + extra) * DAY_S + k * 3600.0 + (target - cumh[v, k]) / hrate[v, k]
     out = tt - clock0
-    return out if out > t else t
+    return z, (out if out > t else t)
+
+
+@njit(cache=True, inline="always")
+def next_on(state, i, t, v, cumh, hrate, clock0):
+    """:func:`next_on_z` on box ``i``'s state in ``state``."""
+    z, out = next_on_z(state[i], t, v, cumh, hrate, clock0)
+    state[i] = z
+    return out
 
 
 @njit(cache=True, inline="always")
@@ -127,60 +151,85 @@ def _shift(p, s, r, up, sign, rem, out, nst, prate):
 @njit(cache=True, error_model="numpy")
 def advance_many(idx, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flags,
                  rs, port_olt, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt,
-                 vp, sc, cumh, hrate, ctab, tcdf, out, nst, prate, pend, pend_base):
+                 vp, sc, cumh, hrate, ctab, tcdf, tguide, out, nst, prate, pend, pend_base):
     """Process every event before ``t1`` of boxes ``idx[lo:hi]``.
 
     A box that stops at a VoD request (state ``PENDING``, request time in ``nt[i]``, holding
     time in ``wk[i]``) is written to ``pend[pend_base + k]``; returns ``k``, the count.
     One call handles many boxes: per-call overhead with this many arrays is not negligible.
+    A box's state (random state included) lives in locals while its events are processed
+    and is stored once, so the shared per-port tables are the only memory traffic per event.
     """
     k = 0
+    clock0 = sc[CLOCK0_S]
     for j in range(lo, hi):
+        if j + PF_BOX < hi:  # the box PF_BOX ahead: its own state
+            b = idx[j + PF_BOX]
+            prefetch(st, b)
+            prefetch(wk, b)
+            prefetch(rate, b)
+            prefetch(rs, b)
+            prefetch(ch, b)
+            prefetch(port, b)
+            prefetch(vert, b)
+            prefetch(flags, b)
+        if j + PF_PORT < hi:  # the box PF_PORT ahead: its port's and OLT's group counts
+            b = idx[j + PF_PORT]
+            pb = port[b]
+            cb = ch[b]
+            prefetch(mc_p, pb)
+            if cb >= 0:
+                prefetch2(cnt_p, pb, cb)
+                prefetch2(cnt_o, port_olt[pb], cb)
         i = idx[j]
         p = port[i]
         o = port_olt[p]
         v = vert[i]
         up = vp[v, CALL_UP_MBPS]
-        clock0 = sc[CLOCK0_S]
         fx = flags[i]
+        z = rs[i]
+        t_nx = nt[i]
+        s_cur = st[i]
+        r_cur = rate[i]
+        wk_cur = wk[i]
+        c_cur = int(ch[i])
         n_ev = 0.0
         n_join = 0.0
         fcc = 0.0
-        while nt[i] < t1:
-            te = nt[i]
-            s = st[i]
-            r0 = rate[i]
+        while t_nx < t1:
+            te = t_nx
+            s = s_cur
+            r0 = r_cur
             n_ev += 1.0
             start = False  # start a viewing session at te
             live = False  # tune to a live channel at te
             standby = False
             if s == STANDBY:
-                if te < wk[i]:  # idle long enough: ad carousel until the next session
-                    st[i] = AD
-                    rate[i] = vp[v, AD_MBPS]
-                    nt[i] = wk[i]
+                if te < wk_cur:  # idle long enough: ad carousel until the next session
+                    s_cur = AD
+                    r_cur = vp[v, AD_MBPS]
+                    t_nx = wk_cur
                 else:
                     start = True
             elif s == AD:
                 start = True
             elif s == LIVE:
-                u = uniform(rs, i)
+                z, u = uniform_z(z)
+                _leave(p, o, c_cur, w, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, gbit)
+                c_cur = -1
                 if u < vp[v, P_LEAVE]:
-                    _leave(p, o, ch[i], w, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, gbit)
-                    ch[i] = -1
-                    u2 = uniform(rs, i)
+                    z, u2 = uniform_z(z)
                     if u2 < vp[v, LEAVE_VOD]:
-                        st[i] = PENDING
+                        s_cur = PENDING
                     elif u2 < vp[v, LEAVE_VOD] + vp[v, LEAVE_CALL] and (fx & F_CAMERA):
-                        st[i] = CALL
+                        s_cur = CALL
                     else:
                         standby = True
                 else:  # zap: the next channel by popularity
-                    _leave(p, o, ch[i], w, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, gbit)
-                    ch[i] = -1
                     live = True
             elif s == VOD:
-                if uniform(rs, i) < vp[v, VOD_THEN_LIVE]:
+                z, u = uniform_z(z)
+                if u < vp[v, VOD_THEN_LIVE]:
                     live = True
                 else:
                     standby = True
@@ -189,62 +238,74 @@ def advance_many(idx, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flag
             elif s == OFFLINE:
                 standby = True
             if start:
-                u = uniform(rs, i)
+                z, u = uniform_z(z)
                 if u < vp[v, START_VOD]:
-                    st[i] = PENDING
+                    s_cur = PENDING
                 elif u < vp[v, START_VOD] + vp[v, START_CALL] and (fx & F_CAMERA):
-                    st[i] = CALL
+                    s_cur = CALL
                 else:
                     live = True
-            if st[i] == CALL and s != CALL and not standby and not live:
-                rate[i] = vp[v, CALL_DOWN_MBPS]
-                nt[i] = te + exponential(rs, i, vp[v, CALL_MEAN_S])
+            if s_cur == CALL and s != CALL and not standby and not live:
+                r_cur = vp[v, CALL_DOWN_MBPS]
+                z, e = exponential_z(z, vp[v, CALL_MEAN_S])
+                t_nx = te + e
             if live:
-                g = alias_pick(ctab, v, uniform(rs, i))
+                z, u = uniform_z(z)
+                g = alias_pick(ctab, v, u)
                 if not (fx & F_HD) and hd_alt[g] >= 0:
                     g = hd_alt[g]  # SD simulcast of an HD channel
-                ch[i] = g
-                st[i] = LIVE
+                c_cur = g
+                s_cur = LIVE
                 _join(p, o, g, w, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, un_p, un_o, gbit)
                 n_join += 1.0
                 fcc += gbit[g]
-                if uniform(rs, i) < vp[v, ZAP_SHARE]:
-                    nt[i] = te + exponential(rs, i, vp[v, ZAP_MEAN_S])
+                z, u = uniform_z(z)
+                if u < vp[v, ZAP_SHARE]:
+                    z, e = exponential_z(z, vp[v, ZAP_MEAN_S])
                 else:
-                    nt[i] = te + exponential(rs, i, vp[v, WATCH_MEAN_S])
+                    z, e = exponential_z(z, vp[v, WATCH_MEAN_S])
+                t_nx = te + e
             elif standby:
-                st[i] = STANDBY
-                wake = next_on(rs, i, te, v, cumh, hrate, clock0)
-                wk[i] = wake
+                s_cur = STANDBY
+                z, wake = next_on_z(z, te, v, cumh, hrate, clock0)
+                wk_cur = wake
                 idle = te + vp[v, AD_IDLE_S]
-                nt[i] = idle if ((fx & F_ADS) and wake > idle) else wake
-            if st[i] != s:
+                t_nx = idle if ((fx & F_ADS) and wake > idle) else wake
+            if s_cur != s:
                 _shift(p, s, r0, up, -1, t1 - te, out, nst, prate)
-                _shift(p, st[i], rate[i], up, 1, t1 - te, out, nst, prate)
-            if st[i] == PENDING:
-                ttl[i] = pick(tcdf, uniform(rs, i))
-                uhd = uniform(rs, i) < vp[v, UHD_SHARE]
-                if uhd and (fx & F_UHD):
-                    rate[i] = sc[UHD_MBPS]
+                _shift(p, s_cur, r_cur, up, 1, t1 - te, out, nst, prate)
+            if s_cur == PENDING:
+                z, u = uniform_z(z)
+                ttl[i] = pick_guided(tcdf, tguide, u)
+                z, u = uniform_z(z)
+                if u < vp[v, UHD_SHARE] and (fx & F_UHD):
+                    r_cur = sc[UHD_MBPS]
                 elif fx & F_HD:
-                    rate[i] = sc[HD_MBPS]
+                    r_cur = sc[HD_MBPS]
                 else:
-                    rate[i] = sc[SD_MBPS]
-                nt[i] = te
-                wk[i] = lognormal(rs, i, vp[v, VOD_MEDIAN_S], vp[v, VOD_SIGMA])
+                    r_cur = sc[SD_MBPS]
+                t_nx = te
+                z, wk_cur = lognormal_z(z, vp[v, VOD_MEDIAN_S], vp[v, VOD_SIGMA])
                 pend[pend_base + k] = i
                 k += 1
                 break
-        out[p, O_EVENTS] += n_ev
-        out[p, O_JOINS] += n_join
-        out[p, O_FCC] += sc[FCC_MBIT_PER_MBPS] * fcc
+        if n_ev > 0.0:
+            rs[i] = z
+            nt[i] = t_nx
+            st[i] = s_cur
+            rate[i] = r_cur
+            wk[i] = wk_cur
+            ch[i] = c_cur
+            out[p, O_EVENTS] += n_ev
+            out[p, O_JOINS] += n_join
+            out[p, O_FCC] += sc[FCC_MBIT_PER_MBPS] * fcc
     return k
 
 
 @njit(cache=True)
 def advance_olt(o, w, span, t1, olt_box, st, nt, wk, ch, rate, ttl, vert, port, flags, rs,
                 port_olt, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt, vp,
-                sc, cumh, hrate, ctab, tcdf, out, nst, prate, olt_port, pend_n, pend_list, buf):
+                sc, cumh, hrate, ctab, tcdf, tguide, out, nst, prate, olt_port, pend_n, pend_list, buf):
     """One OLT's share of :func:`advance_window` (its ports' outputs, then its boxes)."""
     n_words = tch_p.shape[1]
     for c in range(n_words):
@@ -269,13 +330,13 @@ def advance_olt(o, w, span, t1, olt_box, st, nt, wk, ch, rate, ttl, vert, port, 
     pend_n[o] = advance_many(buf, base, base + n_ev, w, t1, st, nt, wk, ch, rate,
                              ttl, vert, port, flags, rs, port_olt, cnt_p, cnt_o, tch_p,
                              tch_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt, vp, sc, cumh,
-                             hrate, ctab, tcdf, out, nst, prate, pend_list, base)
+                             hrate, ctab, tcdf, tguide, out, nst, prate, pend_list, base)
 
 
 @njit(cache=True, parallel=True)
 def advance_window(w, t0, t1, olt_box, st, nt, wk, ch, rate, ttl, vert, port, flags, rs,
                    port_olt, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt,
-                   vp, sc, cumh, hrate, ctab, tcdf, out, nst, prate, olt_port, pend_n, pend_list,
+                   vp, sc, cumh, hrate, ctab, tcdf, tguide, out, nst, prate, olt_port, pend_n, pend_list,
                    buf):
     """Advance every box over ``[t0, t1)``, one OLT per task (boxes sorted by OLT).
 
@@ -289,7 +350,7 @@ def advance_window(w, t0, t1, olt_box, st, nt, wk, ch, rate, ttl, vert, port, fl
     for o in prange(n_olt):
         advance_olt(o, w, span, t1, olt_box, st, nt, wk, ch, rate, ttl, vert, port, flags, rs,
                     port_olt, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt,
-                    vp, sc, cumh, hrate, ctab, tcdf, out, nst, prate, olt_port, pend_n,
+                    vp, sc, cumh, hrate, ctab, tcdf, tguide, out, nst, prate, olt_port, pend_n,
                     pend_list, buf)
 
 
@@ -311,7 +372,7 @@ def gather_pending(olt_box, pend_n, pend_list):
 @njit(cache=True, error_model="numpy")
 def resume_segment(boxes, admitted, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, vert, port,
                    flags, rs, port_olt, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, un_p, un_o, gbit,
-                   hd_alt, vp, sc, cumh, hrate, ctab, tcdf, out, nst, prate, again, again_base):
+                   hd_alt, vp, sc, cumh, hrate, ctab, tcdf, tguide, out, nst, prate, again, again_base):
     """Admission decisions for ``boxes[lo:hi]`` (one OLT, increasing ids), then advance them
     to ``t1``; boxes stopping at a new request go to ``again[again_base:]`` (returns count).
 
@@ -344,14 +405,14 @@ def resume_segment(boxes, admitted, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, ve
         _shift(p, st[i], rate[i], vp[v, CALL_UP_MBPS], 1, t1 - t_req, out, nst, prate)
     return advance_many(boxes, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flags,
                         rs, port_olt, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, un_p, un_o, gbit,
-                        hd_alt, vp, sc, cumh, hrate, ctab, tcdf, out, nst, prate, again,
+                        hd_alt, vp, sc, cumh, hrate, ctab, tcdf, tguide, out, nst, prate, again,
                         again_base)
 
 
 @njit(cache=True, parallel=True)
 def resume_boxes(boxes, admitted, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flags, rs,
                  port_olt, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt,
-                 vp, sc, cumh, hrate, ctab, tcdf, out, nst, prate):
+                 vp, sc, cumh, hrate, ctab, tcdf, tguide, out, nst, prate):
     """Apply admission decisions and advance the boxes to ``t1``, one OLT per task.
 
     ``boxes`` must be in increasing order (each OLT's boxes are then contiguous). Returns the
@@ -371,7 +432,7 @@ def resume_boxes(boxes, admitted, w, t1, st, nt, wk, ch, rate, ttl, vert, port, 
         found[q] = resume_segment(boxes, admitted, seg[q], seg[q + 1], w, t1, st, nt, wk, ch,
                                   rate, ttl, vert, port, flags, rs, port_olt, cnt_p, cnt_o,
                                   tch_p, tch_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt, vp, sc,
-                                  cumh, hrate, ctab, tcdf, out, nst, prate, again, seg[q])
+                                  cumh, hrate, ctab, tcdf, tguide, out, nst, prate, again, seg[q])
     total = 0
     for q in range(m):
         total += found[q]

@@ -24,7 +24,7 @@ OLT_CHUNK = 8
 def _server_admission(s, srv_olt_ptr, srv_olts, olt_box, pend_n, pend_list, w, t1, st, nt,
                       wk, ch, rate, ttl, vert, port, flags, rs, port_olt, cnt_p, cnt_o, tch_p,
                       tch_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt, vp, sc, cumh, hrate, ctab,
-                      tcdf, out, nst, prate, box_srv, cap_streams, cap_mbps, heap_t, heap_r,
+                      tcdf, tguide, out, nst, prate, box_srv, cap_streams, cap_mbps, heap_t, heap_r,
                       heap_base, heap_n, busy_mbps, cache_titles, req, blk, miss):
     """Admission rounds of server ``s`` until none of its boxes waits (returns rounds)."""
     n = 0
@@ -57,7 +57,7 @@ def _server_admission(s, srv_olt_ptr, srv_olts, olt_box, pend_n, pend_list, w, t
             m += resume_segment(boxes, admitted, lo, hi, w, t1, st, nt, wk, ch, rate, ttl,
                                 vert, port, flags, rs, port_olt, cnt_p, cnt_o, tch_p, tch_o,
                                 mc_p, mc_o, un_p, un_o, gbit, hd_alt, vp, sc, cumh, hrate, ctab,
-                                tcdf, out, nst, prate, nxt, m)
+                                tcdf, tguide, out, nst, prate, nxt, m)
             lo = hi
         cur = nxt
         n = m
@@ -67,7 +67,7 @@ def _server_admission(s, srv_olt_ptr, srv_olts, olt_box, pend_n, pend_list, w, t
 @njit(cache=True, parallel=True)
 def run_window(w, t0, t1, olt_box, st, nt, wk, ch, rate, ttl, vert, port, flags, rs, port_olt,
                cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, un_p, un_o, gbit, hd_alt, vp, sc, cumh,
-               hrate, ctab, tcdf, out, nst, prate, olt_port, pend_n, pend_list, buf,
+               hrate, ctab, tcdf, tguide, out, nst, prate, olt_port, pend_n, pend_list, buf,
                srv_olt_ptr, srv_olts, box_srv, cap_streams, cap_mbps, heap_t, heap_r, heap_base,
                heap_n, busy_mbps, cache_titles, req, blk, miss):
     """Advance every box over ``[t0, t1)`` with VoD admission; fills ``out``, ``un_p``,
@@ -89,14 +89,14 @@ def run_window(w, t0, t1, olt_box, st, nt, wk, ch, rate, ttl, vert, port, flags,
                 un_p[p] = mc_p[p]
             advance_olt(o, w, span, t1, olt_box, st, nt, wk, ch, rate, ttl, vert, port, flags,
                         rs, port_olt, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, un_p, un_o, gbit,
-                        hd_alt, vp, sc, cumh, hrate, ctab, tcdf, out, nst, prate, olt_port,
+                        hd_alt, vp, sc, cumh, hrate, ctab, tcdf, tguide, out, nst, prate, olt_port,
                         pend_n, pend_list, buf)
     rounds = np.zeros(n_srv, dtype=np.int64)
     for s in prange(n_srv):
         rounds[s] = _server_admission(s, srv_olt_ptr, srv_olts, olt_box, pend_n, pend_list, w,
                                       t1, st, nt, wk, ch, rate, ttl, vert, port, flags, rs,
                                       port_olt, cnt_p, cnt_o, tch_p, tch_o, mc_p, mc_o, un_p,
-                                      un_o, gbit, hd_alt, vp, sc, cumh, hrate, ctab, tcdf, out,
+                                      un_o, gbit, hd_alt, vp, sc, cumh, hrate, ctab, tcdf, tguide, out,
                                       nst, prate, box_srv, cap_streams, cap_mbps, heap_t,
                                       heap_r, heap_base, heap_n, busy_mbps, cache_titles, req,
                                       blk, miss)

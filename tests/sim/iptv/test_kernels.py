@@ -147,3 +147,46 @@ def test_alias_table_draws_follow_probabilities():
     u = np.random.default_rng(1).random(200_000)
     draws = np.array([alias_pick(tab, 0, x) for x in u[:20_000]])
     assert abs(np.mean(draws < 16) - p[:16].sum()) < 0.015
+
+
+def test_guided_pick_is_the_binary_search():
+    from numba import njit
+
+    from sim.iptv.viewing import zipf_cdf
+    from sim.kernels.rng import guide_table, pick, pick_guided
+
+    @njit
+    def mismatches(cdf, guide, us):
+        bad = 0
+        for u in us:
+            if pick(cdf, u) != pick_guided(cdf, guide, u):
+                bad += 1
+        return bad
+
+    rng = np.random.default_rng(0)
+    for n, a in ((100_000, 0.8), (10, 1.2), (1, 1.0), (1000, 2.5), (7, 0.0)):
+        cdf = zipf_cdf(n, a)
+        # random draws plus the CDF steps themselves and the values just below them
+        us = np.concatenate([rng.random(20_000), cdf[:-1], np.nextafter(cdf[:-1], 0),
+                             np.arange(n) / n, [0.0, np.nextafter(1.0, 0)]])
+        assert mismatches(cdf, guide_table(cdf), us) == 0
+
+
+def test_local_random_state_draws_the_same_sequence():
+    from numba import njit
+
+    from sim.kernels.rng import exponential, exponential_z, uniform, uniform_z
+
+    @njit
+    def both(n):
+        a = seed_states(11, 1)
+        z = a[0]
+        same = 0
+        for _ in range(n):
+            z, u = uniform_z(z)
+            z, e = exponential_z(z, 3.0)
+            if u == uniform(a, 0) and e == exponential(a, 0, 3.0):
+                same += 1
+        return same
+
+    assert both(1000) == 1000
