@@ -147,9 +147,9 @@ def alias_pick(tab: np.ndarray, row: int, u: float) -> int:
     k = int(x)
     if k >= n:
         k = n - 1
-    if x - k < tab[row, 0, k]:
-        return k
-    return int(tab[row, 1, k])
+    keep = tab[row, 0, k]
+    alias = int(tab[row, 1, k])
+    return k if x - k < keep else alias  # a select: the keep test is a coin toss
 
 
 @njit(cache=True)

@@ -260,10 +260,9 @@ def advance_many(idx, lo, hi, w, t1, st, nt, wk, ch, rate, ttl, vert, port, flag
                 n_join += 1.0
                 fcc += gbit[g]
                 z, u = uniform_z(z)
-                if u < vp[v, ZAP_SHARE]:
-                    z, e = exponential_z(z, vp[v, ZAP_MEAN_S])
-                else:
-                    z, e = exponential_z(z, vp[v, WATCH_MEAN_S])
+                # a select, not a branch: zap or watch is a coin toss the CPU cannot predict
+                mean = vp[v, ZAP_MEAN_S] if u < vp[v, ZAP_SHARE] else vp[v, WATCH_MEAN_S]
+                z, e = exponential_z(z, mean)
                 t_nx = te + e
             elif standby:
                 s_cur = STANDBY
