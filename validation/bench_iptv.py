@@ -237,6 +237,29 @@ def national(quick: bool) -> dict[str, Any]:
     }
 
 
+def summary(out: dict[str, Any]) -> str:
+    """The figures against the targets, as a text table."""
+    from sim.cli.tables import render
+
+    nat, ref, tg = out["national"], out["simpy_reference"], out["targets"]
+    rows = [
+        ("device events", f"{nat['device_events']:,}", "", ""),
+        ("wall, simulated day (s)", f"{nat['simulate_s']:.1f}", f"< {tg['simulate_s']:.0f}",
+         nat["simulate_s"] < tg["simulate_s"]),
+        ("  of which kernels (s)", f"{nat['kernel_s']:.1f}", "", ""),
+        ("device events / s", f"{nat['events_per_s'] / 1e6:.1f} M",
+         f">= {tg['events_per_s'] / 1e6:.0f} M", nat["events_per_s"] >= tg["events_per_s"]),
+        ("peak memory (MB)", f"{nat['peak_rss_mb']:,.0f}", f"< {tg['peak_rss_mb']}",
+         nat["peak_rss_mb"] < tg["peak_rss_mb"]),
+        ("SimPy reference events / s", f"{ref['simpy_events_per_s']:,.0f}", "", ""),
+        ("ratio to SimPy", f"{out['events_per_s_ratio']:.0f}x", f">= {tg['ratio']}x",
+         out["events_per_s_ratio"] >= tg["ratio"]),
+        ("occupancy agrees with SimPy", ref["agree"], "|z| < 3.5", ref["agree"]),
+        ("compilation or cache load (s)", f"{nat['compile_or_cache_load_s']:.1f}", "", ""),
+    ]
+    return render(["quantity", "measured", "target", "met"], rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
@@ -251,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
            "targets": {"events_per_s": 30e6, "simulate_s": 15.0, "peak_rss_mb": 2048,
                        "ratio": 300}}
     print(json.dumps(out, indent=1, default=float))
+    print(summary(out))
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(out, fh, indent=1, default=float)
