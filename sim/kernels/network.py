@@ -58,38 +58,48 @@ def multicast_above(w, olt_up, n_up, cnt_o, tch_o, gbit, now_out, union_out, vie
         viewers_out[g] = v
 
 
+# Stream end times per server are kept in a 4-ary min-heap: half the depth of a binary heap,
+# and a node's children share a cache line.
+_D = 4
+
+
 @njit(cache=True)
 def _heap_push(ht, hr, base, n, t, r):
     j = n
+    while j > 0:
+        parent = (j - 1) // _D
+        if ht[base + parent] <= t:
+            break
+        ht[base + j] = ht[base + parent]
+        hr[base + j] = hr[base + parent]
+        j = parent
     ht[base + j] = t
     hr[base + j] = r
-    while j > 0:
-        parent = (j - 1) >> 1
-        if ht[base + parent] <= ht[base + j]:
-            break
-        ht[base + parent], ht[base + j] = ht[base + j], ht[base + parent]
-        hr[base + parent], hr[base + j] = hr[base + j], hr[base + parent]
-        j = parent
 
 
 @njit(cache=True)
 def _heap_pop(ht, hr, base, n):
     """Remove the root of a heap of size ``n`` (returns nothing; caller reads the root first)."""
     last = n - 1
-    ht[base] = ht[base + last]
-    hr[base] = hr[base + last]
+    t = ht[base + last]
+    r = hr[base + last]
     j = 0
     while True:
-        a = 2 * j + 1
+        a = _D * j + 1
         if a >= last:
             break
-        b = a + 1
-        c = b if (b < last and ht[base + b] < ht[base + a]) else a
-        if ht[base + j] <= ht[base + c]:
+        c = a
+        end = min(a + _D, last)
+        for b in range(a + 1, end):
+            if ht[base + b] < ht[base + c]:
+                c = b
+        if t <= ht[base + c]:
             break
-        ht[base + c], ht[base + j] = ht[base + j], ht[base + c]
-        hr[base + c], hr[base + j] = hr[base + j], hr[base + c]
+        ht[base + j] = ht[base + c]
+        hr[base + j] = hr[base + c]
         j = c
+    ht[base + j] = t
+    hr[base + j] = r
 
 
 @njit(cache=True)
@@ -128,21 +138,24 @@ def admit_batch(boxes, nt, wk, rate, ttl, box_srv, cap_streams, cap_mbps, heap_t
     server).
     """
     n = boxes.shape[0]
+    # Gather in box order (ascending addresses), then permute the small local copies.
     t = np.empty(n)
+    h = np.empty(n)
+    rr = np.empty(n)
+    sv = np.empty(n, dtype=np.int64)
+    big = np.empty(n, dtype=np.bool_)
     for j in range(n):
-        t[j] = nt[boxes[j]]
+        i = boxes[j]
+        t[j] = nt[i]
+        h[j] = wk[i]
+        rr[j] = rate[i]
+        sv[j] = box_srv[i]
+        big[j] = ttl[i] >= cache_titles
     order = np.argsort(t, kind="mergesort")  # stable: equal times stay in box order
-    sb = boxes[order]
-    st_ = np.empty(n)
-    hold = np.empty(n)
-    r = np.empty(n)
-    srv = np.empty(n, dtype=np.int64)
-    for j in range(n):
-        i = sb[j]
-        st_[j] = nt[i]
-        hold[j] = wk[i]
-        r[j] = rate[i]
-        srv[j] = box_srv[i]
+    st_ = t[order]
+    hold = h[order]
+    r = rr[order]
+    srv = sv[order]
     ok = np.zeros(n, dtype=np.bool_)
     admit_vod(st_, hold, r, srv, cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n,
               busy_mbps, ok)
@@ -152,7 +165,7 @@ def admit_batch(boxes, nt, wk, rate, ttl, box_srv, cap_streams, cap_mbps, heap_t
         req[s] += 1
         if ok[j]:
             admitted[order[j]] = True
-            if ttl[sb[j]] >= cache_titles:
+            if big[order[j]]:
                 miss[s] += 1
         else:
             blk[s] += 1

@@ -190,3 +190,24 @@ def test_local_random_state_draws_the_same_sequence():
         return same
 
     assert both(1000) == 1000
+
+
+def test_stream_end_heap_pops_in_time_order():
+    import heapq
+
+    from sim.kernels.network import _heap_pop, _heap_push
+
+    rng = np.random.default_rng(5)
+    ht, hr = np.zeros(500), np.zeros(500)
+    n, ref = 0, []
+    for _ in range(3000):
+        if n == 0 or (rng.random() < 0.55 and n < 500):
+            t = float(np.round(rng.random() * 50, 1))  # ties included
+            _heap_push(ht, hr, 0, n, t, t + 1.0)
+            n += 1
+            heapq.heappush(ref, t)
+        else:
+            assert ht[0] == ref[0] and hr[0] == ht[0] + 1.0
+            _heap_pop(ht, hr, 0, n)
+            n -= 1
+            heapq.heappop(ref)
