@@ -20,6 +20,16 @@ EV_SEND, EV_DONE, EV_TIMEOUT = 0, 1, 2
 N_STAGES = 3
 
 
+@njit(cache=True, inline="always")
+def _swap(ht, hs, hk, hb, ha, i, j):
+    """Swap heap entries ``i`` and ``j`` in all five parallel arrays."""
+    ht[i], ht[j] = ht[j], ht[i]
+    hs[i], hs[j] = hs[j], hs[i]
+    hk[i], hk[j] = hk[j], hk[i]
+    hb[i], hb[j] = hb[j], hb[i]
+    ha[i], ha[j] = ha[j], ha[i]
+
+
 @njit(cache=True)
 def _push(ht, hs, hk, hb, ha, n, t, seq, kind, box, aux):
     j = n
@@ -28,11 +38,7 @@ def _push(ht, hs, hk, hb, ha, n, t, seq, kind, box, aux):
         p = (j - 1) >> 1
         if ht[p] < ht[j] or (ht[p] == ht[j] and hs[p] < hs[j]):
             break
-        ht[p], ht[j] = ht[j], ht[p]
-        hs[p], hs[j] = hs[j], hs[p]
-        hk[p], hk[j] = hk[j], hk[p]
-        hb[p], hb[j] = hb[j], hb[p]
-        ha[p], ha[j] = ha[j], ha[p]
+        _swap(ht, hs, hk, hb, ha, p, j)
         j = p
     return n + 1
 
@@ -52,11 +58,7 @@ def _pop(ht, hs, hk, hb, ha, n):
             c = b
         if ht[j] < ht[c] or (ht[j] == ht[c] and hs[j] < hs[c]):
             break
-        ht[c], ht[j] = ht[j], ht[c]
-        hs[c], hs[j] = hs[j], hs[c]
-        hk[c], hk[j] = hk[j], hk[c]
-        hb[c], hb[j] = hb[j], hb[c]
-        ha[c], ha[j] = ha[j], ha[c]
+        _swap(ht, hs, hk, hb, ha, c, j)
         j = c
     return last
 
