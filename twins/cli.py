@@ -48,7 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     q = tsub.add_parser("drift", help="compare arrivals with the model's predictions")
     q.add_argument("twin_dir", type=Path)
     q.add_argument("--run", type=Path, help="reference run (default: the twin's)")
-    q.add_argument("--predictions", type=Path, help="table of measure,key,t_s,value")
+    q.add_argument("--predictions", type=Path,
+                   help="table of measure,key,t_s,value, or an iptv run directory "
+                   "(its boxes online per access node)")
     q.add_argument("--threshold", type=float, help="relative drift raising a finding")
     q.set_defaults(func=cmd_drift)
 

@@ -13,9 +13,10 @@ to recalibrate):
   ``dropoff_s - pickup_s``). A two-sample Kolmogorov-Smirnov p-value is given with the means.
   Finding: the vehicle profile's ``speed_factor``.
 - ``boxes_online`` per access node and window: STBs whose latest status in the window is
-  online, against a predictions table (``measure, key, t_s, value``; ``t_s`` is time of day).
-  Finding: the scenario's ``viewing.diurnal`` for the hours concerned, naming the boxes'
-  STB profiles.
+  online, against a predictions table (``measure, key, t_s, value``; ``t_s`` is time of day)
+  or an ``iptv`` run directory's ``timeseries/online_by_node.parquet`` (see
+  :func:`predictions_from_run`). Finding: the scenario's ``viewing.diurnal`` for the hours
+  concerned, naming the boxes' STB profiles.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ from sim.errors import DataError, Problem
 from sim.schema.distributions import as_distribution
 from sim.schema.profiles import ProfileCatalog, VehicleTerminalProfile, default_profile_dirs
 from twins.ingest import Twin
+
+#: The boxes-online series an ``iptv`` run writes (see :mod:`sim.iptv.online`).
+ONLINE_SERIES = "timeseries/online_by_node.parquet"
 
 
 @dataclass
@@ -194,10 +198,76 @@ def boxes_online(twin: Twin, predictions: pa.Table) -> list[Measure]:
     return out
 
 
-def read_predictions(path: Path) -> pa.Table:
+def predictions_from_run(run: Path, window_s: float, replication: int = 0) -> pa.Table:
+    """Boxes-online predictions from an ``iptv`` run's ``timeseries/online_by_node.parquet``.
+
+    Each count is the state at its run time ``t_s``; it predicts the drift window of the time
+    of day (``start_hour`` + ``t_s``) that it closes, as the twin observes each box's latest
+    status in a window. Of the counts falling in one window, those nearest its end are kept
+    (averaged over days when the run spans several).
+
+    Parameters
+    ----------
+    run : Path
+        Run directory of an ``iptv`` run that recorded its boxes.
+    window_s : float
+        The twin's drift window.
+    replication : int
+        Replication of the run to read.
+
+    Returns
+    -------
+    pyarrow.Table
+        Columns ``measure`` (``boxes_online``), ``key`` (access node), ``t_s`` (start of the
+        window, time of day), ``value`` (boxes online).
+    """
+    import yaml
+
+    from sim.errors import RunError
+    from sim.results.rundir import read_table
+
+    rel = ONLINE_SERIES
+    if not (run / rel).is_file():
+        raise RunError(f"{run}: no {rel} (an iptv run writes it with its boxes: "
+                       "--set record_boxes=true)")
+    try:
+        scenario = yaml.safe_load((run / "scenario.yaml").read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise RunError(f"{run / 'scenario.yaml'}: unreadable ({exc})") from None
+    tab = read_table(run, rel, replication)
+    t = np.asarray(tab.column("t_s").to_numpy(zero_copy_only=False), float)
+    node = np.asarray(tab.column("access_node").to_pylist(), object)
+    value = np.asarray(tab.column("online").to_numpy(zero_copy_only=False), float)
+    per_day = max(1, int(round(86400.0 / window_s)))
+    tod = (float(scenario.get("start_hour", 0.0) or 0.0) * 3600.0 + t) % 86400.0
+    # a count at a window boundary closes the window before it
+    w = (np.ceil(np.round(tod / window_s, 9)).astype(np.int64) - 1) % per_day
+    phase = tod - w * window_s
+    phase = np.where(phase <= 0, phase + 86400.0, phase)
+    best: dict[tuple[str, int], tuple[float, list[float]]] = {}
+    for k, w_, ph, v in zip(node.tolist(), w.tolist(), phase.tolist(), value.tolist(),
+                            strict=True):
+        cur = best.get((k, w_))
+        if cur is None or ph > cur[0] + 1e-6:
+            best[(k, w_)] = (ph, [v])
+        elif abs(ph - cur[0]) <= 1e-6:
+            cur[1].append(v)
+    keys = sorted(best)
+    return pa.table({
+        "measure": pa.array(["boxes_online"] * len(keys), pa.string()),
+        "key": pa.array([k for k, _ in keys], pa.string()),
+        "t_s": pa.array([w_ * window_s for _, w_ in keys], pa.float64()),
+        "value": pa.array([float(np.mean(best[k][1])) for k in keys], pa.float64()),
+    })
+
+
+def read_predictions(path: Path, window_s: float = 600.0) -> pa.Table:
+    """Predictions from a table file (CSV or Parquet) or from an ``iptv`` run directory."""
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
+    if path.is_dir():
+        return predictions_from_run(path, window_s)
     try:
         tab = pq.read_table(path) if path.suffix in (".parquet", ".pq") else pcsv.read_csv(path)
     except (OSError, pa.ArrowInvalid) as exc:
@@ -238,13 +308,24 @@ def findings(measures: list[Measure], twin: Twin, threshold: float | None = None
 
 def measure_drift(twin: Twin, run: Path | None = None, predictions: Path | None = None
                   ) -> list[Measure]:
-    """Every measure the twin has data and predictions for."""
+    """Every measure the twin has data and predictions for.
+
+    The reference run (``run``, else the twin's ``reference_run``) predicts pickup and trip
+    times when it has ``tables/requests.parquet`` (city fleets) and boxes online when it has
+    the boxes-online series (``iptv``) and no ``predictions`` are given; ``predictions`` is a
+    table file or an ``iptv`` run directory (:func:`read_predictions`).
+    """
     dirs = default_profile_dirs() + [twin.root / d for d in twin.config.profile_dirs]
     catalog = ProfileCatalog(dirs)
     out = message_rates(twin, catalog)
     ref = run or (Path(twin.config.reference_run) if twin.config.reference_run else None)
-    if ref is not None:
+    window = twin.config.drift.window_s
+    if ref is not None and (ref / "tables" / "requests.parquet").is_file():
         out += arrival_times(twin, ref)
+    elif ref is not None and predictions is None and (ref / ONLINE_SERIES).is_file():
+        out += boxes_online(twin, predictions_from_run(ref, window))
+    elif ref is not None and not (ref / ONLINE_SERIES).is_file():
+        out += arrival_times(twin, ref)  # names the missing table
     if predictions is not None:
-        out += boxes_online(twin, read_predictions(predictions))
+        out += boxes_online(twin, read_predictions(predictions, window))
     return out

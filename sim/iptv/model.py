@@ -24,6 +24,7 @@ from sim.iptv.boxes import boxes_table, wants_boxes
 from sim.iptv.firmware import Campaign
 from sim.iptv.kpis import KPIS, Summary
 from sim.iptv.network import LoadTracker
+from sim.iptv.online import OnlineByNode, offline_mask
 from sim.iptv.population import BoxPopulation
 from sim.iptv.profiles import StbProfile
 from sim.iptv.scenario import IptvScenario
@@ -177,6 +178,9 @@ class IptvModel:
                                      ctx.rng.stream("iptv.firmware"),
                                      ctx.rng.seed_for("iptv.firmware.boxes"), exclude)
         self.summary = Summary(self)
+        self.online: OnlineByNode | None = None
+        if wants_boxes(sc.record_boxes, n_boxes):
+            self.online = OnlineByNode(self.pop.box_port, self.pop.n_ports, sc.record_interval_s)
         self.tick = self.env.event()
         self.events_processed = 0
         self.kernel_s = 0.0
@@ -252,6 +256,10 @@ class IptvModel:
                     self.boxes.power_off(bricked, np.full(bricked.size, np.inf), w)
             self.kernel_s += time.perf_counter() - k0
             self.summary.window(w, t0, ws, fw_port, fw_sent)
+            if self.online is not None and self.online.due(t0, t1):
+                self.online.sample(t1, offline_mask(
+                    None if self.boxes is None else self.boxes.st, self.offline0,
+                    None if self.campaign is None else self.campaign.fw_state))
             ev, self.tick = self.tick, self.env.event()
             ev.succeed()
             yield self.env.timeout(self.dt)
@@ -261,6 +269,8 @@ class IptvModel:
         kpis = self.summary.finish()
         if wants_boxes(self.sc.record_boxes, self.pop.n_boxes):
             self.ctx.recorder.add_table("boxes", boxes_table(self))
+        if self.online is not None:
+            self.ctx.recorder.add_series("online_by_node", self.online.columns())
         return kpis
 
 
