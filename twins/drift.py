@@ -11,12 +11,15 @@ to recalibrate):
   ``to_pickup`` to ``busy`` and from ``busy`` to the next state, from the reported state
   changes, against the reference run's requests (``pickup_s - assigned_s``,
   ``dropoff_s - pickup_s``). A two-sample Kolmogorov-Smirnov p-value is given with the means.
-  Finding: the vehicle profile's ``speed_factor``.
+  Finding: the road speeds of the scenario's network (``world.network`` ``local_kmh``,
+  ``arterial_kmh``, ``ring_kmh``), which set every travel time, naming the vehicle profile.
 - ``boxes_online`` per access node and window: STBs whose latest status in the window is
   online, against a predictions table (``measure, key, t_s, value``; ``t_s`` is time of day)
   or an ``iptv`` run directory's ``timeseries/online_by_node.parquet`` (see
-  :func:`predictions_from_run`). Finding: the scenario's ``viewing.diurnal`` for the hours
-  concerned, naming the boxes' STB profiles.
+  :func:`predictions_from_run`). In the model a box is offline only when it was never
+  installed, lost power or was bricked, so the finding names the scenario's ``site_groups``
+  (``boxes_per_site``) and ``events.boot_storm`` outages and the STB profiles' ``brick_share``
+  and ``upgrade_failure_prob``.
 """
 
 from __future__ import annotations
@@ -294,12 +297,14 @@ def findings(measures: list[Measure], twin: Twin, threshold: float | None = None
             msg = (f"terminals of profile {m.key} report every {1 / m.observed:.1f} s "
                    f"(median) where the profile says {1 / m.predicted:.1f} s ({pct} rate)")
         elif m.measure in ("pickup_time_s", "trip_time_s"):
-            target = f"vehicle/{m.key}.speed_factor"
+            target = (f"scenario world.network road speeds (local_kmh, arterial_kmh, ring_kmh) "
+                      f"for vehicle/{m.key}")
             msg = (f"{m.measure.replace('_s', '').replace('_', ' ')} of {m.key} vehicles "
                    f"averages {m.observed:.0f} s against {m.predicted:.0f} s in the model ({pct})")
         else:
             stb = sorted({d.profile or "?" for d in twin.loaded.devices if d.kind == "stb"})
-            target = f"scenario viewing.diurnal (stb profiles: {', '.join(stb)})"
+            target = ("scenario site_groups[].boxes_per_site and events.boot_storm outages; "
+                      f"stb profiles {', '.join(stb)}: brick_share, upgrade_failure_prob")
             msg = (f"access node {m.key}: {m.observed:.1f} boxes online on average against "
                    f"{m.predicted:.1f} predicted ({pct})")
         out.append(Finding(m.measure, m.key, m.drift, target, msg))

@@ -89,10 +89,10 @@ def test_drift_against_a_smaller_population_names_the_nodes(twin_root: Path, run
         found = findings(measure_drift(twin, predictions=runs / "fewer"), twin)
     assert {f.key for f in found} == HOTEL_PORTS
     assert all(f.measure == "boxes_online" and f.drift > 0.4 for f in found)
-    assert all("viewing.diurnal" in f.recalibrate and "tianyi_hd_stb" in f.recalibrate
+    assert all("boxes_per_site" in f.recalibrate and "tianyi_hd_stb" in f.recalibrate
                for f in found)
     assert main(["twin", "drift", str(twin_root), "--predictions", str(runs / "fewer")]) == 1
-    assert "recalibrate scenario viewing.diurnal" in capsys.readouterr().out
+    assert "recalibrate scenario site_groups[].boxes_per_site" in capsys.readouterr().out
 
 
 def test_run_without_boxes_has_no_series_and_drift_says_so(tmp_path: Path,

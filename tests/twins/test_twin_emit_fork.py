@@ -120,7 +120,7 @@ def test_boxes_online_drift(tmp_path: Path) -> None:
     by_key = {m.key: m for m in ms if m.measure == "boxes_online"}
     assert by_key["olt-a"].observed == 20 and by_key["olt-b"].observed == 10
     assert [f.key for f in found] == ["olt-b"]
-    assert "viewing.diurnal" in found[0].recalibrate and "tianyi_hd_stb" in found[0].recalibrate
+    assert "boxes_per_site" in found[0].recalibrate and "tianyi_hd_stb" in found[0].recalibrate
     assert found_loose == []
 
 
