@@ -226,6 +226,16 @@ def files_of(run: Path, group: str) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.parquet") if p.is_file())
 
 
+def shared_files(runs: list[Path], group: str) -> list[str]:
+    """Names of the ``group`` files (``tables`` or ``timeseries``) every run has, sorted."""
+    if not runs:
+        return []
+    common = set(files_of(runs[0], group))
+    for run in runs[1:]:
+        common &= set(files_of(run, group))
+    return sorted(common)
+
+
 def parquet_columns(run: Path, rel: str) -> list[str]:
     """Column names of a Parquet file of a run (its footer only)."""
     path = _inside(run, rel)

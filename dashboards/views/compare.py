@@ -9,7 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import city
-from dashboards.data import RunInfo, files_of, read_kpis_ci, read_scenario, scenario_diff
+from dashboards.data import (
+    RunInfo,
+    read_kpis_ci,
+    read_scenario,
+    scenario_diff,
+    shared_files,
+)
 from dashboards.figures import to_png
 from dashboards.plot_compare import plot_cdfs, plot_kpi_ci, plot_series_overlay
 from dashboards.plot_series import numeric_columns
@@ -177,13 +183,11 @@ with guarded("distributions"):
         st.image(to_png(plot_cdfs(samples, "wait for pickup [min]", 1 / 60, thr)),
                  caption="wait CDFs of the served requests, overlaid")
     else:
-        common = set(files_of(runs[0].path, "tables"))
-        for r in runs[1:]:
-            common &= set(files_of(r.path, "tables"))
+        common = shared_files([r.path for r in runs], "tables")
         if not common:
             st.info("These runs share no table to draw distributions from.")
         else:
-            tname = st.selectbox("Table", sorted(common), key="cmp_table")
+            tname = st.selectbox("Table", common, key="cmp_table")
             cols = numeric_columns(frame(runs[0], f"tables/{tname}.parquet").head(1))
             col = st.selectbox("Column", cols, key="cmp_col")
             if col:
@@ -216,13 +220,11 @@ with guarded("confidence intervals"):
 
 st.subheader("Time series")
 with guarded("time series overlay"):
-    common_ts = set(files_of(runs[0].path, "timeseries"))
-    for r in runs[1:]:
-        common_ts &= set(files_of(r.path, "timeseries"))
+    common_ts = shared_files([r.path for r in runs], "timeseries")
     if not common_ts:
         st.info("These runs share no time series.")
     else:
-        sname = st.selectbox("Series", sorted(common_ts), key="cmp_series")
+        sname = st.selectbox("Series", common_ts, key="cmp_series")
         frames = {lab: frame(r, f"timeseries/{sname}.parquet")
                   for lab, r in zip(labels, runs, strict=True)}
         cols = numeric_columns(next(iter(frames.values())))
