@@ -99,11 +99,11 @@ def compute_kpis(model: CityModel) -> dict[str, float]:
         "vehicles": float(f.n),
     }
     kpis["telemetry_mb"] = float(np.sum(on_duty_s / f.report_interval_s * f.message_bytes)) / 1e6
-    record_tables(model, secs)
+    record_tables(model, secs, on_duty_s)
     return kpis
 
 
-def record_tables(model: CityModel, secs: np.ndarray) -> None:
+def record_tables(model: CityModel, secs: np.ndarray, on_duty_s: np.ndarray) -> None:
     from sim.city.model import STATUS_NAMES
 
     rec = model.ctx.recorder
@@ -148,7 +148,7 @@ def record_tables(model: CityModel, secs: np.ndarray) -> None:
         "empty_km": f.empty_km,
         "busy_km": f.busy_km,
         "reposition_km": f.reposition_km,
-        "on_duty_s": secs[:, list(ON_DUTY_STATES)].sum(axis=1),
+        "on_duty_s": on_duty_s,
         "busy_s": secs[:, BUSY],
     })
     rec.add_table("nodes", {
