@@ -136,7 +136,7 @@ def convergence_curve(windows_s: list[float], seed: int = 3, hours: float = 3.0
         for w in range(n_w):
             ws = bp.step(w, w * dt, (w + 1) * dt)
             union += float(ws.union_port_mbps.mean())
-            now += float(ws.now_port_mbps.mean())
+            now += float(bp.now_port_mbps().mean())
             live += float(ws.out[:, vk.O_OCC + vk.LIVE].sum()) / dt
             req += int(ws.vod_requests.sum())
             blk += int(ws.vod_blocked.sum())
@@ -184,7 +184,7 @@ def check_top_channels(full: bool) -> list[CheckResult]:
     dt = 300.0
     for w in range(24 if not full else 72):
         bp.step(w, w * dt, (w + 1) * dt)
-        c = bp.cnt_o.sum(axis=0)
+        c = bp.cnt_p.sum(axis=0)
         seconds += (c[:n_ch] + c[n_ch:]) * dt
     top = int(round(0.1 * n_ch))
     share = float(np.sort(seconds)[::-1][:top].sum() / seconds.sum())

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.iptv.network import hist_quantile
-from sim.iptv.population import WindowStats
+from sim.iptv.population import EpochStats
 from sim.iptv.scenario import VERTICALS
 from sim.kernels import viewing as vk
 from sim.kernels.network import distinct_groups
@@ -37,8 +37,8 @@ KPIS: dict[str, str] = {
     "vod_blocked": "VoD requests blocked (box fell back to live TV)",
     "vod_blocking": "share of VoD requests blocked",
     "vod_edge_hit_ratio": "share of admitted VoD requests served from the edge cache (top titles)",
-    "distinct_channels_mean": "mean distinct multicast groups per active PON port at window "
-    "ends (a regular sample of ports on large networks)",
+    "distinct_channels_mean": "mean distinct multicast groups per active PON port at the end "
+    "of each kernel epoch (up to an hour; a regular sample of ports on large networks)",
     "boot_boxes": "boxes that lost power in the boot storm",
     "boot_t50_s": "seconds from power restored until 50% of boxes are back on air",
     "boot_t99_s": "seconds from power restored until 99% of boxes are back on air",
@@ -93,85 +93,68 @@ class Summary:
         self.fw_aborted_at: float | None = None
         self.fw_finished_at: float | None = None
         self.storm: dict[str, float] = {}
-        self._zero: WindowStats | None = None
-        self._no_groups: tuple[np.ndarray, np.ndarray] | None = None
+        self.n_ports = p.n_ports
+        self.port_metro = p.olt_metro[p.port_olt]
 
-    def _empty(self) -> WindowStats:
-        if self._zero is None:
-            p = self.m.pop
-            n_srv = self.srv_prov.shape[0]
-            self._zero = WindowStats(np.zeros((p.n_ports, vk.N_OUT)), np.zeros(p.n_ports),
-                                     np.zeros(p.n_olts), np.zeros(p.n_ports), np.zeros(p.n_olts),
-                                     np.zeros(n_srv, np.int64), np.zeros(n_srv, np.int64),
-                                     np.zeros(n_srv, np.int64))
-        return self._zero
-
-    def window(self, w: int, t0: float, ws: WindowStats | None, fw_port: np.ndarray | None,
-               fw_sent_mbit: float) -> None:
+    def window(self, w: int, t0: float, es: EpochStats, k: int, fw_sent_mbit: float) -> None:
+        """Record window ``w`` (starting at ``t0``): window ``k`` of epoch ``es``."""
         m = self.m
         p = m.pop
         dt = m.dt
-        bp = m.boxes
-        stats = ws if ws is not None else self._empty()
-        if bp is not None:
-            cnt_o, tch_o = bp.cnt_o, bp.tch_o
-        else:
-            if self._no_groups is None:
-                n_g = m.gbit.shape[0]
-                self._no_groups = (np.zeros((p.n_olts, n_g), np.int32),
-                                   np.zeros((p.n_olts, (n_g + 63) // 64), np.uint64))
-            cnt_o, tch_o = self._no_groups
-        ld = m.loads.window(w, stats, dt, cnt_o, tch_o, fw_port)
+        m_acc = es.m_acc[k]
+        col = m_acc.sum(axis=0)
+        occ = col[vk.O_OCC:vk.O_OCC + vk.N_STATES] / dt
+        req = np.bincount(self.srv_prov, weights=es.req[:, k], minlength=p.n_metros)
+        blk = np.bincount(self.srv_prov, weights=es.blk[:, k], minlength=p.n_metros)
+        miss = int(es.miss[:, k].sum())
         cap = m.loads.cap
-        occ = stats.out.sum(axis=0)[vk.O_OCC:vk.O_OCC + vk.N_STATES] / dt
-        req = np.bincount(self.srv_prov, weights=stats.vod_requests, minlength=p.n_metros)
-        blk = np.bincount(self.srv_prov, weights=stats.vod_blocked, minlength=p.n_metros)
-        port_util = ld.port_down / cap["pon"]
-        metro_util = ld.metro_down / cap["metro"]
-        cdn_util = ld.cdn_egress / cap["cdn_egress"]
-        olt_util = ld.olt_down / cap["olt_uplink"]
+        olt_down = es.olt_down[:, k]
+        metro_multicast = es.m_union[k]
+        metro_down = metro_multicast + es.m_uni[k]
+        cdn = es.m_cdn[k]
+        m.loads.record(w, olt_down, metro_down, cdn)
+        port_max = float(es.port_util_max[:, k].max(initial=0.0))
+        port_mean = float(es.port_util_sum[:, k].sum()) / max(1, self.n_ports)
+        metro_util = metro_down / cap["metro"]
+        cdn_util = cdn / cap["cdn_egress"]
+        olt_max = float(olt_down.max(initial=0.0)) / cap["olt_uplink"]
         fw_mbps = fw_sent_mbit / dt
-        col = stats.out.sum(axis=0)
         uni = float(col[vk.O_VOD] + col[vk.O_AD] + col[vk.O_CALL_DN] + col[vk.O_FCC]) / dt
+        multicast = float(metro_multicast.sum()) / 1000.0
         self.net.append(t0, *(float(x) for x in occ), float(col[vk.O_EVENTS]),
-                        float(col[vk.O_JOINS]), int(req.sum()), int(blk.sum()),
-                        int(stats.vod_cache_miss.sum()),
-                        float(ld.metro_multicast.sum()) / 1000.0, (uni + fw_mbps) / 1000.0,
-                        fw_mbps / 1000.0, float(port_util.max()), float(port_util.mean()),
-                        float(olt_util.max()), float(metro_util.max()), float(cdn_util.max()),
-                        float(ld.cdn_egress.sum()) / 1000.0)
-        port_metro = p.olt_metro[p.port_olt]
-        live_p = np.bincount(port_metro, weights=stats.out[:, vk.O_OCC + vk.LIVE],
-                             minlength=p.n_metros) / dt
-        vod_p = np.bincount(port_metro, weights=stats.out[:, vk.O_OCC + vk.VOD],
-                            minlength=p.n_metros) / dt
-        for k, name in enumerate(p.provinces):
-            self.prov.append(t0, name, float(live_p[k]), float(vod_p[k]), int(req[k]),
-                             int(blk[k]), float(metro_util[k]), float(ld.cdn_egress[k]) / 1000.0)
+                        float(col[vk.O_JOINS]), int(req.sum()), int(blk.sum()), miss,
+                        multicast, (uni + fw_mbps) / 1000.0, fw_mbps / 1000.0, port_max,
+                        port_mean, olt_max, float(metro_util.max()), float(cdn_util.max()),
+                        float(cdn.sum()) / 1000.0)
+        live_p = m_acc[:, vk.O_OCC + vk.LIVE] / dt
+        vod_p = m_acc[:, vk.O_OCC + vk.VOD] / dt
+        for j, name in enumerate(p.provinces):
+            self.prov.append(t0, name, float(live_p[j]), float(vod_p[j]), int(req[j]),
+                             int(blk[j]), float(metro_util[j]), float(cdn[j]) / 1000.0)
         n_ch = self.channel_viewer_s.shape[0]
-        viewers = ld.viewers_per_group[:n_ch] + ld.viewers_per_group[n_ch:]
+        viewers = es.viewers[k, :n_ch] + es.viewers[k, n_ch:]
         for c in np.flatnonzero(viewers):
             self.chan.append(t0, int(c), int(viewers[c]))
         fw_gbps = fw_mbps / 1000.0
         self.fw_peak = max(self.fw_peak, fw_gbps)
         if t0 < m.sc.warmup_s:
             return
-        self.vod_miss += int(stats.vod_cache_miss.sum())
+        self.vod_miss += miss
         self.vod_req += req.astype(np.int64)
         self.vod_blk += blk.astype(np.int64)
         self.channel_viewer_s += viewers * dt
         self.live_peak = max(self.live_peak, float(occ[vk.LIVE]))
         self.vod_peak = max(self.vod_peak, float(occ[vk.VOD]))
         np.maximum(self.prov_live_peak, live_p, out=self.prov_live_peak)
-        self.multicast_peak = max(self.multicast_peak, float(ld.metro_multicast.sum()) / 1000.0)
+        self.multicast_peak = max(self.multicast_peak, multicast)
         thr = m.sc.network.overload_threshold
-        if (port_util.max() > thr or olt_util.max() > thr or metro_util.max() > thr
-                or cdn_util.max() > thr):
+        if (port_max > thr or olt_max > thr or float(metro_util.max()) > thr
+                or float(cdn_util.max()) > thr):
             self.overload_s += dt
-        if bp is not None:
-            # Distinct groups per port at the window end (every k-th port on large networks).
-            k = max(1, (p.n_ports * n_ch) // 2_000_000)
-            total, busy = distinct_groups(bp.cnt_p, k)
+        if m.boxes is not None and k == es.n_k - 1:
+            # Distinct groups per port at the epoch end (every k-th port on large networks).
+            step = max(1, (p.n_ports * n_ch) // 2_000_000)
+            total, busy = distinct_groups(m.boxes.cnt_p, step)
             self.distinct_sum += float(total)
             self.distinct_n += int(busy)
 

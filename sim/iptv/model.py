@@ -31,10 +31,12 @@ from sim.iptv.scenario import IptvScenario
 from sim.iptv.state import OFFLINE, IptvInitialState, apply_initial_state, check_campaign_firmware
 from sim.iptv.topology import build_population
 from sim.iptv.viewing import build_viewing, channel_groups, zipf_cdf
-from sim.kernels import viewing as vk
 from sim.schema.profiles import ProfileBase, ProfileCatalog
 
 LINK_ROLES = ("pon", "olt_uplink", "metro", "cdn_egress")
+#: Simulated time one kernel call advances at most, and its cap in windows.
+EPOCH_S = 3600.0
+MAX_EPOCH_WINDOWS = 12
 
 
 def prepare(sc: IptvScenario, catalog: ProfileCatalog, source: str
@@ -140,18 +142,28 @@ class IptvModel:
         mbps = (streams * (float(egress) * 1000.0 / prof_streams) if egress
                 else np.full(n_srv, np.inf))
         self.vod_streams = streams
-        self.boxes: BoxPopulation | None = None
-        if sc.viewing_enabled:
-            # From an initial state every box starts live, then each is set to its state.
-            va0 = self.va if box_state is None else dataclasses.replace(
-                self.va, on_share=np.ones_like(self.va.on_share))
-            self.boxes = BoxPopulation(self.pop, va0, self.gbit, self.hd_alt, consts,
-                                       zipf_cdf(svc.vod_titles, svc.vod_zipf),
-                                       ctx.rng.seed_for("iptv.boxes"), streams, mbps,
-                                       svc.edge_cache_titles)
-            if box_state is not None:
-                apply_initial_state(self.boxes, box_state, self.va.on_share,
-                                    ctx.rng.stream("iptv.initial"))
+        # Up to an hour of windows per kernel call (scratch memory grows with it).
+        self.max_epoch = max(1, min(MAX_EPOCH_WINDOWS, int(EPOCH_S // self.dt)))
+        # From an initial state every box starts live, then each is set to its state.
+        va0 = self.va if box_state is None else dataclasses.replace(
+            self.va, on_share=np.ones_like(self.va.on_share))
+        self.bp = BoxPopulation(self.pop, va0, self.gbit, self.hd_alt, consts,
+                                zipf_cdf(svc.vod_titles, svc.vod_zipf),
+                                ctx.rng.seed_for("iptv.boxes"), streams, mbps,
+                                svc.edge_cache_titles, viewing=sc.viewing_enabled,
+                                max_windows=self.max_epoch)
+        # The viewing population (None when viewing is off: boxes only load firmware).
+        self.boxes: BoxPopulation | None = self.bp if sc.viewing_enabled else None
+        if self.boxes is not None and box_state is not None:
+            apply_initial_state(self.boxes, box_state, self.va.on_share,
+                                ctx.rng.stream("iptv.initial"))
+        # Power events happen at window starts: epochs end there.
+        self.barriers: list[int] = []
+        storm = sc.events.boot_storm
+        if storm is not None:
+            t_off = self._snap(storm.at_s)
+            t_on = max(t_off + self.dt, self._snap(t_off + storm.outage_s))
+            self.barriers = [int(round(t_off / self.dt)), int(round(t_on / self.dt))]
         wifi = np.array([s.wifi_clients * s.wifi_client_mbps for s in self.stbs])
         port_wifi = np.bincount(self.pop.box_port, weights=wifi[self.pop.box_stb],
                                 minlength=self.pop.n_ports)
@@ -237,32 +249,46 @@ class IptvModel:
                 self.summary.fw_finished_at = self.env.now
                 return
 
+    def _epoch_windows(self, w: int) -> int:
+        """Windows the next epoch may hold from window ``w``: up to the next power event,
+        one while a firmware campaign runs or boxes online are sampled."""
+        n = self.max_epoch
+        if self.campaign is not None or self.online is not None:
+            n = 1
+        for b in self.barriers:
+            if b > w:
+                n = min(n, b - w)
+        return max(1, min(n, self.n_windows - w))
+
     def _windows(self) -> Any:
-        for w in range(self.n_windows):
+        w = 0
+        while w < self.n_windows:
             yield self.env.timeout(0)  # let power events due now act first
+            n_k = self._epoch_windows(w)
             t0 = w * self.dt
-            t1 = t0 + self.dt
             k0 = time.perf_counter()
-            ws = None
-            if self.boxes is not None:
-                ws = self.boxes.step(w, t0, t1)
-                self.events_processed += int(ws.out[:, vk.O_EVENTS].sum())
             fw_port = None
             fw_sent = 0.0
+            bricked = None
             if self.campaign is not None:
-                fw_sent, bricked = self.campaign.window(t0, t1)
+                fw_sent, bricked = self.campaign.window(t0, t0 + self.dt)
                 fw_port = self.campaign.port_mbit
-                if bricked.size and self.boxes is not None:
-                    self.boxes.power_off(bricked, np.full(bricked.size, np.inf), w)
+            es = self.bp.step_epoch(n_k, t0, self.dt, self.loads.sink, fw_port)
+            self.events_processed += int(es.events)
+            if bricked is not None and bricked.size and self.boxes is not None:
+                self.boxes.power_off(bricked, np.full(bricked.size, np.inf), w)
             self.kernel_s += time.perf_counter() - k0
-            self.summary.window(w, t0, ws, fw_port, fw_sent)
-            if self.online is not None and self.online.due(t0, t1):
+            for k in range(n_k):
+                self.summary.window(w + k, t0 + k * self.dt, es, k, fw_sent)
+            t1 = t0 + n_k * self.dt
+            if self.online is not None and self.online.due(t1 - self.dt, t1):
                 self.online.sample(t1, offline_mask(
                     None if self.boxes is None else self.boxes.st, self.offline0,
                     None if self.campaign is None else self.campaign.fw_state))
             ev, self.tick = self.tick, self.env.event()
             ev.succeed()
-            yield self.env.timeout(self.dt)
+            yield self.env.timeout(n_k * self.dt)
+            w += n_k
 
     def finish(self) -> dict[str, float]:
         self.ctx.timings["iptv_kernel_s"] = self.kernel_s

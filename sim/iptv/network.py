@@ -14,11 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from sim.iptv.population import WindowStats
+from sim.iptv.population import PortLoadSink
 from sim.iptv.profiles import LinkProfile
 from sim.iptv.topology import Population
 from sim.kernels import network as nk
-from sim.kernels import viewing as vk
 
 UTIL_BIN = 0.005
 N_UTIL_BINS = 300
@@ -39,20 +38,9 @@ def usable_mbps(link: LinkProfile, direction: str = "down") -> float:
 
 
 @dataclass
-class WindowLoads:
-    port_down: np.ndarray
-    port_up: np.ndarray
-    olt_down: np.ndarray
-    metro_down: np.ndarray
-    metro_multicast: np.ndarray
-    cdn_egress: np.ndarray
-    multicast_now_metro: np.ndarray
-    viewers_per_group: np.ndarray
-
-
-@dataclass
 class LoadTracker:
-    """Computes loads each window and keeps what the summaries need."""
+    """Link capacities, and the per-window loads the summaries need (the epoch kernel fills
+    the per-port statistics through :attr:`sink`)."""
 
     pop: Population
     gbit: np.ndarray
@@ -72,43 +60,24 @@ class LoadTracker:
         # Per-port histogram of window utilisation (bins of UTIL_BIN), for percentiles in
         # bounded memory whatever the horizon.
         self.port_util_hist = np.zeros((p.n_ports, N_UTIL_BINS), np.uint16)
-        self._no_fw = np.zeros(p.n_ports)
-        self._port_down = np.zeros(p.n_ports)
-        self._olt_down = np.zeros(p.n_olts)
-        self._metro_uni = np.zeros(p.n_metros)
-        self._cdn = np.zeros(p.n_metros)
         self.port_peak = np.zeros(p.n_ports)
         self.port_up_peak = np.zeros(p.n_ports)
         self.port_over = np.zeros(p.n_ports)
         self.olt_down_hist = np.zeros((self.n_windows, p.n_olts), np.float32)
         self.metro_down_hist = np.zeros((self.n_windows, p.n_metros))
         self.cdn_hist = np.zeros((self.n_windows, p.n_metros))
-        self._now = np.zeros(p.n_metros)
-        self._union = np.zeros(p.n_metros)
-        self._viewers = np.zeros(self.gbit.shape[0], np.int64)
         self.cap: dict[str, Any] = {role: usable_mbps(link) for role, link in p.links.items()}
         # Metro and CDN edge: parallel links per province when the scenario scales the core.
         self.cap["metro"] = self.cap["metro"] * self.core_links
         self.cap["cdn_egress"] = self.cap["cdn_egress"] * self.core_links
         self.cap_up_pon = usable_mbps(p.links["pon"], "up")
+        self.sink = PortLoadSink(self.port_wifi_mbps, float(self.cap["pon"]), self.threshold,
+                                 UTIL_BIN, self.port_util_hist, self.port_peak,
+                                 self.port_up_peak, self.port_over, self.warmup_s)
 
-    def window(self, w: int, ws: WindowStats, dt: float, cnt_o: np.ndarray, tch_o: np.ndarray,
-               fw_port_mbit: np.ndarray | None) -> WindowLoads:
-        p = self.pop
-        fw = fw_port_mbit if fw_port_mbit is not None else self._no_fw
-        count = w * dt >= self.warmup_s
-        nk.port_loads(ws.out, ws.union_port_mbps, ws.union_olt_mbps, fw, self.port_wifi_mbps,
-                      p.port_boxes, p.port_olt, p.olt_metro, dt, float(self.cap["pon"]),
-                      self.threshold, count, UTIL_BIN, self.port_util_hist, self.port_peak,
-                      self.port_up_peak, self.port_over, self._port_down, self._olt_down,
-                      self._metro_uni, self._cdn)
-        port_down, olt_down, cdn = self._port_down, self._olt_down, self._cdn
-        port_up = ws.out[:, vk.O_CALL_UP] / dt
-        nk.multicast_above(w, p.olt_metro, p.n_metros, cnt_o, tch_o, self.gbit, self._now,
-                           self._union, self._viewers)
-        metro_down = self._union + self._metro_uni
+    def record(self, w: int, olt_down: np.ndarray, metro_down: np.ndarray,
+               cdn: np.ndarray) -> None:
+        """Keep window ``w``'s OLT uplink, metro and CDN edge loads (Mbit/s)."""
         self.olt_down_hist[w] = olt_down
         self.metro_down_hist[w] = metro_down
         self.cdn_hist[w] = cdn
-        return WindowLoads(port_down, port_up, olt_down, metro_down, self._union.copy(),
-                           cdn.copy(), self._now.copy(), self._viewers.copy())

@@ -1,13 +1,14 @@
-"""The set-top-box population as arrays, advanced window by window by the numba kernels.
+"""The set-top-box population as arrays, advanced an epoch (one or more windows) at a time.
 
-:class:`BoxPopulation` owns the per-box state and the per-port/per-OLT multicast counts,
-checks array shapes and dtypes once, and runs one window: the parallel kernel, then VoD
-admission as a loss system (blocked boxes fall back to live TV), repeated until no box is
-left waiting.
+:class:`BoxPopulation` owns the per-box state, the per-port group counts and the scratch the
+epoch kernel (:func:`sim.kernels.epoch.run_epoch`) fills, checks array shapes and dtypes
+once, and runs an epoch: boxes advanced, VoD admission as a loss system in request-time order
+(blocked boxes fall back to live TV), per-window values per port, OLT and metro.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numba
@@ -16,20 +17,42 @@ import numpy as np
 from sim.iptv.topology import Population
 from sim.iptv.viewing import ViewingArrays
 from sim.kernels import viewing as vk
+from sim.kernels.epoch import run_epoch
 from sim.kernels.rng import guide_table, seed_states
-from sim.kernels.window import run_window
+
+
+@dataclass
+class PortLoadSink:
+    """Where an epoch writes per-port load statistics (windows from ``count_from_s`` on)."""
+
+    wifi_mbps: np.ndarray
+    """Hotspot guests' load per port when every box is in use (Mbit/s)."""
+    cap_pon: float
+    threshold: float
+    util_bin: float
+    hist: np.ndarray
+    """(ports, bins) uint16: windows per utilisation bin."""
+    peak: np.ndarray
+    up_peak: np.ndarray
+    over_s: np.ndarray
+    count_from_s: float = 0.0
+
+    @classmethod
+    def idle(cls, n_ports: int) -> PortLoadSink:
+        """A sink for populations run without a network (loads in Mbit/s, one bin)."""
+        return cls(np.zeros(n_ports), 1.0, math.inf, 1.0, np.zeros((n_ports, 1), np.uint16),
+                   np.zeros(n_ports), np.zeros(n_ports), np.zeros(n_ports))
 
 
 @dataclass
 class WindowStats:
-    """What one window produced (arrays are reused by the next window: copy to keep)."""
+    """One window of an epoch (views into arrays the next epoch reuses: copy to keep)."""
 
     out: np.ndarray
     """(ports, N_OUT): Mbit per unicast kind, events, joins, state-seconds."""
     union_port_mbps: np.ndarray
-    union_olt_mbps: np.ndarray
-    now_port_mbps: np.ndarray
-    now_olt_mbps: np.ndarray
+    """Multicast groups watched on the port at any time in the window x bitrate."""
+    down_port_mbps: np.ndarray
     vod_requests: np.ndarray
     """Per VoD server."""
     vod_blocked: np.ndarray
@@ -37,17 +60,68 @@ class WindowStats:
     """Per VoD server: admitted requests for titles outside the edge cache (origin fetch)."""
 
 
+@dataclass
+class EpochStats:
+    """What one epoch produced, per window ``k < n_k`` (arrays are reused by the next)."""
+
+    n_k: int
+    events: float
+    acc: np.ndarray
+    """(ports, windows, N_ACC): see :mod:`sim.kernels.viewing` for the columns."""
+    oacc: np.ndarray
+    """(OLTs, windows, N_OUT): the port columns summed per OLT."""
+    olt_down: np.ndarray
+    """(OLTs, windows): multicast union + unicast, Mbit/s."""
+    port_util_max: np.ndarray
+    """(OLTs, windows): highest port utilisation under each OLT."""
+    port_util_sum: np.ndarray
+    m_acc: np.ndarray
+    """(windows, metros, N_OUT)."""
+    m_union: np.ndarray
+    """(windows, metros): multicast groups seen in the window x bitrate, Mbit/s."""
+    m_now: np.ndarray
+    """(windows, metros): multicast groups watched at the window end x bitrate."""
+    m_uni: np.ndarray
+    m_cdn: np.ndarray
+    req: np.ndarray
+    """(servers, windows): VoD requests; ``blk`` blocked; ``miss`` edge-cache misses."""
+    blk: np.ndarray
+    miss: np.ndarray
+    viewers: np.ndarray
+    """(windows, groups): boxes watching each group at the window end."""
+
+    def window(self, k: int) -> WindowStats:
+        acc = self.acc[:, k]
+        return WindowStats(acc[:, : vk.N_OUT], acc[:, vk.U_MCAST], acc[:, vk.U_DOWN],
+                           self.req[:, k], self.blk[:, k], self.miss[:, k])
+
+
 def _check(name: str, a: np.ndarray, dtype: type, shape: tuple[int, ...]) -> None:
     if a.dtype != np.dtype(dtype) or a.shape != shape:
         raise ValueError(f"{name}: expected {np.dtype(dtype)}{shape}, got {a.dtype}{a.shape}")
 
 
+def rate_classes(gbit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Groups of equal bitrate as bit masks (classes, words) and their rates."""
+    n_words = (gbit.shape[0] + 63) // 64
+    rates = np.unique(gbit)
+    mask = np.zeros((rates.shape[0], n_words), np.uint64)
+    for c, r in enumerate(rates):
+        for g in np.flatnonzero(gbit == r):
+            mask[c, g >> 6] |= np.uint64(1) << np.uint64(g & 63)
+    return mask, rates.astype(np.float64)
+
+
 class BoxPopulation:
-    """Per-box state plus multicast bookkeeping for a :class:`Population`."""
+    """Per-box state plus multicast bookkeeping for a :class:`Population`.
+
+    ``max_windows`` bounds the windows of one epoch (scratch memory grows with it).
+    """
 
     def __init__(self, pop: Population, va: ViewingArrays, gbit: np.ndarray, hd_alt: np.ndarray,
                  sc_consts: np.ndarray, tcdf: np.ndarray, seed: int, srv_streams: np.ndarray,
-                 srv_mbps: np.ndarray, cache_titles: int):
+                 srv_mbps: np.ndarray, cache_titles: int, viewing: bool = True,
+                 max_windows: int = 1):
         n, n_p, n_o = pop.n_boxes, pop.n_ports, pop.n_olts
         n_g = gbit.shape[0]
         n_v = va.vp.shape[0]
@@ -65,9 +139,13 @@ class BoxPopulation:
             ("olt_box", pop.olt_box, np.int64, (n_o + 1,)),
         ):
             _check(name, a, dt, shp)
+        if int(pop.port_boxes.max(initial=0)) >= 2**16:
+            raise ValueError("more than 65535 boxes on one PON port")
         self.gbit, self.hd_alt, self.sc, self.tcdf = gbit, hd_alt, sc_consts, tcdf
         self.tguide = guide_table(tcdf)
+        self.cls_mask, self.cls_rate = rate_classes(gbit)
         self.cache_titles = int(cache_titles)
+        self.max_windows = kmax = max(1, int(max_windows))
         self.st = np.zeros(n, np.int8)
         self.nt = np.zeros(n, np.float64)
         self.wk = np.zeros(n, np.float64)
@@ -75,30 +153,45 @@ class BoxPopulation:
         self.rate = np.zeros(n, np.float64)
         self.ttl = np.zeros(n, np.int32)
         self.rs = seed_states(int(seed), n)
-        # Viewers per group (small ints: a port row spans few cache lines) and one
-        # "touched this window" bit per group.
-        if int(pop.port_boxes.max(initial=0)) >= 2**16:
-            raise ValueError("more than 65535 boxes on one PON port")
-        n_words = (n_g + 63) // 64
-        # The narrowest type that holds a port's (an OLT's) boxes: fewer bytes per row, more
-        # rows in cache.
+        # Viewers per group on each port (the narrowest type that holds a port's boxes: more
+        # rows in cache) and the port's watched groups as bits.
+        n_w = (n_g + 63) // 64
         port_max = int(pop.port_boxes.max(initial=0))
-        olt_max = int(np.diff(pop.olt_box).max(initial=0))
         self.cnt_p = np.zeros((n_p, n_g), np.uint8 if port_max < 2**8 else np.uint16)
-        self.cnt_o = np.zeros((n_o, n_g), np.uint16 if olt_max < 2**16 else np.int32)
-        self.tch_p = np.zeros((n_p, n_words), np.uint64)
-        self.tch_o = np.zeros((n_o, n_words), np.uint64)
-        self.mc_p = np.zeros(n_p)
-        self.mc_o = np.zeros(n_o)
-        self.un_p = np.zeros(n_p)
-        self.un_o = np.zeros(n_o)
-        self.out = np.zeros((n_p, vk.N_OUT))
-        self.pend_n = np.zeros(n_o, np.int64)
-        self.pend_list = np.zeros(n, np.int64)
-        self.buf = np.zeros(n, np.int64)
-        self.olt_port = np.searchsorted(pop.port_olt, np.arange(n_o + 1)).astype(np.int64)
+        self.sbit = np.zeros((n_p, n_w), np.uint64)
+        self.g_live = np.zeros(n_g, np.int64)
         self.nst = np.zeros((n_p, vk.N_ST), np.int64)
         self.prate = np.zeros((n_p, 4))
+        self.olt_port = np.searchsorted(pop.port_olt, np.arange(n_o + 1)).astype(np.int64)
+        # Epoch scratch and outputs.
+        n_t = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
+        n_m = int(pop.olt_metro.max(initial=0)) + 1
+        self.acc = np.zeros((n_p, kmax, vk.N_ACC))
+        self.abit = np.zeros((n_p, kmax, n_w), np.uint64)
+        self.ebit_o = np.zeros((n_o, kmax, n_w), np.uint64)
+        self.abit_o = np.zeros((n_o, kmax, n_w), np.uint64)
+        self.vcnt = np.zeros((n_t, kmax, n_g), np.int64)
+        self.dec = np.zeros((n_t, n_g), np.int64)
+        self.add = np.zeros((n_t, n_g), np.int64)
+        self.nvis = np.zeros(n_o, np.int64)
+        self.vis = np.zeros(n, np.int64)
+        self.pend_n = np.zeros(n_o, np.int64)
+        self.pend_list = np.zeros(n, np.int64)
+        self.oacc = np.zeros((n_o, kmax, vk.N_OUT))
+        self.olt_uni = np.zeros((n_o, kmax))
+        self.olt_cdn = np.zeros((n_o, kmax))
+        self.olt_down = np.zeros((n_o, kmax))
+        self.pmax = np.zeros((n_o, kmax))
+        self.psum = np.zeros((n_o, kmax))
+        self.m_acc = np.zeros((kmax, n_m, vk.N_OUT))
+        self.m_union = np.zeros((kmax, n_m))
+        self.m_now = np.zeros((kmax, n_m))
+        self.m_uni = np.zeros((kmax, n_m))
+        self.m_cdn = np.zeros((kmax, n_m))
+        self.viewers = np.zeros((kmax, n_g), np.int64)
+        self.no_fw = np.zeros(n_p)
+        self.idle_sink = PortLoadSink.idle(n_p)
+        # VoD servers: stream end times in one heap per server.
         n_srv = srv_streams.shape[0]
         self.srv_streams = srv_streams.astype(np.int64)
         self.srv_mbps = srv_mbps.astype(np.float64)
@@ -109,21 +202,21 @@ class BoxPopulation:
         self.heap_r = np.zeros(size)
         self.heap_n = np.zeros(n_srv, np.int64)
         self.busy_mbps = np.zeros(n_srv)
-        self.box_srv = pop.olt_srv[pop.port_olt[pop.box_port]].astype(np.int64)
+        self.req = np.zeros((n_srv, kmax), np.int64)
+        self.blk = np.zeros((n_srv, kmax), np.int64)
+        self.miss = np.zeros((n_srv, kmax), np.int64)
         # Each server's OLTs in increasing order: admission runs one server per task.
         self.srv_olts = np.argsort(pop.olt_srv, kind="stable").astype(np.int64)
         self.srv_olt_ptr = np.searchsorted(pop.olt_srv[self.srv_olts],
                                            np.arange(n_srv + 1)).astype(np.int64)
-        self.events = 0
         vk.init_population(pop.olt_box, self.st, self.nt, self.wk, self.ch, self.rate,
-                           pop.box_vert, pop.box_port, pop.box_flags, self.rs, pop.port_olt,
-                           self.cnt_p, self.cnt_o, self.tch_p, self.tch_o, self.mc_p, self.mc_o,
-                           self.un_p, self.un_o, gbit, hd_alt, va.vp, sc_consts, va.cumh,
-                           va.hrate, va.ctab, va.on_share)
+                           pop.box_vert, pop.box_port, pop.box_flags, self.rs, self.cnt_p,
+                           self.sbit, gbit, hd_alt, va.vp, sc_consts, va.cumh, va.hrate, va.ctab,
+                           va.on_share, bool(viewing))
         self.recount()
 
     def recount(self) -> None:
-        """Rebuild the per-port state counts and unicast rate sums from the boxes."""
+        """Rebuild the per-port state counts, unicast rate sums and viewers per group."""
         p = self.pop
         n_p = p.n_ports
         self.nst[:] = np.bincount(p.box_port.astype(np.int64) * vk.N_ST + self.st,
@@ -133,36 +226,57 @@ class BoxPopulation:
                               (2, vk.CALL, self.rate), (3, vk.CALL, up)):
             m = self.st == state
             self.prate[:, col] = np.bincount(p.box_port[m], weights=r[m], minlength=n_p)
+        self.g_live[:] = self.cnt_p.sum(axis=0, dtype=np.int64)
 
-    def _common(self) -> tuple:
+    def step_epoch(self, n_k: int, t0: float, dt: float, sink: PortLoadSink | None = None,
+                   fw_mbit: np.ndarray | None = None) -> EpochStats:
+        """Advance all boxes over ``n_k`` windows of ``dt`` from ``t0``, with VoD admission.
+
+        ``fw_mbit``: firmware Mbit sent per port (only for a one-window epoch).
+        """
+        if not 1 <= n_k <= self.max_windows:
+            raise ValueError(f"an epoch holds 1 to {self.max_windows} windows, not {n_k}")
+        if fw_mbit is not None and n_k != 1:
+            raise ValueError("firmware loads are given for one-window epochs only")
+        sk = self.idle_sink if sink is None else sink
+        kc = max(0, math.ceil((sk.count_from_s - t0) / dt - 1e-9))
         p = self.pop
-        return (self.st, self.nt, self.wk, self.ch, self.rate, self.ttl, p.box_vert, p.box_port,
-                p.box_flags, self.rs, p.port_olt, self.cnt_p, self.cnt_o, self.tch_p, self.tch_o,
-                self.mc_p, self.mc_o, self.un_p, self.un_o, self.gbit, self.hd_alt, self.va.vp,
-                self.sc, self.va.cumh, self.va.hrate, self.va.ctab, self.tcdf, self.tguide, self.out, self.nst,
-                self.prate)
+        with numba.parallel_chunksize(1):  # uneven tasks: hand them out one at a time
+            events = run_epoch(
+                float(t0), float(dt), int(n_k), int(kc), self.st, self.nt, self.wk, self.ch,
+                self.rate, self.ttl, p.box_vert, p.box_port, p.box_flags, self.rs, p.olt_box,
+                self.olt_port, p.port_olt, p.olt_metro, p.port_boxes, self.srv_olt_ptr,
+                self.srv_olts, self.gbit, self.hd_alt, self.va.vp, self.sc, self.va.cumh,
+                self.va.hrate, self.va.ctab, self.tcdf, self.tguide, self.cls_mask,
+                self.cls_rate, self.cnt_p, self.sbit, self.g_live, self.nst, self.prate,
+                self.acc, self.abit, self.ebit_o, self.abit_o, self.vcnt, self.dec, self.add,
+                self.nvis, self.vis, self.pend_n, self.pend_list, self.srv_streams,
+                self.srv_mbps, self.heap_t, self.heap_r, self.heap_base, self.heap_n,
+                self.busy_mbps, self.cache_titles, self.req, self.blk, self.miss,
+                self.no_fw if fw_mbit is None else fw_mbit, sk.wifi_mbps, float(sk.cap_pon),
+                float(sk.threshold), float(sk.util_bin), sk.hist, sk.peak, sk.up_peak,
+                sk.over_s, self.oacc, self.olt_uni, self.olt_cdn, self.olt_down, self.pmax,
+                self.psum, self.m_acc, self.m_union, self.m_now, self.m_uni, self.m_cdn,
+                self.viewers)
+        return EpochStats(n_k, float(events), self.acc, self.oacc, self.olt_down, self.pmax,
+                          self.psum, self.m_acc, self.m_union, self.m_now, self.m_uni,
+                          self.m_cdn, self.req, self.blk, self.miss, self.viewers)
 
     def step(self, w: int, t0: float, t1: float) -> WindowStats:
-        """Advance all boxes over ``[t0, t1)`` (window index ``w``) with VoD admission."""
-        n_srv = self.srv_streams.shape[0]
-        req = np.zeros(n_srv, np.int64)
-        blk = np.zeros(n_srv, np.int64)
-        miss = np.zeros(n_srv, np.int64)
-        with numba.parallel_chunksize(1):  # uneven tasks: hand them out one at a time
-            run_window(w, t0, t1, self.pop.olt_box, *self._common(),  # type: ignore[call-arg]
-                       self.olt_port, self.pend_n, self.pend_list, self.buf,
-                       self.srv_olt_ptr, self.srv_olts, self.box_srv, self.srv_streams,
-                       self.srv_mbps, self.heap_t, self.heap_r, self.heap_base, self.heap_n,
-                       self.busy_mbps, self.cache_titles, req, blk, miss)
-        return WindowStats(self.out, self.un_p, self.un_o, self.mc_p, self.mc_o, req, blk, miss)
+        """Advance all boxes over the one window ``[t0, t1)`` (index ``w``)."""
+        return self.step_epoch(1, t0, t1 - t0).window(0)
 
-    def power_off(self, boxes: np.ndarray, t_back: np.ndarray, w: int) -> None:
+    def now_port_mbps(self) -> np.ndarray:
+        """Multicast load per port now: distinct groups watched x bitrate."""
+        return (self.cnt_p > 0) @ self.gbit
+
+    def power_off(self, boxes: np.ndarray, t_back: np.ndarray, w: int = 0) -> None:
         """Boxes lose power now; they come back (boot finished) at ``t_back`` (inf: unknown)."""
         p = self.pop
-        vk.power_off(boxes.astype(np.int64), t_back.astype(np.float64), w, self.st, self.nt,
-                     self.ch, self.rate, p.box_vert, self.va.vp, p.box_port, p.port_olt,
-                     self.cnt_p, self.cnt_o, self.tch_p, self.tch_o, self.mc_p, self.mc_o,
-                     self.gbit, self.out, self.nst, self.prate)
+        vk.power_off(boxes.astype(np.int64), t_back.astype(np.float64), self.st, self.nt,
+                     self.ch, self.rate, p.box_vert, self.va.vp, p.box_port, self.cnt_p,
+                     self.sbit, self.nst, self.prate)
+        self.g_live[:] = self.cnt_p.sum(axis=0, dtype=np.int64)
 
     def set_back_on(self, boxes: np.ndarray, t_back: np.ndarray) -> None:
         """Offline boxes finish booting at ``t_back`` (then enter standby)."""

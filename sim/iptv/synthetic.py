@@ -45,7 +45,8 @@ def uniform_population(n_ports: int, boxes_per_port: int, ports_per_olt: int = 1
 
 def make_boxes(pop: Population, seed: int, viewing: dict[str, Any] | None = None,
                service: dict[str, Any] | None = None, start_hour: float = 20.0,
-               vod_streams: int = 1_000_000, all_live: bool = False) -> BoxPopulation:
+               vod_streams: int = 1_000_000, all_live: bool = False,
+               max_windows: int = 1) -> BoxPopulation:
     """A :class:`BoxPopulation` over ``pop`` with residential behaviour plus ``viewing``.
 
     ``all_live`` starts every box watching live TV (with ``session_mean_s`` very long they
@@ -68,4 +69,4 @@ def make_boxes(pop: Population, seed: int, viewing: dict[str, Any] | None = None
     n_srv = int(pop.olt_srv.max()) + 1
     return BoxPopulation(pop, va, gbit, hd_alt, consts, zipf_cdf(svc.vod_titles, svc.vod_zipf),
                          seed, np.full(n_srv, vod_streams, np.int64), np.full(n_srv, np.inf),
-                         svc.edge_cache_titles)
+                         svc.edge_cache_titles, max_windows=max_windows)

@@ -1,0 +1,410 @@
+"""One epoch (one or more windows) of the box population in one compiled call.
+
+- **Advance** (one OLT per task, tasks handed out dynamically): every box with an event
+  before the epoch end is advanced (:func:`sim.kernels.viewing.advance_box`); a live box
+  leaves its port's group counts when visited, so what is left in them are the boxes that
+  watch one channel through the whole epoch.
+- **VoD admission** (one VoD server per task): the server's waiting boxes sit in a heap by
+  (request time, box id); the earliest is admitted or blocked (a loss system: blocked boxes
+  fall back to live TV), then advanced to its next request or the epoch end. Requests are
+  thus admitted in exact time order whatever the epoch length; servers share no box, port
+  or OLT, so the result does not depend on the number of threads.
+- **Finish** (one OLT per task): the groups of boxes without events are set in every
+  window, visited boxes re-enter the counts, per-window values are completed by a prefix
+  sum over the windows, and the port loads (utilisation histogram, peaks, overload
+  seconds) and OLT sums are computed.
+- **Metros** (sequential, small): multicast union and now, unicast and CDN egress per
+  metro, viewers per group at each window end.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from sim.kernels.bits import popcount
+from sim.kernels.network import heap_pop, heap_push
+from sim.kernels.rng import alias_pick, exponential, uniform
+from sim.kernels.viewing import (
+    CALL,
+    CALL_UP_MBPS,
+    D_CNT,
+    D_RATE,
+    F_HD,
+    FCC_MBIT_PER_MBPS,
+    LIVE,
+    N_ACC,
+    N_OUT,
+    N_ST,
+    O_AD,
+    O_CALL_DN,
+    O_CALL_UP,
+    O_EVENTS,
+    O_FCC,
+    O_JOINS,
+    O_OCC,
+    O_VOD,
+    PENDING,
+    U_DOWN,
+    U_MCAST,
+    VOD,
+    WATCH_MEAN_S,
+    ZAP_MEAN_S,
+    ZAP_SHARE,
+    advance_box,
+    count_join,
+    count_leave,
+    shift,
+    win_of,
+)
+
+#: OLTs per dynamically scheduled task of the advance and finish phases.
+OLT_CHUNK = 4
+
+
+@njit(cache=True, inline="always")
+def _load2(bits, r, cls_mask, cls_rate):
+    """Mbit/s of the groups set in ``bits[r]`` (groups of equal bitrate share a mask)."""
+    total = 0.0
+    for c in range(cls_rate.shape[0]):
+        n = 0
+        for w in range(bits.shape[1]):
+            n += popcount(bits[r, w] & cls_mask[c, w])
+        total += n * cls_rate[c]
+    return total
+
+
+@njit(cache=True, inline="always")
+def _load3(bits, r, k, cls_mask, cls_rate):
+    """:func:`_load2` of ``bits[r, k]``."""
+    total = 0.0
+    for c in range(cls_rate.shape[0]):
+        n = 0
+        for w in range(bits.shape[2]):
+            n += popcount(bits[r, k, w] & cls_mask[c, w])
+        total += n * cls_rate[c]
+    return total
+
+
+@njit(cache=True)
+def _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, rate, ttl, vert,
+                 port, flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, tcdf,
+                 tguide, cnt_p, sbit, acc, abit, ebit_o, vcnt, dec, nvis, vis, pend_n, pend_list,
+                 tid):
+    n_k = k_last + 1
+    for p in range(olt_port[o], olt_port[o + 1]):
+        for k in range(n_k):
+            for c in range(N_ACC):
+                acc[p, k, c] = 0.0
+            for c in range(abit.shape[2]):
+                abit[p, k, c] = 0
+    for k in range(n_k):
+        for c in range(ebit_o.shape[2]):
+            ebit_o[o, k, c] = 0
+    base = olt_box[o]
+    nv = 0
+    npend = 0
+    for i in range(olt_box[o], olt_box[o + 1]):
+        if nt[i] < t_end:
+            vis[base + nv] = i
+            nv += 1
+            if st[i] == LIVE:  # leaves the boxes that watch one channel all epoch
+                g = ch[i]
+                count_leave(port[i], g, cnt_p, sbit)
+                dec[tid, g] += 1
+            if advance_box(i, t0, t0, dt, k_last, t_end, st, nt, wk, ch, rate, ttl, vert, port,
+                           flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, tcdf,
+                           tguide, acc, abit, ebit_o, vcnt, tid):
+                pend_list[base + npend] = i
+                npend += 1
+    nvis[o] = nv
+    pend_n[o] = npend
+
+
+@njit(cache=True, inline="always")
+def _q_less(qt, qi, a, b):
+    return qt[a] < qt[b] or (qt[a] == qt[b] and qi[a] < qi[b])
+
+
+@njit(cache=True)
+def _q_push(qt, qi, n, t, i):
+    """Push (t, i) on a binary min-heap of size ``n`` (by time, then box id)."""
+    j = n
+    qt[j] = t
+    qi[j] = i
+    while j > 0:
+        parent = (j - 1) >> 1
+        if _q_less(qt, qi, j, parent):
+            qt[j], qt[parent] = qt[parent], qt[j]
+            qi[j], qi[parent] = qi[parent], qi[j]
+            j = parent
+        else:
+            break
+
+
+@njit(cache=True)
+def _q_pop(qt, qi, n):
+    """Remove the root of a heap of size ``n``."""
+    last = n - 1
+    qt[0] = qt[last]
+    qi[0] = qi[last]
+    j = 0
+    while True:
+        a = 2 * j + 1
+        if a >= last:
+            break
+        c = a
+        if a + 1 < last and _q_less(qt, qi, a + 1, a):
+            c = a + 1
+        if _q_less(qt, qi, c, j):
+            qt[j], qt[c] = qt[c], qt[j]
+            qi[j], qi[c] = qi[c], qi[j]
+            j = c
+        else:
+            break
+
+
+@njit(cache=True, error_model="numpy")
+def _server_vod(s, t0, dt, k_last, t_end, srv_olt_ptr, srv_olts, olt_box, pend_n, pend_list, st,
+                nt, wk, ch, rate, ttl, vert, port, flags, rs, port_olt, gbit, hd_alt, vp, sc,
+                cumh, hrate, ctab, tcdf, tguide, acc, abit, ebit_o, vcnt, cap_streams, cap_mbps,
+                heap_t, heap_r, heap_base, heap_n, busy_mbps, cache_titles, req, blk, miss, tid):
+    """Admit server ``s``'s waiting boxes in request-time order and advance them."""
+    n = 0
+    for j in range(srv_olt_ptr[s], srv_olt_ptr[s + 1]):
+        n += pend_n[srv_olts[j]]
+    if n == 0:
+        return
+    qt = np.empty(n)
+    qi = np.empty(n, dtype=np.int64)
+    m = 0
+    for j in range(srv_olt_ptr[s], srv_olt_ptr[s + 1]):
+        o = srv_olts[j]
+        for q in range(pend_n[o]):
+            i = pend_list[olt_box[o] + q]
+            _q_push(qt, qi, m, nt[i], i)
+            m += 1
+    inv_dt = 1.0 / dt
+    base = heap_base[s]
+    fcc_k = sc[FCC_MBIT_PER_MBPS]
+    while m > 0:
+        t = qt[0]
+        i = qi[0]
+        _q_pop(qt, qi, m)
+        m -= 1
+        k = win_of(t, t0, inv_dt, k_last)
+        while heap_n[s] > 0 and heap_t[base] <= t:  # streams that ended by now
+            busy_mbps[s] -= heap_r[base]
+            heap_pop(heap_t, heap_r, base, heap_n[s])
+            heap_n[s] -= 1
+        p = port[i]
+        v = vert[i]
+        rem = t0 + (k + 1) * dt - t
+        shift(acc, p, k, PENDING, 0.0, 0.0, -1.0, rem)
+        req[s, k] += 1
+        if heap_n[s] < cap_streams[s] and busy_mbps[s] + rate[i] <= cap_mbps[s] + 1e-9:
+            heap_push(heap_t, heap_r, base, heap_n[s], t + wk[i], rate[i])
+            heap_n[s] += 1
+            busy_mbps[s] += rate[i]
+            if ttl[i] >= cache_titles:
+                miss[s, k] += 1
+            st[i] = VOD
+            nt[i] = t + wk[i]
+        else:  # blocked: back to live TV at the request time
+            blk[s, k] += 1
+            g = alias_pick(ctab, v, uniform(rs, i))
+            if not (flags[i] & F_HD) and hd_alt[g] >= 0:
+                g = hd_alt[g]
+            ch[i] = g
+            st[i] = LIVE
+            acc[p, k, O_JOINS] += 1.0
+            acc[p, k, O_FCC] += fcc_k * gbit[g]
+            if uniform(rs, i) < vp[v, ZAP_SHARE]:
+                nt[i] = t + exponential(rs, i, vp[v, ZAP_MEAN_S])
+            else:
+                nt[i] = t + exponential(rs, i, vp[v, WATCH_MEAN_S])
+        shift(acc, p, k, st[i], rate[i], vp[v, CALL_UP_MBPS], 1.0, rem)
+        if advance_box(i, t, t0, dt, k_last, t_end, st, nt, wk, ch, rate, ttl, vert, port, flags,
+                       rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, tcdf, tguide, acc,
+                       abit, ebit_o, vcnt, tid):
+            _q_push(qt, qi, m, nt[i], i)
+            m += 1
+
+
+@njit(cache=True, error_model="numpy")
+def _finish_olt(o, dt, k_last, kc, olt_box, olt_port, st, ch, port, cnt_p, sbit, acc, abit,
+                ebit_o, abit_o, add, nvis, vis, nst, prate, cls_mask, cls_rate, fw_mbit,
+                wifi_mbps, port_boxes, cap_pon, threshold, util_bin, hist, peak, up_peak, over_s,
+                oacc, olt_uni, olt_cdn, olt_down, pmax, psum, tid):
+    n_k = k_last + 1
+    n_w = sbit.shape[1]
+    p0, p1 = olt_port[o], olt_port[o + 1]
+    for p in range(p0, p1):  # boxes that watched one channel all epoch
+        for c in range(n_w):
+            b = sbit[p, c]
+            if b:
+                for k in range(n_k):
+                    abit[p, k, c] |= b
+                    ebit_o[o, k, c] |= b
+    for j in range(nvis[o]):  # visited boxes re-enter the counts
+        i = vis[olt_box[o] + j]
+        if st[i] == LIVE:
+            count_join(port[i], ch[i], cnt_p, sbit)
+            add[tid, ch[i]] += 1
+    for k in range(n_k):
+        for c in range(n_w):
+            abit_o[o, k, c] = 0
+        for c in range(N_OUT):
+            oacc[o, k, c] = 0.0
+        olt_uni[o, k] = 0.0
+        olt_cdn[o, k] = 0.0
+        pmax[o, k] = 0.0
+        psum[o, k] = 0.0
+    n_bins = hist.shape[1]
+    for p in range(p0, p1):
+        nb = port_boxes[p] if port_boxes[p] > 0 else 1
+        for k in range(n_k):
+            for s in range(N_ST):  # whole-window values from the counts at the window start
+                acc[p, k, O_OCC + s] += nst[p, s] * dt
+                nst[p, s] += int(acc[p, k, D_CNT + s])
+            for r in range(4):
+                acc[p, k, O_VOD + r] += prate[p, r] * dt
+                prate[p, r] += acc[p, k, D_RATE + r]
+            mc = _load3(abit, p, k, cls_mask, cls_rate)
+            cdn_mbit = acc[p, k, O_VOD] + acc[p, k, O_AD] + acc[p, k, O_FCC] + fw_mbit[p]
+            in_use = acc[p, k, O_OCC + LIVE] + acc[p, k, O_OCC + VOD] + acc[p, k, O_OCC + CALL]
+            wifi = wifi_mbps[p] * in_use / (nb * dt)
+            uni = (cdn_mbit + acc[p, k, O_CALL_DN]) / dt + wifi
+            down = mc + uni
+            acc[p, k, U_MCAST] = mc
+            acc[p, k, U_DOWN] = down
+            if k >= kc:
+                b = int(down / cap_pon / util_bin)
+                if b >= n_bins:
+                    b = n_bins - 1
+                hist[p, b] += 1
+                if down > peak[p]:
+                    peak[p] = down
+                up = acc[p, k, O_CALL_UP] / dt
+                if up > up_peak[p]:
+                    up_peak[p] = up
+                if down > threshold * cap_pon:
+                    over_s[p] += dt
+            util = down / cap_pon
+            if util > pmax[o, k]:
+                pmax[o, k] = util
+            psum[o, k] += util
+            for c in range(N_OUT):
+                oacc[o, k, c] += acc[p, k, c]
+            olt_uni[o, k] += uni
+            olt_cdn[o, k] += cdn_mbit / dt
+            for c in range(n_w):
+                abit_o[o, k, c] |= abit[p, k, c]
+    for k in range(n_k):
+        olt_down[o, k] = _load3(abit_o, o, k, cls_mask, cls_rate) + olt_uni[o, k]
+
+
+@njit(cache=True)
+def _metros(k_last, olt_metro, abit_o, ebit_o, oacc, olt_uni, olt_cdn, cls_mask, cls_rate,
+            vcnt, dec, add, g_live, m_acc, m_union, m_now, m_uni, m_cdn, viewers):
+    n_k = k_last + 1
+    n_m = m_union.shape[1]
+    n_w = abit_o.shape[2]
+    n_g = g_live.shape[0]
+    n_t = vcnt.shape[0]
+    mu = np.zeros((n_m, n_w), dtype=np.uint64)
+    mn = np.zeros((n_m, n_w), dtype=np.uint64)
+    for k in range(n_k):
+        mu[:] = 0
+        mn[:] = 0
+        for m in range(n_m):
+            for c in range(N_OUT):
+                m_acc[k, m, c] = 0.0
+            m_uni[k, m] = 0.0
+            m_cdn[k, m] = 0.0
+        for o in range(olt_metro.shape[0]):
+            m = olt_metro[o]
+            for c in range(n_w):
+                mu[m, c] |= abit_o[o, k, c]
+                mn[m, c] |= ebit_o[o, k, c]
+            for c in range(N_OUT):
+                m_acc[k, m, c] += oacc[o, k, c]
+            m_uni[k, m] += olt_uni[o, k]
+            m_cdn[k, m] += olt_cdn[o, k]
+        for m in range(n_m):
+            m_union[k, m] = _load2(mu, m, cls_mask, cls_rate)
+            m_now[k, m] = _load2(mn, m, cls_mask, cls_rate)
+    for g in range(n_g):
+        static = g_live[g]
+        moved = 0
+        for t in range(n_t):
+            static -= dec[t, g]
+            moved += add[t, g] - dec[t, g]
+        for k in range(n_k):
+            c = static
+            for t in range(n_t):
+                c += vcnt[t, k, g]
+            viewers[k, g] = c
+        g_live[g] += moved
+
+
+@njit(cache=True, parallel=True)
+def run_epoch(t0, dt, n_k, kc, st, nt, wk, ch, rate, ttl, vert, port, flags, rs, olt_box,
+              olt_port, port_olt, olt_metro, port_boxes, srv_olt_ptr, srv_olts, gbit, hd_alt, vp,
+              sc, cumh, hrate, ctab, tcdf, tguide, cls_mask, cls_rate, cnt_p, sbit, g_live, nst,
+              prate, acc, abit, ebit_o, abit_o, vcnt, dec, add, nvis, vis, pend_n,
+              pend_list, cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps,
+              cache_titles, req, blk, miss, fw_mbit, wifi_mbps, cap_pon, threshold, util_bin,
+              hist, peak, up_peak, over_s, oacc, olt_uni, olt_cdn, olt_down, pmax, psum, m_acc,
+              m_union, m_now, m_uni, m_cdn, viewers):
+    """Advance every box over ``n_k`` windows of ``dt`` from ``t0``, with VoD admission, and
+    fill the per-window outputs (``acc`` per port, ``o*`` per OLT, ``m_*`` per metro,
+    ``req``/``blk``/``miss`` per server, ``viewers`` per group). Windows ``k >= kc`` count
+    in the port histogram, peaks and overload seconds.
+
+    Call it under ``numba.parallel_chunksize(1)``: tasks differ a lot in size, so they are
+    handed out one at a time. Returns the device events processed.
+    """
+    k_last = n_k - 1
+    t_end = t0 + n_k * dt
+    n_olt = olt_box.shape[0] - 1
+    n_srv = srv_olt_ptr.shape[0] - 1
+    vcnt[:, :n_k, :] = 0
+    dec[:] = 0
+    add[:] = 0
+    for s in range(n_srv):
+        for k in range(n_k):
+            req[s, k] = 0
+            blk[s, k] = 0
+            miss[s, k] = 0
+    n_chunks = (n_olt + OLT_CHUNK - 1) // OLT_CHUNK
+    for c in prange(n_chunks):
+        tid = numba.get_thread_id()
+        for o in range(c * OLT_CHUNK, min(n_olt, (c + 1) * OLT_CHUNK)):
+            _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, rate, ttl,
+                         vert, port, flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab,
+                         tcdf, tguide, cnt_p, sbit, acc, abit, ebit_o, vcnt, dec, nvis, vis,
+                         pend_n, pend_list, tid)
+    for s in prange(n_srv):
+        tid = numba.get_thread_id()
+        _server_vod(s, t0, dt, k_last, t_end, srv_olt_ptr, srv_olts, olt_box, pend_n, pend_list,
+                    st, nt, wk, ch, rate, ttl, vert, port, flags, rs, port_olt, gbit, hd_alt, vp,
+                    sc, cumh, hrate, ctab, tcdf, tguide, acc, abit, ebit_o, vcnt, cap_streams,
+                    cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps, cache_titles, req,
+                    blk, miss, tid)
+    for c in prange(n_chunks):
+        tid = numba.get_thread_id()
+        for o in range(c * OLT_CHUNK, min(n_olt, (c + 1) * OLT_CHUNK)):
+            _finish_olt(o, dt, k_last, kc, olt_box, olt_port, st, ch, port, cnt_p, sbit, acc,
+                        abit, ebit_o, abit_o, add, nvis, vis, nst, prate, cls_mask,
+                        cls_rate, fw_mbit, wifi_mbps, port_boxes, cap_pon, threshold, util_bin,
+                        hist, peak, up_peak, over_s, oacc, olt_uni, olt_cdn, olt_down, pmax,
+                        psum, tid)
+    _metros(k_last, olt_metro, abit_o, ebit_o, oacc, olt_uni, olt_cdn, cls_mask, cls_rate, vcnt,
+            dec, add, g_live, m_acc, m_union, m_now, m_uni, m_cdn, viewers)
+    events = 0.0
+    for k in range(n_k):
+        for m in range(m_acc.shape[1]):
+            events += m_acc[k, m, O_EVENTS]
+    return events
