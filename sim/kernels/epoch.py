@@ -1,7 +1,7 @@
 """One epoch (one or more windows) of the box population in one compiled call.
 
 - **Advance** (one OLT per task, tasks handed out dynamically): every box with an event
-  before the epoch end is advanced (:func:`sim.kernels.viewing.advance_box`); a live box
+  before the epoch end is advanced (:func:`sim.kernels.viewing.advance_boxes`); a live box
   leaves its port's group counts when visited, so what is left in them are the boxes that
   watch one channel through the whole epoch.
 - **VoD admission** (one VoD server per task): the server's waiting boxes sit in a heap by
@@ -24,15 +24,10 @@ import numpy as np
 from numba import njit, prange
 
 from sim.kernels.bits import popcount
-from sim.kernels.network import heap_pop, heap_push
-from sim.kernels.rng import alias_pick, exponential, uniform
 from sim.kernels.viewing import (
     CALL,
-    CALL_UP_MBPS,
     D_CNT,
     D_RATE,
-    F_HD,
-    FCC_MBIT_PER_MBPS,
     LIVE,
     N_ACC,
     N_OUT,
@@ -42,21 +37,14 @@ from sim.kernels.viewing import (
     O_CALL_UP,
     O_EVENTS,
     O_FCC,
-    O_JOINS,
     O_OCC,
     O_VOD,
-    PENDING,
     U_DOWN,
     U_MCAST,
     VOD,
-    WATCH_MEAN_S,
-    ZAP_MEAN_S,
-    ZAP_SHARE,
-    advance_box,
+    advance_boxes,
     count_join,
     count_leave,
-    shift,
-    win_of,
 )
 
 #: OLTs per dynamically scheduled task of the advance and finish phases.
@@ -91,8 +79,11 @@ def _load3(bits, r, k, cls_mask, cls_rate):
 def _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, rate, ttl, vert,
                  port, flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, tcdf,
                  tguide, cnt_p, sbit, acc, abit, ebit_o, vcnt, dec, nvis, vis, pend_n, pend_list,
-                 tid):
+                 cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps, cache_titles,
+                 req, blk, miss, tid):
     n_k = k_last + 1
+    qt0 = np.empty(0)
+    qi0 = np.empty(0, dtype=np.int64)
     for p in range(olt_port[o], olt_port[o + 1]):
         for k in range(n_k):
             for c in range(N_ACC):
@@ -104,7 +95,6 @@ def _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, ra
             ebit_o[o, k, c] = 0
     base = olt_box[o]
     nv = 0
-    npend = 0
     for i in range(olt_box[o], olt_box[o + 1]):
         if nt[i] < t_end:
             vis[base + nv] = i
@@ -113,59 +103,16 @@ def _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, ra
                 g = ch[i]
                 count_leave(port[i], g, cnt_p, sbit)
                 dec[tid, g] += 1
-            if advance_box(i, t0, t0, dt, k_last, t_end, st, nt, wk, ch, rate, ttl, vert, port,
-                           flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, tcdf,
-                           tguide, acc, abit, ebit_o, vcnt, tid):
-                pend_list[base + npend] = i
-                npend += 1
+    npend = advance_boxes(vis, qt0, base, base + nv, t0, dt, k_last, t_end, st, nt, wk, ch, rate,
+                          ttl, vert, port, flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate,
+                          ctab, tcdf, tguide, acc, abit, ebit_o, vcnt, tid, pend_list, base, -1, qt0,
+                          qi0, cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps,
+                          cache_titles, req, blk, miss)
     nvis[o] = nv
     pend_n[o] = npend
 
 
-@njit(cache=True, inline="always")
-def _q_less(qt, qi, a, b):
-    return qt[a] < qt[b] or (qt[a] == qt[b] and qi[a] < qi[b])
-
-
 @njit(cache=True)
-def _q_push(qt, qi, n, t, i):
-    """Push (t, i) on a binary min-heap of size ``n`` (by time, then box id)."""
-    j = n
-    qt[j] = t
-    qi[j] = i
-    while j > 0:
-        parent = (j - 1) >> 1
-        if _q_less(qt, qi, j, parent):
-            qt[j], qt[parent] = qt[parent], qt[j]
-            qi[j], qi[parent] = qi[parent], qi[j]
-            j = parent
-        else:
-            break
-
-
-@njit(cache=True)
-def _q_pop(qt, qi, n):
-    """Remove the root of a heap of size ``n``."""
-    last = n - 1
-    qt[0] = qt[last]
-    qi[0] = qi[last]
-    j = 0
-    while True:
-        a = 2 * j + 1
-        if a >= last:
-            break
-        c = a
-        if a + 1 < last and _q_less(qt, qi, a + 1, a):
-            c = a + 1
-        if _q_less(qt, qi, c, j):
-            qt[j], qt[c] = qt[c], qt[j]
-            qi[j], qi[c] = qi[c], qi[j]
-            j = c
-        else:
-            break
-
-
-@njit(cache=True, error_model="numpy")
 def _server_vod(s, t0, dt, k_last, t_end, srv_olt_ptr, srv_olts, olt_box, pend_n, pend_list, st,
                 nt, wk, ch, rate, ttl, vert, port, flags, rs, port_olt, gbit, hd_alt, vp, sc,
                 cumh, hrate, ctab, tcdf, tguide, acc, abit, ebit_o, vcnt, cap_streams, cap_mbps,
@@ -176,60 +123,25 @@ def _server_vod(s, t0, dt, k_last, t_end, srv_olt_ptr, srv_olts, olt_box, pend_n
         n += pend_n[srv_olts[j]]
     if n == 0:
         return
-    qt = np.empty(n)
-    qi = np.empty(n, dtype=np.int64)
+    ids = np.empty(n, dtype=np.int64)
+    ts = np.empty(n)
     m = 0
-    for j in range(srv_olt_ptr[s], srv_olt_ptr[s + 1]):
+    for j in range(srv_olt_ptr[s], srv_olt_ptr[s + 1]):  # OLTs in order: box ids increase
         o = srv_olts[j]
         for q in range(pend_n[o]):
             i = pend_list[olt_box[o] + q]
-            _q_push(qt, qi, m, nt[i], i)
+            ids[m] = i
+            ts[m] = nt[i]
             m += 1
-    inv_dt = 1.0 / dt
-    base = heap_base[s]
-    fcc_k = sc[FCC_MBIT_PER_MBPS]
-    while m > 0:
-        t = qt[0]
-        i = qi[0]
-        _q_pop(qt, qi, m)
-        m -= 1
-        k = win_of(t, t0, inv_dt, k_last)
-        while heap_n[s] > 0 and heap_t[base] <= t:  # streams that ended by now
-            busy_mbps[s] -= heap_r[base]
-            heap_pop(heap_t, heap_r, base, heap_n[s])
-            heap_n[s] -= 1
-        p = port[i]
-        v = vert[i]
-        rem = t0 + (k + 1) * dt - t
-        shift(acc, p, k, PENDING, 0.0, 0.0, -1.0, rem)
-        req[s, k] += 1
-        if heap_n[s] < cap_streams[s] and busy_mbps[s] + rate[i] <= cap_mbps[s] + 1e-9:
-            heap_push(heap_t, heap_r, base, heap_n[s], t + wk[i], rate[i])
-            heap_n[s] += 1
-            busy_mbps[s] += rate[i]
-            if ttl[i] >= cache_titles:
-                miss[s, k] += 1
-            st[i] = VOD
-            nt[i] = t + wk[i]
-        else:  # blocked: back to live TV at the request time
-            blk[s, k] += 1
-            g = alias_pick(ctab, v, uniform(rs, i))
-            if not (flags[i] & F_HD) and hd_alt[g] >= 0:
-                g = hd_alt[g]
-            ch[i] = g
-            st[i] = LIVE
-            acc[p, k, O_JOINS] += 1.0
-            acc[p, k, O_FCC] += fcc_k * gbit[g]
-            if uniform(rs, i) < vp[v, ZAP_SHARE]:
-                nt[i] = t + exponential(rs, i, vp[v, ZAP_MEAN_S])
-            else:
-                nt[i] = t + exponential(rs, i, vp[v, WATCH_MEAN_S])
-        shift(acc, p, k, st[i], rate[i], vp[v, CALL_UP_MBPS], 1.0, rem)
-        if advance_box(i, t, t0, dt, k_last, t_end, st, nt, wk, ch, rate, ttl, vert, port, flags,
-                       rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, tcdf, tguide, acc,
-                       abit, ebit_o, vcnt, tid):
-            _q_push(qt, qi, m, nt[i], i)
-            m += 1
+    order = np.argsort(ts, kind="mergesort")  # stable: equal times stay in box order
+    ids = ids[order]
+    ts = ts[order]
+    qt = np.empty(n)  # boxes that ask again within the epoch
+    qi = np.empty(n, dtype=np.int64)
+    advance_boxes(ids, ts, 0, n, t0, dt, k_last, t_end, st, nt, wk, ch, rate, ttl, vert, port,
+                  flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, tcdf, tguide, acc,
+                  abit, ebit_o, vcnt, tid, qi, 0, s, qt, qi, cap_streams, cap_mbps, heap_t, heap_r,
+                  heap_base, heap_n, busy_mbps, cache_titles, req, blk, miss)
 
 
 @njit(cache=True, error_model="numpy")
@@ -385,7 +297,8 @@ def run_epoch(t0, dt, n_k, kc, st, nt, wk, ch, rate, ttl, vert, port, flags, rs,
             _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, rate, ttl,
                          vert, port, flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab,
                          tcdf, tguide, cnt_p, sbit, acc, abit, ebit_o, vcnt, dec, nvis, vis,
-                         pend_n, pend_list, tid)
+                         pend_n, pend_list, cap_streams, cap_mbps, heap_t, heap_r, heap_base,
+                         heap_n, busy_mbps, cache_titles, req, blk, miss, tid)
     for s in prange(n_srv):
         tid = numba.get_thread_id()
         _server_vod(s, t0, dt, k_last, t_end, srv_olt_ptr, srv_olts, olt_box, pend_n, pend_list,

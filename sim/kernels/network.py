@@ -10,7 +10,7 @@ from numba import njit, prange
 _D = 4
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def heap_push(ht, hr, base, n, t, r):
     j = n
     while j > 0:
@@ -24,7 +24,7 @@ def heap_push(ht, hr, base, n, t, r):
     hr[base + j] = r
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def heap_pop(ht, hr, base, n):
     """Remove the root of a heap of size ``n`` (returns nothing; caller reads the root first)."""
     last = n - 1

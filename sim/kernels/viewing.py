@@ -1,7 +1,7 @@
 """Set-top-box viewing population: exact per-box events over an epoch of windows.
 
 Every box is a small state machine (standby, live, VoD, ad carousel, video call, offline) with
-its own random stream (:mod:`sim.kernels.rng`). :func:`advance_box` processes, in time order,
+its own random stream (:mod:`sim.kernels.rng`). :func:`advance_boxes` processes, in time order,
 every event of one box before the epoch end, and writes what the windows need into the box's
 port rows: per window, state-seconds and unicast Mbit as corrections from the event time to
 the window end plus the change in state counts (turned into whole-window values by a prefix
@@ -18,6 +18,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from sim.kernels.network import heap_pop, heap_push
+from sim.kernels.prefetch import prefetch
 from sim.kernels.rng import (
     alias_pick,
     exponential,
@@ -61,6 +63,9 @@ U_MCAST = D_CNT
 U_DOWN = D_CNT + 1
 
 DAY_S = 86400.0
+
+#: How many boxes ahead VoD admission fetches a waiting box's state.
+PF_BOX = 6
 
 
 @njit(cache=True, inline="always")
@@ -148,135 +153,266 @@ def mark(p, o, g, a, b, t0, inv_dt, k_last, t_end, abit, ebit_o, vcnt, tid):
         vcnt[tid, k, g] += 1
 
 
-@njit(cache=True, error_model="numpy")
-def advance_box(i, a_live, t0, dt, k_last, t_end, st, nt, wk, ch, rate, ttl, vert, port, flags,
-                rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, tcdf, tguide, acc, abit,
-                ebit_o, vcnt, tid):
-    """Process every event of box ``i`` before ``t_end`` (the epoch is ``k_last + 1``
-    windows of ``dt`` from ``t0``); a live box has watched its channel since ``a_live``.
+@njit(cache=True, inline="always")
+def _q_less(qt, qi, a, b):
+    return qt[a] < qt[b] or (qt[a] == qt[b] and qi[a] < qi[b])
 
-    Returns True if the box stopped at a VoD request (state ``PENDING``, request time in
-    ``nt[i]``, holding time in ``wk[i]``, title in ``ttl[i]``, bitrate in ``rate[i]``).
-    The box's state, random state included, lives in locals while its events are processed.
+
+@njit(cache=True, inline="always")
+def q_push(qt, qi, n, t, i):
+    """Push (t, i) on a binary min-heap of size ``n`` (by time, then box id)."""
+    j = n
+    qt[j] = t
+    qi[j] = i
+    while j > 0:
+        parent = (j - 1) >> 1
+        if not _q_less(qt, qi, j, parent):
+            break
+        qt[j], qt[parent] = qt[parent], qt[j]
+        qi[j], qi[parent] = qi[parent], qi[j]
+        j = parent
+
+
+@njit(cache=True, inline="always")
+def q_pop(qt, qi, n):
+    """Remove the root of a heap of size ``n``."""
+    last = n - 1
+    qt[0] = qt[last]
+    qi[0] = qi[last]
+    j = 0
+    while True:
+        a = 2 * j + 1
+        if a >= last:
+            break
+        c = a
+        if a + 1 < last and _q_less(qt, qi, a + 1, a):
+            c = a + 1
+        if not _q_less(qt, qi, c, j):
+            break
+        qt[j], qt[c] = qt[c], qt[j]
+        qi[j], qi[c] = qi[c], qi[j]
+        j = c
+
+
+@njit(cache=True, error_model="numpy")
+def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rate, ttl, vert, port,
+                  flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, tcdf, tguide, acc,
+                  abit, ebit_o, vcnt, tid, pend, pend_base, s_vod, qt, qi, cap_streams, cap_mbps,
+                  heap_t, heap_r, heap_base, heap_n, busy_mbps, cache_titles, req, blk, miss):
+    """Process every event before ``t_end`` (the epoch is ``k_last + 1`` windows of ``dt``
+    from ``t0``) of boxes ``idx[lo:hi]``, or, with ``s_vod >= 0``, of VoD server ``s_vod``'s
+    waiting boxes.
+
+    Without a server, a box that stops at a VoD request (state ``PENDING``, request time in
+    ``nt[i]``, holding time in ``wk[i]``, title in ``ttl[i]``, bitrate in ``rate[i]``) is
+    written to ``pend[pend_base + n]``; returns ``n``, the count.
+
+    With a server, the earliest request, from ``idx`` or from the boxes that asked again
+    (the heap ``qt``/``qi``, by request time then box id), is admitted or blocked (a loss system of ``cap_streams``
+    streams and ``cap_mbps`` egress; stream ends in the server's part of ``heap_t``; a
+    blocked box falls back to live TV), then advanced to its next request (back on the heap)
+    or the epoch end; requests, blocked requests and admitted titles outside the edge cache
+    are counted per window in ``req``, ``blk``, ``miss``. Requests are thus admitted in exact
+    time order, whatever the epoch length.
+
+    One call handles many boxes (a call with this many arrays is not cheap). A box's state,
+    random state included, lives in locals while its events are processed.
     """
     inv_dt = 1.0 / dt
     clock0 = sc[CLOCK0_S]
     fcc_k = sc[FCC_MBIT_PER_MBPS]
-    p = port[i]
-    o = port_olt[p]
-    v = vert[i]
-    up = vp[v, CALL_UP_MBPS]
-    fx = flags[i]
-    z = rs[i]
-    t_nx = nt[i]
-    s_cur = st[i]
-    r_cur = rate[i]
-    wk_cur = wk[i]
-    c_cur = int(ch[i])
-    since = a_live
-    pending = False
-    while t_nx < t_end:
-        te = t_nx
-        s = s_cur
-        r0 = r_cur
-        k = win_of(te, t0, inv_dt, k_last)
-        acc[p, k, O_EVENTS] += 1.0
-        start = False  # start a viewing session at te
-        live = False  # tune to a live channel at te
-        standby = False
-        if s == STANDBY:
-            if te < wk_cur:  # idle long enough: ad carousel until the next session
-                s_cur = AD
-                r_cur = vp[v, AD_MBPS]
-                t_nx = wk_cur
+    n_pend = 0
+    j = lo
+    m = 0
+    while True:
+        if s_vod < 0:
+            if j >= hi:
+                break
+            i = idx[j]
+            j += 1
+            since = t0
+        else:
+            if j < hi and (m == 0 or idx_t[j] < qt[0]
+                           or (idx_t[j] == qt[0] and idx[j] < qi[0])):
+                i = idx[j]
+                j += 1
+                if j + PF_BOX < hi:  # boxes come in time order, not memory order: fetch ahead
+                    b = idx[j + PF_BOX]
+                    prefetch(st, b)
+                    prefetch(nt, b)
+                    prefetch(wk, b)
+                    prefetch(rate, b)
+                    prefetch(rs, b)
+                    prefetch(ch, b)
+                    prefetch(ttl, b)
+                    prefetch(port, b)
+                    prefetch(vert, b)
+                    prefetch(flags, b)
+            elif m > 0:
+                i = qi[0]
+                q_pop(qt, qi, m)
+                m -= 1
             else:
+                break
+            # Admit or block the request at nt[i] (a loss system): an admitted box streams
+            # until request time + holding time; a blocked one falls back to live TV then.
+            t = nt[i]
+            since = t
+            k = win_of(t, t0, inv_dt, k_last)
+            sb = heap_base[s_vod]
+            while heap_n[s_vod] > 0 and heap_t[sb] <= t:  # streams that ended by now
+                busy_mbps[s_vod] -= heap_r[sb]
+                heap_pop(heap_t, heap_r, sb, heap_n[s_vod])
+                heap_n[s_vod] -= 1
+            p = port[i]
+            v = vert[i]
+            rem = t0 + (k + 1) * dt - t
+            shift(acc, p, k, PENDING, 0.0, 0.0, -1.0, rem)
+            req[s_vod, k] += 1
+            if (heap_n[s_vod] < cap_streams[s_vod]
+                    and busy_mbps[s_vod] + rate[i] <= cap_mbps[s_vod] + 1e-9):
+                heap_push(heap_t, heap_r, sb, heap_n[s_vod], t + wk[i], rate[i])
+                heap_n[s_vod] += 1
+                busy_mbps[s_vod] += rate[i]
+                if ttl[i] >= cache_titles:
+                    miss[s_vod, k] += 1
+                st[i] = VOD
+                nt[i] = t + wk[i]
+            else:
+                blk[s_vod, k] += 1
+                g = alias_pick(ctab, v, uniform(rs, i))
+                if not (flags[i] & F_HD) and hd_alt[g] >= 0:
+                    g = hd_alt[g]
+                ch[i] = g
+                st[i] = LIVE
+                acc[p, k, O_JOINS] += 1.0
+                acc[p, k, O_FCC] += fcc_k * gbit[g]
+                if uniform(rs, i) < vp[v, ZAP_SHARE]:
+                    nt[i] = t + exponential(rs, i, vp[v, ZAP_MEAN_S])
+                else:
+                    nt[i] = t + exponential(rs, i, vp[v, WATCH_MEAN_S])
+            shift(acc, p, k, st[i], rate[i], vp[v, CALL_UP_MBPS], 1.0, rem)
+        p = port[i]
+        o = port_olt[p]
+        v = vert[i]
+        up = vp[v, CALL_UP_MBPS]
+        fx = flags[i]
+        z = rs[i]
+        t_nx = nt[i]
+        s_cur = st[i]
+        r_cur = rate[i]
+        wk_cur = wk[i]
+        c_cur = int(ch[i])
+        pending = False
+        while t_nx < t_end:
+            te = t_nx
+            s = s_cur
+            r0 = r_cur
+            k = win_of(te, t0, inv_dt, k_last)
+            acc[p, k, O_EVENTS] += 1.0
+            start = False  # start a viewing session at te
+            live = False  # tune to a live channel at te
+            standby = False
+            if s == STANDBY:
+                if te < wk_cur:  # idle long enough: ad carousel until the next session
+                    s_cur = AD
+                    r_cur = vp[v, AD_MBPS]
+                    t_nx = wk_cur
+                else:
+                    start = True
+            elif s == AD:
                 start = True
-        elif s == AD:
-            start = True
-        elif s == LIVE:
-            mark(p, o, c_cur, since, te, t0, inv_dt, k_last, t_end, abit, ebit_o, vcnt, tid)
-            c_cur = -1
-            z, u = uniform_z(z)
-            if u < vp[v, P_LEAVE]:
-                z, u2 = uniform_z(z)
-                if u2 < vp[v, LEAVE_VOD]:
-                    s_cur = PENDING
-                elif u2 < vp[v, LEAVE_VOD] + vp[v, LEAVE_CALL] and (fx & F_CAMERA):
-                    s_cur = CALL
+            elif s == LIVE:
+                mark(p, o, c_cur, since, te, t0, inv_dt, k_last, t_end, abit, ebit_o, vcnt, tid)
+                c_cur = -1
+                z, u = uniform_z(z)
+                if u < vp[v, P_LEAVE]:
+                    z, u2 = uniform_z(z)
+                    if u2 < vp[v, LEAVE_VOD]:
+                        s_cur = PENDING
+                    elif u2 < vp[v, LEAVE_VOD] + vp[v, LEAVE_CALL] and (fx & F_CAMERA):
+                        s_cur = CALL
+                    else:
+                        standby = True
+                else:  # zap: the next channel by popularity
+                    live = True
+            elif s == VOD:
+                z, u = uniform_z(z)
+                if u < vp[v, VOD_THEN_LIVE]:
+                    live = True
                 else:
                     standby = True
-            else:  # zap: the next channel by popularity
-                live = True
-        elif s == VOD:
-            z, u = uniform_z(z)
-            if u < vp[v, VOD_THEN_LIVE]:
-                live = True
-            else:
+            elif s == CALL:
                 standby = True
-        elif s == CALL:
-            standby = True
-        elif s == OFFLINE:
-            standby = True
-        if start:
-            z, u = uniform_z(z)
-            if u < vp[v, START_VOD]:
-                s_cur = PENDING
-            elif u < vp[v, START_VOD] + vp[v, START_CALL] and (fx & F_CAMERA):
-                s_cur = CALL
+            elif s == OFFLINE:
+                standby = True
+            if start:
+                z, u = uniform_z(z)
+                if u < vp[v, START_VOD]:
+                    s_cur = PENDING
+                elif u < vp[v, START_VOD] + vp[v, START_CALL] and (fx & F_CAMERA):
+                    s_cur = CALL
+                else:
+                    live = True
+            if s_cur == CALL and s != CALL and not standby and not live:
+                r_cur = vp[v, CALL_DOWN_MBPS]
+                z, e = exponential_z(z, vp[v, CALL_MEAN_S])
+                t_nx = te + e
+            if live:
+                z, u = uniform_z(z)
+                g = alias_pick(ctab, v, u)
+                if not (fx & F_HD) and hd_alt[g] >= 0:
+                    g = hd_alt[g]  # SD simulcast of an HD channel
+                c_cur = g
+                since = te
+                s_cur = LIVE
+                acc[p, k, O_JOINS] += 1.0
+                acc[p, k, O_FCC] += fcc_k * gbit[g]
+                z, u = uniform_z(z)
+                # a select, not a branch: zap or watch is a coin toss the CPU cannot predict
+                mean = vp[v, ZAP_MEAN_S] if u < vp[v, ZAP_SHARE] else vp[v, WATCH_MEAN_S]
+                z, e = exponential_z(z, mean)
+                t_nx = te + e
+            elif standby:
+                s_cur = STANDBY
+                z, wake = next_on_z(z, te, v, cumh, hrate, clock0)
+                wk_cur = wake
+                idle = te + vp[v, AD_IDLE_S]
+                t_nx = idle if ((fx & F_ADS) and wake > idle) else wake
+            if s_cur != s:
+                rem = t0 + (k + 1) * dt - te
+                shift(acc, p, k, s, r0, up, -1.0, rem)
+                shift(acc, p, k, s_cur, r_cur, up, 1.0, rem)
+            if s_cur == PENDING:
+                z, u = uniform_z(z)
+                ttl[i] = pick_guided(tcdf, tguide, u)
+                z, u = uniform_z(z)
+                if u < vp[v, UHD_SHARE] and (fx & F_UHD):
+                    r_cur = sc[UHD_MBPS]
+                elif fx & F_HD:
+                    r_cur = sc[HD_MBPS]
+                else:
+                    r_cur = sc[SD_MBPS]
+                t_nx = te
+                z, wk_cur = lognormal_z(z, vp[v, VOD_MEDIAN_S], vp[v, VOD_SIGMA])
+                pending = True
+                break
+        if s_cur == LIVE:
+            mark(p, o, c_cur, since, t_end, t0, inv_dt, k_last, t_end, abit, ebit_o, vcnt, tid)
+        rs[i] = z
+        nt[i] = t_nx
+        st[i] = s_cur
+        rate[i] = r_cur
+        wk[i] = wk_cur
+        ch[i] = c_cur
+        if pending:
+            if s_vod < 0:
+                pend[pend_base + n_pend] = i
+                n_pend += 1
             else:
-                live = True
-        if s_cur == CALL and s != CALL and not standby and not live:
-            r_cur = vp[v, CALL_DOWN_MBPS]
-            z, e = exponential_z(z, vp[v, CALL_MEAN_S])
-            t_nx = te + e
-        if live:
-            z, u = uniform_z(z)
-            g = alias_pick(ctab, v, u)
-            if not (fx & F_HD) and hd_alt[g] >= 0:
-                g = hd_alt[g]  # SD simulcast of an HD channel
-            c_cur = g
-            since = te
-            s_cur = LIVE
-            acc[p, k, O_JOINS] += 1.0
-            acc[p, k, O_FCC] += fcc_k * gbit[g]
-            z, u = uniform_z(z)
-            # a select, not a branch: zap or watch is a coin toss the CPU cannot predict
-            mean = vp[v, ZAP_MEAN_S] if u < vp[v, ZAP_SHARE] else vp[v, WATCH_MEAN_S]
-            z, e = exponential_z(z, mean)
-            t_nx = te + e
-        elif standby:
-            s_cur = STANDBY
-            z, wake = next_on_z(z, te, v, cumh, hrate, clock0)
-            wk_cur = wake
-            idle = te + vp[v, AD_IDLE_S]
-            t_nx = idle if ((fx & F_ADS) and wake > idle) else wake
-        if s_cur != s:
-            rem = t0 + (k + 1) * dt - te
-            shift(acc, p, k, s, r0, up, -1.0, rem)
-            shift(acc, p, k, s_cur, r_cur, up, 1.0, rem)
-        if s_cur == PENDING:
-            z, u = uniform_z(z)
-            ttl[i] = pick_guided(tcdf, tguide, u)
-            z, u = uniform_z(z)
-            if u < vp[v, UHD_SHARE] and (fx & F_UHD):
-                r_cur = sc[UHD_MBPS]
-            elif fx & F_HD:
-                r_cur = sc[HD_MBPS]
-            else:
-                r_cur = sc[SD_MBPS]
-            t_nx = te
-            z, wk_cur = lognormal_z(z, vp[v, VOD_MEDIAN_S], vp[v, VOD_SIGMA])
-            pending = True
-            break
-    if s_cur == LIVE:
-        mark(p, o, c_cur, since, t_end, t0, inv_dt, k_last, t_end, abit, ebit_o, vcnt, tid)
-    rs[i] = z
-    nt[i] = t_nx
-    st[i] = s_cur
-    rate[i] = r_cur
-    wk[i] = wk_cur
-    ch[i] = c_cur
-    return pending
+                q_push(qt, qi, m, t_nx, i)
+                m += 1
+    return n_pend
 
 
 @njit(cache=True, inline="always")
