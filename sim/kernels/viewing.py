@@ -231,6 +231,17 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
             i = idx[j]
             j += 1
             since = t0
+            if j + PF_BOX < hi:  # a few boxes ahead: their state, ahead of use
+                b = idx[j + PF_BOX]
+                prefetch(st, b)
+                prefetch(nt, b)
+                prefetch(wk, b)
+                prefetch(rate, b)
+                prefetch(rs, b)
+                prefetch(ch, b)
+                prefetch(port, b)
+                prefetch(vert, b)
+                prefetch(flags, b)
         else:
             if j < hi and (m == 0 or idx_t[j] < qt[0]
                            or (idx_t[j] == qt[0] and idx[j] < qi[0])):
