@@ -159,10 +159,8 @@ class IptvModel:
                                 ctx.rng.stream("iptv.initial"))
         # Power events happen at window starts: epochs end there.
         self.barriers: list[int] = []
-        storm = sc.events.boot_storm
-        if storm is not None:
-            t_off = self._snap(storm.at_s)
-            t_on = max(t_off + self.dt, self._snap(t_off + storm.outage_s))
+        if sc.events.boot_storm is not None:
+            t_off, t_on = self._storm_times()
             self.barriers = [int(round(t_off / self.dt)), int(round(t_on / self.dt))]
         wifi = np.array([s.wifi_clients * s.wifi_client_mbps for s in self.stbs])
         port_wifi = np.bincount(self.pop.box_port, weights=wifi[self.pop.box_stb],
@@ -172,7 +170,7 @@ class IptvModel:
             prov_boxes = np.bincount(self.pop.olt_metro, weights=np.diff(self.pop.olt_box),
                                      minlength=self.pop.n_metros)
             core = np.maximum(1, np.ceil(prov_boxes / sc.network.core_boxes_per_link))
-        self.loads = LoadTracker(self.pop, self.gbit, port_wifi, self.n_windows,
+        self.loads = LoadTracker(self.pop, port_wifi, self.n_windows,
                                  threshold=sc.network.overload_threshold, warmup_s=sc.warmup_s,
                                  core_links=core)
         self.campaign: Campaign | None = None
@@ -212,11 +210,17 @@ class IptvModel:
     def _snap(self, t: float) -> float:
         return math.floor(t / self.dt) * self.dt
 
-    def _storm(self) -> Any:
+    def _storm_times(self) -> tuple[float, float]:
+        """Power cut and power restored, on window starts."""
         spec = self.sc.events.boot_storm
         assert spec is not None
         t_off = self._snap(spec.at_s)
-        t_on = max(t_off + self.dt, self._snap(t_off + spec.outage_s))
+        return t_off, max(t_off + self.dt, self._snap(t_off + spec.outage_s))
+
+    def _storm(self) -> Any:
+        spec = self.sc.events.boot_storm
+        assert spec is not None
+        t_off, t_on = self._storm_times()
         boxes = affected_boxes(spec, self.pop)
         yield self.env.timeout(t_off)
         if self.boxes is not None:

@@ -43,7 +43,6 @@ class LoadTracker:
     the per-port statistics through :attr:`sink`)."""
 
     pop: Population
-    gbit: np.ndarray
     port_wifi_mbps: np.ndarray
     n_windows: int
     threshold: float = 0.8

@@ -52,20 +52,8 @@ OLT_CHUNK = 4
 
 
 @njit(cache=True, inline="always")
-def _load2(bits, r, cls_mask, cls_rate):
-    """Mbit/s of the groups set in ``bits[r]`` (groups of equal bitrate share a mask)."""
-    total = 0.0
-    for c in range(cls_rate.shape[0]):
-        n = 0
-        for w in range(bits.shape[1]):
-            n += popcount(bits[r, w] & cls_mask[c, w])
-        total += n * cls_rate[c]
-    return total
-
-
-@njit(cache=True, inline="always")
-def _load3(bits, r, k, cls_mask, cls_rate):
-    """:func:`_load2` of ``bits[r, k]``."""
+def _load(bits, r, k, cls_mask, cls_rate):
+    """Mbit/s of the groups set in ``bits[r, k]`` (groups of equal bitrate share a mask)."""
     total = 0.0
     for c in range(cls_rate.shape[0]):
         n = 0
@@ -183,7 +171,7 @@ def _finish_olt(o, dt, k_last, kc, olt_box, olt_port, st, ch, port, cnt_p, sbit,
             for r in range(4):
                 acc[p, k, O_VOD + r] += prate[p, r] * dt
                 prate[p, r] += acc[p, k, D_RATE + r]
-            mc = _load3(abit, p, k, cls_mask, cls_rate)
+            mc = _load(abit, p, k, cls_mask, cls_rate)
             cdn_mbit = acc[p, k, O_VOD] + acc[p, k, O_AD] + acc[p, k, O_FCC] + fw_mbit[p]
             in_use = acc[p, k, O_OCC + LIVE] + acc[p, k, O_OCC + VOD] + acc[p, k, O_OCC + CALL]
             wifi = wifi_mbps[p] * in_use / (nb * dt)
@@ -214,7 +202,7 @@ def _finish_olt(o, dt, k_last, kc, olt_box, olt_port, st, ch, port, cnt_p, sbit,
             for c in range(n_w):
                 abit_o[o, k, c] |= abit[p, k, c]
     for k in range(n_k):
-        olt_down[o, k] = _load3(abit_o, o, k, cls_mask, cls_rate) + olt_uni[o, k]
+        olt_down[o, k] = _load(abit_o, o, k, cls_mask, cls_rate) + olt_uni[o, k]
 
 
 @njit(cache=True)
@@ -225,8 +213,8 @@ def _metros(k_last, olt_metro, abit_o, ebit_o, oacc, olt_uni, olt_cdn, cls_mask,
     n_w = abit_o.shape[2]
     n_g = g_live.shape[0]
     n_t = vcnt.shape[0]
-    mu = np.zeros((n_m, n_w), dtype=np.uint64)
-    mn = np.zeros((n_m, n_w), dtype=np.uint64)
+    mu = np.zeros((n_m, 1, n_w), dtype=np.uint64)
+    mn = np.zeros((n_m, 1, n_w), dtype=np.uint64)
     for k in range(n_k):
         mu[:] = 0
         mn[:] = 0
@@ -238,15 +226,15 @@ def _metros(k_last, olt_metro, abit_o, ebit_o, oacc, olt_uni, olt_cdn, cls_mask,
         for o in range(olt_metro.shape[0]):
             m = olt_metro[o]
             for c in range(n_w):
-                mu[m, c] |= abit_o[o, k, c]
-                mn[m, c] |= ebit_o[o, k, c]
+                mu[m, 0, c] |= abit_o[o, k, c]
+                mn[m, 0, c] |= ebit_o[o, k, c]
             for c in range(N_OUT):
                 m_acc[k, m, c] += oacc[o, k, c]
             m_uni[k, m] += olt_uni[o, k]
             m_cdn[k, m] += olt_cdn[o, k]
         for m in range(n_m):
-            m_union[k, m] = _load2(mu, m, cls_mask, cls_rate)
-            m_now[k, m] = _load2(mn, m, cls_mask, cls_rate)
+            m_union[k, m] = _load(mu, m, 0, cls_mask, cls_rate)
+            m_now[k, m] = _load(mn, m, 0, cls_mask, cls_rate)
     for g in range(n_g):
         static = g_live[g]
         moved = 0

@@ -64,7 +64,7 @@ U_DOWN = D_CNT + 1
 
 DAY_S = 86400.0
 
-#: How many boxes ahead VoD admission fetches a waiting box's state.
+#: How many boxes ahead the event loop fetches a box's state.
 PF_BOX = 6
 
 
@@ -110,6 +110,16 @@ def win_of(t, t0, inv_dt, k_last):
     if k < 0:
         return 0
     return k_last if k > k_last else k
+
+
+@njit(cache=True, inline="always")
+def pick_group(ctab, hd_alt, v, fx, u):
+    """A live channel by vertical ``v``'s popularity (uniform ``u``); a box without HD
+    (flags ``fx``) gets the SD simulcast of an HD channel."""
+    g = alias_pick(ctab, v, u)
+    if not (fx & F_HD) and hd_alt[g] >= 0:
+        g = hd_alt[g]
+    return g
 
 
 @njit(cache=True, inline="always")
@@ -200,17 +210,17 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
                   abit, ebit_o, vcnt, tid, pend, pend_base, s_vod, qt, qi, cap_streams, cap_mbps,
                   heap_t, heap_r, heap_base, heap_n, busy_mbps, cache_titles, req, blk, miss):
     """Process every event before ``t_end`` (the epoch is ``k_last + 1`` windows of ``dt``
-    from ``t0``) of boxes ``idx[lo:hi]``, or, with ``s_vod >= 0``, of VoD server ``s_vod``'s
-    waiting boxes.
+    from ``t0``) of boxes ``idx[lo:hi]``; with ``s_vod >= 0`` these are VoD server
+    ``s_vod``'s waiting boxes in request-time order (times in ``idx_t``).
 
     Without a server, a box that stops at a VoD request (state ``PENDING``, request time in
     ``nt[i]``, holding time in ``wk[i]``, title in ``ttl[i]``, bitrate in ``rate[i]``) is
     written to ``pend[pend_base + n]``; returns ``n``, the count.
 
     With a server, the earliest request, from ``idx`` or from the boxes that asked again
-    (the heap ``qt``/``qi``, by request time then box id), is admitted or blocked (a loss system of ``cap_streams``
-    streams and ``cap_mbps`` egress; stream ends in the server's part of ``heap_t``; a
-    blocked box falls back to live TV), then advanced to its next request (back on the heap)
+    (the heap ``qt``/``qi``, by request time then box id), is admitted or blocked (a loss
+    system of ``cap_streams`` streams and ``cap_mbps`` egress; stream ends in the server's
+    part of ``heap_t``; a blocked box falls back to live TV), then advanced to its next request (back on the heap)
     or the epoch end; requests, blocked requests and admitted titles outside the edge cache
     are counted per window in ``req``, ``blk``, ``miss``. Requests are thus admitted in exact
     time order, whatever the epoch length.
@@ -225,12 +235,18 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
     j = lo
     m = 0
     while True:
-        if s_vod < 0:
+        if s_vod < 0:  # boxes in memory order
             if j >= hi:
                 break
+            listed = True
+        else:  # the earlier of the next listed request and the next repeated one
+            listed = j < hi and (m == 0 or idx_t[j] < qt[0]
+                                 or (idx_t[j] == qt[0] and idx[j] < qi[0]))
+            if not listed and m == 0:
+                break
+        if listed:
             i = idx[j]
             j += 1
-            since = t0
             if j + PF_BOX < hi:  # a few boxes ahead: their state, ahead of use
                 b = idx[j + PF_BOX]
                 prefetch(st, b)
@@ -242,29 +258,15 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
                 prefetch(port, b)
                 prefetch(vert, b)
                 prefetch(flags, b)
-        else:
-            if j < hi and (m == 0 or idx_t[j] < qt[0]
-                           or (idx_t[j] == qt[0] and idx[j] < qi[0])):
-                i = idx[j]
-                j += 1
-                if j + PF_BOX < hi:  # boxes come in time order, not memory order: fetch ahead
-                    b = idx[j + PF_BOX]
-                    prefetch(st, b)
-                    prefetch(nt, b)
-                    prefetch(wk, b)
-                    prefetch(rate, b)
-                    prefetch(rs, b)
-                    prefetch(ch, b)
+                if s_vod >= 0:
                     prefetch(ttl, b)
-                    prefetch(port, b)
-                    prefetch(vert, b)
-                    prefetch(flags, b)
-            elif m > 0:
-                i = qi[0]
-                q_pop(qt, qi, m)
-                m -= 1
-            else:
-                break
+        else:
+            i = qi[0]
+            q_pop(qt, qi, m)
+            m -= 1
+        if s_vod < 0:
+            since = t0
+        else:
             # Admit or block the request at nt[i] (a loss system): an admitted box streams
             # until request time + holding time; a blocked one falls back to live TV then.
             t = nt[i]
@@ -291,9 +293,7 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
                 nt[i] = t + wk[i]
             else:
                 blk[s_vod, k] += 1
-                g = alias_pick(ctab, v, uniform(rs, i))
-                if not (flags[i] & F_HD) and hd_alt[g] >= 0:
-                    g = hd_alt[g]
+                g = pick_group(ctab, hd_alt, v, flags[i], uniform(rs, i))
                 ch[i] = g
                 st[i] = LIVE
                 acc[p, k, O_JOINS] += 1.0
@@ -371,9 +371,7 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
                 t_nx = te + e
             if live:
                 z, u = uniform_z(z)
-                g = alias_pick(ctab, v, u)
-                if not (fx & F_HD) and hd_alt[g] >= 0:
-                    g = hd_alt[g]  # SD simulcast of an HD channel
+                g = pick_group(ctab, hd_alt, v, fx, u)
                 c_cur = g
                 since = te
                 s_cur = LIVE
@@ -463,9 +461,7 @@ def init_population(olt_box, st, nt, wk, ch, rate, vert, port, flags, rs, cnt_p,
                 nt[i] = np.inf
                 wk[i] = np.inf
             elif uniform(rs, i) < on_share[v]:
-                g = alias_pick(ctab, v, uniform(rs, i))
-                if not (flags[i] & F_HD) and hd_alt[g] >= 0:
-                    g = hd_alt[g]
+                g = pick_group(ctab, hd_alt, v, flags[i], uniform(rs, i))
                 ch[i] = g
                 st[i] = LIVE
                 count_join(p, g, cnt_p, sbit)
