@@ -26,6 +26,14 @@ from twins.config import (
 REGION_MARGIN_DEG = 0.02
 
 
+def _new_folder(root: Path) -> None:
+    """Create the twin folder ``root``, refusing one that already holds a twin."""
+    if (root / CONFIG_NAME).exists():
+        raise DataError(root / CONFIG_NAME, [Problem("", "a twin already exists here",
+                                                     has_value=False)])
+    root.mkdir(parents=True, exist_ok=True)
+
+
 def init_from_run(root: Path, run: Path, name: str | None = None,
                   epoch: dt.datetime = DEFAULT_EPOCH, lateness_s: float = 600.0,
                   clock: str = "wall") -> TwinConfig:
@@ -60,10 +68,7 @@ def init_from_run(root: Path, run: Path, name: str | None = None,
         region=region, lateness_s=lateness_s, clock=clock,  # type: ignore[arg-type]
         devices_file="devices.csv",
     )
-    if (root / CONFIG_NAME).exists():
-        raise DataError(root / CONFIG_NAME, [Problem("", "a twin already exists here",
-                                                     has_value=False)])
-    root.mkdir(parents=True, exist_ok=True)
+    _new_folder(root)
     write_devices_csv(root / "devices.csv", devices)
     shutil.copyfile(run / "scenario.yaml", root / "scenario.yaml")
     pq.write_table(nodes.drop_columns(["replication"]) if "replication" in nodes.column_names
@@ -77,10 +82,7 @@ def init_plain(root: Path, name: str, region: Region | None, devices_csv: Path |
     """A twin from explicit options; devices come from a CSV (id,kind,profile,entity)."""
     config = TwinConfig(name=name, region=region, lateness_s=lateness_s, scenario=scenario,
                         devices_file="devices.csv" if devices_csv else None)
-    if (root / CONFIG_NAME).exists():
-        raise DataError(root / CONFIG_NAME, [Problem("", "a twin already exists here",
-                                                     has_value=False)])
-    root.mkdir(parents=True, exist_ok=True)
+    _new_folder(root)
     if devices_csv is not None:
         shutil.copyfile(devices_csv, root / "devices.csv")
     write_twin_config(root, config)
@@ -113,10 +115,7 @@ def init_from_iptv_run(root: Path, run: Path, name: str | None = None,
         lateness_s=lateness_s, clock=clock,  # type: ignore[arg-type]
         devices_file="devices.csv",
     )
-    if (root / CONFIG_NAME).exists():
-        raise DataError(root / CONFIG_NAME, [Problem("", "a twin already exists here",
-                                                     has_value=False)])
-    root.mkdir(parents=True, exist_ok=True)
+    _new_folder(root)
     write_devices_csv(root / "devices.csv", devices)
     shutil.copyfile(run / "scenario.yaml", root / "scenario.yaml")
     write_twin_config(root, config)
