@@ -50,7 +50,7 @@ def boxes_table(m: IptvModel) -> dict[str, np.ndarray]:
         live = (state == vk.LIVE) & (bp.ch >= 0)
         channel[live] = bp.ch[live] % n_ch  # SD simulcast groups map back to their channel
         vod = state == vk.VOD
-        title[vod] = bp.ttl[vod]
+        title[vod] = bp.titles(np.flatnonzero(vod))
     fw = m.box_fw.copy()
     outcome = np.full(n, "not_targeted", object)
     camp = m.campaign

@@ -18,7 +18,7 @@ from sim.iptv.topology import Population
 from sim.iptv.viewing import ViewingArrays
 from sim.kernels import viewing as vk
 from sim.kernels.epoch import run_epoch
-from sim.kernels.rng import guide_table, seed_states
+from sim.kernels.rng import seed_states
 
 
 @dataclass
@@ -101,6 +101,22 @@ def _check(name: str, a: np.ndarray, dtype: type, shape: tuple[int, ...]) -> Non
         raise ValueError(f"{name}: expected {np.dtype(dtype)}{shape}, got {a.dtype}{a.shape}")
 
 
+def title_of(tcdf: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Titles picked by inverting the catalogue CDF at draws ``u``: the index ``k`` with
+    ``tcdf[k - 1] <= u < tcdf[k]`` (the last title for a draw past the end)."""
+    k = np.searchsorted(tcdf, u, side="right")
+    return np.minimum(k, tcdf.shape[0] - 1).astype(np.int64)
+
+
+def miss_threshold(tcdf: np.ndarray, cache_titles: int) -> float:
+    """The draw from which :func:`title_of` gives a title outside the edge cache (titles
+    ``0 .. cache_titles - 1``): the kernels compare the draw instead of picking the title."""
+    last = tcdf.shape[0] - 1
+    if cache_titles <= 0:
+        return -math.inf
+    return math.inf if cache_titles > last else float(tcdf[cache_titles - 1])
+
+
 def rate_classes(gbit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Groups of equal bitrate as bit masks (classes, words) and their rates."""
     n_words = (gbit.shape[0] + 63) // 64
@@ -142,16 +158,16 @@ class BoxPopulation:
         if int(pop.port_boxes.max(initial=0)) >= 2**16:
             raise ValueError("more than 65535 boxes on one PON port")
         self.gbit, self.hd_alt, self.sc, self.tcdf = gbit, hd_alt, sc_consts, tcdf
-        self.tguide = guide_table(tcdf)
         self.cls_mask, self.cls_rate = rate_classes(gbit)
         self.cache_titles = int(cache_titles)
+        self.u_miss = miss_threshold(tcdf, self.cache_titles)
         self.max_windows = kmax = max(1, int(max_windows))
         self.st = np.zeros(n, np.int8)
         self.nt = np.zeros(n, np.float64)
         self.wk = np.zeros(n, np.float64)
         self.ch = np.full(n, -1, np.int16)
         self.rate = np.zeros(n, np.float64)
-        self.ttl = np.zeros(n, np.int32)
+        self.tu = np.zeros(n, np.float64)
         self.rs = seed_states(int(seed), n)
         # Viewers per group on each port (the narrowest type that holds a port's boxes: more
         # rows in cache) and the port's watched groups as bits.
@@ -177,6 +193,11 @@ class BoxPopulation:
         self.vis = np.zeros(n, np.int64)
         self.pend_n = np.zeros(n_o, np.int64)
         self.pend_list = np.zeros(n, np.int64)
+        self.pend_t = np.zeros(n)
+        self.pend_wk = np.zeros(n)
+        self.pend_r = np.zeros(n)
+        self.pend_m = np.zeros(n, np.uint8)
+        self.pend_ok = np.zeros(n, np.uint8)
         self.oacc = np.zeros((n_o, kmax, vk.N_OUT))
         self.olt_uni = np.zeros((n_o, kmax))
         self.olt_cdn = np.zeros((n_o, kmax))
@@ -244,15 +265,16 @@ class BoxPopulation:
         with numba.parallel_chunksize(1):  # uneven tasks: hand them out one at a time
             events = run_epoch(
                 float(t0), float(dt), int(n_k), int(kc), self.st, self.nt, self.wk, self.ch,
-                self.rate, self.ttl, p.box_vert, p.box_port, p.box_flags, self.rs, p.olt_box,
+                self.rate, self.tu, p.box_vert, p.box_port, p.box_flags, self.rs, p.olt_box,
                 self.olt_port, p.port_olt, p.olt_metro, p.port_boxes, self.srv_olt_ptr,
                 self.srv_olts, self.gbit, self.hd_alt, self.va.vp, self.sc, self.va.cumh,
-                self.va.hrate, self.va.ctab, self.tcdf, self.tguide, self.cls_mask,
+                self.va.hrate, self.va.ctab, self.cls_mask,
                 self.cls_rate, self.cnt_p, self.sbit, self.g_live, self.nst, self.prate,
                 self.acc, self.abit, self.ebit_o, self.abit_o, self.vcnt, self.dec, self.add,
-                self.nvis, self.vis, self.pend_n, self.pend_list, self.srv_streams,
+                self.nvis, self.vis, self.pend_n, self.pend_list, self.pend_t, self.pend_wk,
+                self.pend_r, self.pend_m, self.pend_ok, self.srv_streams,
                 self.srv_mbps, self.heap_t, self.heap_r, self.heap_base, self.heap_n,
-                self.busy_mbps, self.cache_titles, self.req, self.blk, self.miss,
+                self.busy_mbps, self.u_miss, self.req, self.blk, self.miss,
                 self.no_fw if fw_mbit is None else fw_mbit, sk.wifi_mbps, float(sk.cap_pon),
                 float(sk.threshold), float(sk.util_bin), sk.hist, sk.peak, sk.up_peak,
                 sk.over_s, self.oacc, self.olt_uni, self.olt_cdn, self.olt_down, self.pmax,
@@ -265,6 +287,10 @@ class BoxPopulation:
     def step(self, w: int, t0: float, t1: float) -> WindowStats:
         """Advance all boxes over the one window ``[t0, t1)`` (index ``w``)."""
         return self.step_epoch(1, t0, t1 - t0).window(0)
+
+    def titles(self, boxes: np.ndarray) -> np.ndarray:
+        """The VoD title of each of ``boxes`` (their last request, :func:`title_of`)."""
+        return title_of(self.tcdf, self.tu[boxes])
 
     def now_port_mbps(self) -> np.ndarray:
         """Multicast load per port now: distinct groups watched x bitrate."""

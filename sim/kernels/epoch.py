@@ -45,6 +45,8 @@ from sim.kernels.viewing import (
     advance_boxes,
     count_join,
     count_leave,
+    settle_admitted,
+    time_order,
 )
 
 #: OLTs per dynamically scheduled task of the advance and finish phases.
@@ -64,14 +66,15 @@ def _load(bits, r, k, cls_mask, cls_rate):
 
 
 @njit(cache=True)
-def _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, rate, ttl, vert,
-                 port, flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, tcdf,
-                 tguide, cnt_p, sbit, acc, abit, ebit_o, vcnt, dec, nvis, vis, pend_n, pend_list,
-                 cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps, cache_titles,
-                 req, blk, miss, tid):
+def _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, rate, tu, vert,
+                 port, flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab,
+                 cnt_p, sbit, acc, abit, ebit_o, vcnt, dec, nvis, vis, pend_n, pend_list,
+                 pend_t, pend_wk, pend_r, pend_m, pend_ok, cap_streams, cap_mbps, heap_t, heap_r,
+                 heap_base, heap_n, busy_mbps, u_miss, req, blk, miss, tid):
     n_k = k_last + 1
     qt0 = np.empty(0)
     qi0 = np.empty(0, dtype=np.int64)
+    qm0 = np.empty(0, dtype=np.uint8)
     for p in range(olt_port[o], olt_port[o + 1]):
         for k in range(n_k):
             for c in range(N_ACC):
@@ -92,52 +95,69 @@ def _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, ra
                 count_leave(port[i], g, cnt_p, sbit)
                 dec[tid, g] += 1
     npend = advance_boxes(vis, qt0, base, base + nv, t0, dt, k_last, t_end, st, nt, wk, ch, rate,
-                          ttl, vert, port, flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate,
-                          ctab, tcdf, tguide, acc, abit, ebit_o, vcnt, tid, pend_list, base, -1, qt0,
+                          tu, vert, port, flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate,
+                          ctab, acc, abit, ebit_o, vcnt, tid, pend_list, base,
+                          pend_t, pend_wk, pend_r, pend_m, pend_ok, qt0, qt0, qm0, qi0, -1, qt0,
                           qi0, cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps,
-                          cache_titles, req, blk, miss)
+                          u_miss, req, blk, miss)
     nvis[o] = nv
     pend_n[o] = npend
 
 
 @njit(cache=True)
-def _server_vod(s, t0, dt, k_last, t_end, srv_olt_ptr, srv_olts, olt_box, pend_n, pend_list, st,
-                nt, wk, ch, rate, ttl, vert, port, flags, rs, port_olt, gbit, hd_alt, vp, sc,
-                cumh, hrate, ctab, tcdf, tguide, acc, abit, ebit_o, vcnt, cap_streams, cap_mbps,
-                heap_t, heap_r, heap_base, heap_n, busy_mbps, cache_titles, req, blk, miss, tid):
+def _server_vod(s, t0, dt, k_last, t_end, srv_olt_ptr, srv_olts, olt_box, pend_n, pend_list,
+                pend_t, pend_wk, pend_r, pend_m, pend_ok, st, nt, wk, ch, rate, tu, vert, port,
+                flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, acc,
+                abit, ebit_o, vcnt, cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n,
+                busy_mbps, u_miss, req, blk, miss, tid):
     """Admit server ``s``'s waiting boxes in request-time order and advance them."""
     n = 0
     for j in range(srv_olt_ptr[s], srv_olt_ptr[s + 1]):
         n += pend_n[srv_olts[j]]
     if n == 0:
         return
-    ids = np.empty(n, dtype=np.int64)
+    slots = np.empty(n, dtype=np.int64)
     ts = np.empty(n)
     m = 0
     for j in range(srv_olt_ptr[s], srv_olt_ptr[s + 1]):  # OLTs in order: box ids increase
         o = srv_olts[j]
-        for q in range(pend_n[o]):
-            i = pend_list[olt_box[o] + q]
-            ids[m] = i
-            ts[m] = nt[i]
+        for q in range(olt_box[o], olt_box[o] + pend_n[o]):
+            slots[m] = q
+            ts[m] = pend_t[q]
             m += 1
-    order = np.argsort(ts, kind="mergesort")  # stable: equal times stay in box order
-    ids = ids[order]
-    ts = ts[order]
+    order = time_order(ts, t0, t_end)  # equal times stay in box order
+    ids = np.empty(n, dtype=np.int64)
+    lt = np.empty(n)
+    lw = np.empty(n)
+    lr = np.empty(n)
+    lm = np.empty(n, dtype=np.uint8)
+    ls = np.empty(n, dtype=np.int64)
+    for j in range(n):  # the requests in order, side by side
+        q = slots[order[j]]
+        ids[j] = pend_list[q]
+        lt[j] = pend_t[q]
+        lw[j] = pend_wk[q]
+        lr[j] = pend_r[q]
+        lm[j] = pend_m[q]
+        ls[j] = q
     qt = np.empty(n)  # boxes that ask again within the epoch
     qi = np.empty(n, dtype=np.int64)
-    advance_boxes(ids, ts, 0, n, t0, dt, k_last, t_end, st, nt, wk, ch, rate, ttl, vert, port,
-                  flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, tcdf, tguide, acc,
-                  abit, ebit_o, vcnt, tid, qi, 0, s, qt, qi, cap_streams, cap_mbps, heap_t, heap_r,
-                  heap_base, heap_n, busy_mbps, cache_titles, req, blk, miss)
+    advance_boxes(ids, lt, 0, n, t0, dt, k_last, t_end, st, nt, wk, ch, rate, tu, vert, port,
+                  flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, acc,
+                  abit, ebit_o, vcnt, tid, qi, 0, qt, qt, qt, lm, pend_ok, lw, lr, lm, ls, s, qt,
+                  qi, cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps,
+                  u_miss, req, blk, miss)
 
 
 @njit(cache=True, error_model="numpy")
-def _finish_olt(o, dt, k_last, kc, olt_box, olt_port, st, ch, port, cnt_p, sbit, acc, abit,
-                ebit_o, abit_o, add, nvis, vis, nst, prate, cls_mask, cls_rate, fw_mbit,
-                wifi_mbps, port_boxes, cap_pon, threshold, util_bin, hist, peak, up_peak, over_s,
-                oacc, olt_uni, olt_cdn, olt_down, pmax, psum, tid):
+def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, ch, port, cnt_p, sbit, acc,
+                abit, ebit_o, abit_o, add, nvis, vis, pend_n, pend_list, pend_t, pend_wk, pend_r,
+                pend_ok, nst, prate, cls_mask, cls_rate, fw_mbit, wifi_mbps, port_boxes, cap_pon,
+                threshold, util_bin, hist, peak, up_peak, over_s, oacc, olt_uni, olt_cdn,
+                olt_down, pmax, psum, tid):
     n_k = k_last + 1
+    settle_admitted(olt_box[o], pend_n[o], pend_list, pend_t, pend_wk, pend_r, pend_ok, t0, dt,
+                    k_last, st, nt, port, acc)
     n_w = sbit.shape[1]
     p0, p1 = olt_port[o], olt_port[o + 1]
     for p in range(p0, p1):  # boxes that watched one channel all epoch
@@ -162,8 +182,12 @@ def _finish_olt(o, dt, k_last, kc, olt_box, olt_port, st, ch, port, cnt_p, sbit,
         pmax[o, k] = 0.0
         psum[o, k] = 0.0
     n_bins = hist.shape[1]
+    inv_dt = 1.0 / dt  # multiplications, not a chain of divisions, per port-window
+    inv_cap = 1.0 / cap_pon
+    inv_bin = 1.0 / util_bin
     for p in range(p0, p1):
         nb = port_boxes[p] if port_boxes[p] > 0 else 1
+        wifi_k = wifi_mbps[p] / (nb * dt)
         for k in range(n_k):
             for s in range(N_ST):  # whole-window values from the counts at the window start
                 acc[p, k, O_OCC + s] += nst[p, s] * dt
@@ -174,31 +198,30 @@ def _finish_olt(o, dt, k_last, kc, olt_box, olt_port, st, ch, port, cnt_p, sbit,
             mc = _load(abit, p, k, cls_mask, cls_rate)
             cdn_mbit = acc[p, k, O_VOD] + acc[p, k, O_AD] + acc[p, k, O_FCC] + fw_mbit[p]
             in_use = acc[p, k, O_OCC + LIVE] + acc[p, k, O_OCC + VOD] + acc[p, k, O_OCC + CALL]
-            wifi = wifi_mbps[p] * in_use / (nb * dt)
-            uni = (cdn_mbit + acc[p, k, O_CALL_DN]) / dt + wifi
+            uni = (cdn_mbit + acc[p, k, O_CALL_DN]) * inv_dt + wifi_k * in_use
             down = mc + uni
             acc[p, k, U_MCAST] = mc
             acc[p, k, U_DOWN] = down
+            util = down * inv_cap
             if k >= kc:
-                b = int(down / cap_pon / util_bin)
+                b = int(util * inv_bin)
                 if b >= n_bins:
                     b = n_bins - 1
                 hist[p, b] += 1
                 if down > peak[p]:
                     peak[p] = down
-                up = acc[p, k, O_CALL_UP] / dt
+                up = acc[p, k, O_CALL_UP] * inv_dt
                 if up > up_peak[p]:
                     up_peak[p] = up
                 if down > threshold * cap_pon:
                     over_s[p] += dt
-            util = down / cap_pon
             if util > pmax[o, k]:
                 pmax[o, k] = util
             psum[o, k] += util
             for c in range(N_OUT):
                 oacc[o, k, c] += acc[p, k, c]
             olt_uni[o, k] += uni
-            olt_cdn[o, k] += cdn_mbit / dt
+            olt_cdn[o, k] += cdn_mbit * inv_dt
             for c in range(n_w):
                 abit_o[o, k, c] |= abit[p, k, c]
     for k in range(n_k):
@@ -250,12 +273,12 @@ def _metros(k_last, olt_metro, abit_o, ebit_o, oacc, olt_uni, olt_cdn, cls_mask,
 
 
 @njit(cache=True, parallel=True)
-def run_epoch(t0, dt, n_k, kc, st, nt, wk, ch, rate, ttl, vert, port, flags, rs, olt_box,
+def run_epoch(t0, dt, n_k, kc, st, nt, wk, ch, rate, tu, vert, port, flags, rs, olt_box,
               olt_port, port_olt, olt_metro, port_boxes, srv_olt_ptr, srv_olts, gbit, hd_alt, vp,
-              sc, cumh, hrate, ctab, tcdf, tguide, cls_mask, cls_rate, cnt_p, sbit, g_live, nst,
+              sc, cumh, hrate, ctab, cls_mask, cls_rate, cnt_p, sbit, g_live, nst,
               prate, acc, abit, ebit_o, abit_o, vcnt, dec, add, nvis, vis, pend_n,
-              pend_list, cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps,
-              cache_titles, req, blk, miss, fw_mbit, wifi_mbps, cap_pon, threshold, util_bin,
+              pend_list, pend_t, pend_wk, pend_r, pend_m, pend_ok, cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps,
+              u_miss, req, blk, miss, fw_mbit, wifi_mbps, cap_pon, threshold, util_bin,
               hist, peak, up_peak, over_s, oacc, olt_uni, olt_cdn, olt_down, pmax, psum, m_acc,
               m_union, m_now, m_uni, m_cdn, viewers):
     """Advance every box over ``n_k`` windows of ``dt`` from ``t0``, with VoD admission, and
@@ -282,23 +305,24 @@ def run_epoch(t0, dt, n_k, kc, st, nt, wk, ch, rate, ttl, vert, port, flags, rs,
     for c in prange(n_chunks):
         tid = numba.get_thread_id()
         for o in range(c * OLT_CHUNK, min(n_olt, (c + 1) * OLT_CHUNK)):
-            _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, rate, ttl,
+            _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, rate, tu,
                          vert, port, flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab,
-                         tcdf, tguide, cnt_p, sbit, acc, abit, ebit_o, vcnt, dec, nvis, vis,
-                         pend_n, pend_list, cap_streams, cap_mbps, heap_t, heap_r, heap_base,
-                         heap_n, busy_mbps, cache_titles, req, blk, miss, tid)
+                         cnt_p, sbit, acc, abit, ebit_o, vcnt, dec, nvis, vis,
+                         pend_n, pend_list, pend_t, pend_wk, pend_r, pend_m, pend_ok, cap_streams, cap_mbps, heap_t, heap_r, heap_base,
+                         heap_n, busy_mbps, u_miss, req, blk, miss, tid)
     for s in prange(n_srv):
         tid = numba.get_thread_id()
         _server_vod(s, t0, dt, k_last, t_end, srv_olt_ptr, srv_olts, olt_box, pend_n, pend_list,
-                    st, nt, wk, ch, rate, ttl, vert, port, flags, rs, port_olt, gbit, hd_alt, vp,
-                    sc, cumh, hrate, ctab, tcdf, tguide, acc, abit, ebit_o, vcnt, cap_streams,
-                    cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps, cache_titles, req,
+                    pend_t, pend_wk, pend_r, pend_m, pend_ok, st, nt, wk, ch, rate, tu, vert,
+                    port, flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, acc, abit, ebit_o, vcnt, cap_streams,
+                    cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps, u_miss, req,
                     blk, miss, tid)
     for c in prange(n_chunks):
         tid = numba.get_thread_id()
         for o in range(c * OLT_CHUNK, min(n_olt, (c + 1) * OLT_CHUNK)):
-            _finish_olt(o, dt, k_last, kc, olt_box, olt_port, st, ch, port, cnt_p, sbit, acc,
-                        abit, ebit_o, abit_o, add, nvis, vis, nst, prate, cls_mask,
+            _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, ch, port, cnt_p, sbit,
+                        acc, abit, ebit_o, abit_o, add, nvis, vis, pend_n, pend_list, pend_t,
+                        pend_wk, pend_r, pend_ok, nst, prate, cls_mask,
                         cls_rate, fw_mbit, wifi_mbps, port_boxes, cap_pon, threshold, util_bin,
                         hist, peak, up_peak, over_s, oacc, olt_uni, olt_cdn, olt_down, pmax,
                         psum, tid)

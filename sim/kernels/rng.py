@@ -84,46 +84,9 @@ def lognormal_z(z: np.uint64, median: float, sigma: float) -> tuple[np.uint64, f
 
 
 @njit(cache=True, inline="always")
-def pick(cdf: np.ndarray, u: float) -> int:
-    """Index ``k`` with ``cdf[k-1] <= u < cdf[k]`` (binary search over a CDF)."""
-    lo = 0
-    hi = cdf.shape[0] - 1
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if cdf[mid] > u:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
-
-
-@njit(cache=True, inline="always")
-def pick_guided(cdf: np.ndarray, guide: np.ndarray, u: float) -> int:
-    """:func:`pick` with a guide table (:func:`guide_table`): the same index, in O(1)
-    expected steps instead of a binary search (whose steps miss the cache on a large CDF)."""
-    m = guide.shape[0]
-    j = int(u * m)
-    if j >= m:
-        j = m - 1
-    k = guide[j]
-    while k > 0 and cdf[k - 1] > u:  # rounding of j / m: never start past the answer
-        k -= 1
-    last = cdf.shape[0] - 1
-    while k < last and cdf[k] <= u:
-        k += 1
-    return k
-
-
-def guide_table(cdf: np.ndarray) -> np.ndarray:
-    """Guide table for :func:`pick_guided`: entry ``j`` is :func:`pick` of ``j / m``."""
-    m = cdf.shape[0]
-    u = np.arange(m) / m
-    return np.minimum(np.searchsorted(cdf, u, side="right"), m - 1).astype(np.int32)
-
-
-@njit(cache=True, inline="always")
 def pick_row(cdf: np.ndarray, row: int, u: float) -> int:
-    """:func:`pick` over row ``row`` of a 2-D table of CDFs (no array view per call)."""
+    """Index ``k`` with ``cdf[row, k-1] <= u < cdf[row, k]`` (binary search over row ``row``
+    of a 2-D table of CDFs, no array view per call)."""
     lo = 0
     hi = cdf.shape[1] - 1
     while lo < hi:

@@ -25,7 +25,6 @@ from sim.kernels.rng import (
     exponential,
     exponential_z,
     lognormal_z,
-    pick_guided,
     uniform,
     uniform_z,
 )
@@ -205,25 +204,33 @@ def q_pop(qt, qi, n):
 
 
 @njit(cache=True, error_model="numpy")
-def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rate, ttl, vert, port,
-                  flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, tcdf, tguide, acc,
-                  abit, ebit_o, vcnt, tid, pend, pend_base, s_vod, qt, qi, cap_streams, cap_mbps,
-                  heap_t, heap_r, heap_base, heap_n, busy_mbps, cache_titles, req, blk, miss):
+def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rate, tu, vert, port,
+                  flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, acc,
+                  abit, ebit_o, vcnt, tid, pend, pend_base, pend_t, pend_wk, pend_r, pend_m,
+                  pend_ok, idx_w, idx_r, idx_m, idx_s, s_vod, qt, qi, cap_streams, cap_mbps,
+                  heap_t, heap_r, heap_base, heap_n, busy_mbps, u_miss, req, blk, miss):
     """Process every event before ``t_end`` (the epoch is ``k_last + 1`` windows of ``dt``
     from ``t0``) of boxes ``idx[lo:hi]``; with ``s_vod >= 0`` these are VoD server
     ``s_vod``'s waiting boxes in request-time order (times in ``idx_t``).
 
     Without a server, a box that stops at a VoD request (state ``PENDING``, request time in
-    ``nt[i]``, holding time in ``wk[i]``, title in ``ttl[i]``, bitrate in ``rate[i]``) is
-    written to ``pend[pend_base + n]``; returns ``n``, the count.
+    ``nt[i]``, holding time in ``wk[i]``, the uniform draw that picks its title in ``tu[i]``,
+    bitrate in ``rate[i]``) is
+    written to slot ``pend_base + n``: its id to ``pend``, the request time, holding time and
+    bitrate to ``pend_t``, ``pend_wk``, ``pend_r``, and whether the title is outside the edge
+    cache (draw ``>= u_miss``) to ``pend_m``; returns ``n``, the count.
 
-    With a server, the earliest request, from ``idx`` or from the boxes that asked again
-    (the heap ``qt``/``qi``, by request time then box id), is admitted or blocked (a loss
-    system of ``cap_streams`` streams and ``cap_mbps`` egress; stream ends in the server's
-    part of ``heap_t``; a blocked box falls back to live TV), then advanced to its next request (back on the heap)
-    or the epoch end; requests, blocked requests and admitted titles outside the edge cache
-    are counted per window in ``req``, ``blk``, ``miss``. Requests are thus admitted in exact
-    time order, whatever the epoch length.
+    With a server, the earliest request, from ``idx`` (copies of the slot values in
+    ``idx_t``, ``idx_w``, ``idx_r``, ``idx_m``; slots in ``idx_s``) or from the boxes that
+    asked again (the heap ``qt``/``qi``, by request time then box id), is admitted or blocked
+    (a loss system of ``cap_streams`` streams and ``cap_mbps`` egress; stream ends in the
+    server's part of ``heap_t``; a blocked box falls back to live TV), then advanced to its
+    next request (back on the heap) or the epoch end. Requests, blocked requests and admitted
+    titles outside the edge cache are counted per window in ``req``, ``blk``, ``miss``.
+    Requests are thus admitted in exact time order, whatever the epoch length. A listed box
+    admitted for a stream that outlasts the epoch is not touched: ``pend_ok`` marks its slot
+    and :func:`settle_admitted` moves it to VoD later, in memory order (boxes reached in
+    request-time order are each a cache miss).
 
     One call handles many boxes (a call with this many arrays is not cheap). A box's state,
     random state included, lives in locals while its events are processed.
@@ -244,10 +251,23 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
                                  or (idx_t[j] == qt[0] and idx[j] < qi[0]))
             if not listed and m == 0:
                 break
+        slot = -1
+        t = t0
+        hold = 0.0
+        r_req = 0.0
+        out_of_cache = False
         if listed:
             i = idx[j]
+            if s_vod >= 0:
+                slot = idx_s[j]
+                t = idx_t[j]
+                hold = idx_w[j]
+                r_req = idx_r[j]
+                out_of_cache = idx_m[j] != 0
             j += 1
-            if j + PF_BOX < hi:  # a few boxes ahead: their state, ahead of use
+            # a few boxes ahead: their state, ahead of use (with a server: only boxes that
+            # will be touched unless their request is blocked)
+            if j + PF_BOX < hi and (s_vod < 0 or idx_t[j + PF_BOX] + idx_w[j + PF_BOX] < t_end):
                 b = idx[j + PF_BOX]
                 prefetch(st, b)
                 prefetch(nt, b)
@@ -258,18 +278,19 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
                 prefetch(port, b)
                 prefetch(vert, b)
                 prefetch(flags, b)
-                if s_vod >= 0:
-                    prefetch(ttl, b)
         else:
             i = qi[0]
             q_pop(qt, qi, m)
             m -= 1
+            t = nt[i]
+            hold = wk[i]
+            r_req = rate[i]
+            out_of_cache = tu[i] >= u_miss
         if s_vod < 0:
             since = t0
         else:
-            # Admit or block the request at nt[i] (a loss system): an admitted box streams
-            # until request time + holding time; a blocked one falls back to live TV then.
-            t = nt[i]
+            # Admit or block the request at t (a loss system): an admitted box streams until
+            # request time + holding time; a blocked one falls back to live TV then.
             since = t
             k = win_of(t, t0, inv_dt, k_last)
             sb = heap_base[s_vod]
@@ -277,20 +298,25 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
                 busy_mbps[s_vod] -= heap_r[sb]
                 heap_pop(heap_t, heap_r, sb, heap_n[s_vod])
                 heap_n[s_vod] -= 1
+            req[s_vod, k] += 1
+            admit = (heap_n[s_vod] < cap_streams[s_vod]
+                     and busy_mbps[s_vod] + r_req <= cap_mbps[s_vod] + 1e-9)
+            if admit:
+                heap_push(heap_t, heap_r, sb, heap_n[s_vod], t + hold, r_req)
+                heap_n[s_vod] += 1
+                busy_mbps[s_vod] += r_req
+                if out_of_cache:
+                    miss[s_vod, k] += 1
+                if slot >= 0 and t + hold >= t_end:  # streams past the epoch: settled later
+                    pend_ok[slot] = 1
+                    continue
             p = port[i]
             v = vert[i]
             rem = t0 + (k + 1) * dt - t
             shift(acc, p, k, PENDING, 0.0, 0.0, -1.0, rem)
-            req[s_vod, k] += 1
-            if (heap_n[s_vod] < cap_streams[s_vod]
-                    and busy_mbps[s_vod] + rate[i] <= cap_mbps[s_vod] + 1e-9):
-                heap_push(heap_t, heap_r, sb, heap_n[s_vod], t + wk[i], rate[i])
-                heap_n[s_vod] += 1
-                busy_mbps[s_vod] += rate[i]
-                if ttl[i] >= cache_titles:
-                    miss[s_vod, k] += 1
+            if admit:
                 st[i] = VOD
-                nt[i] = t + wk[i]
+                nt[i] = t + hold
             else:
                 blk[s_vod, k] += 1
                 g = pick_group(ctab, hd_alt, v, flags[i], uniform(rs, i))
@@ -394,7 +420,7 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
                 shift(acc, p, k, s_cur, r_cur, up, 1.0, rem)
             if s_cur == PENDING:
                 z, u = uniform_z(z)
-                ttl[i] = pick_guided(tcdf, tguide, u)
+                tu[i] = u  # the title: sim.iptv.population.BoxPopulation.titles
                 z, u = uniform_z(z)
                 if u < vp[v, UHD_SHARE] and (fx & F_UHD):
                     r_cur = sc[UHD_MBPS]
@@ -416,12 +442,74 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
         ch[i] = c_cur
         if pending:
             if s_vod < 0:
-                pend[pend_base + n_pend] = i
+                q = pend_base + n_pend
+                pend[q] = i
+                pend_t[q] = t_nx
+                pend_wk[q] = wk_cur
+                pend_r[q] = r_cur
+                pend_m[q] = tu[i] >= u_miss
                 n_pend += 1
             else:
                 q_push(qt, qi, m, t_nx, i)
                 m += 1
     return n_pend
+
+
+@njit(cache=True, inline="always")
+def settle_admitted(lo, n, pend, pend_t, pend_wk, pend_r, pend_ok, t0, dt, k_last, st, nt, port,
+                    acc):
+    """Move the boxes of slots ``lo .. lo + n - 1`` marked in ``pend_ok`` (admitted for a
+    stream that outlasts the epoch) from their request to VoD; clears the marks."""
+    inv_dt = 1.0 / dt
+    for q in range(lo, lo + n):
+        if pend_ok[q]:
+            pend_ok[q] = 0
+            i = pend[q]
+            t = pend_t[q]
+            k = win_of(t, t0, inv_dt, k_last)
+            rem = t0 + (k + 1) * dt - t
+            p = port[i]
+            shift(acc, p, k, PENDING, 0.0, 0.0, -1.0, rem)
+            shift(acc, p, k, VOD, pend_r[q], 0.0, 1.0, rem)
+            st[i] = VOD
+            nt[i] = t + pend_wk[q]
+
+
+@njit(cache=True)
+def time_order(ts, t_lo, t_hi):
+    """Indices that sort ``ts`` (values expected in ``[t_lo, t_hi)``), equal values in input
+    order: a counting sort into about ``n / 2`` buckets, then an insertion sort that only
+    moves values within their bucket."""
+    n = ts.shape[0]
+    nb = n // 2 + 1
+    scale = nb / (t_hi - t_lo) if t_hi > t_lo else 0.0
+    start = np.zeros(nb + 1, np.int64)
+    bk = np.empty(n, np.int64)
+    for j in range(n):
+        b = int((ts[j] - t_lo) * scale)
+        b = 0 if b < 0 else (nb - 1 if b >= nb else b)
+        bk[j] = b
+        start[b + 1] += 1
+    for b in range(nb):
+        start[b + 1] += start[b]
+    out = np.empty(n, np.int64)
+    key = np.empty(n)
+    for j in range(n):
+        q = start[bk[j]]
+        start[bk[j]] = q + 1
+        out[q] = j
+        key[q] = ts[j]
+    for j in range(1, n):
+        x = out[j]
+        tx = key[j]
+        q = j - 1
+        while q >= 0 and key[q] > tx:
+            out[q + 1] = out[q]
+            key[q + 1] = key[q]
+            q -= 1
+        out[q + 1] = x
+        key[q + 1] = tx
+    return out
 
 
 @njit(cache=True, inline="always")
