@@ -24,6 +24,7 @@ import numpy as np
 from numba import njit, prange
 
 from sim.kernels.bits import popcount
+from sim.kernels.prefetch import prefetch, prefetch2
 from sim.kernels.viewing import (
     CALL,
     D_CNT,
@@ -39,6 +40,7 @@ from sim.kernels.viewing import (
     O_FCC,
     O_OCC,
     O_VOD,
+    PF_BOX,
     U_DOWN,
     U_MCAST,
     VOD,
@@ -167,8 +169,18 @@ def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, ch, port, cnt_
                 for k in range(n_k):
                     abit[p, k, c] |= b
                     ebit_o[o, k, c] |= b
-    for j in range(nvis[o]):  # visited boxes re-enter the counts
-        i = vis[olt_box[o] + j]
+    vb = olt_box[o]
+    nv = nvis[o]
+    for j in range(nv):  # visited boxes re-enter the counts
+        if j + 2 * PF_BOX < nv:  # boxes ahead, then their group-count lines
+            b = vis[vb + j + 2 * PF_BOX]
+            prefetch(st, b)
+            prefetch(ch, b)
+            prefetch(port, b)
+        if j + PF_BOX < nv:
+            b = vis[vb + j + PF_BOX]
+            prefetch2(cnt_p, port[b], ch[b] if ch[b] >= 0 else 0)
+        i = vis[vb + j]
         if st[i] == LIVE:
             count_join(port[i], ch[i], cnt_p, sbit)
             add[tid, ch[i]] += 1
@@ -186,6 +198,9 @@ def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, ch, port, cnt_
     inv_cap = 1.0 / cap_pon
     inv_bin = 1.0 / util_bin
     for p in range(p0, p1):
+        if p + 1 < p1:  # the next port's histogram row: its bins are cold
+            for b in range(0, n_bins, 32):
+                prefetch2(hist, p + 1, b)
         nb = port_boxes[p] if port_boxes[p] > 0 else 1
         wifi_k = wifi_mbps[p] / (nb * dt)
         for k in range(n_k):

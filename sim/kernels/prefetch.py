@@ -25,42 +25,44 @@ def _emit(builder: Any, ptr: Any) -> None:
                       ir.Constant(i32, 1)])
 
 
+def _codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+    aryty = signature.args[0]
+    ary = context.make_array(aryty)(context, builder, args[0])
+    ix = [context.cast(builder, a, t, types.intp)
+          for a, t in zip(args[1:], signature.args[1:], strict=True)]
+    ptr = cgutils.get_item_pointer(context, builder, aryty, ary, ix, wraparound=False)
+    _emit(builder, ptr)
+    return context.get_dummy_value()
+
+
+def _typed(arr: Any, *idx: Any) -> Any:
+    """The signature when ``arr`` is an array of ``len(idx)`` dimensions and the indices are
+    integers (else None: no match)."""
+    if (not isinstance(arr, types.Array) or arr.ndim != len(idx)
+            or not all(isinstance(i, types.Integer) for i in idx)):
+        return None
+    return types.void(arr, *idx)
+
+
 @intrinsic
 def _prefetch(typingctx: Any, arr: Any, idx: Any) -> Any:
     """Prefetch the cache line of ``arr[idx]`` (1-D array, integer index) for reading."""
-    if not isinstance(arr, types.Array) or arr.ndim != 1 or not isinstance(idx, types.Integer):
-        return None
-    sig = types.void(arr, idx)
-
-    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-        aryty = signature.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        ix = [context.cast(builder, args[1], signature.args[1], types.intp)]
-        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, ix, wraparound=False)
-        _emit(builder, ptr)
-        return context.get_dummy_value()
-
-    return sig, codegen
+    sig = _typed(arr, idx)
+    return None if sig is None else (sig, _codegen)
 
 
 @intrinsic
 def _prefetch2(typingctx: Any, arr: Any, i: Any, j: Any) -> Any:
     """Prefetch the cache line of ``arr[i, j]`` (2-D array) for reading."""
-    if (not isinstance(arr, types.Array) or arr.ndim != 2 or not isinstance(i, types.Integer)
-            or not isinstance(j, types.Integer)):
-        return None
-    sig = types.void(arr, i, j)
+    sig = _typed(arr, i, j)
+    return None if sig is None else (sig, _codegen)
 
-    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-        aryty = signature.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        ix = [context.cast(builder, a, t, types.intp)
-              for a, t in zip(args[1:], signature.args[1:], strict=True)]
-        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, ix, wraparound=False)
-        _emit(builder, ptr)
-        return context.get_dummy_value()
 
-    return sig, codegen
+@intrinsic
+def _prefetch3(typingctx: Any, arr: Any, i: Any, j: Any, k: Any) -> Any:
+    """Prefetch the cache line of ``arr[i, j, k]`` (3-D array) for reading."""
+    sig = _typed(arr, i, j, k)
+    return None if sig is None else (sig, _codegen)
 
 
 if TYPE_CHECKING:  # what the kernels call, as seen by a type checker
@@ -71,6 +73,10 @@ if TYPE_CHECKING:  # what the kernels call, as seen by a type checker
     def prefetch2(arr: Any, i: int, j: int) -> None:
         """Prefetch the cache line of ``arr[i, j]``."""
 
+    def prefetch3(arr: Any, i: int, j: int, k: int) -> None:
+        """Prefetch the cache line of ``arr[i, j, k]``."""
+
 else:
     prefetch = _prefetch
     prefetch2 = _prefetch2
+    prefetch3 = _prefetch3

@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit, prange
 
 from sim.kernels.network import heap_pop, heap_push
-from sim.kernels.prefetch import prefetch
+from sim.kernels.prefetch import prefetch, prefetch3
 from sim.kernels.rng import (
     alias_pick,
     exponential,
@@ -139,6 +139,13 @@ def shift(acc, p, k, s, r, up, sign, rem):
         acc[p, k, D_RATE + 2] += sign * r
         acc[p, k, O_CALL_UP] += sign * up * rem
         acc[p, k, D_RATE + 3] += sign * up
+
+
+@njit(cache=True, inline="always")
+def prefetch_row(acc, p, k):
+    """Ask for the cache lines of ``acc[p, k, :]`` (N_ACC values) ahead of use."""
+    for c in range(0, N_ACC, 8):
+        prefetch3(acc, p, k, c)
 
 
 @njit(cache=True, inline="always")
@@ -278,6 +285,10 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
                 prefetch(port, b)
                 prefetch(vert, b)
                 prefetch(flags, b)
+            jb = j + PF_BOX // 2
+            if s_vod >= 0 and jb < hi and idx_t[jb] + idx_w[jb] < t_end:
+                # then, half-way, the port row its request writes (the port is in cache)
+                prefetch_row(acc, port[idx[jb]], win_of(idx_t[jb], t0, inv_dt, k_last))
         else:
             i = qi[0]
             q_pop(qt, qi, m)
@@ -462,6 +473,14 @@ def settle_admitted(lo, n, pend, pend_t, pend_wk, pend_r, pend_ok, t0, dt, k_las
     stream that outlasts the epoch) from their request to VoD; clears the marks."""
     inv_dt = 1.0 / dt
     for q in range(lo, lo + n):
+        if q + 2 * PF_BOX < lo + n:  # slots ahead: the box, then (in cache by then) its port row
+            b = pend[q + 2 * PF_BOX]
+            prefetch(port, b)
+            prefetch(st, b)
+            prefetch(nt, b)
+        if q + PF_BOX < lo + n and pend_ok[q + PF_BOX]:
+            prefetch_row(acc, port[pend[q + PF_BOX]],
+                         win_of(pend_t[q + PF_BOX], t0, inv_dt, k_last))
         if pend_ok[q]:
             pend_ok[q] = 0
             i = pend[q]
