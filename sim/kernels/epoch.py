@@ -290,9 +290,9 @@ def _metros(k_last, olt_metro, abit_o, ebit_o, oacc, olt_uni, olt_cdn, cls_mask,
 @njit(cache=True, parallel=True)
 def run_epoch(t0, dt, n_k, kc, st, nt, wk, ch, rate, tu, vert, port, flags, rs, olt_box,
               olt_port, port_olt, olt_metro, port_boxes, srv_olt_ptr, srv_olts, gbit, hd_alt, vp,
-              sc, cumh, hrate, ctab, cls_mask, cls_rate, cnt_p, sbit, g_live, nst,
-              prate, acc, abit, ebit_o, abit_o, vcnt, dec, add, nvis, vis, pend_n,
-              pend_list, pend_t, pend_wk, pend_r, pend_m, pend_ok, cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps,
+              sc, cumh, hrate, ctab, cls_mask, cls_rate, cnt_p, sbit, g_live, nst, prate, acc, abit,
+              ebit_o, abit_o, vcnt, dec, add, nvis, vis, pend_n, pend_list, pend_t, pend_wk, pend_r,
+              pend_m, pend_ok, cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps,
               u_miss, req, blk, miss, fw_mbit, wifi_mbps, cap_pon, threshold, util_bin,
               hist, peak, up_peak, over_s, oacc, olt_uni, olt_cdn, olt_down, pmax, psum, m_acc,
               m_union, m_now, m_uni, m_cdn, viewers):
@@ -322,14 +322,22 @@ def run_epoch(t0, dt, n_k, kc, st, nt, wk, ch, rate, tu, vert, port, flags, rs, 
         for o in range(c * OLT_CHUNK, min(n_olt, (c + 1) * OLT_CHUNK)):
             _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, rate, tu,
                          vert, port, flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab,
-                         cnt_p, sbit, acc, abit, ebit_o, vcnt, dec, nvis, vis,
-                         pend_n, pend_list, pend_t, pend_wk, pend_r, pend_m, pend_ok, cap_streams, cap_mbps, heap_t, heap_r, heap_base,
-                         heap_n, busy_mbps, u_miss, req, blk, miss, tid)
-    for s in prange(n_srv):
+                         cnt_p, sbit, acc, abit, ebit_o, vcnt, dec, nvis, vis, pend_n, pend_list,
+                         pend_t, pend_wk, pend_r, pend_m, pend_ok, cap_streams, cap_mbps, heap_t,
+                         heap_r, heap_base, heap_n, busy_mbps, u_miss, req, blk, miss, tid)
+    # Servers differ a lot in waiting boxes: the largest first, so that no thread is left
+    # alone with a large one at the end (the order of servers changes no result).
+    waiting = np.zeros(n_srv, dtype=np.int64)
+    for s in range(n_srv):
+        for j in range(srv_olt_ptr[s], srv_olt_ptr[s + 1]):
+            waiting[s] -= pend_n[srv_olts[j]]
+    by_size = np.argsort(waiting, kind="mergesort")
+    for js in prange(n_srv):
         tid = numba.get_thread_id()
-        _server_vod(s, t0, dt, k_last, t_end, srv_olt_ptr, srv_olts, olt_box, pend_n, pend_list,
-                    pend_t, pend_wk, pend_r, pend_m, pend_ok, st, nt, wk, ch, rate, tu, vert,
-                    port, flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, acc, abit, ebit_o, vcnt, cap_streams,
+        _server_vod(by_size[js], t0, dt, k_last, t_end, srv_olt_ptr, srv_olts, olt_box, pend_n,
+                    pend_list, pend_t, pend_wk, pend_r, pend_m, pend_ok, st, nt, wk, ch, rate, tu,
+                    vert, port, flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, acc,
+                    abit, ebit_o, vcnt, cap_streams,
                     cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps, u_miss, req,
                     blk, miss, tid)
     for c in prange(n_chunks):

@@ -352,6 +352,7 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
         wk_cur = wk[i]
         c_cur = int(ch[i])
         pending = False
+        u_title = 0.0
         while t_nx < t_end:
             te = t_nx
             s = s_cur
@@ -431,7 +432,7 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
                 shift(acc, p, k, s_cur, r_cur, up, 1.0, rem)
             if s_cur == PENDING:
                 z, u = uniform_z(z)
-                tu[i] = u  # the title: sim.iptv.population.BoxPopulation.titles
+                u_title = u  # picks the title: sim.iptv.population.title_of
                 z, u = uniform_z(z)
                 if u < vp[v, UHD_SHARE] and (fx & F_UHD):
                     r_cur = sc[UHD_MBPS]
@@ -452,13 +453,14 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
         wk[i] = wk_cur
         ch[i] = c_cur
         if pending:
+            tu[i] = u_title
             if s_vod < 0:
                 q = pend_base + n_pend
                 pend[q] = i
                 pend_t[q] = t_nx
                 pend_wk[q] = wk_cur
                 pend_r[q] = r_cur
-                pend_m[q] = tu[i] >= u_miss
+                pend_m[q] = u_title >= u_miss
                 n_pend += 1
             else:
                 q_push(qt, qi, m, t_nx, i)
