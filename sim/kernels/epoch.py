@@ -88,14 +88,15 @@ def _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, ra
             ebit_o[o, k, c] = 0
     base = olt_box[o]
     nv = 0
-    for i in range(olt_box[o], olt_box[o + 1]):
-        if nt[i] < t_end:
-            vis[base + nv] = i
-            nv += 1
-            if st[i] == LIVE:  # leaves the boxes that watch one channel all epoch
-                g = ch[i]
-                count_leave(port[i], g, cnt_p, sbit)
-                dec[tid, g] += 1
+    for i in range(olt_box[o], olt_box[o + 1]):  # no branch: a visit is a coin toss
+        vis[base + nv] = i
+        nv += nt[i] < t_end
+    for j in range(nv):  # a live one leaves the boxes that watch one channel all epoch
+        i = vis[base + j]
+        live = st[i] == LIVE
+        g = ch[i] if live else 0
+        count_leave(port[i], g, cnt_p, sbit, live)
+        dec[tid, g] += live
     npend = advance_boxes(vis, qt0, base, base + nv, t0, dt, k_last, t_end, st, nt, wk, ch, rate,
                           tu, vert, port, flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate,
                           ctab, acc, abit, ebit_o, vcnt, tid, pend_list, base,
@@ -181,9 +182,10 @@ def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, ch, port, cnt_
             b = vis[vb + j + PF_BOX]
             prefetch2(cnt_p, port[b], ch[b] if ch[b] >= 0 else 0)
         i = vis[vb + j]
-        if st[i] == LIVE:
-            count_join(port[i], ch[i], cnt_p, sbit)
-            add[tid, ch[i]] += 1
+        live = st[i] == LIVE
+        g = ch[i] if live else 0
+        count_join(port[i], g, cnt_p, sbit, live)
+        add[tid, g] += live
     for k in range(n_k):
         for c in range(n_w):
             abit_o[o, k, c] = 0

@@ -287,8 +287,14 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
                 prefetch(flags, b)
             jb = j + PF_BOX // 2
             if s_vod >= 0 and jb < hi and idx_t[jb] + idx_w[jb] < t_end:
-                # then, half-way, the port row its request writes (the port is in cache)
-                prefetch_row(acc, port[idx[jb]], win_of(idx_t[jb], t0, inv_dt, k_last))
+                # then, half-way, the port rows of its request and of its stream's end (the
+                # port is in cache by then)
+                pb = port[idx[jb]]
+                ka = win_of(idx_t[jb], t0, inv_dt, k_last)
+                kb = win_of(idx_t[jb] + idx_w[jb], t0, inv_dt, k_last)
+                prefetch_row(acc, pb, ka)
+                if kb != ka:
+                    prefetch_row(acc, pb, kb)
         else:
             i = qi[0]
             q_pop(qt, qi, m)
@@ -534,19 +540,20 @@ def time_order(ts, t_lo, t_hi):
 
 
 @njit(cache=True, inline="always")
-def count_join(p, g, cnt_p, sbit):
-    """One more box on port ``p`` watches group ``g`` (counts and the port's group bits)."""
-    if cnt_p[p, g] == 0:
-        sbit[p, g >> 6] |= np.uint64(1) << np.uint64(g & 63)
-    cnt_p[p, g] += 1
+def count_join(p, g, cnt_p, sbit, n=1):
+    """``n`` (0 or 1) more boxes on port ``p`` watch group ``g`` (counts and the port's group
+    bits; no branch: whether a box joins is a coin toss in the kernels' loops)."""
+    cnt_p[p, g] += n
+    sbit[p, g >> 6] |= (np.uint64(1) << np.uint64(g & 63)) if n else np.uint64(0)
 
 
 @njit(cache=True, inline="always")
-def count_leave(p, g, cnt_p, sbit):
-    """One box fewer on port ``p`` watches group ``g``."""
-    cnt_p[p, g] -= 1
-    if cnt_p[p, g] == 0:
-        sbit[p, g >> 6] &= ~(np.uint64(1) << np.uint64(g & 63))
+def count_leave(p, g, cnt_p, sbit, n=1):
+    """``n`` (0 or 1) boxes fewer on port ``p`` watch group ``g``."""
+    c = cnt_p[p, g] - n
+    cnt_p[p, g] = c
+    gone = (np.uint64(1) << np.uint64(g & 63)) if c == 0 else np.uint64(0)
+    sbit[p, g >> 6] &= ~gone
 
 
 @njit(cache=True, parallel=True)

@@ -194,7 +194,8 @@ def test_edge_cache_miss_is_decided_by_the_title_draw():
         us = np.concatenate([rng.random(5_000), cdf[:-1], np.nextafter(cdf[:-1], 0),
                              [0.0, np.nextafter(1.0, 0)]])
         titles = title_of(cdf, us)
-        assert titles.tolist() == [min(bisect.bisect_right(cdf.tolist(), u), n - 1)
+        steps = cdf.tolist()
+        assert titles.tolist() == [min(bisect.bisect_right(steps, u), n - 1)
                                    for u in us.tolist()]
         for c in {0, 1, n // 2, n - 1, n, n + 5}:
             assert np.array_equal(titles >= c, us >= miss_threshold(cdf, c)), (n, c)
