@@ -262,24 +262,23 @@ class BoxPopulation:
         sk = self.idle_sink if sink is None else sink
         kc = max(0, math.ceil((sk.count_from_s - t0) / dt - 1e-9))
         p = self.pop
-        with numba.parallel_chunksize(1):  # uneven tasks: hand them out one at a time
-            events = run_epoch(
-                float(t0), float(dt), int(n_k), int(kc), self.st, self.nt, self.wk, self.ch,
-                self.rate, self.tu, p.box_vert, p.box_port, p.box_flags, self.rs, p.olt_box,
-                self.olt_port, p.port_olt, p.olt_metro, p.port_boxes, self.srv_olt_ptr,
-                self.srv_olts, self.gbit, self.hd_alt, self.va.vp, self.sc, self.va.cumh,
-                self.va.hrate, self.va.ctab, self.cls_mask,
-                self.cls_rate, self.cnt_p, self.sbit, self.g_live, self.nst, self.prate,
-                self.acc, self.abit, self.ebit_o, self.abit_o, self.vcnt, self.dec, self.add,
-                self.nvis, self.vis, self.pend_n, self.pend_list, self.pend_t, self.pend_wk,
-                self.pend_r, self.pend_m, self.pend_ok, self.srv_streams,
-                self.srv_mbps, self.heap_t, self.heap_r, self.heap_base, self.heap_n,
-                self.busy_mbps, self.u_miss, self.req, self.blk, self.miss,
-                self.no_fw if fw_mbit is None else fw_mbit, sk.wifi_mbps, float(sk.cap_pon),
-                float(sk.threshold), float(sk.util_bin), sk.hist, sk.peak, sk.up_peak,
-                sk.over_s, self.oacc, self.olt_uni, self.olt_cdn, self.olt_down, self.pmax,
-                self.psum, self.m_acc, self.m_union, self.m_now, self.m_uni, self.m_cdn,
-                self.viewers)
+        events = run_epoch(
+            numba.get_num_threads(), float(t0), float(dt), int(n_k), int(kc), self.st, self.nt, self.wk, self.ch,
+            self.rate, self.tu, p.box_vert, p.box_port, p.box_flags, self.rs, p.olt_box,
+            self.olt_port, p.port_olt, p.olt_metro, p.port_boxes, self.srv_olt_ptr,
+            self.srv_olts, self.gbit, self.hd_alt, self.va.vp, self.sc, self.va.cumh,
+            self.va.hrate, self.va.ctab, self.cls_mask,
+            self.cls_rate, self.cnt_p, self.sbit, self.g_live, self.nst, self.prate,
+            self.acc, self.abit, self.ebit_o, self.abit_o, self.vcnt, self.dec, self.add,
+            self.nvis, self.vis, self.pend_n, self.pend_list, self.pend_t, self.pend_wk,
+            self.pend_r, self.pend_m, self.pend_ok, self.srv_streams,
+            self.srv_mbps, self.heap_t, self.heap_r, self.heap_base, self.heap_n,
+            self.busy_mbps, self.u_miss, self.req, self.blk, self.miss,
+            self.no_fw if fw_mbit is None else fw_mbit, sk.wifi_mbps, float(sk.cap_pon),
+            float(sk.threshold), float(sk.util_bin), sk.hist, sk.peak, sk.up_peak,
+            sk.over_s, self.oacc, self.olt_uni, self.olt_cdn, self.olt_down, self.pmax,
+            self.psum, self.m_acc, self.m_union, self.m_now, self.m_uni, self.m_cdn,
+            self.viewers)
         return EpochStats(n_k, float(events), self.acc, self.oacc, self.olt_down, self.pmax,
                           self.psum, self.m_acc, self.m_union, self.m_now, self.m_uni,
                           self.m_cdn, self.req, self.blk, self.miss, self.viewers)

@@ -1,18 +1,23 @@
 """One epoch (one or more windows) of the box population in one compiled call.
 
-- **Advance** (one OLT per task, tasks handed out dynamically): every box with an event
+Each phase deals its work to the threads itself (one parallel iteration per thread), so the
+balance does not depend on how the threading layer splits a parallel loop.
+
+- **Advance** (chunks of OLTs, round-robin over the threads): every box with an event
   before the epoch end is advanced (:func:`sim.kernels.viewing.advance_boxes`); a live box
   leaves its port's group counts when visited, so what is left in them are the boxes that
   watch one channel through the whole epoch.
-- **VoD admission** (one VoD server per task): the server's waiting boxes sit in a heap by
-  (request time, box id); the earliest is admitted or blocked (a loss system: blocked boxes
-  fall back to live TV), then advanced to its next request or the epoch end. Requests are
-  thus admitted in exact time order whatever the epoch length; servers share no box, port
-  or OLT, so the result does not depend on the number of threads.
-- **Finish** (one OLT per task): the groups of boxes without events are set in every
-  window, visited boxes re-enter the counts, per-window values are completed by a prefix
-  sum over the windows, and the port loads (utilisation histogram, peaks, overload
-  seconds) and OLT sums are computed.
+- **VoD admission** (one VoD server at a time, servers dealt largest first): the server's
+  waiting boxes are taken by (request time, box id); the earliest is admitted or blocked
+  (a loss system: blocked boxes fall back to live TV), then advanced to its next request
+  or the epoch end. Requests are thus admitted in exact time order whatever the epoch
+  length; servers share no box, port or OLT, so the result does not depend on the number
+  of threads.
+- **Finish** (chunks of OLTs, round-robin): boxes admitted for streams past the epoch move
+  to VoD, the groups of boxes without events are set in every window, visited boxes
+  re-enter the counts, per-window values are completed by a prefix sum over the windows,
+  and the port loads (utilisation histogram, peaks, overload seconds) and OLT sums are
+  computed.
 - **Metros** (sequential, small): multicast union and now, unicast and CDN egress per
   metro, viewers per group at each window end.
 """
@@ -289,8 +294,30 @@ def _metros(k_last, olt_metro, abit_o, ebit_o, oacc, olt_uni, olt_cdn, cls_mask,
         g_live[g] += moved
 
 
+@njit(cache=True)
+def _deal_servers(srv_olt_ptr, srv_olts, pend_n, n_w):
+    """Servers dealt to ``n_w`` threads by waiting boxes, largest first, each to the thread
+    with the fewest so far: thread ``w`` runs ``out[w]``, ``out[w + n_w]``, ... (-1: none).
+    Returns ``out`` and ``n_w``."""
+    n_srv = srv_olt_ptr.shape[0] - 1
+    waiting = np.zeros(n_srv, dtype=np.int64)
+    for s in range(n_srv):
+        for j in range(srv_olt_ptr[s], srv_olt_ptr[s + 1]):
+            waiting[s] -= pend_n[srv_olts[j]]
+    by_size = np.argsort(waiting, kind="mergesort")
+    load = np.zeros(n_w, dtype=np.int64)
+    used = np.zeros(n_w, dtype=np.int64)  # servers given to each thread so far
+    out = np.full(n_srv * n_w, -1, dtype=np.int64)
+    for s in by_size:
+        w = np.argmin(load)
+        load[w] += 1 - waiting[s]
+        out[used[w] * n_w + w] = s
+        used[w] += 1
+    return out, n_w
+
+
 @njit(cache=True, parallel=True)
-def run_epoch(t0, dt, n_k, kc, st, nt, wk, ch, rate, tu, vert, port, flags, rs, olt_box,
+def run_epoch(n_threads, t0, dt, n_k, kc, st, nt, wk, ch, rate, tu, vert, port, flags, rs, olt_box,
               olt_port, port_olt, olt_metro, port_boxes, srv_olt_ptr, srv_olts, gbit, hd_alt, vp,
               sc, cumh, hrate, ctab, cls_mask, cls_rate, cnt_p, sbit, g_live, nst, prate, acc, abit,
               ebit_o, abit_o, vcnt, dec, add, nvis, vis, pend_n, pend_list, pend_t, pend_wk, pend_r,
@@ -298,17 +325,16 @@ def run_epoch(t0, dt, n_k, kc, st, nt, wk, ch, rate, tu, vert, port, flags, rs, 
               u_miss, req, blk, miss, fw_mbit, wifi_mbps, cap_pon, threshold, util_bin,
               hist, peak, up_peak, over_s, oacc, olt_uni, olt_cdn, olt_down, pmax, psum, m_acc,
               m_union, m_now, m_uni, m_cdn, viewers):
-    """Advance every box over ``n_k`` windows of ``dt`` from ``t0``, with VoD admission, and
-    fill the per-window outputs (``acc`` per port, ``o*`` per OLT, ``m_*`` per metro,
-    ``req``/``blk``/``miss`` per server, ``viewers`` per group). Windows ``k >= kc`` count
-    in the port histogram, peaks and overload seconds.
+    """Advance every box over ``n_k`` windows of ``dt`` from ``t0`` on ``n_threads`` threads
+    (the numba thread count), with VoD admission, and fill the per-window outputs (``acc``
+    per port, ``o*`` per OLT, ``m_*`` per metro, ``req``/``blk``/``miss`` per server,
+    ``viewers`` per group). Windows ``k >= kc`` count in the port histogram, peaks and
+    overload seconds.
 
-    Call it under ``numba.parallel_chunksize(1)``: tasks differ a lot in size, so they are
-    handed out one at a time. Returns the device events processed.
+    Returns the device events processed.
     """
     k_last = n_k - 1
     t_end = t0 + n_k * dt
-    n_olt = olt_box.shape[0] - 1
     n_srv = srv_olt_ptr.shape[0] - 1
     vcnt[:, :n_k, :] = 0
     dec[:] = 0
@@ -318,39 +344,49 @@ def run_epoch(t0, dt, n_k, kc, st, nt, wk, ch, rate, tu, vert, port, flags, rs, 
             req[s, k] = 0
             blk[s, k] = 0
             miss[s, k] = 0
+    # Work is dealt to the threads here, one prange iteration per thread: the threading
+    # layer may split a parallel loop into contiguous blocks (OpenMP's static schedule), and
+    # the OLTs of one block can hold far more evening viewers than the other's. OLT chunks
+    # go round-robin; servers, which differ a lot in waiting boxes, largest first to the
+    # least loaded thread. Which thread runs what changes no result.
+    n_olt = olt_box.shape[0] - 1
     n_chunks = (n_olt + OLT_CHUNK - 1) // OLT_CHUNK
-    for c in prange(n_chunks):
+    n_w = max(1, min(n_threads, n_chunks))
+    for w in prange(n_w):
         tid = numba.get_thread_id()
-        for o in range(c * OLT_CHUNK, min(n_olt, (c + 1) * OLT_CHUNK)):
-            _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, rate, tu,
-                         vert, port, flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab,
-                         cnt_p, sbit, acc, abit, ebit_o, vcnt, dec, nvis, vis, pend_n, pend_list,
-                         pend_t, pend_wk, pend_r, pend_m, pend_ok, cap_streams, cap_mbps, heap_t,
-                         heap_r, heap_base, heap_n, busy_mbps, u_miss, req, blk, miss, tid)
-    # Servers differ a lot in waiting boxes: the largest first, so that no thread is left
-    # alone with a large one at the end (the order of servers changes no result).
-    waiting = np.zeros(n_srv, dtype=np.int64)
-    for s in range(n_srv):
-        for j in range(srv_olt_ptr[s], srv_olt_ptr[s + 1]):
-            waiting[s] -= pend_n[srv_olts[j]]
-    by_size = np.argsort(waiting, kind="mergesort")
-    for js in prange(n_srv):
+        for c in range(w, n_chunks, n_w):
+            for o in range(c * OLT_CHUNK, min(n_olt, (c + 1) * OLT_CHUNK)):
+                _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, rate,
+                             tu, vert, port, flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh,
+                             hrate, ctab, cnt_p, sbit, acc, abit, ebit_o, vcnt, dec, nvis, vis,
+                             pend_n, pend_list, pend_t, pend_wk, pend_r, pend_m, pend_ok,
+                             cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps,
+                             u_miss, req, blk, miss, tid)
+    # The thread count comes back from the dealing: a loop range the compiler cannot prove
+    # equal to the others', so it does not fuse this loop with them (a server's admission
+    # must wait for the advance of all its OLTs).
+    owner, n_lists = _deal_servers(srv_olt_ptr, srv_olts, pend_n, n_w)
+    for w in prange(n_lists):
         tid = numba.get_thread_id()
-        _server_vod(by_size[js], t0, dt, k_last, t_end, srv_olt_ptr, srv_olts, olt_box, pend_n,
-                    pend_list, pend_t, pend_wk, pend_r, pend_m, pend_ok, st, nt, wk, ch, rate, tu,
-                    vert, port, flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, acc,
-                    abit, ebit_o, vcnt, cap_streams,
-                    cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps, u_miss, req,
-                    blk, miss, tid)
-    for c in prange(n_chunks):
+        for j in range(w, owner.shape[0], n_lists):
+            s = owner[j]
+            if s >= 0:
+                _server_vod(s, t0, dt, k_last, t_end, srv_olt_ptr, srv_olts, olt_box, pend_n,
+                            pend_list, pend_t, pend_wk, pend_r, pend_m, pend_ok, st, nt, wk, ch,
+                            rate, tu, vert, port, flags, rs, port_olt, gbit, hd_alt, vp, sc,
+                            cumh, hrate, ctab, acc, abit, ebit_o, vcnt, cap_streams, cap_mbps,
+                            heap_t, heap_r, heap_base, heap_n, busy_mbps, u_miss, req, blk,
+                            miss, tid)
+    for w in prange(n_w):
         tid = numba.get_thread_id()
-        for o in range(c * OLT_CHUNK, min(n_olt, (c + 1) * OLT_CHUNK)):
-            _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, ch, port, cnt_p, sbit,
-                        acc, abit, ebit_o, abit_o, add, nvis, vis, pend_n, pend_list, pend_t,
-                        pend_wk, pend_r, pend_ok, nst, prate, cls_mask,
-                        cls_rate, fw_mbit, wifi_mbps, port_boxes, cap_pon, threshold, util_bin,
-                        hist, peak, up_peak, over_s, oacc, olt_uni, olt_cdn, olt_down, pmax,
-                        psum, tid)
+        for c in range(w, n_chunks, n_w):
+            for o in range(c * OLT_CHUNK, min(n_olt, (c + 1) * OLT_CHUNK)):
+                _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, ch, port, cnt_p,
+                            sbit, acc, abit, ebit_o, abit_o, add, nvis, vis, pend_n, pend_list,
+                            pend_t, pend_wk, pend_r, pend_ok, nst, prate, cls_mask, cls_rate,
+                            fw_mbit, wifi_mbps, port_boxes, cap_pon, threshold, util_bin, hist,
+                            peak, up_peak, over_s, oacc, olt_uni, olt_cdn, olt_down, pmax, psum,
+                            tid)
     _metros(k_last, olt_metro, abit_o, ebit_o, oacc, olt_uni, olt_cdn, cls_mask, cls_rate, vcnt,
             dec, add, g_live, m_acc, m_union, m_now, m_uni, m_cdn, viewers)
     events = 0.0

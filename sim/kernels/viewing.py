@@ -246,6 +246,17 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
     clock0 = sc[CLOCK0_S]
     fcc_k = sc[FCC_MBIT_PER_MBPS]
     n_pend = 0
+    # A server's counters live in locals while it runs: servers next to each other share
+    # cache lines in the per-server arrays, and two threads writing one line stall each other.
+    srv = s_vod >= 0
+    hn = heap_n[s_vod] if srv else 0
+    busy = busy_mbps[s_vod] if srv else 0.0
+    cap_n = cap_streams[s_vod] if srv else 0
+    cap_b = cap_mbps[s_vod] + 1e-9 if srv else 0.0
+    sb = heap_base[s_vod] if srv else 0
+    n_req = np.zeros(k_last + 1 if srv else 0, dtype=np.int64)
+    n_blk = np.zeros_like(n_req)
+    n_miss = np.zeros_like(n_req)
     j = lo
     m = 0
     while True:
@@ -310,20 +321,18 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
             # request time + holding time; a blocked one falls back to live TV then.
             since = t
             k = win_of(t, t0, inv_dt, k_last)
-            sb = heap_base[s_vod]
-            while heap_n[s_vod] > 0 and heap_t[sb] <= t:  # streams that ended by now
-                busy_mbps[s_vod] -= heap_r[sb]
-                heap_pop(heap_t, heap_r, sb, heap_n[s_vod])
-                heap_n[s_vod] -= 1
-            req[s_vod, k] += 1
-            admit = (heap_n[s_vod] < cap_streams[s_vod]
-                     and busy_mbps[s_vod] + r_req <= cap_mbps[s_vod] + 1e-9)
+            while hn > 0 and heap_t[sb] <= t:  # streams that ended by now
+                busy -= heap_r[sb]
+                heap_pop(heap_t, heap_r, sb, hn)
+                hn -= 1
+            n_req[k] += 1
+            admit = hn < cap_n and busy + r_req <= cap_b
             if admit:
-                heap_push(heap_t, heap_r, sb, heap_n[s_vod], t + hold, r_req)
-                heap_n[s_vod] += 1
-                busy_mbps[s_vod] += r_req
+                heap_push(heap_t, heap_r, sb, hn, t + hold, r_req)
+                hn += 1
+                busy += r_req
                 if out_of_cache:
-                    miss[s_vod, k] += 1
+                    n_miss[k] += 1
                 if slot >= 0 and t + hold >= t_end:  # streams past the epoch: settled later
                     pend_ok[slot] = 1
                     continue
@@ -335,7 +344,7 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
                 st[i] = VOD
                 nt[i] = t + hold
             else:
-                blk[s_vod, k] += 1
+                n_blk[k] += 1
                 g = pick_group(ctab, hd_alt, v, flags[i], uniform(rs, i))
                 ch[i] = g
                 st[i] = LIVE
@@ -471,6 +480,13 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
             else:
                 q_push(qt, qi, m, t_nx, i)
                 m += 1
+    if srv:
+        heap_n[s_vod] = hn
+        busy_mbps[s_vod] = busy
+        for k in range(k_last + 1):
+            req[s_vod, k] += n_req[k]
+            blk[s_vod, k] += n_blk[k]
+            miss[s_vod, k] += n_miss[k]
     return n_pend
 
 
