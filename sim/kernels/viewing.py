@@ -522,7 +522,7 @@ def settle_admitted(lo, n, pend, pend_t, pend_wk, pend_r, pend_ok, t0, dt, k_las
 def time_order(ts, t_lo, t_hi):
     """Indices that sort ``ts`` (values expected in ``[t_lo, t_hi)``), equal values in input
     order: a counting sort into about ``n / 2`` buckets, then an insertion sort that only
-    moves values within their bucket."""
+    moves values within their bucket (a stable merge sort if a bucket is crowded)."""
     n = ts.shape[0]
     nb = n // 2 + 1
     scale = nb / (t_hi - t_lo) if t_hi > t_lo else 0.0
@@ -533,8 +533,12 @@ def time_order(ts, t_lo, t_hi):
         b = 0 if b < 0 else (nb - 1 if b >= nb else b)
         bk[j] = b
         start[b + 1] += 1
+    crowded = 0
     for b in range(nb):
+        crowded = max(crowded, start[b + 1])
         start[b + 1] += start[b]
+    if crowded > 256:  # requests bunched in time (a boot storm): the insertion sort would
+        return np.argsort(ts, kind="mergesort")  # be quadratic; the same stable order
     out = np.empty(n, np.int64)
     key = np.empty(n)
     for j in range(n):

@@ -180,6 +180,20 @@ def test_alias_table_draws_follow_probabilities():
     assert abs(np.mean(draws < 16) - p[:16].sum()) < 0.015
 
 
+def test_time_order_is_a_stable_sort():
+    from sim.kernels.viewing import time_order
+
+    rng = np.random.default_rng(3)
+    spread = rng.uniform(100.0, 400.0, 5_000)
+    ties = np.repeat(rng.uniform(100.0, 400.0, 50), 40)  # equal times keep their input order
+    bunched = 250.0 + rng.uniform(0.0, 1e-3, 3_000)  # a crowded bucket: the merge sort path
+    outside = np.array([50.0, 400.0, 399.999, 500.0])  # clamped into the end buckets
+    for ts in (spread, ties, bunched, np.concatenate([spread, ties, bunched, outside]),
+               np.array([]), np.array([7.0])):
+        rng.shuffle(ts)
+        assert np.array_equal(time_order(ts, 100.0, 400.0), np.argsort(ts, kind="stable"))
+
+
 def test_edge_cache_miss_is_decided_by_the_title_draw():
     """A request misses the edge cache (titles 0 .. c - 1) exactly when its title, picked by
     inverting the CDF at the draw, is c or above: the kernel only compares the draw."""
