@@ -159,8 +159,7 @@ class BoxPopulation:
             raise ValueError("more than 65535 boxes on one PON port")
         self.gbit, self.hd_alt, self.sc, self.tcdf = gbit, hd_alt, sc_consts, tcdf
         self.cls_mask, self.cls_rate = rate_classes(gbit)
-        self.cache_titles = int(cache_titles)
-        self.u_miss = miss_threshold(tcdf, self.cache_titles)
+        self.u_miss = miss_threshold(tcdf, int(cache_titles))
         self.max_windows = kmax = max(1, int(max_windows))
         self.st = np.zeros(n, np.int8)
         self.nt = np.zeros(n, np.float64)

@@ -56,7 +56,7 @@ from sim.kernels.viewing import (
     time_order,
 )
 
-#: OLTs per dynamically scheduled task of the advance and finish phases.
+#: OLTs per chunk of the advance and finish phases (chunks are dealt round-robin).
 OLT_CHUNK = 4
 
 

@@ -260,7 +260,7 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
     j = lo
     m = 0
     while True:
-        if s_vod < 0:  # boxes in memory order
+        if not srv:  # boxes in memory order
             if j >= hi:
                 break
             listed = True
@@ -276,7 +276,7 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
         out_of_cache = False
         if listed:
             i = idx[j]
-            if s_vod >= 0:
+            if srv:
                 slot = idx_s[j]
                 t = idx_t[j]
                 hold = idx_w[j]
@@ -297,7 +297,7 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
                 prefetch(vert, b)
                 prefetch(flags, b)
             jb = j + PF_BOX // 2
-            if s_vod >= 0 and jb < hi and idx_t[jb] + idx_w[jb] < t_end:
+            if srv and jb < hi and idx_t[jb] + idx_w[jb] < t_end:
                 # then, half-way, the port rows of its request and of its stream's end (the
                 # port is in cache by then)
                 pb = port[idx[jb]]
@@ -314,7 +314,7 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
             hold = wk[i]
             r_req = rate[i]
             out_of_cache = tu[i] >= u_miss
-        if s_vod < 0:
+        if not srv:
             since = t0
         else:
             # Admit or block the request at t (a loss system): an admitted box streams until
@@ -469,7 +469,7 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
         ch[i] = c_cur
         if pending:
             tu[i] = u_title
-            if s_vod < 0:
+            if not srv:
                 q = pend_base + n_pend
                 pend[q] = i
                 pend_t[q] = t_nx
