@@ -182,10 +182,12 @@ class BoxPopulation:
         n_t = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
         n_m = int(pop.olt_metro.max(initial=0)) + 1
         self.acc = np.zeros((n_p, kmax, vk.N_ACC))
-        self.abit = np.zeros((n_p, kmax, n_w), np.uint64)
-        self.ebit_o = np.zeros((n_o, kmax, n_w), np.uint64)
+        # Groups watched per window: windows are the last axis, padded to whole vectors.
+        lanes = -(-kmax // 8) * 8
+        self.abit = np.zeros((n_p, n_w, lanes), np.uint64)
+        self.ebit_o = np.zeros((n_o, n_w, lanes), np.uint64)
         self.abit_o = np.zeros((n_o, kmax, n_w), np.uint64)
-        self.vcnt = np.zeros((n_t, kmax, n_g), np.int64)
+        self.vcnt = np.zeros((n_t, n_g, lanes), np.int64)
         self.dec = np.zeros((n_t, n_g), np.int64)
         self.add = np.zeros((n_t, n_g), np.int64)
         self.nvis = np.zeros(n_o, np.int64)

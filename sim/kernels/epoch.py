@@ -61,6 +61,18 @@ OLT_CHUNK = 4
 
 
 @njit(cache=True, inline="always")
+def _load_lanes(bits, r, k, cls_mask, cls_rate):
+    """:func:`_load` of ``bits[r, :, k]`` (windows as the last axis)."""
+    total = 0.0
+    for c in range(cls_rate.shape[0]):
+        n = 0
+        for w in range(bits.shape[1]):
+            n += popcount(bits[r, w, k] & cls_mask[c, w])
+        total += n * cls_rate[c]
+    return total
+
+
+@njit(cache=True, inline="always")
 def _load(bits, r, k, cls_mask, cls_rate):
     """Mbit/s of the groups set in ``bits[r, k]`` (groups of equal bitrate share a mask)."""
     total = 0.0
@@ -86,11 +98,8 @@ def _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, ra
         for k in range(n_k):
             for c in range(N_ACC):
                 acc[p, k, c] = 0.0
-            for c in range(abit.shape[2]):
-                abit[p, k, c] = 0
-    for k in range(n_k):
-        for c in range(ebit_o.shape[2]):
-            ebit_o[o, k, c] = 0
+    abit[olt_port[o]:olt_port[o + 1]] = 0
+    ebit_o[o] = 0
     base = olt_box[o]
     nv = 0
     for i in range(olt_box[o], olt_box[o + 1]):  # no branch: a visit is a coin toss
@@ -173,8 +182,8 @@ def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, ch, port, cnt_
             b = sbit[p, c]
             if b:
                 for k in range(n_k):
-                    abit[p, k, c] |= b
-                    ebit_o[o, k, c] |= b
+                    abit[p, c, k] |= b
+                    ebit_o[o, c, k] |= b
     vb = olt_box[o]
     nv = nvis[o]
     for j in range(nv):  # visited boxes re-enter the counts
@@ -217,7 +226,7 @@ def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, ch, port, cnt_
             for r in range(4):
                 acc[p, k, O_VOD + r] += prate[p, r] * dt
                 prate[p, r] += acc[p, k, D_RATE + r]
-            mc = _load(abit, p, k, cls_mask, cls_rate)
+            mc = _load_lanes(abit, p, k, cls_mask, cls_rate)
             cdn_mbit = acc[p, k, O_VOD] + acc[p, k, O_AD] + acc[p, k, O_FCC] + fw_mbit[p]
             in_use = acc[p, k, O_OCC + LIVE] + acc[p, k, O_OCC + VOD] + acc[p, k, O_OCC + CALL]
             uni = (cdn_mbit + acc[p, k, O_CALL_DN]) * inv_dt + wifi_k * in_use
@@ -245,7 +254,7 @@ def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, ch, port, cnt_
             olt_uni[o, k] += uni
             olt_cdn[o, k] += cdn_mbit * inv_dt
             for c in range(n_w):
-                abit_o[o, k, c] |= abit[p, k, c]
+                abit_o[o, k, c] |= abit[p, c, k]
     for k in range(n_k):
         olt_down[o, k] = _load(abit_o, o, k, cls_mask, cls_rate) + olt_uni[o, k]
 
@@ -272,7 +281,7 @@ def _metros(k_last, olt_metro, abit_o, ebit_o, oacc, olt_uni, olt_cdn, cls_mask,
             m = olt_metro[o]
             for c in range(n_w):
                 mu[m, 0, c] |= abit_o[o, k, c]
-                mn[m, 0, c] |= ebit_o[o, k, c]
+                mn[m, 0, c] |= ebit_o[o, c, k]
             for c in range(N_OUT):
                 m_acc[k, m, c] += oacc[o, k, c]
             m_uni[k, m] += olt_uni[o, k]
@@ -289,7 +298,7 @@ def _metros(k_last, olt_metro, abit_o, ebit_o, oacc, olt_uni, olt_cdn, cls_mask,
         for k in range(n_k):
             c = static
             for t in range(n_t):
-                c += vcnt[t, k, g]
+                c += vcnt[t, g, k]
             viewers[k, g] = c
         g_live[g] += moved
 
@@ -336,7 +345,7 @@ def run_epoch(n_threads, t0, dt, n_k, kc, st, nt, wk, ch, rate, tu, vert, port, 
     k_last = n_k - 1
     t_end = t0 + n_k * dt
     n_srv = srv_olt_ptr.shape[0] - 1
-    vcnt[:, :n_k, :] = 0
+    vcnt[:] = 0
     dec[:] = 0
     add[:] = 0
     for s in range(n_srv):

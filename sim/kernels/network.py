@@ -35,11 +35,19 @@ def heap_pop(ht, hr, base, n):
         a = _D * j + 1
         if a >= last:
             break
-        c = a
-        end = min(a + _D, last)
-        for b in range(a + 1, end):
-            if ht[base + b] < ht[base + c]:
-                c = b
+        if a + _D <= last:  # all four children (_D = 4): the first smallest by selects
+            t0, t1 = ht[base + a], ht[base + a + 1]
+            t2, t3 = ht[base + a + 2], ht[base + a + 3]
+            c01 = a + 1 if t1 < t0 else a
+            m01 = t1 if t1 < t0 else t0
+            c23 = a + 3 if t3 < t2 else a + 2
+            m23 = t3 if t3 < t2 else t2
+            c = c23 if m23 < m01 else c01
+        else:
+            c = a
+            for b in range(a + 1, last):
+                if ht[base + b] < ht[base + c]:
+                    c = b
         if t <= ht[base + c]:
             break
         ht[base + j] = ht[base + c]

@@ -6,9 +6,10 @@ every event of one box before the epoch end, and writes what the windows need in
 port rows: per window, state-seconds and unicast Mbit as corrections from the event time to
 the window end plus the change in state counts (turned into whole-window values by a prefix
 sum over the windows, :mod:`sim.kernels.epoch`), and one bit per multicast group watched at
-any time in the window (``abit``) and at the window end (``ebit_o``, per OLT). Boxes are
-independent except through VoD admission: a box that asks for a title stops at the request
-(state ``PENDING``) and the caller admits it (a loss system) before resuming it.
+any time in the window (``abit[port, word, window]``) and at the window end
+(``ebit_o[olt, word, window]``). Boxes are independent except through VoD admission: a box
+that asks for a title stops at the request (state ``PENDING``) and the caller admits it (a
+loss system) before resuming it.
 
 Units: times in seconds, bitrates in Mbit/s, volumes in Mbit.
 """
@@ -152,21 +153,24 @@ def prefetch_row(acc, p, k):
 def mark(p, o, g, a, b, t0, inv_dt, k_last, t_end, abit, ebit_o, vcnt, tid):
     """A box on port ``p`` (OLT ``o``) watched group ``g`` over ``[a, b)`` (``b >= t_end``:
     still watching at the epoch end): set the group's bit in every window it touched, and
-    in every window whose end it spans count a viewer."""
+    in every window whose end it spans count a viewer.
+
+    Windows are the last axis of ``abit``, ``ebit_o`` and ``vcnt`` (lanes): every lane is
+    written, masked to the span, so the work does not depend on how many windows a dwell
+    spans (no loop exit for the CPU to mispredict; the compiler vectorises the lanes).
+    """
     ka = win_of(a, t0, inv_dt, k_last)
-    if b >= t_end:
-        kb = k_last
-        ke = k_last
-    else:
-        kb = win_of(b, t0, inv_dt, k_last)
-        ke = kb - 1
+    past = b >= t_end
+    kb = k_last if past else win_of(b, t0, inv_dt, k_last)
+    ke = k_last if past else kb - 1
     wd = g >> 6
     bit = np.uint64(1) << np.uint64(g & 63)
-    for k in range(ka, kb + 1):
-        abit[p, k, wd] |= bit
-    for k in range(ka, ke + 1):
-        ebit_o[o, k, wd] |= bit
-        vcnt[tid, k, g] += 1
+    zero = np.uint64(0)
+    for k in range(abit.shape[2]):
+        abit[p, wd, k] |= bit if (k >= ka) & (k <= kb) else zero
+        end = (k >= ka) & (k <= ke)
+        ebit_o[o, wd, k] |= bit if end else zero
+        vcnt[tid, g, k] += end
 
 
 @njit(cache=True, inline="always")
