@@ -7,6 +7,8 @@ number of threads.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -18,6 +20,37 @@ _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 _S11 = np.uint64(11)
 _INV53 = 1.0 / 9007199254740992.0
+_S3 = np.uint64(3)
+_S8 = np.uint64(8)
+_LOW8 = np.uint64(0xFF)
+
+
+def _exp_ziggurat(n: int = 256) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Tables of the ziggurat for the standard exponential (Marsaglia and Tsang, 2000:
+    ``n`` layers of equal area ``v`` above the tail at ``r``), for 53-bit integers."""
+    m = 2.0 ** 53
+    r = 7.697117470131487
+    v = 3.949659822581572e-3
+    ke = np.zeros(n, np.uint64)  # accept x = j * we[i] at once when j < ke[i]
+    we = np.zeros(n)
+    fe = np.zeros(n)  # density at each layer's edge
+    q = v / math.exp(-r)
+    ke[0] = int(r / q * m)
+    we[0] = q / m
+    we[n - 1] = r / m
+    fe[0] = 1.0
+    fe[n - 1] = math.exp(-r)
+    de, te = r, r
+    for i in range(n - 2, 0, -1):
+        de = -math.log(v / de + math.exp(-de))
+        ke[i + 1] = int(de / te * m)
+        te = de
+        fe[i] = math.exp(-de)
+        we[i] = de / m
+    return ke, we, fe, r
+
+
+_ZKE, _ZWE, _ZFE, _ZR = _exp_ziggurat()
 
 
 @njit(cache=True, inline="always")
@@ -44,7 +77,9 @@ def uniform(state: np.ndarray, i: int) -> float:
 @njit(cache=True, inline="always")
 def exponential(state: np.ndarray, i: int, mean: float) -> float:
     """An exponential draw with the given mean."""
-    return -mean * np.log(1.0 - uniform(state, i))
+    z, e = exponential_z(state[i], mean)
+    state[i] = z
+    return e
 
 
 @njit(cache=True, inline="always")
@@ -67,11 +102,41 @@ def uniform_z(z: np.uint64) -> tuple[np.uint64, float]:
     return z, float(_mix(z) >> _S11) * _INV53
 
 
+@njit(cache=True)
+def _exp_edge(z: np.uint64, i: np.uint64, x: float) -> tuple[np.uint64, float]:
+    """The rare part of :func:`exponential_z` (about 1 draw in 100): the tail beyond the
+    base layer, or a point near a layer's edge, tested against the density."""
+    while True:
+        if i == 0:
+            z, u = uniform_z(z)
+            return z, _ZR - np.log1p(-u)
+        z, u = uniform_z(z)
+        if (_ZFE[i - 1] - _ZFE[i]) * u + _ZFE[i] < np.exp(-x):
+            return z, x
+        z = z + _GOLDEN
+        j = _mix(z) >> _S3
+        i = j & _LOW8
+        j = j >> _S8
+        x = float(j) * _ZWE[i]
+        if j < _ZKE[i]:
+            return z, x
+
+
 @njit(cache=True, inline="always")
 def exponential_z(z: np.uint64, mean: float) -> tuple[np.uint64, float]:
-    """:func:`exponential` on a state held in a local: returns (next state, draw)."""
-    z, u = uniform_z(z)
-    return z, -mean * np.log(1.0 - u)
+    """:func:`exponential` on a state held in a local: returns (next state, draw).
+
+    A ziggurat (Marsaglia and Tsang, 2000): one 64-bit draw, a table look-up and no
+    logarithm in 99 draws out of 100, which keeps the event loops free of library calls.
+    """
+    z = z + _GOLDEN
+    j = _mix(z) >> _S3
+    i = j & _LOW8
+    j = j >> _S8
+    x = float(j) * _ZWE[i]
+    if j >= _ZKE[i]:
+        z, x = _exp_edge(z, i, x)
+    return z, mean * x
 
 
 @njit(cache=True, inline="always")

@@ -180,6 +180,33 @@ def test_alias_table_draws_follow_probabilities():
     assert abs(np.mean(draws < 16) - p[:16].sum()) < 0.015
 
 
+def test_ziggurat_exponential_follows_the_exponential_law():
+    """Against the closed form: Kolmogorov-Smirnov on the whole law, then the tail beyond the
+    base layer (drawn by the rare path) and the moments."""
+    from numba import njit
+    from scipy import stats
+
+    from sim.kernels.rng import exponential_z, seed_states
+
+    @njit
+    def draws(z, n):
+        out = np.empty(n)
+        for j in range(n):
+            z, out[j] = exponential_z(z, 2.0)
+        return out
+
+    x = draws(seed_states(11, 1)[0], 2_000_000) / 2.0
+    assert stats.kstest(x[:500_000], "expon").pvalue > 1e-3
+    n = x.size
+    for cut in (0.01, 1.0, 5.0, 7.7, 9.0):  # 7.697: the ziggurat's tail starts here
+        want = np.exp(-cut)
+        sd = np.sqrt(want * (1 - want) / n)
+        assert abs(np.mean(x > cut) - want) < 5 * sd + 1e-12, cut
+    assert abs(x.mean() - 1.0) < 5 / np.sqrt(n)
+    assert abs(x.var() - 1.0) < 5 * np.sqrt(8 / n)
+    assert x.min() >= 0.0
+
+
 def test_time_order_is_a_stable_sort():
     from sim.kernels.viewing import time_order
 
