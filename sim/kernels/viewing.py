@@ -117,9 +117,10 @@ def pick_group(ctab, hd_alt, v, fx, u):
     """A live channel by vertical ``v``'s popularity (uniform ``u``); a box without HD
     (flags ``fx``) gets the SD simulcast of an HD channel."""
     g = alias_pick(ctab, v, u)
-    if not (fx & F_HD) and hd_alt[g] >= 0:
-        g = hd_alt[g]
-    return g
+    alt = hd_alt[g]
+    # one block, no branch: a branch here leaves the compiler a reference count to take and
+    # drop on the tables at every pick (two atomic operations that both threads contend for)
+    return alt if ((fx & F_HD) == 0) & (alt >= 0) else g
 
 
 @njit(cache=True, inline="always")
