@@ -152,9 +152,8 @@ class Summary:
                 or float(cdn_util.max()) > thr):
             self.overload_s += dt
         if m.boxes is not None and k == es.n_k - 1:
-            # Distinct groups per port at the epoch end (every k-th port on large networks).
-            step = max(1, (p.n_ports * n_ch) // 2_000_000)
-            total, busy = distinct_groups(m.boxes.cnt_p, step)
+            # Distinct groups per port at the epoch end.
+            total, busy = distinct_groups(m.boxes.nbit, 1)
             self.distinct_sum += float(total)
             self.distinct_n += int(busy)
 

@@ -168,13 +168,13 @@ class BoxPopulation:
         self.rate = np.zeros(n, np.float64)
         self.tu = np.zeros(n, np.float64)
         self.rs = seed_states(int(seed), n)
-        # Viewers per group on each port (the narrowest type that holds a port's boxes: more
-        # rows in cache) and the port's watched groups as bits.
+        # Groups watched per port as bits: by the boxes without events in an epoch (``sbit``),
+        # and by any box at the end of the last epoch (``nbit``; power cuts since then are
+        # not in it).
         n_w = (n_g + 63) // 64
-        port_max = int(pop.port_boxes.max(initial=0))
-        self.cnt_p = np.zeros((n_p, n_g), np.uint8 if port_max < 2**8 else np.uint16)
+        self.n_groups = n_g
         self.sbit = np.zeros((n_p, n_w), np.uint64)
-        self.g_live = np.zeros(n_g, np.int64)
+        self.nbit = np.zeros((n_p, n_w), np.uint64)
         self.nst = np.zeros((n_p, vk.N_ST), np.int64)
         self.prate = np.zeros((n_p, 4))
         self.olt_port = np.searchsorted(pop.port_olt, np.arange(n_o + 1)).astype(np.int64)
@@ -188,8 +188,7 @@ class BoxPopulation:
         self.ebit_o = np.zeros((n_o, n_w, lanes), np.uint64)
         self.abit_o = np.zeros((n_o, kmax, n_w), np.uint64)
         self.vcnt = np.zeros((n_t, n_g, lanes), np.int64)
-        self.dec = np.zeros((n_t, n_g), np.int64)
-        self.add = np.zeros((n_t, n_g), np.int64)
+        self.stat = np.zeros((n_t, n_g), np.int64)
         self.nvis = np.zeros(n_o, np.int64)
         self.vis = np.zeros(n, np.int64)
         self.pend_n = np.zeros(n_o, np.int64)
@@ -232,13 +231,12 @@ class BoxPopulation:
         self.srv_olt_ptr = np.searchsorted(pop.olt_srv[self.srv_olts],
                                            np.arange(n_srv + 1)).astype(np.int64)
         vk.init_population(pop.olt_box, self.st, self.nt, self.wk, self.ch, self.rate,
-                           pop.box_vert, pop.box_port, pop.box_flags, self.rs, self.cnt_p,
-                           self.sbit, gbit, hd_alt, va.vp, sc_consts, va.cumh, va.hrate, va.ctab,
+                           pop.box_vert, pop.box_port, pop.box_flags, self.rs, hd_alt, va.vp, sc_consts, va.cumh, va.hrate, va.ctab,
                            va.on_share, bool(viewing))
         self.recount()
 
     def recount(self) -> None:
-        """Rebuild the per-port state counts, unicast rate sums and viewers per group."""
+        """Rebuild the per-port state counts and unicast rate sums from the boxes."""
         p = self.pop
         n_p = p.n_ports
         self.nst[:] = np.bincount(p.box_port.astype(np.int64) * vk.N_ST + self.st,
@@ -248,7 +246,20 @@ class BoxPopulation:
                               (2, vk.CALL, self.rate), (3, vk.CALL, up)):
             m = self.st == state
             self.prate[:, col] = np.bincount(p.box_port[m], weights=r[m], minlength=n_p)
-        self.g_live[:] = self.cnt_p.sum(axis=0, dtype=np.int64)
+
+    @property
+    def cnt_p(self) -> np.ndarray:
+        """(ports, groups): boxes watching each group on each port now."""
+        live = self.st == vk.LIVE
+        n_g = self.n_groups
+        key = self.pop.box_port[live].astype(np.int64) * n_g + self.ch[live]
+        return np.bincount(key, minlength=self.pop.n_ports * n_g).reshape(-1, n_g)
+
+    @property
+    def g_live(self) -> np.ndarray:
+        """Boxes watching each group now."""
+        live = self.st == vk.LIVE
+        return np.bincount(self.ch[live], minlength=self.n_groups)
 
     def step_epoch(self, n_k: int, t0: float, dt: float, sink: PortLoadSink | None = None,
                    fw_mbit: np.ndarray | None = None) -> EpochStats:
@@ -269,8 +280,8 @@ class BoxPopulation:
             self.olt_port, p.port_olt, p.olt_metro, p.port_boxes, self.srv_olt_ptr,
             self.srv_olts, self.gbit, self.hd_alt, self.va.vp, self.sc, self.va.cumh,
             self.va.hrate, self.va.ctab, self.cls_mask,
-            self.cls_rate, self.cnt_p, self.sbit, self.g_live, self.nst, self.prate,
-            self.acc, self.abit, self.ebit_o, self.abit_o, self.vcnt, self.dec, self.add,
+            self.cls_rate, self.sbit, self.nbit, self.nst, self.prate,
+            self.acc, self.abit, self.ebit_o, self.abit_o, self.vcnt, self.stat,
             self.nvis, self.vis, self.pend_n, self.pend_list, self.pend_t, self.pend_wk,
             self.pend_r, self.pend_m, self.pend_ok, self.srv_streams,
             self.srv_mbps, self.heap_t, self.heap_r, self.heap_base, self.heap_n,
@@ -300,9 +311,8 @@ class BoxPopulation:
         """Boxes lose power now; they come back (boot finished) at ``t_back`` (inf: unknown)."""
         p = self.pop
         vk.power_off(boxes.astype(np.int64), t_back.astype(np.float64), self.st, self.nt,
-                     self.ch, self.rate, p.box_vert, self.va.vp, p.box_port, self.cnt_p,
-                     self.sbit, self.nst, self.prate)
-        self.g_live[:] = self.cnt_p.sum(axis=0, dtype=np.int64)
+                     self.ch, self.rate, p.box_vert, self.va.vp, p.box_port, self.nst,
+                     self.prate)
 
     def set_back_on(self, boxes: np.ndarray, t_back: np.ndarray) -> None:
         """Offline boxes finish booting at ``t_back`` (then enter standby)."""

@@ -4,9 +4,10 @@ Each phase deals its work to the threads itself (one parallel iteration per thre
 balance does not depend on how the threading layer splits a parallel loop.
 
 - **Advance** (chunks of OLTs, round-robin over the threads): every box with an event
-  before the epoch end is advanced (:func:`sim.kernels.viewing.advance_boxes`); a live box
-  leaves its port's group counts when visited, so what is left in them are the boxes that
-  watch one channel through the whole epoch.
+  before the epoch end is advanced (:func:`sim.kernels.viewing.advance_boxes`); the scan
+  that finds them also collects the boxes without events that watch live TV: they watch
+  one channel through the whole epoch (their groups per port in ``sbit``, their number per
+  group in ``stat``).
 - **VoD admission** (one VoD server at a time, servers dealt largest first): the server's
   waiting boxes are taken by (request time, box id); the earliest is admitted or blocked
   (a loss system: blocked boxes fall back to live TV), then advanced to its next request
@@ -14,8 +15,9 @@ balance does not depend on how the threading layer splits a parallel loop.
   length; servers share no box, port or OLT, so the result does not depend on the number
   of threads.
 - **Finish** (chunks of OLTs, round-robin): boxes admitted for streams past the epoch move
-  to VoD, the groups of boxes without events are set in every window, visited boxes
-  re-enter the counts, per-window values are completed by a prefix sum over the windows,
+  to VoD, the groups of boxes without events are set in every window and in the groups
+  watched at the epoch end (``nbit``), per-window values are completed by a prefix sum over
+  the windows,
   and the port loads (utilisation histogram, peaks, overload seconds) and OLT sums are
   computed.
 - **Metros** (sequential, small): multicast union and now, unicast and CDN egress per
@@ -29,7 +31,7 @@ import numpy as np
 from numba import njit, prange
 
 from sim.kernels.bits import popcount
-from sim.kernels.prefetch import prefetch, prefetch2
+from sim.kernels.prefetch import prefetch2
 from sim.kernels.viewing import (
     CALL,
     D_CNT,
@@ -45,13 +47,10 @@ from sim.kernels.viewing import (
     O_FCC,
     O_OCC,
     O_VOD,
-    PF_BOX,
     U_DOWN,
     U_MCAST,
     VOD,
     advance_boxes,
-    count_join,
-    count_leave,
     settle_admitted,
     time_order,
 )
@@ -87,7 +86,7 @@ def _load(bits, r, k, cls_mask, cls_rate):
 @njit(cache=True)
 def _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, rate, tu, vert,
                  port, flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab,
-                 cnt_p, sbit, acc, abit, ebit_o, vcnt, dec, nvis, vis, pend_n, pend_list,
+                 sbit, nbit, acc, abit, ebit_o, vcnt, stat, nvis, vis, pend_n, pend_list,
                  pend_t, pend_wk, pend_r, pend_m, pend_ok, cap_streams, cap_mbps, heap_t, heap_r,
                  heap_base, heap_n, busy_mbps, u_miss, req, blk, miss, tid):
     n_k = k_last + 1
@@ -100,20 +99,23 @@ def _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, ra
                 acc[p, k, c] = 0.0
     abit[olt_port[o]:olt_port[o + 1]] = 0
     ebit_o[o] = 0
+    sbit[olt_port[o]:olt_port[o + 1]] = 0
+    nbit[olt_port[o]:olt_port[o + 1]] = 0
     base = olt_box[o]
     nv = 0
+    zero = np.uint64(0)
     for i in range(olt_box[o], olt_box[o + 1]):  # no branch: a visit is a coin toss
+        visit = nt[i] < t_end
         vis[base + nv] = i
-        nv += nt[i] < t_end
-    for j in range(nv):  # a live one leaves the boxes that watch one channel all epoch
-        i = vis[base + j]
-        live = st[i] == LIVE
-        g = ch[i] if live else 0
-        count_leave(port[i], g, cnt_p, sbit, live)
-        dec[tid, g] += live
+        nv += visit
+        # a box with no event this epoch that watches live TV watches one channel throughout
+        stay = (not visit) & (st[i] == LIVE)
+        g = ch[i] if stay else 0
+        sbit[port[i], g >> 6] |= (np.uint64(1) << np.uint64(g & 63)) if stay else zero
+        stat[tid, g] += stay
     npend = advance_boxes(vis, qt0, base, base + nv, t0, dt, k_last, t_end, st, nt, wk, ch, rate,
                           tu, vert, port, flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate,
-                          ctab, acc, abit, ebit_o, vcnt, tid, pend_list, base,
+                          ctab, acc, abit, ebit_o, nbit, vcnt, tid, pend_list, base,
                           pend_t, pend_wk, pend_r, pend_m, pend_ok, qt0, qt0, qm0, qi0, -1, qt0,
                           qi0, cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps,
                           u_miss, req, blk, miss)
@@ -125,8 +127,8 @@ def _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, ra
 def _server_vod(s, t0, dt, k_last, t_end, srv_olt_ptr, srv_olts, olt_box, pend_n, pend_list,
                 pend_t, pend_wk, pend_r, pend_m, pend_ok, st, nt, wk, ch, rate, tu, vert, port,
                 flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, acc,
-                abit, ebit_o, vcnt, cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n,
-                busy_mbps, u_miss, req, blk, miss, tid):
+                abit, ebit_o, nbit, vcnt, cap_streams, cap_mbps, heap_t, heap_r, heap_base,
+                heap_n, busy_mbps, u_miss, req, blk, miss, tid):
     """Admit server ``s``'s waiting boxes in request-time order and advance them."""
     n = 0
     for j in range(srv_olt_ptr[s], srv_olt_ptr[s + 1]):
@@ -161,14 +163,14 @@ def _server_vod(s, t0, dt, k_last, t_end, srv_olt_ptr, srv_olts, olt_box, pend_n
     qi = np.empty(n, dtype=np.int64)
     advance_boxes(ids, lt, 0, n, t0, dt, k_last, t_end, st, nt, wk, ch, rate, tu, vert, port,
                   flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, acc,
-                  abit, ebit_o, vcnt, tid, qi, 0, qt, qt, qt, lm, pend_ok, lw, lr, lm, ls, s, qt,
+                  abit, ebit_o, nbit, vcnt, tid, qi, 0, qt, qt, qt, lm, pend_ok, lw, lr, lm, ls, s, qt,
                   qi, cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps,
                   u_miss, req, blk, miss)
 
 
 @njit(cache=True, error_model="numpy")
-def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, ch, port, cnt_p, sbit, acc,
-                abit, ebit_o, abit_o, add, nvis, vis, pend_n, pend_list, pend_t, pend_wk, pend_r,
+def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, port, sbit, nbit, acc,
+                abit, ebit_o, abit_o, pend_n, pend_list, pend_t, pend_wk, pend_r,
                 pend_ok, nst, prate, cls_mask, cls_rate, fw_mbit, wifi_mbps, port_boxes, cap_pon,
                 threshold, util_bin, hist, peak, up_peak, over_s, oacc, olt_uni, olt_cdn,
                 olt_down, pmax, psum, tid):
@@ -180,26 +182,11 @@ def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, ch, port, cnt_
     for p in range(p0, p1):  # boxes that watched one channel all epoch
         for c in range(n_w):
             b = sbit[p, c]
+            nbit[p, c] |= b
             if b:
                 for k in range(n_k):
                     abit[p, c, k] |= b
                     ebit_o[o, c, k] |= b
-    vb = olt_box[o]
-    nv = nvis[o]
-    for j in range(nv):  # visited boxes re-enter the counts
-        if j + 2 * PF_BOX < nv:  # boxes ahead, then their group-count lines
-            b = vis[vb + j + 2 * PF_BOX]
-            prefetch(st, b)
-            prefetch(ch, b)
-            prefetch(port, b)
-        if j + PF_BOX < nv:
-            b = vis[vb + j + PF_BOX]
-            prefetch2(cnt_p, port[b], ch[b] if ch[b] >= 0 else 0)
-        i = vis[vb + j]
-        live = st[i] == LIVE
-        g = ch[i] if live else 0
-        count_join(port[i], g, cnt_p, sbit, live)
-        add[tid, g] += live
     for k in range(n_k):
         for c in range(n_w):
             abit_o[o, k, c] = 0
@@ -261,11 +248,11 @@ def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, ch, port, cnt_
 
 @njit(cache=True)
 def _metros(k_last, olt_metro, abit_o, ebit_o, oacc, olt_uni, olt_cdn, cls_mask, cls_rate,
-            vcnt, dec, add, g_live, m_acc, m_union, m_now, m_uni, m_cdn, viewers):
+            vcnt, stat, m_acc, m_union, m_now, m_uni, m_cdn, viewers):
     n_k = k_last + 1
     n_m = m_union.shape[1]
     n_w = abit_o.shape[2]
-    n_g = g_live.shape[0]
+    n_g = stat.shape[1]
     n_t = vcnt.shape[0]
     mu = np.zeros((n_m, 1, n_w), dtype=np.uint64)
     mn = np.zeros((n_m, 1, n_w), dtype=np.uint64)
@@ -290,17 +277,14 @@ def _metros(k_last, olt_metro, abit_o, ebit_o, oacc, olt_uni, olt_cdn, cls_mask,
             m_union[k, m] = _load(mu, m, 0, cls_mask, cls_rate)
             m_now[k, m] = _load(mn, m, 0, cls_mask, cls_rate)
     for g in range(n_g):
-        static = g_live[g]
-        moved = 0
+        static = 0
         for t in range(n_t):
-            static -= dec[t, g]
-            moved += add[t, g] - dec[t, g]
+            static += stat[t, g]
         for k in range(n_k):
             c = static
             for t in range(n_t):
                 c += vcnt[t, g, k]
             viewers[k, g] = c
-        g_live[g] += moved
 
 
 @njit(cache=True)
@@ -328,8 +312,8 @@ def _deal_servers(srv_olt_ptr, srv_olts, pend_n, n_w):
 @njit(cache=True, parallel=True)
 def run_epoch(n_threads, t0, dt, n_k, kc, st, nt, wk, ch, rate, tu, vert, port, flags, rs, olt_box,
               olt_port, port_olt, olt_metro, port_boxes, srv_olt_ptr, srv_olts, gbit, hd_alt, vp,
-              sc, cumh, hrate, ctab, cls_mask, cls_rate, cnt_p, sbit, g_live, nst, prate, acc, abit,
-              ebit_o, abit_o, vcnt, dec, add, nvis, vis, pend_n, pend_list, pend_t, pend_wk, pend_r,
+              sc, cumh, hrate, ctab, cls_mask, cls_rate, sbit, nbit, nst, prate, acc, abit,
+              ebit_o, abit_o, vcnt, stat, nvis, vis, pend_n, pend_list, pend_t, pend_wk, pend_r,
               pend_m, pend_ok, cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps,
               u_miss, req, blk, miss, fw_mbit, wifi_mbps, cap_pon, threshold, util_bin,
               hist, peak, up_peak, over_s, oacc, olt_uni, olt_cdn, olt_down, pmax, psum, m_acc,
@@ -346,8 +330,7 @@ def run_epoch(n_threads, t0, dt, n_k, kc, st, nt, wk, ch, rate, tu, vert, port, 
     t_end = t0 + n_k * dt
     n_srv = srv_olt_ptr.shape[0] - 1
     vcnt[:] = 0
-    dec[:] = 0
-    add[:] = 0
+    stat[:] = 0
     for s in range(n_srv):
         for k in range(n_k):
             req[s, k] = 0
@@ -367,7 +350,7 @@ def run_epoch(n_threads, t0, dt, n_k, kc, st, nt, wk, ch, rate, tu, vert, port, 
             for o in range(c * OLT_CHUNK, min(n_olt, (c + 1) * OLT_CHUNK)):
                 _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, rate,
                              tu, vert, port, flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh,
-                             hrate, ctab, cnt_p, sbit, acc, abit, ebit_o, vcnt, dec, nvis, vis,
+                             hrate, ctab, sbit, nbit, acc, abit, ebit_o, vcnt, stat, nvis, vis,
                              pend_n, pend_list, pend_t, pend_wk, pend_r, pend_m, pend_ok,
                              cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps,
                              u_miss, req, blk, miss, tid)
@@ -383,21 +366,21 @@ def run_epoch(n_threads, t0, dt, n_k, kc, st, nt, wk, ch, rate, tu, vert, port, 
                 _server_vod(s, t0, dt, k_last, t_end, srv_olt_ptr, srv_olts, olt_box, pend_n,
                             pend_list, pend_t, pend_wk, pend_r, pend_m, pend_ok, st, nt, wk, ch,
                             rate, tu, vert, port, flags, rs, port_olt, gbit, hd_alt, vp, sc,
-                            cumh, hrate, ctab, acc, abit, ebit_o, vcnt, cap_streams, cap_mbps,
+                            cumh, hrate, ctab, acc, abit, ebit_o, nbit, vcnt, cap_streams, cap_mbps,
                             heap_t, heap_r, heap_base, heap_n, busy_mbps, u_miss, req, blk,
                             miss, tid)
     for w in prange(n_w):
         tid = numba.get_thread_id()
         for c in range(w, n_chunks, n_w):
             for o in range(c * OLT_CHUNK, min(n_olt, (c + 1) * OLT_CHUNK)):
-                _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, ch, port, cnt_p,
-                            sbit, acc, abit, ebit_o, abit_o, add, nvis, vis, pend_n, pend_list,
+                _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, port, sbit, nbit,
+                            acc, abit, ebit_o, abit_o, pend_n, pend_list,
                             pend_t, pend_wk, pend_r, pend_ok, nst, prate, cls_mask, cls_rate,
                             fw_mbit, wifi_mbps, port_boxes, cap_pon, threshold, util_bin, hist,
                             peak, up_peak, over_s, oacc, olt_uni, olt_cdn, olt_down, pmax, psum,
                             tid)
     _metros(k_last, olt_metro, abit_o, ebit_o, oacc, olt_uni, olt_cdn, cls_mask, cls_rate, vcnt,
-            dec, add, g_live, m_acc, m_union, m_now, m_uni, m_cdn, viewers)
+            stat, m_acc, m_union, m_now, m_uni, m_cdn, viewers)
     events = 0.0
     for k in range(n_k):
         for m in range(m_acc.shape[1]):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from sim.kernels.bits import popcount
+
 # Stream end times per server are kept in a 4-ary min-heap: half the depth of a binary heap,
 # and a node's children share a cache line.
 _D = 4
@@ -58,16 +60,16 @@ def heap_pop(ht, hr, base, n):
 
 
 @njit(cache=True, parallel=True)
-def distinct_groups(cnt, step):
-    """Sum of distinct watched groups over every ``step``-th port, and how many were active."""
+def distinct_groups(bits, step):
+    """Sum of distinct watched groups over every ``step``-th port (``bits``: the groups
+    watched per port as bits), and how many of those ports had any."""
     total = 0
     busy = 0
-    for k in prange((cnt.shape[0] + step - 1) // step):
+    for k in prange((bits.shape[0] + step - 1) // step):
         p = k * step
         d = 0
-        for g in range(cnt.shape[1]):
-            if cnt[p, g] > 0:
-                d += 1
+        for w in range(bits.shape[1]):
+            d += popcount(bits[p, w])
         total += d
         if d > 0:
             busy += 1

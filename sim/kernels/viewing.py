@@ -218,7 +218,7 @@ def q_pop(qt, qi, n):
 @njit(cache=True, error_model="numpy")
 def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rate, tu, vert, port,
                   flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, acc,
-                  abit, ebit_o, vcnt, tid, pend, pend_base, pend_t, pend_wk, pend_r, pend_m,
+                  abit, ebit_o, nbit, vcnt, tid, pend, pend_base, pend_t, pend_wk, pend_r, pend_m,
                   pend_ok, idx_w, idx_r, idx_m, idx_s, s_vod, qt, qi, cap_streams, cap_mbps,
                   heap_t, heap_r, heap_base, heap_n, busy_mbps, u_miss, req, blk, miss):
     """Process every event before ``t_end`` (the epoch is ``k_last + 1`` windows of ``dt``
@@ -239,6 +239,7 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
     server's part of ``heap_t``; a blocked box falls back to live TV), then advanced to its
     next request (back on the heap) or the epoch end. Requests, blocked requests and admitted
     titles outside the edge cache are counted per window in ``req``, ``blk``, ``miss``.
+    A box watching live TV at the epoch end sets its group's bit in its port's ``nbit``.
     Requests are thus admitted in exact time order, whatever the epoch length. A listed box
     admitted for a stream that outlasts the epoch is not touched: ``pend_ok`` marks its slot
     and :func:`settle_admitted` moves it to VoD later, in memory order (boxes reached in
@@ -466,6 +467,7 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
                 break
         if s_cur == LIVE:
             mark(p, o, c_cur, since, t_end, t0, inv_dt, k_last, t_end, abit, ebit_o, vcnt, tid)
+            nbit[p, c_cur >> 6] |= np.uint64(1) << np.uint64(c_cur & 63)
         rs[i] = z
         nt[i] = t_nx
         st[i] = s_cur
@@ -564,26 +566,9 @@ def time_order(ts, t_lo, t_hi):
     return out
 
 
-@njit(cache=True, inline="always")
-def count_join(p, g, cnt_p, sbit, n=1):
-    """``n`` (0 or 1) more boxes on port ``p`` watch group ``g`` (counts and the port's group
-    bits; no branch: whether a box joins is a coin toss in the kernels' loops)."""
-    cnt_p[p, g] += n
-    sbit[p, g >> 6] |= (np.uint64(1) << np.uint64(g & 63)) if n else np.uint64(0)
-
-
-@njit(cache=True, inline="always")
-def count_leave(p, g, cnt_p, sbit, n=1):
-    """``n`` (0 or 1) boxes fewer on port ``p`` watch group ``g``."""
-    c = cnt_p[p, g] - n
-    cnt_p[p, g] = c
-    gone = (np.uint64(1) << np.uint64(g & 63)) if c == 0 else np.uint64(0)
-    sbit[p, g >> 6] &= ~gone
-
-
 @njit(cache=True, parallel=True)
-def init_population(olt_box, st, nt, wk, ch, rate, vert, port, flags, rs, cnt_p, sbit, gbit,
-                    hd_alt, vp, sc, cumh, hrate, ctab, on_share, viewing):
+def init_population(olt_box, st, nt, wk, ch, rate, vert, port, flags, rs, hd_alt, vp, sc, cumh,
+                    hrate, ctab, on_share, viewing):
     """Draw every box's state at time 0 (ports are grouped by OLT; one OLT per task).
 
     A box of vertical ``v`` is watching live TV with probability ``on_share[v]`` (its
@@ -595,7 +580,6 @@ def init_population(olt_box, st, nt, wk, ch, rate, vert, port, flags, rs, cnt_p,
     for o in prange(n_olt):
         for i in range(olt_box[o], olt_box[o + 1]):
             v = vert[i]
-            p = port[i]
             ch[i] = -1
             if not viewing:
                 st[i] = STANDBY
@@ -605,7 +589,6 @@ def init_population(olt_box, st, nt, wk, ch, rate, vert, port, flags, rs, cnt_p,
                 g = pick_group(ctab, hd_alt, v, flags[i], uniform(rs, i))
                 ch[i] = g
                 st[i] = LIVE
-                count_join(p, g, cnt_p, sbit)
                 zm = vp[v, ZAP_SHARE] * vp[v, ZAP_MEAN_S]
                 wm = (1.0 - vp[v, ZAP_SHARE]) * vp[v, WATCH_MEAN_S]
                 if uniform(rs, i) * (zm + wm) < zm:
@@ -624,16 +607,14 @@ def init_population(olt_box, st, nt, wk, ch, rate, vert, port, flags, rs, cnt_p,
 
 
 @njit(cache=True)
-def power_off(boxes, t_back, st, nt, ch, rate, vert, vp, port, cnt_p, sbit, nst, prate):
+def power_off(boxes, t_back, st, nt, ch, rate, vert, vp, port, nst, prate):
     """Cut power to ``boxes`` between epochs: they leave their channel and stay offline until
     ``t_back``; the per-port state counts ``nst`` and rate sums ``prate`` follow."""
     for j in range(boxes.shape[0]):
         i = boxes[j]
         p = port[i]
         s = st[i]
-        if s == LIVE and ch[i] >= 0:
-            count_leave(p, ch[i], cnt_p, sbit)
-            ch[i] = -1
+        ch[i] = -1
         nst[p, s] -= 1
         nst[p, OFFLINE] += 1
         if s == VOD:

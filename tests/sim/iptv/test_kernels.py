@@ -26,15 +26,15 @@ def test_window_invariants():
         # every box accounted for exactly the whole window
         occ = ws.out[:, vk.O_OCC:vk.O_OCC + vk.N_STATES].sum(axis=1)
         np.testing.assert_allclose(occ, pop.port_boxes * dt, rtol=1e-9)
-        # group counts match the boxes watching live TV
+        # group counts match the boxes watching live TV; the groups watched at the epoch end,
+        # kept as bits by the kernel, are those with a viewer
         live = bp.st == vk.LIVE
         assert bp.cnt_p.sum() == live.sum() == bp.g_live.sum()
         np.testing.assert_array_equal(bp.cnt_p.sum(axis=0), bp.g_live)
-        watched = np.zeros((pop.n_ports, 64 * bp.sbit.shape[1]), bool)
+        watched = np.zeros((pop.n_ports, 64 * bp.nbit.shape[1]), bool)
         watched[:, :bp.cnt_p.shape[1]] = bp.cnt_p > 0
         np.testing.assert_array_equal(
-            bp.sbit, np.packbits(watched, axis=1, bitorder="little").view("<u8"))
-        assert (bp.cnt_p >= 0).all()
+            bp.nbit, np.packbits(watched, axis=1, bitorder="little").view("<u8"))
         per_port = np.bincount(pop.box_port[live], minlength=pop.n_ports)
         np.testing.assert_array_equal(bp.cnt_p.sum(axis=1), per_port)
         # multicast now = distinct groups x bitrate; the window union is never below it
