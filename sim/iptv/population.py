@@ -186,7 +186,7 @@ class BoxPopulation:
         lanes = -(-kmax // 8) * 8
         self.abit = np.zeros((n_p, n_w, lanes), np.uint64)
         self.ebit_o = np.zeros((n_o, n_w, lanes), np.uint64)
-        self.abit_o = np.zeros((n_o, kmax, n_w), np.uint64)
+        self.abit_o = np.zeros((n_o, n_w, kmax), np.uint64)
         self.vcnt = np.zeros((n_t, n_g, lanes), np.int64)
         self.stat = np.zeros((n_t, n_g), np.int64)
         self.nvis = np.zeros(n_o, np.int64)

@@ -60,25 +60,14 @@ OLT_CHUNK = 4
 
 
 @njit(cache=True, inline="always")
-def _load_lanes(bits, r, k, cls_mask, cls_rate):
-    """:func:`_load` of ``bits[r, :, k]`` (windows as the last axis)."""
+def _load(bits, r, k, cls_mask, cls_rate):
+    """Mbit/s of the groups set in ``bits[r, :, k]`` (windows are the last axis; groups of
+    equal bitrate share a mask)."""
     total = 0.0
     for c in range(cls_rate.shape[0]):
         n = 0
         for w in range(bits.shape[1]):
             n += popcount(bits[r, w, k] & cls_mask[c, w])
-        total += n * cls_rate[c]
-    return total
-
-
-@njit(cache=True, inline="always")
-def _load(bits, r, k, cls_mask, cls_rate):
-    """Mbit/s of the groups set in ``bits[r, k]`` (groups of equal bitrate share a mask)."""
-    total = 0.0
-    for c in range(cls_rate.shape[0]):
-        n = 0
-        for w in range(bits.shape[2]):
-            n += popcount(bits[r, k, w] & cls_mask[c, w])
         total += n * cls_rate[c]
     return total
 
@@ -189,7 +178,7 @@ def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, port, sbit, nb
                     ebit_o[o, c, k] |= b
     for k in range(n_k):
         for c in range(n_w):
-            abit_o[o, k, c] = 0
+            abit_o[o, c, k] = 0
         for c in range(N_OUT):
             oacc[o, k, c] = 0.0
         olt_uni[o, k] = 0.0
@@ -213,7 +202,7 @@ def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, port, sbit, nb
             for r in range(4):
                 acc[p, k, O_VOD + r] += prate[p, r] * dt
                 prate[p, r] += acc[p, k, D_RATE + r]
-            mc = _load_lanes(abit, p, k, cls_mask, cls_rate)
+            mc = _load(abit, p, k, cls_mask, cls_rate)
             cdn_mbit = acc[p, k, O_VOD] + acc[p, k, O_AD] + acc[p, k, O_FCC] + fw_mbit[p]
             in_use = acc[p, k, O_OCC + LIVE] + acc[p, k, O_OCC + VOD] + acc[p, k, O_OCC + CALL]
             uni = (cdn_mbit + acc[p, k, O_CALL_DN]) * inv_dt + wifi_k * in_use
@@ -241,7 +230,7 @@ def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, port, sbit, nb
             olt_uni[o, k] += uni
             olt_cdn[o, k] += cdn_mbit * inv_dt
             for c in range(n_w):
-                abit_o[o, k, c] |= abit[p, c, k]
+                abit_o[o, c, k] |= abit[p, c, k]
     for k in range(n_k):
         olt_down[o, k] = _load(abit_o, o, k, cls_mask, cls_rate) + olt_uni[o, k]
 
@@ -251,11 +240,11 @@ def _metros(k_last, olt_metro, abit_o, ebit_o, oacc, olt_uni, olt_cdn, cls_mask,
             vcnt, stat, m_acc, m_union, m_now, m_uni, m_cdn, viewers):
     n_k = k_last + 1
     n_m = m_union.shape[1]
-    n_w = abit_o.shape[2]
+    n_w = abit_o.shape[1]
     n_g = stat.shape[1]
     n_t = vcnt.shape[0]
-    mu = np.zeros((n_m, 1, n_w), dtype=np.uint64)
-    mn = np.zeros((n_m, 1, n_w), dtype=np.uint64)
+    mu = np.zeros((n_m, n_w, 1), dtype=np.uint64)
+    mn = np.zeros((n_m, n_w, 1), dtype=np.uint64)
     for k in range(n_k):
         mu[:] = 0
         mn[:] = 0
@@ -267,8 +256,8 @@ def _metros(k_last, olt_metro, abit_o, ebit_o, oacc, olt_uni, olt_cdn, cls_mask,
         for o in range(olt_metro.shape[0]):
             m = olt_metro[o]
             for c in range(n_w):
-                mu[m, 0, c] |= abit_o[o, k, c]
-                mn[m, 0, c] |= ebit_o[o, c, k]
+                mu[m, c, 0] |= abit_o[o, c, k]
+                mn[m, c, 0] |= ebit_o[o, c, k]
             for c in range(N_OUT):
                 m_acc[k, m, c] += oacc[o, k, c]
             m_uni[k, m] += olt_uni[o, k]
