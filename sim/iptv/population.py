@@ -189,7 +189,6 @@ class BoxPopulation:
         self.abit_o = np.zeros((n_o, n_w, kmax), np.uint64)
         self.vcnt = np.zeros((n_t, n_g, lanes), np.int64)
         self.stat = np.zeros((n_t, n_g), np.int64)
-        self.nvis = np.zeros(n_o, np.int64)
         self.vis = np.zeros(n, np.int64)
         self.pend_n = np.zeros(n_o, np.int64)
         self.pend_list = np.zeros(n, np.int64)
@@ -231,8 +230,8 @@ class BoxPopulation:
         self.srv_olt_ptr = np.searchsorted(pop.olt_srv[self.srv_olts],
                                            np.arange(n_srv + 1)).astype(np.int64)
         vk.init_population(pop.olt_box, self.st, self.nt, self.wk, self.ch, self.rate,
-                           pop.box_vert, pop.box_port, pop.box_flags, self.rs, hd_alt, va.vp, sc_consts, va.cumh, va.hrate, va.ctab,
-                           va.on_share, bool(viewing))
+                           pop.box_vert, pop.box_port, pop.box_flags, self.rs, hd_alt, va.vp,
+                           sc_consts, va.cumh, va.hrate, va.ctab, va.on_share, bool(viewing))
         self.recount()
 
     def recount(self) -> None:
@@ -275,22 +274,19 @@ class BoxPopulation:
         kc = max(0, math.ceil((sk.count_from_s - t0) / dt - 1e-9))
         p = self.pop
         events = run_epoch(
-            numba.get_num_threads(), float(t0), float(dt), int(n_k), int(kc), self.st, self.nt, self.wk, self.ch,
-            self.rate, self.tu, p.box_vert, p.box_port, p.box_flags, self.rs, p.olt_box,
-            self.olt_port, p.port_olt, p.olt_metro, p.port_boxes, self.srv_olt_ptr,
-            self.srv_olts, self.gbit, self.hd_alt, self.va.vp, self.sc, self.va.cumh,
-            self.va.hrate, self.va.ctab, self.cls_mask,
-            self.cls_rate, self.sbit, self.nbit, self.nst, self.prate,
-            self.acc, self.abit, self.ebit_o, self.abit_o, self.vcnt, self.stat,
-            self.nvis, self.vis, self.pend_n, self.pend_list, self.pend_t, self.pend_wk,
-            self.pend_r, self.pend_m, self.pend_ok, self.srv_streams,
-            self.srv_mbps, self.heap_t, self.heap_r, self.heap_base, self.heap_n,
-            self.busy_mbps, self.u_miss, self.req, self.blk, self.miss,
+            numba.get_num_threads(), float(t0), float(dt), int(n_k), int(kc), self.st, self.nt,
+            self.wk, self.ch, self.rate, self.tu, p.box_vert, p.box_port, p.box_flags, self.rs,
+            p.olt_box, self.olt_port, p.port_olt, p.olt_metro, p.port_boxes, self.srv_olt_ptr,
+            self.srv_olts, self.gbit, self.hd_alt, self.va.vp, self.sc, self.va.cumh, self.va.hrate,
+            self.va.ctab, self.cls_mask, self.cls_rate, self.sbit, self.nbit, self.nst, self.prate,
+            self.acc, self.abit, self.ebit_o, self.abit_o, self.vcnt, self.stat, self.vis,
+            self.pend_n, self.pend_list, self.pend_t, self.pend_wk, self.pend_r, self.pend_m,
+            self.pend_ok, self.srv_streams, self.srv_mbps, self.heap_t, self.heap_r, self.heap_base,
+            self.heap_n, self.busy_mbps, self.u_miss, self.req, self.blk, self.miss,
             self.no_fw if fw_mbit is None else fw_mbit, sk.wifi_mbps, float(sk.cap_pon),
-            float(sk.threshold), float(sk.util_bin), sk.hist, sk.peak, sk.up_peak,
-            sk.over_s, self.oacc, self.olt_uni, self.olt_cdn, self.olt_down, self.pmax,
-            self.psum, self.m_acc, self.m_union, self.m_now, self.m_uni, self.m_cdn,
-            self.viewers)
+            float(sk.threshold), float(sk.util_bin), sk.hist, sk.peak, sk.up_peak, sk.over_s,
+            self.oacc, self.olt_uni, self.olt_cdn, self.olt_down, self.pmax, self.psum, self.m_acc,
+            self.m_union, self.m_now, self.m_uni, self.m_cdn, self.viewers)
         return EpochStats(n_k, float(events), self.acc, self.oacc, self.olt_down, self.pmax,
                           self.psum, self.m_acc, self.m_union, self.m_now, self.m_uni,
                           self.m_cdn, self.req, self.blk, self.miss, self.viewers)

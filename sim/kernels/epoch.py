@@ -17,9 +17,8 @@ balance does not depend on how the threading layer splits a parallel loop.
 - **Finish** (chunks of OLTs, round-robin): boxes admitted for streams past the epoch move
   to VoD, the groups of boxes without events are set in every window and in the groups
   watched at the epoch end (``nbit``), per-window values are completed by a prefix sum over
-  the windows,
-  and the port loads (utilisation histogram, peaks, overload seconds) and OLT sums are
-  computed.
+  the windows, and the port loads (utilisation histogram, peaks, overload seconds) and OLT
+  sums are computed.
 - **Metros** (sequential, small): multicast union and now, unicast and CDN egress per
   metro, viewers per group at each window end.
 """
@@ -75,7 +74,7 @@ def _load(bits, r, k, cls_mask, cls_rate):
 @njit(cache=True)
 def _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, rate, tu, vert,
                  port, flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab,
-                 sbit, nbit, acc, abit, ebit_o, vcnt, stat, nvis, vis, pend_n, pend_list,
+                 sbit, nbit, acc, abit, ebit_o, vcnt, stat, vis, pend_n, pend_list,
                  pend_t, pend_wk, pend_r, pend_m, pend_ok, cap_streams, cap_mbps, heap_t, heap_r,
                  heap_base, heap_n, busy_mbps, u_miss, req, blk, miss, tid):
     n_k = k_last + 1
@@ -108,7 +107,6 @@ def _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, ra
                           pend_t, pend_wk, pend_r, pend_m, pend_ok, qt0, qt0, qm0, qi0, -1, qt0,
                           qi0, cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps,
                           u_miss, req, blk, miss)
-    nvis[o] = nv
     pend_n[o] = npend
 
 
@@ -151,8 +149,8 @@ def _server_vod(s, t0, dt, k_last, t_end, srv_olt_ptr, srv_olts, olt_box, pend_n
     qt = np.empty(n)  # boxes that ask again within the epoch
     qi = np.empty(n, dtype=np.int64)
     advance_boxes(ids, lt, 0, n, t0, dt, k_last, t_end, st, nt, wk, ch, rate, tu, vert, port,
-                  flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, acc,
-                  abit, ebit_o, nbit, vcnt, tid, qi, 0, qt, qt, qt, lm, pend_ok, lw, lr, lm, ls, s, qt,
+                  flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, acc, abit,
+                  ebit_o, nbit, vcnt, tid, qi, 0, qt, qt, qt, lm, pend_ok, lw, lr, lm, ls, s, qt,
                   qi, cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps,
                   u_miss, req, blk, miss)
 
@@ -302,7 +300,7 @@ def _deal_servers(srv_olt_ptr, srv_olts, pend_n, n_w):
 def run_epoch(n_threads, t0, dt, n_k, kc, st, nt, wk, ch, rate, tu, vert, port, flags, rs, olt_box,
               olt_port, port_olt, olt_metro, port_boxes, srv_olt_ptr, srv_olts, gbit, hd_alt, vp,
               sc, cumh, hrate, ctab, cls_mask, cls_rate, sbit, nbit, nst, prate, acc, abit,
-              ebit_o, abit_o, vcnt, stat, nvis, vis, pend_n, pend_list, pend_t, pend_wk, pend_r,
+              ebit_o, abit_o, vcnt, stat, vis, pend_n, pend_list, pend_t, pend_wk, pend_r,
               pend_m, pend_ok, cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps,
               u_miss, req, blk, miss, fw_mbit, wifi_mbps, cap_pon, threshold, util_bin,
               hist, peak, up_peak, over_s, oacc, olt_uni, olt_cdn, olt_down, pmax, psum, m_acc,
@@ -339,7 +337,7 @@ def run_epoch(n_threads, t0, dt, n_k, kc, st, nt, wk, ch, rate, tu, vert, port, 
             for o in range(c * OLT_CHUNK, min(n_olt, (c + 1) * OLT_CHUNK)):
                 _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, rate,
                              tu, vert, port, flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh,
-                             hrate, ctab, sbit, nbit, acc, abit, ebit_o, vcnt, stat, nvis, vis,
+                             hrate, ctab, sbit, nbit, acc, abit, ebit_o, vcnt, stat, vis,
                              pend_n, pend_list, pend_t, pend_wk, pend_r, pend_m, pend_ok,
                              cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps,
                              u_miss, req, blk, miss, tid)
@@ -355,9 +353,9 @@ def run_epoch(n_threads, t0, dt, n_k, kc, st, nt, wk, ch, rate, tu, vert, port, 
                 _server_vod(s, t0, dt, k_last, t_end, srv_olt_ptr, srv_olts, olt_box, pend_n,
                             pend_list, pend_t, pend_wk, pend_r, pend_m, pend_ok, st, nt, wk, ch,
                             rate, tu, vert, port, flags, rs, port_olt, gbit, hd_alt, vp, sc,
-                            cumh, hrate, ctab, acc, abit, ebit_o, nbit, vcnt, cap_streams, cap_mbps,
-                            heap_t, heap_r, heap_base, heap_n, busy_mbps, u_miss, req, blk,
-                            miss, tid)
+                            cumh, hrate, ctab, acc, abit, ebit_o, nbit, vcnt, cap_streams,
+                            cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps, u_miss, req,
+                            blk, miss, tid)
     for w in prange(n_w):
         tid = numba.get_thread_id()
         for c in range(w, n_chunks, n_w):

@@ -124,6 +124,23 @@ def pick_group(ctab, hd_alt, v, fx, u):
 
 
 @njit(cache=True, inline="always")
+def tune_live(z, te, v, fx, p, k, ctab, hd_alt, gbit, vp, fcc_k, acc):
+    """A box (random state ``z``, vertical ``v``, flags ``fx``) on port ``p`` tunes to a live
+    channel at ``te`` in window ``k``: the channel by popularity, its join and fast channel
+    change burst, and the dwell (a short zap or a longer watch). Returns (next state, group,
+    end of the dwell)."""
+    z, u = uniform_z(z)
+    g = pick_group(ctab, hd_alt, v, fx, u)
+    acc[p, k, O_JOINS] += 1.0
+    acc[p, k, O_FCC] += fcc_k * gbit[g]
+    z, u = uniform_z(z)
+    # a select, not a branch: zap or watch is a coin toss the CPU cannot predict
+    mean = vp[v, ZAP_MEAN_S] if u < vp[v, ZAP_SHARE] else vp[v, WATCH_MEAN_S]
+    z, e = exponential_z(z, mean)
+    return z, g, te + e
+
+
+@njit(cache=True, inline="always")
 def shift(acc, p, k, s, r, up, sign, rem):
     """Add (``sign`` 1) or remove (-1) a box in state ``s`` on port ``p`` from ``rem`` seconds
     before the end of window ``k`` on: the window's state-seconds and unicast Mbit, and the
@@ -227,10 +244,10 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
 
     Without a server, a box that stops at a VoD request (state ``PENDING``, request time in
     ``nt[i]``, holding time in ``wk[i]``, the uniform draw that picks its title in ``tu[i]``,
-    bitrate in ``rate[i]``) is
-    written to slot ``pend_base + n``: its id to ``pend``, the request time, holding time and
-    bitrate to ``pend_t``, ``pend_wk``, ``pend_r``, and whether the title is outside the edge
-    cache (draw ``>= u_miss``) to ``pend_m``; returns ``n``, the count.
+    bitrate in ``rate[i]``) is written to slot ``pend_base + n``: its id to ``pend``, the
+    request time, holding time and bitrate to ``pend_t``, ``pend_wk``, ``pend_r``, and whether
+    the title is outside the edge cache (draw ``>= u_miss``) to ``pend_m``; returns ``n``, the
+    count.
 
     With a server, the earliest request, from ``idx`` (copies of the slot values in
     ``idx_t``, ``idx_w``, ``idx_r``, ``idx_m``; slots in ``idx_s``) or from the boxes that
@@ -291,7 +308,7 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
             j += 1
             # a few boxes ahead: their state, ahead of use (with a server: only boxes that
             # will be touched unless their request is blocked)
-            if j + PF_BOX < hi and (s_vod < 0 or idx_t[j + PF_BOX] + idx_w[j + PF_BOX] < t_end):
+            if j + PF_BOX < hi and (not srv or idx_t[j + PF_BOX] + idx_w[j + PF_BOX] < t_end):
                 b = idx[j + PF_BOX]
                 prefetch(st, b)
                 prefetch(nt, b)
@@ -351,15 +368,12 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
                 nt[i] = t + hold
             else:
                 n_blk[k] += 1
-                g = pick_group(ctab, hd_alt, v, flags[i], uniform(rs, i))
+                z, g, t_nx = tune_live(rs[i], t, v, flags[i], p, k, ctab, hd_alt, gbit, vp,
+                                       fcc_k, acc)
+                rs[i] = z
                 ch[i] = g
                 st[i] = LIVE
-                acc[p, k, O_JOINS] += 1.0
-                acc[p, k, O_FCC] += fcc_k * gbit[g]
-                if uniform(rs, i) < vp[v, ZAP_SHARE]:
-                    nt[i] = t + exponential(rs, i, vp[v, ZAP_MEAN_S])
-                else:
-                    nt[i] = t + exponential(rs, i, vp[v, WATCH_MEAN_S])
+                nt[i] = t_nx
             shift(acc, p, k, st[i], rate[i], vp[v, CALL_UP_MBPS], 1.0, rem)
         p = port[i]
         o = port_olt[p]
@@ -429,18 +443,10 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
                 z, e = exponential_z(z, vp[v, CALL_MEAN_S])
                 t_nx = te + e
             if live:
-                z, u = uniform_z(z)
-                g = pick_group(ctab, hd_alt, v, fx, u)
-                c_cur = g
+                z, c_cur, t_nx = tune_live(z, te, v, fx, p, k, ctab, hd_alt, gbit, vp, fcc_k,
+                                           acc)
                 since = te
                 s_cur = LIVE
-                acc[p, k, O_JOINS] += 1.0
-                acc[p, k, O_FCC] += fcc_k * gbit[g]
-                z, u = uniform_z(z)
-                # a select, not a branch: zap or watch is a coin toss the CPU cannot predict
-                mean = vp[v, ZAP_MEAN_S] if u < vp[v, ZAP_SHARE] else vp[v, WATCH_MEAN_S]
-                z, e = exponential_z(z, mean)
-                t_nx = te + e
             elif standby:
                 s_cur = STANDBY
                 z, wake = next_on_z(z, te, v, cumh, hrate, clock0)
