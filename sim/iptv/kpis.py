@@ -38,7 +38,7 @@ KPIS: dict[str, str] = {
     "vod_blocking": "share of VoD requests blocked",
     "vod_edge_hit_ratio": "share of admitted VoD requests served from the edge cache (top titles)",
     "distinct_channels_mean": "mean distinct multicast groups per active PON port at the end "
-    "of each kernel epoch (up to an hour; a regular sample of ports on large networks)",
+    "of each kernel epoch (up to an hour)",
     "boot_boxes": "boxes that lost power in the boot storm",
     "boot_t50_s": "seconds from power restored until 50% of boxes are back on air",
     "boot_t99_s": "seconds from power restored until 99% of boxes are back on air",
