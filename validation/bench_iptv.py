@@ -152,7 +152,9 @@ class SimpyViewing:
 
 
 def _population(n_boxes: int, seed: int) -> Any:
-    pop = uniform_population(n_boxes // 50, 50)
+    # one port per OLT: the kernel reports state-seconds per OLT, and the batch means below
+    # need many independent groups
+    pop = uniform_population(n_boxes // 50, 50, ports_per_olt=1)
     rng = np.random.default_rng(seed)
     pop.box_flags[:] = vk.F_HD | vk.F_CAMERA
     pop.box_flags[rng.random(pop.n_boxes) < 0.3] |= vk.F_ADS
@@ -163,7 +165,7 @@ def _population(n_boxes: int, seed: int) -> Any:
 def occupancy_fraction(occ: np.ndarray, groups: int = 20) -> tuple[np.ndarray, np.ndarray]:
     """Mean share of time per state and its standard error (batch means over groups of rows).
 
-    Rows are ports (independent groups of boxes), columns states, values state-seconds.
+    Rows are OLTs (independent groups of boxes), columns states, values state-seconds.
     """
     share = occ / occ.sum(axis=1, keepdims=True)
     parts = np.array_split(share, groups)
@@ -177,7 +179,7 @@ def compare(n_boxes: int, horizon_s: float, seed: int = 21) -> dict[str, Any]:
     ref = SimpyViewing(_population(n_boxes, seed), seed + 1, horizon_s)
     simpy_s = ref.run()
     pop = bp.pop
-    occ_k = np.zeros((pop.n_ports, vk.N_STATES))
+    occ_k = np.zeros((pop.n_olts, vk.N_STATES))
     dt = 300.0
     t0 = time.perf_counter()
     events = 0
@@ -186,7 +188,8 @@ def compare(n_boxes: int, horizon_s: float, seed: int = 21) -> dict[str, Any]:
         events += int(ws.out[:, vk.O_EVENTS].sum())
         occ_k += ws.out[:, vk.O_OCC:vk.O_OCC + vk.N_STATES]
     kernel_s = time.perf_counter() - t0
-    occ_s = np.stack([np.bincount(pop.box_port, weights=ref.occ[:, k], minlength=pop.n_ports)
+    box_olt = pop.port_olt[pop.box_port]
+    occ_s = np.stack([np.bincount(box_olt, weights=ref.occ[:, k], minlength=pop.n_olts)
                       for k in range(vk.N_STATES)], axis=1)
     mk, sk = occupancy_fraction(occ_k)
     ms, ss = occupancy_fraction(occ_s)

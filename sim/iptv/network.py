@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.engine.arrays import resident_zeros
 from sim.iptv.population import PortLoadSink
 from sim.iptv.profiles import LinkProfile
 from sim.iptv.topology import Population
@@ -58,7 +59,7 @@ class LoadTracker:
         p = self.pop
         # Per-port histogram of window utilisation (bins of UTIL_BIN), for percentiles in
         # bounded memory whatever the horizon.
-        self.port_util_hist = np.zeros((p.n_ports, N_UTIL_BINS), np.uint16)
+        self.port_util_hist = resident_zeros((p.n_ports, N_UTIL_BINS), np.uint16)
         self.port_peak = np.zeros(p.n_ports)
         self.port_up_peak = np.zeros(p.n_ports)
         self.port_over = np.zeros(p.n_ports)

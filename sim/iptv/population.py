@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from sim.engine.arrays import resident_zeros as zeros
 from sim.iptv.topology import Population
 from sim.iptv.viewing import ViewingArrays
 from sim.kernels import viewing as vk
@@ -49,7 +50,7 @@ class WindowStats:
     """One window of an epoch (views into arrays the next epoch reuses: copy to keep)."""
 
     out: np.ndarray
-    """(ports, N_OUT): Mbit per unicast kind, events, joins, state-seconds."""
+    """(OLTs, N_OUT): Mbit per unicast kind, events, joins, state-seconds."""
     union_port_mbps: np.ndarray
     """Multicast groups watched on the port at any time in the window x bitrate."""
     down_port_mbps: np.ndarray
@@ -67,9 +68,9 @@ class EpochStats:
     n_k: int
     events: float
     acc: np.ndarray
-    """(ports, windows, N_ACC): see :mod:`sim.kernels.viewing` for the columns."""
+    """(ports, windows, N_PACC): see :mod:`sim.kernels.viewing` for the columns (``P_*``)."""
     oacc: np.ndarray
-    """(OLTs, windows, N_OUT): the port columns summed per OLT."""
+    """(OLTs, windows, N_OUT): unicast Mbit by kind, events, joins, state-seconds (``O_*``)."""
     olt_down: np.ndarray
     """(OLTs, windows): multicast union + unicast, Mbit/s."""
     port_util_max: np.ndarray
@@ -92,7 +93,7 @@ class EpochStats:
 
     def window(self, k: int) -> WindowStats:
         acc = self.acc[:, k]
-        return WindowStats(acc[:, : vk.N_OUT], acc[:, vk.U_MCAST], acc[:, vk.U_DOWN],
+        return WindowStats(self.oacc[:, k], acc[:, vk.P_MCAST], acc[:, vk.P_DOWN],
                            self.req[:, k], self.blk[:, k], self.miss[:, k])
 
 
@@ -161,70 +162,73 @@ class BoxPopulation:
         self.cls_mask, self.cls_rate = rate_classes(gbit)
         self.u_miss = miss_threshold(tcdf, int(cache_titles))
         self.max_windows = kmax = max(1, int(max_windows))
-        self.st = np.zeros(n, np.int8)
-        self.nt = np.zeros(n, np.float64)
-        self.wk = np.zeros(n, np.float64)
+        self.st = zeros(n, np.int8)
+        self.nt = zeros(n, np.float64)
+        self.wk = zeros(n, np.float64)
         self.ch = np.full(n, -1, np.int16)
-        self.rate = np.zeros(n, np.float64)
-        self.tu = np.zeros(n, np.float64)
+        self.rate = zeros(n, np.float64)
+        self.tu = zeros(n, np.float64)
         self.rs = seed_states(int(seed), n)
         # Groups watched per port as bits: by the boxes without events in an epoch (``sbit``),
         # and by any box at the end of the last epoch (``nbit``; power cuts since then are
         # not in it).
         n_w = (n_g + 63) // 64
         self.n_groups = n_g
-        self.sbit = np.zeros((n_p, n_w), np.uint64)
-        self.nbit = np.zeros((n_p, n_w), np.uint64)
-        self.nst = np.zeros((n_p, vk.N_ST), np.int64)
-        self.prate = np.zeros((n_p, 4))
+        self.sbit = zeros((n_p, n_w), np.uint64)
+        self.nbit = zeros((n_p, n_w), np.uint64)
+        # Carried from epoch to epoch: state counts and unicast rate sums per OLT; down and up
+        # rate sums and boxes in use per port.
+        self.nst = zeros((n_o, vk.N_ST), np.int64)
+        self.orate = zeros((n_o, 4))
+        self.prate = zeros((n_p, 3))
         self.olt_port = np.searchsorted(pop.port_olt, np.arange(n_o + 1)).astype(np.int64)
         # Epoch scratch and outputs.
         n_t = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
         n_m = int(pop.olt_metro.max(initial=0)) + 1
-        self.acc = np.zeros((n_p, kmax, vk.N_ACC))
+        self.acc = zeros((n_p, kmax, vk.N_PACC))
+        self.oac = zeros((n_o, kmax, vk.N_ACC))
         # Groups watched per window: windows are the last axis, padded to whole vectors.
         lanes = -(-kmax // 8) * 8
-        self.abit = np.zeros((n_p, n_w, lanes), np.uint64)
-        self.ebit_o = np.zeros((n_o, n_w, lanes), np.uint64)
-        self.abit_o = np.zeros((n_o, n_w, kmax), np.uint64)
-        self.vcnt = np.zeros((n_t, n_g, lanes), np.int64)
-        self.stat = np.zeros((n_t, n_g), np.int64)
-        self.vis = np.zeros(n, np.int64)
-        self.pend_n = np.zeros(n_o, np.int64)
-        self.pend_list = np.zeros(n, np.int64)
-        self.pend_t = np.zeros(n)
-        self.pend_wk = np.zeros(n)
-        self.pend_r = np.zeros(n)
-        self.pend_m = np.zeros(n, np.uint8)
-        self.pend_ok = np.zeros(n, np.uint8)
-        self.oacc = np.zeros((n_o, kmax, vk.N_OUT))
-        self.olt_uni = np.zeros((n_o, kmax))
-        self.olt_cdn = np.zeros((n_o, kmax))
-        self.olt_down = np.zeros((n_o, kmax))
-        self.pmax = np.zeros((n_o, kmax))
-        self.psum = np.zeros((n_o, kmax))
-        self.m_acc = np.zeros((kmax, n_m, vk.N_OUT))
-        self.m_union = np.zeros((kmax, n_m))
-        self.m_now = np.zeros((kmax, n_m))
-        self.m_uni = np.zeros((kmax, n_m))
-        self.m_cdn = np.zeros((kmax, n_m))
-        self.viewers = np.zeros((kmax, n_g), np.int64)
-        self.no_fw = np.zeros(n_p)
+        self.abit = zeros((n_p, n_w, lanes), np.uint64)
+        self.ebit_o = zeros((n_o, n_w, lanes), np.uint64)
+        self.abit_o = zeros((n_o, n_w, kmax), np.uint64)
+        self.vcnt = zeros((n_t, n_g, lanes), np.int64)
+        self.stat = zeros((n_t, n_g), np.int64)
+        self.vis = zeros(n, np.int64)
+        self.pend_n = zeros(n_o, np.int64)
+        self.pend_list = zeros(n, np.int64)
+        self.pend_t = zeros(n)
+        self.pend_wk = zeros(n)
+        self.pend_r = zeros(n)
+        self.pend_m = zeros(n, np.uint8)
+        self.pend_ok = zeros(n, np.uint8)
+        self.olt_uni = zeros((n_o, kmax))
+        self.olt_cdn = zeros((n_o, kmax))
+        self.olt_down = zeros((n_o, kmax))
+        self.pmax = zeros((n_o, kmax))
+        self.psum = zeros((n_o, kmax))
+        self.m_acc = zeros((kmax, n_m, vk.N_OUT))
+        self.m_union = zeros((kmax, n_m))
+        self.m_now = zeros((kmax, n_m))
+        self.m_uni = zeros((kmax, n_m))
+        self.m_cdn = zeros((kmax, n_m))
+        self.viewers = zeros((kmax, n_g), np.int64)
+        self.no_fw = zeros(n_p)
         self.idle_sink = PortLoadSink.idle(n_p)
         # VoD servers: stream end times in one heap per server.
         n_srv = srv_streams.shape[0]
         self.srv_streams = srv_streams.astype(np.int64)
         self.srv_mbps = srv_mbps.astype(np.float64)
-        self.heap_base = np.zeros(n_srv, np.int64)
+        self.heap_base = zeros(n_srv, np.int64)
         np.cumsum(self.srv_streams[:-1], out=self.heap_base[1:])
         size = int(self.srv_streams.sum())
-        self.heap_t = np.zeros(size)
-        self.heap_r = np.zeros(size)
-        self.heap_n = np.zeros(n_srv, np.int64)
-        self.busy_mbps = np.zeros(n_srv)
-        self.req = np.zeros((n_srv, kmax), np.int64)
-        self.blk = np.zeros((n_srv, kmax), np.int64)
-        self.miss = np.zeros((n_srv, kmax), np.int64)
+        self.heap_t = zeros(size)
+        self.heap_r = zeros(size)
+        self.heap_n = zeros(n_srv, np.int64)
+        self.busy_mbps = zeros(n_srv)
+        self.req = zeros((n_srv, kmax), np.int64)
+        self.blk = zeros((n_srv, kmax), np.int64)
+        self.miss = zeros((n_srv, kmax), np.int64)
         # Each server's OLTs in increasing order: admission runs one server per task.
         self.srv_olts = np.argsort(pop.olt_srv, kind="stable").astype(np.int64)
         self.srv_olt_ptr = np.searchsorted(pop.olt_srv[self.srv_olts],
@@ -235,16 +239,25 @@ class BoxPopulation:
         self.recount()
 
     def recount(self) -> None:
-        """Rebuild the per-port state counts and unicast rate sums from the boxes."""
+        """Rebuild the per-OLT state counts and rate sums, and the per-port rate sums and
+        boxes in use, from the boxes."""
         p = self.pop
-        n_p = p.n_ports
-        self.nst[:] = np.bincount(p.box_port.astype(np.int64) * vk.N_ST + self.st,
-                                  minlength=n_p * vk.N_ST).reshape(n_p, vk.N_ST)
+        n_p, n_o = p.n_ports, p.n_olts
+        box_olt = p.port_olt[p.box_port].astype(np.int64)
+        self.nst[:] = np.bincount(box_olt * vk.N_ST + self.st,
+                                  minlength=n_o * vk.N_ST).reshape(n_o, vk.N_ST)
         up = self.va.vp[p.box_vert, vk.CALL_UP_MBPS]
         for col, state, r in ((0, vk.VOD, self.rate), (1, vk.AD, self.rate),
                               (2, vk.CALL, self.rate), (3, vk.CALL, up)):
             m = self.st == state
-            self.prate[:, col] = np.bincount(p.box_port[m], weights=r[m], minlength=n_p)
+            self.orate[:, col] = np.bincount(box_olt[m], weights=r[m], minlength=n_o)
+        unicast = np.isin(self.st, (vk.VOD, vk.AD, vk.CALL))
+        call = self.st == vk.CALL
+        in_use = np.isin(self.st, (vk.LIVE, vk.VOD, vk.CALL))
+        self.prate[:, 0] = np.bincount(p.box_port[unicast], weights=self.rate[unicast],
+                                       minlength=n_p)
+        self.prate[:, 1] = np.bincount(p.box_port[call], weights=up[call], minlength=n_p)
+        self.prate[:, 2] = np.bincount(p.box_port[in_use], minlength=n_p)
 
     @property
     def cnt_p(self) -> np.ndarray:
@@ -278,18 +291,20 @@ class BoxPopulation:
             self.wk, self.ch, self.rate, self.tu, p.box_vert, p.box_port, p.box_flags, self.rs,
             p.olt_box, self.olt_port, p.port_olt, p.olt_metro, p.port_boxes, self.srv_olt_ptr,
             self.srv_olts, self.gbit, self.hd_alt, self.va.vp, self.sc, self.va.cumh, self.va.hrate,
-            self.va.ctab, self.cls_mask, self.cls_rate, self.sbit, self.nbit, self.nst, self.prate,
-            self.acc, self.abit, self.ebit_o, self.abit_o, self.vcnt, self.stat, self.vis,
+            self.va.ctab, self.cls_mask, self.cls_rate, self.sbit, self.nbit, self.nst, self.orate,
+            self.prate, self.acc, self.oac, self.abit, self.ebit_o, self.abit_o, self.vcnt,
+            self.stat, self.vis,
             self.pend_n, self.pend_list, self.pend_t, self.pend_wk, self.pend_r, self.pend_m,
             self.pend_ok, self.srv_streams, self.srv_mbps, self.heap_t, self.heap_r, self.heap_base,
             self.heap_n, self.busy_mbps, self.u_miss, self.req, self.blk, self.miss,
             self.no_fw if fw_mbit is None else fw_mbit, sk.wifi_mbps, float(sk.cap_pon),
             float(sk.threshold), float(sk.util_bin), sk.hist, sk.peak, sk.up_peak, sk.over_s,
-            self.oacc, self.olt_uni, self.olt_cdn, self.olt_down, self.pmax, self.psum, self.m_acc,
+            self.olt_uni, self.olt_cdn, self.olt_down, self.pmax, self.psum, self.m_acc,
             self.m_union, self.m_now, self.m_uni, self.m_cdn, self.viewers)
-        return EpochStats(n_k, float(events), self.acc, self.oacc, self.olt_down, self.pmax,
-                          self.psum, self.m_acc, self.m_union, self.m_now, self.m_uni,
-                          self.m_cdn, self.req, self.blk, self.miss, self.viewers)
+        return EpochStats(n_k, float(events), self.acc, self.oac[:, :, : vk.N_OUT],
+                          self.olt_down, self.pmax, self.psum, self.m_acc, self.m_union,
+                          self.m_now, self.m_uni, self.m_cdn, self.req, self.blk, self.miss,
+                          self.viewers)
 
     def step(self, w: int, t0: float, t1: float) -> WindowStats:
         """Advance all boxes over the one window ``[t0, t1)`` (index ``w``)."""
@@ -307,8 +322,8 @@ class BoxPopulation:
         """Boxes lose power now; they come back (boot finished) at ``t_back`` (inf: unknown)."""
         p = self.pop
         vk.power_off(boxes.astype(np.int64), t_back.astype(np.float64), self.st, self.nt,
-                     self.ch, self.rate, p.box_vert, self.va.vp, p.box_port, self.nst,
-                     self.prate)
+                     self.ch, self.rate, p.box_vert, self.va.vp, p.box_port, p.port_olt,
+                     self.nst, self.orate, self.prate)
 
     def set_back_on(self, boxes: np.ndarray, t_back: np.ndarray) -> None:
         """Offline boxes finish booting at ``t_back`` (then enter standby)."""

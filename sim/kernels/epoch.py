@@ -17,7 +17,8 @@ balance does not depend on how the threading layer splits a parallel loop.
 - **Finish** (chunks of OLTs, round-robin): boxes admitted for streams past the epoch move
   to VoD, the groups of boxes without events are set in every window and in the groups
   watched at the epoch end (``nbit``), per-window values are completed by a prefix sum over
-  the windows, and the port loads (utilisation histogram, peaks, overload seconds) and OLT
+  the windows (state-seconds and unicast by kind per OLT, in-use seconds and unicast Mbit
+  per port), and the port loads (utilisation histogram, peaks, overload seconds) and OLT
   sums are computed.
 - **Metros** (sequential, small): multicast union and now, unicast and CDN egress per
   metro, viewers per group at each window end.
@@ -32,23 +33,26 @@ from numba import njit, prange
 from sim.kernels.bits import popcount
 from sim.kernels.prefetch import prefetch2
 from sim.kernels.viewing import (
-    CALL,
     D_CNT,
     D_RATE,
     LIVE,
     N_ACC,
     N_OUT,
+    N_PACC,
     N_ST,
     O_AD,
-    O_CALL_DN,
-    O_CALL_UP,
     O_EVENTS,
     O_FCC,
     O_OCC,
     O_VOD,
-    U_DOWN,
-    U_MCAST,
-    VOD,
+    P_D_DN,
+    P_D_UP,
+    P_D_USE,
+    P_DN,
+    P_DOWN,
+    P_MCAST,
+    P_UP,
+    P_USE,
     advance_boxes,
     settle_admitted,
     time_order,
@@ -74,7 +78,7 @@ def _load(bits, r, k, cls_mask, cls_rate):
 @njit(cache=True)
 def _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, rate, tu, vert,
                  port, flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab,
-                 sbit, nbit, acc, abit, ebit_o, vcnt, stat, vis, pend_n, pend_list,
+                 sbit, nbit, acc, oac, abit, ebit_o, vcnt, stat, vis, pend_n, pend_list,
                  pend_t, pend_wk, pend_r, pend_m, pend_ok, cap_streams, cap_mbps, heap_t, heap_r,
                  heap_base, heap_n, busy_mbps, u_miss, req, blk, miss, tid):
     n_k = k_last + 1
@@ -83,8 +87,11 @@ def _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, ra
     qm0 = np.empty(0, dtype=np.uint8)
     for p in range(olt_port[o], olt_port[o + 1]):
         for k in range(n_k):
-            for c in range(N_ACC):
+            for c in range(N_PACC):
                 acc[p, k, c] = 0.0
+    for k in range(n_k):
+        for c in range(N_ACC):
+            oac[o, k, c] = 0.0
     abit[olt_port[o]:olt_port[o + 1]] = 0
     ebit_o[o] = 0
     sbit[olt_port[o]:olt_port[o + 1]] = 0
@@ -103,7 +110,7 @@ def _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, ra
         stat[tid, g] += stay
     npend = advance_boxes(vis, qt0, base, base + nv, t0, dt, k_last, t_end, st, nt, wk, ch, rate,
                           tu, vert, port, flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate,
-                          ctab, acc, abit, ebit_o, nbit, vcnt, tid, pend_list, base,
+                          ctab, acc, oac, abit, ebit_o, nbit, vcnt, tid, pend_list, base,
                           pend_t, pend_wk, pend_r, pend_m, pend_ok, qt0, qt0, qm0, qi0, -1, qt0,
                           qi0, cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps,
                           u_miss, req, blk, miss)
@@ -113,7 +120,7 @@ def _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, ra
 @njit(cache=True)
 def _server_vod(s, t0, dt, k_last, t_end, srv_olt_ptr, srv_olts, olt_box, pend_n, pend_list,
                 pend_t, pend_wk, pend_r, pend_m, pend_ok, st, nt, wk, ch, rate, tu, vert, port,
-                flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, acc,
+                flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, acc, oac,
                 abit, ebit_o, nbit, vcnt, cap_streams, cap_mbps, heap_t, heap_r, heap_base,
                 heap_n, busy_mbps, u_miss, req, blk, miss, tid):
     """Admit server ``s``'s waiting boxes in request-time order and advance them."""
@@ -149,24 +156,26 @@ def _server_vod(s, t0, dt, k_last, t_end, srv_olt_ptr, srv_olts, olt_box, pend_n
     qt = np.empty(n)  # boxes that ask again within the epoch
     qi = np.empty(n, dtype=np.int64)
     advance_boxes(ids, lt, 0, n, t0, dt, k_last, t_end, st, nt, wk, ch, rate, tu, vert, port,
-                  flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, acc, abit,
-                  ebit_o, nbit, vcnt, tid, qi, 0, qt, qt, qt, lm, pend_ok, lw, lr, lm, ls, s, qt,
-                  qi, cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps,
+                  flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, acc, oac,
+                  abit, ebit_o, nbit, vcnt, tid, qi, 0, qt, qt, qt, lm, pend_ok, lw, lr, lm, ls, s,
+                  qt, qi, cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps,
                   u_miss, req, blk, miss)
 
 
 @njit(cache=True, error_model="numpy")
-def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, port, sbit, nbit, acc,
-                abit, ebit_o, abit_o, pend_n, pend_list, pend_t, pend_wk, pend_r,
-                pend_ok, nst, prate, cls_mask, cls_rate, fw_mbit, wifi_mbps, port_boxes, cap_pon,
-                threshold, util_bin, hist, peak, up_peak, over_s, oacc, olt_uni, olt_cdn,
+def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, port, port_olt, sbit, nbit,
+                acc, oac, abit, ebit_o, abit_o, pend_n, pend_list, pend_t, pend_wk, pend_r,
+                pend_ok, nst, orate, prate, cls_mask, cls_rate, fw_mbit, wifi_mbps, port_boxes,
+                cap_pon, threshold, util_bin, hist, peak, up_peak, over_s, olt_uni, olt_cdn,
                 olt_down, pmax, psum, tid):
     n_k = k_last + 1
     settle_admitted(olt_box[o], pend_n[o], pend_list, pend_t, pend_wk, pend_r, pend_ok, t0, dt,
-                    k_last, st, nt, port, acc)
+                    k_last, st, nt, port, port_olt, acc, oac)
     n_w = sbit.shape[1]
     p0, p1 = olt_port[o], olt_port[o + 1]
+    fw_o = 0.0
     for p in range(p0, p1):  # boxes that watched one channel all epoch
+        fw_o += fw_mbit[p]
         for c in range(n_w):
             b = sbit[p, c]
             nbit[p, c] |= b
@@ -174,17 +183,21 @@ def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, port, sbit, nb
                 for k in range(n_k):
                     abit[p, c, k] |= b
                     ebit_o[o, c, k] |= b
-    for k in range(n_k):
+    inv_dt = 1.0 / dt  # multiplications, not a chain of divisions, per port-window
+    for k in range(n_k):  # whole-window values of the OLT from the counts at the window start
+        for s in range(N_ST):
+            oac[o, k, O_OCC + s] += nst[o, s] * dt
+            nst[o, s] += int(oac[o, k, D_CNT + s])
+        for r in range(4):
+            oac[o, k, O_VOD + r] += orate[o, r] * dt
+            orate[o, r] += oac[o, k, D_RATE + r]
+        olt_cdn[o, k] = (oac[o, k, O_VOD] + oac[o, k, O_AD] + oac[o, k, O_FCC] + fw_o) * inv_dt
         for c in range(n_w):
             abit_o[o, c, k] = 0
-        for c in range(N_OUT):
-            oacc[o, k, c] = 0.0
         olt_uni[o, k] = 0.0
-        olt_cdn[o, k] = 0.0
         pmax[o, k] = 0.0
         psum[o, k] = 0.0
     n_bins = hist.shape[1]
-    inv_dt = 1.0 / dt  # multiplications, not a chain of divisions, per port-window
     inv_cap = 1.0 / cap_pon
     inv_bin = 1.0 / util_bin
     for p in range(p0, p1):
@@ -193,20 +206,25 @@ def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, port, sbit, nb
                 prefetch2(hist, p + 1, b)
         nb = port_boxes[p] if port_boxes[p] > 0 else 1
         wifi_k = wifi_mbps[p] / (nb * dt)
-        for k in range(n_k):
-            for s in range(N_ST):  # whole-window values from the counts at the window start
-                acc[p, k, O_OCC + s] += nst[p, s] * dt
-                nst[p, s] += int(acc[p, k, D_CNT + s])
-            for r in range(4):
-                acc[p, k, O_VOD + r] += prate[p, r] * dt
-                prate[p, r] += acc[p, k, D_RATE + r]
+        dn_r = prate[p, 0]
+        up_r = prate[p, 1]
+        use_n = prate[p, 2]
+        fw_p = fw_mbit[p]
+        for k in range(n_k):  # whole-window values of the port from the window start
+            dn = acc[p, k, P_DN] + dn_r * dt
+            dn_r += acc[p, k, P_D_DN]
+            upm = acc[p, k, P_UP] + up_r * dt
+            up_r += acc[p, k, P_D_UP]
+            use = acc[p, k, P_USE] + use_n * dt
+            use_n += acc[p, k, P_D_USE]
+            acc[p, k, P_DN] = dn
+            acc[p, k, P_UP] = upm
+            acc[p, k, P_USE] = use
             mc = _load(abit, p, k, cls_mask, cls_rate)
-            cdn_mbit = acc[p, k, O_VOD] + acc[p, k, O_AD] + acc[p, k, O_FCC] + fw_mbit[p]
-            in_use = acc[p, k, O_OCC + LIVE] + acc[p, k, O_OCC + VOD] + acc[p, k, O_OCC + CALL]
-            uni = (cdn_mbit + acc[p, k, O_CALL_DN]) * inv_dt + wifi_k * in_use
+            uni = (dn + fw_p) * inv_dt + wifi_k * use
             down = mc + uni
-            acc[p, k, U_MCAST] = mc
-            acc[p, k, U_DOWN] = down
+            acc[p, k, P_MCAST] = mc
+            acc[p, k, P_DOWN] = down
             util = down * inv_cap
             if k >= kc:
                 b = int(util * inv_bin)
@@ -215,7 +233,7 @@ def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, port, sbit, nb
                 hist[p, b] += 1
                 if down > peak[p]:
                     peak[p] = down
-                up = acc[p, k, O_CALL_UP] * inv_dt
+                up = upm * inv_dt
                 if up > up_peak[p]:
                     up_peak[p] = up
                 if down > threshold * cap_pon:
@@ -223,12 +241,12 @@ def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, port, sbit, nb
             if util > pmax[o, k]:
                 pmax[o, k] = util
             psum[o, k] += util
-            for c in range(N_OUT):
-                oacc[o, k, c] += acc[p, k, c]
             olt_uni[o, k] += uni
-            olt_cdn[o, k] += cdn_mbit * inv_dt
             for c in range(n_w):
                 abit_o[o, c, k] |= abit[p, c, k]
+        prate[p, 0] = dn_r
+        prate[p, 1] = up_r
+        prate[p, 2] = use_n
     for k in range(n_k):
         olt_down[o, k] = _load(abit_o, o, k, cls_mask, cls_rate) + olt_uni[o, k]
 
@@ -299,16 +317,16 @@ def _deal_servers(srv_olt_ptr, srv_olts, pend_n, n_w):
 @njit(cache=True, parallel=True)
 def run_epoch(n_threads, t0, dt, n_k, kc, st, nt, wk, ch, rate, tu, vert, port, flags, rs, olt_box,
               olt_port, port_olt, olt_metro, port_boxes, srv_olt_ptr, srv_olts, gbit, hd_alt, vp,
-              sc, cumh, hrate, ctab, cls_mask, cls_rate, sbit, nbit, nst, prate, acc, abit,
-              ebit_o, abit_o, vcnt, stat, vis, pend_n, pend_list, pend_t, pend_wk, pend_r,
-              pend_m, pend_ok, cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps,
-              u_miss, req, blk, miss, fw_mbit, wifi_mbps, cap_pon, threshold, util_bin,
-              hist, peak, up_peak, over_s, oacc, olt_uni, olt_cdn, olt_down, pmax, psum, m_acc,
+              sc, cumh, hrate, ctab, cls_mask, cls_rate, sbit, nbit, nst, orate, prate, acc,
+              oac, abit, ebit_o, abit_o, vcnt, stat, vis, pend_n, pend_list, pend_t, pend_wk,
+              pend_r, pend_m, pend_ok, cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n,
+              busy_mbps, u_miss, req, blk, miss, fw_mbit, wifi_mbps, cap_pon, threshold, util_bin,
+              hist, peak, up_peak, over_s, olt_uni, olt_cdn, olt_down, pmax, psum, m_acc,
               m_union, m_now, m_uni, m_cdn, viewers):
     """Advance every box over ``n_k`` windows of ``dt`` from ``t0`` on ``n_threads`` threads
     (the numba thread count), with VoD admission, and fill the per-window outputs (``acc``
-    per port, ``o*`` per OLT, ``m_*`` per metro, ``req``/``blk``/``miss`` per server,
-    ``viewers`` per group). Windows ``k >= kc`` count in the port histogram, peaks and
+    per port, ``oac`` and ``olt_*`` per OLT, ``m_*`` per metro, ``req``/``blk``/``miss`` per
+    server, ``viewers`` per group). Windows ``k >= kc`` count in the port histogram, peaks and
     overload seconds.
 
     Returns the device events processed.
@@ -337,7 +355,7 @@ def run_epoch(n_threads, t0, dt, n_k, kc, st, nt, wk, ch, rate, tu, vert, port, 
             for o in range(c * OLT_CHUNK, min(n_olt, (c + 1) * OLT_CHUNK)):
                 _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, rate,
                              tu, vert, port, flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh,
-                             hrate, ctab, sbit, nbit, acc, abit, ebit_o, vcnt, stat, vis,
+                             hrate, ctab, sbit, nbit, acc, oac, abit, ebit_o, vcnt, stat, vis,
                              pend_n, pend_list, pend_t, pend_wk, pend_r, pend_m, pend_ok,
                              cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps,
                              u_miss, req, blk, miss, tid)
@@ -353,20 +371,20 @@ def run_epoch(n_threads, t0, dt, n_k, kc, st, nt, wk, ch, rate, tu, vert, port, 
                 _server_vod(s, t0, dt, k_last, t_end, srv_olt_ptr, srv_olts, olt_box, pend_n,
                             pend_list, pend_t, pend_wk, pend_r, pend_m, pend_ok, st, nt, wk, ch,
                             rate, tu, vert, port, flags, rs, port_olt, gbit, hd_alt, vp, sc,
-                            cumh, hrate, ctab, acc, abit, ebit_o, nbit, vcnt, cap_streams,
+                            cumh, hrate, ctab, acc, oac, abit, ebit_o, nbit, vcnt, cap_streams,
                             cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps, u_miss, req,
                             blk, miss, tid)
     for w in prange(n_w):
         tid = numba.get_thread_id()
         for c in range(w, n_chunks, n_w):
             for o in range(c * OLT_CHUNK, min(n_olt, (c + 1) * OLT_CHUNK)):
-                _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, port, sbit, nbit,
-                            acc, abit, ebit_o, abit_o, pend_n, pend_list,
-                            pend_t, pend_wk, pend_r, pend_ok, nst, prate, cls_mask, cls_rate,
-                            fw_mbit, wifi_mbps, port_boxes, cap_pon, threshold, util_bin, hist,
-                            peak, up_peak, over_s, oacc, olt_uni, olt_cdn, olt_down, pmax, psum,
-                            tid)
-    _metros(k_last, olt_metro, abit_o, ebit_o, oacc, olt_uni, olt_cdn, cls_mask, cls_rate, vcnt,
+                _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, port, port_olt,
+                            sbit, nbit, acc, oac, abit, ebit_o, abit_o, pend_n, pend_list,
+                            pend_t, pend_wk, pend_r, pend_ok, nst, orate, prate, cls_mask,
+                            cls_rate, fw_mbit, wifi_mbps, port_boxes, cap_pon, threshold,
+                            util_bin, hist, peak, up_peak, over_s, olt_uni, olt_cdn, olt_down,
+                            pmax, psum, tid)
+    _metros(k_last, olt_metro, abit_o, ebit_o, oac, olt_uni, olt_cdn, cls_mask, cls_rate, vcnt,
             stat, m_acc, m_union, m_now, m_uni, m_cdn, viewers)
     events = 0.0
     for k in range(n_k):

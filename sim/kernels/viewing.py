@@ -3,13 +3,14 @@
 Every box is a small state machine (standby, live, VoD, ad carousel, video call, offline) with
 its own random stream (:mod:`sim.kernels.rng`). :func:`advance_boxes` processes, in time order,
 every event of one box before the epoch end, and writes what the windows need into the box's
-port rows: per window, state-seconds and unicast Mbit as corrections from the event time to
-the window end plus the change in state counts (turned into whole-window values by a prefix
-sum over the windows, :mod:`sim.kernels.epoch`), and one bit per multicast group watched at
-any time in the window (``abit[port, word, window]``) and at the window end
-(``ebit_o[olt, word, window]``). Boxes are independent except through VoD admission: a box
-that asks for a title stops at the request (state ``PENDING``) and the caller admits it (a
-loss system) before resuming it.
+OLT rows (``oac``: state-seconds, unicast Mbit by kind, events, joins) and port rows (``acc``:
+only what a port's own load needs, one cache line per port-window): per window, values as
+corrections from the event time to the window end plus the change in counts and rate sums
+(turned into whole-window values by a prefix sum over the windows, :mod:`sim.kernels.epoch`),
+and one bit per multicast group watched at any time in the window
+(``abit[port, word, window]``) and at the window end (``ebit_o[olt, word, window]``). Boxes
+are independent except through VoD admission: a box that asks for a title stops at the
+request (state ``PENDING``) and the caller admits it (a loss system) before resuming it.
 
 Units: times in seconds, bitrates in Mbit/s, volumes in Mbit.
 """
@@ -48,19 +49,25 @@ N_VP = 17
 SD_MBPS, HD_MBPS, UHD_MBPS, FCC_MBIT_PER_MBPS, CLOCK0_S = range(5)
 N_SC = 5
 
-# Per port-window values (columns of ``acc[port, window]``): unicast Mbit, events, joins,
+# Per OLT-window values (columns of ``oac[olt, window]``): unicast Mbit, events, joins,
 # state-seconds (PENDING last: zero once an epoch is done) ...
 O_VOD, O_AD, O_CALL_DN, O_CALL_UP, O_FCC, O_EVENTS, O_JOINS, O_OCC = range(8)
 N_OUT = O_OCC + N_STATES + 1
-N_ST = N_STATES + 1  # states counted per port, PENDING included
-# ... then, while the epoch runs, the change in state counts and in unicast rate sums
-# (VoD, ads, call down, call up) during the window; once it is done, the multicast union
-# (Mbit/s) and the downstream load (Mbit/s) of the port in the window.
+N_ST = N_STATES + 1  # states counted per OLT, PENDING included
+# ... then the change in state counts and in unicast rate sums (VoD, ads, call down, call up)
+# during the window.
 D_CNT = N_OUT
 D_RATE = D_CNT + N_ST
 N_ACC = D_RATE + 4
-U_MCAST = D_CNT
-U_DOWN = D_CNT + 1
+
+# Per port-window values (columns of ``acc[port, window]``, 64 bytes): downstream unicast
+# Mbit (VoD, ads, call down, fast channel change), upstream Mbit (calls), box-seconds in use
+# (live, VoD, call), the change in the down and up rate sums and in boxes in use during the
+# window, and once the epoch is done the multicast union (Mbit/s) and the downstream load
+# (Mbit/s) of the port in the window. Per port between epochs (``prate``): the down and up
+# rate sums and the boxes in use.
+P_DN, P_UP, P_USE, P_D_DN, P_D_UP, P_D_USE, P_MCAST, P_DOWN = range(8)
+N_PACC = 8
 
 DAY_S = 86400.0
 
@@ -124,15 +131,17 @@ def pick_group(ctab, hd_alt, v, fx, u):
 
 
 @njit(cache=True, inline="always")
-def tune_live(z, te, v, fx, p, k, ctab, hd_alt, gbit, vp, fcc_k, acc):
-    """A box (random state ``z``, vertical ``v``, flags ``fx``) on port ``p`` tunes to a live
-    channel at ``te`` in window ``k``: the channel by popularity, its join and fast channel
-    change burst, and the dwell (a short zap or a longer watch). Returns (next state, group,
-    end of the dwell)."""
+def tune_live(z, te, v, fx, p, o, k, ctab, hd_alt, gbit, vp, fcc_k, acc, oac):
+    """A box (random state ``z``, vertical ``v``, flags ``fx``) on port ``p`` of OLT ``o``
+    tunes to a live channel at ``te`` in window ``k``: the channel by popularity, its join
+    and fast channel change burst, and the dwell (a short zap or a longer watch). Returns
+    (next state, group, end of the dwell)."""
     z, u = uniform_z(z)
     g = pick_group(ctab, hd_alt, v, fx, u)
-    acc[p, k, O_JOINS] += 1.0
-    acc[p, k, O_FCC] += fcc_k * gbit[g]
+    fcc = fcc_k * gbit[g]
+    oac[o, k, O_JOINS] += 1.0
+    oac[o, k, O_FCC] += fcc
+    acc[p, k, P_DN] += fcc
     z, u = uniform_z(z)
     # a select, not a branch: zap or watch is a coin toss the CPU cannot predict
     mean = vp[v, ZAP_MEAN_S] if u < vp[v, ZAP_SHARE] else vp[v, WATCH_MEAN_S]
@@ -141,30 +150,46 @@ def tune_live(z, te, v, fx, p, k, ctab, hd_alt, gbit, vp, fcc_k, acc):
 
 
 @njit(cache=True, inline="always")
-def shift(acc, p, k, s, r, up, sign, rem):
-    """Add (``sign`` 1) or remove (-1) a box in state ``s`` on port ``p`` from ``rem`` seconds
-    before the end of window ``k`` on: the window's state-seconds and unicast Mbit, and the
-    change in state counts and rate sums that later windows inherit."""
-    acc[p, k, O_OCC + s] += sign * rem
-    acc[p, k, D_CNT + s] += sign
-    if s == VOD:
-        acc[p, k, O_VOD] += sign * r * rem
-        acc[p, k, D_RATE] += sign * r
+def shift(acc, oac, p, o, k, s, r, up, sign, rem):
+    """Add (``sign`` 1) or remove (-1) a box in state ``s`` on port ``p`` of OLT ``o`` from
+    ``rem`` seconds before the end of window ``k`` on: the window's state-seconds and unicast
+    Mbit, and the change in counts and rate sums that later windows inherit."""
+    oac[o, k, O_OCC + s] += sign * rem
+    oac[o, k, D_CNT + s] += sign
+    if s == LIVE:
+        acc[p, k, P_USE] += sign * rem
+        acc[p, k, P_D_USE] += sign
+    elif s == VOD:
+        oac[o, k, O_VOD] += sign * r * rem
+        oac[o, k, D_RATE] += sign * r
+        acc[p, k, P_USE] += sign * rem
+        acc[p, k, P_D_USE] += sign
+        acc[p, k, P_DN] += sign * r * rem
+        acc[p, k, P_D_DN] += sign * r
     elif s == AD:
-        acc[p, k, O_AD] += sign * r * rem
-        acc[p, k, D_RATE + 1] += sign * r
+        oac[o, k, O_AD] += sign * r * rem
+        oac[o, k, D_RATE + 1] += sign * r
+        acc[p, k, P_DN] += sign * r * rem
+        acc[p, k, P_D_DN] += sign * r
     elif s == CALL:
-        acc[p, k, O_CALL_DN] += sign * r * rem
-        acc[p, k, D_RATE + 2] += sign * r
-        acc[p, k, O_CALL_UP] += sign * up * rem
-        acc[p, k, D_RATE + 3] += sign * up
+        oac[o, k, O_CALL_DN] += sign * r * rem
+        oac[o, k, D_RATE + 2] += sign * r
+        oac[o, k, O_CALL_UP] += sign * up * rem
+        oac[o, k, D_RATE + 3] += sign * up
+        acc[p, k, P_USE] += sign * rem
+        acc[p, k, P_D_USE] += sign
+        acc[p, k, P_DN] += sign * r * rem
+        acc[p, k, P_D_DN] += sign * r
+        acc[p, k, P_UP] += sign * up * rem
+        acc[p, k, P_D_UP] += sign * up
 
 
 @njit(cache=True, inline="always")
-def prefetch_row(acc, p, k):
-    """Ask for the cache lines of ``acc[p, k, :]`` (N_ACC values) ahead of use."""
+def prefetch_rows(acc, oac, p, o, k):
+    """Ask for the cache lines of ``acc[p, k, :]`` (one) and ``oac[o, k, :]`` ahead of use."""
+    prefetch3(acc, p, k, 0)
     for c in range(0, N_ACC, 8):
-        prefetch3(acc, p, k, c)
+        prefetch3(oac, o, k, c)
 
 
 @njit(cache=True, inline="always")
@@ -234,7 +259,7 @@ def q_pop(qt, qi, n):
 
 @njit(cache=True, error_model="numpy")
 def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rate, tu, vert, port,
-                  flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, acc,
+                  flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, acc, oac,
                   abit, ebit_o, nbit, vcnt, tid, pend, pend_base, pend_t, pend_wk, pend_r, pend_m,
                   pend_ok, idx_w, idx_r, idx_m, idx_s, s_vod, qt, qi, cap_streams, cap_mbps,
                   heap_t, heap_r, heap_base, heap_n, busy_mbps, u_miss, req, blk, miss):
@@ -324,11 +349,12 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
                 # then, half-way, the port rows of its request and of its stream's end (the
                 # port is in cache by then)
                 pb = port[idx[jb]]
+                ob = port_olt[pb]
                 ka = win_of(idx_t[jb], t0, inv_dt, k_last)
                 kb = win_of(idx_t[jb] + idx_w[jb], t0, inv_dt, k_last)
-                prefetch_row(acc, pb, ka)
+                prefetch_rows(acc, oac, pb, ob, ka)
                 if kb != ka:
-                    prefetch_row(acc, pb, kb)
+                    prefetch_rows(acc, oac, pb, ob, kb)
         else:
             i = qi[0]
             q_pop(qt, qi, m)
@@ -360,21 +386,22 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
                     pend_ok[slot] = 1
                     continue
             p = port[i]
+            o = port_olt[p]
             v = vert[i]
             rem = t0 + (k + 1) * dt - t
-            shift(acc, p, k, PENDING, 0.0, 0.0, -1.0, rem)
+            shift(acc, oac, p, o, k, PENDING, 0.0, 0.0, -1.0, rem)
             if admit:
                 st[i] = VOD
                 nt[i] = t + hold
             else:
                 n_blk[k] += 1
-                z, g, t_nx = tune_live(rs[i], t, v, flags[i], p, k, ctab, hd_alt, gbit, vp,
-                                       fcc_k, acc)
+                z, g, t_nx = tune_live(rs[i], t, v, flags[i], p, o, k, ctab, hd_alt, gbit, vp,
+                                       fcc_k, acc, oac)
                 rs[i] = z
                 ch[i] = g
                 st[i] = LIVE
                 nt[i] = t_nx
-            shift(acc, p, k, st[i], rate[i], vp[v, CALL_UP_MBPS], 1.0, rem)
+            shift(acc, oac, p, o, k, st[i], rate[i], vp[v, CALL_UP_MBPS], 1.0, rem)
         p = port[i]
         o = port_olt[p]
         v = vert[i]
@@ -393,7 +420,7 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
             s = s_cur
             r0 = r_cur
             k = win_of(te, t0, inv_dt, k_last)
-            acc[p, k, O_EVENTS] += 1.0
+            oac[o, k, O_EVENTS] += 1.0
             start = False  # start a viewing session at te
             live = False  # tune to a live channel at te
             standby = False
@@ -443,8 +470,8 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
                 z, e = exponential_z(z, vp[v, CALL_MEAN_S])
                 t_nx = te + e
             if live:
-                z, c_cur, t_nx = tune_live(z, te, v, fx, p, k, ctab, hd_alt, gbit, vp, fcc_k,
-                                           acc)
+                z, c_cur, t_nx = tune_live(z, te, v, fx, p, o, k, ctab, hd_alt, gbit, vp,
+                                           fcc_k, acc, oac)
                 since = te
                 s_cur = LIVE
             elif standby:
@@ -455,8 +482,8 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
                 t_nx = idle if ((fx & F_ADS) and wake > idle) else wake
             if s_cur != s:
                 rem = t0 + (k + 1) * dt - te
-                shift(acc, p, k, s, r0, up, -1.0, rem)
-                shift(acc, p, k, s_cur, r_cur, up, 1.0, rem)
+                shift(acc, oac, p, o, k, s, r0, up, -1.0, rem)
+                shift(acc, oac, p, o, k, s_cur, r_cur, up, 1.0, rem)
             if s_cur == PENDING:
                 z, u = uniform_z(z)
                 u_title = u  # picks the title: sim.iptv.population.title_of
@@ -505,7 +532,7 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
 
 @njit(cache=True, inline="always")
 def settle_admitted(lo, n, pend, pend_t, pend_wk, pend_r, pend_ok, t0, dt, k_last, st, nt, port,
-                    acc):
+                    port_olt, acc, oac):
     """Move the boxes of slots ``lo .. lo + n - 1`` marked in ``pend_ok`` (admitted for a
     stream that outlasts the epoch) from their request to VoD; clears the marks."""
     inv_dt = 1.0 / dt
@@ -516,8 +543,8 @@ def settle_admitted(lo, n, pend, pend_t, pend_wk, pend_r, pend_ok, t0, dt, k_las
             prefetch(st, b)
             prefetch(nt, b)
         if q + PF_BOX < lo + n and pend_ok[q + PF_BOX]:
-            prefetch_row(acc, port[pend[q + PF_BOX]],
-                         win_of(pend_t[q + PF_BOX], t0, inv_dt, k_last))
+            prefetch3(acc, port[pend[q + PF_BOX]], win_of(pend_t[q + PF_BOX], t0, inv_dt,
+                                                          k_last), 0)
         if pend_ok[q]:
             pend_ok[q] = 0
             i = pend[q]
@@ -525,8 +552,9 @@ def settle_admitted(lo, n, pend, pend_t, pend_wk, pend_r, pend_ok, t0, dt, k_las
             k = win_of(t, t0, inv_dt, k_last)
             rem = t0 + (k + 1) * dt - t
             p = port[i]
-            shift(acc, p, k, PENDING, 0.0, 0.0, -1.0, rem)
-            shift(acc, p, k, VOD, pend_r[q], 0.0, 1.0, rem)
+            o = port_olt[p]
+            shift(acc, oac, p, o, k, PENDING, 0.0, 0.0, -1.0, rem)
+            shift(acc, oac, p, o, k, VOD, pend_r[q], 0.0, 1.0, rem)
             st[i] = VOD
             nt[i] = t + pend_wk[q]
 
@@ -613,22 +641,31 @@ def init_population(olt_box, st, nt, wk, ch, rate, vert, port, flags, rs, hd_alt
 
 
 @njit(cache=True)
-def power_off(boxes, t_back, st, nt, ch, rate, vert, vp, port, nst, prate):
+def power_off(boxes, t_back, st, nt, ch, rate, vert, vp, port, port_olt, nst, orate, prate):
     """Cut power to ``boxes`` between epochs: they leave their channel and stay offline until
-    ``t_back``; the per-port state counts ``nst`` and rate sums ``prate`` follow."""
+    ``t_back``; the per-OLT state counts ``nst`` and rate sums ``orate`` and the per-port
+    rate sums and boxes in use ``prate`` follow."""
     for j in range(boxes.shape[0]):
         i = boxes[j]
         p = port[i]
+        o = port_olt[p]
         s = st[i]
         ch[i] = -1
-        nst[p, s] -= 1
-        nst[p, OFFLINE] += 1
+        nst[o, s] -= 1
+        nst[o, OFFLINE] += 1
+        if s == LIVE or s == VOD or s == CALL:
+            prate[p, 2] -= 1.0
         if s == VOD:
+            orate[o, 0] -= rate[i]
             prate[p, 0] -= rate[i]
         elif s == AD:
-            prate[p, 1] -= rate[i]
+            orate[o, 1] -= rate[i]
+            prate[p, 0] -= rate[i]
         elif s == CALL:
-            prate[p, 2] -= rate[i]
-            prate[p, 3] -= vp[vert[i], CALL_UP_MBPS]
+            up = vp[vert[i], CALL_UP_MBPS]
+            orate[o, 2] -= rate[i]
+            orate[o, 3] -= up
+            prate[p, 0] -= rate[i]
+            prate[p, 1] -= up
         st[i] = OFFLINE
         nt[i] = t_back[j]

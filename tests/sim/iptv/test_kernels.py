@@ -25,7 +25,7 @@ def test_window_invariants():
         pop = bp.pop
         # every box accounted for exactly the whole window
         occ = ws.out[:, vk.O_OCC:vk.O_OCC + vk.N_STATES].sum(axis=1)
-        np.testing.assert_allclose(occ, pop.port_boxes * dt, rtol=1e-9)
+        np.testing.assert_allclose(occ, np.diff(pop.olt_box) * dt, rtol=1e-9)
         # group counts match the boxes watching live TV; the groups watched at the epoch end,
         # kept as bits by the kernel, are those with a viewer
         live = bp.st == vk.LIVE
@@ -44,10 +44,12 @@ def test_window_invariants():
         # never more VoD streams than the server holds
         assert (bp.st == vk.VOD).sum() <= 40
         assert not (bp.st == vk.PENDING).any()
-        # incremental per-port state counts and rate sums match a recount from the boxes
-        nst, prate = bp.nst.copy(), bp.prate.copy()
+        # incremental per-OLT state counts and rate sums, and per-port rate sums and boxes in
+        # use, match a recount from the boxes
+        nst, orate, prate = bp.nst.copy(), bp.orate.copy(), bp.prate.copy()
         bp.recount()
         np.testing.assert_array_equal(nst, bp.nst)
+        np.testing.assert_allclose(orate, bp.orate, atol=1e-9)
         np.testing.assert_allclose(prate, bp.prate, atol=1e-9)
         np.testing.assert_allclose(ws.out[:, vk.O_OCC + vk.N_STATES], 0.0, atol=1e-6)
 
