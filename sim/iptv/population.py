@@ -191,7 +191,7 @@ class BoxPopulation:
         lanes = -(-kmax // 8) * 8
         self.abit = zeros((n_p, n_w, lanes), np.uint64)
         self.ebit_o = zeros((n_o, n_w, lanes), np.uint64)
-        self.abit_o = zeros((n_o, n_w, kmax), np.uint64)
+        self.abit_o = zeros((n_o, n_w, lanes), np.uint64)
         self.vcnt = zeros((n_t, n_g, lanes), np.int64)
         self.stat = zeros((n_t, n_g), np.int64)
         self.vis = zeros(n, np.int64)

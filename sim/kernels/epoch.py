@@ -75,6 +75,25 @@ def _load(bits, r, k, cls_mask, cls_rate):
     return total
 
 
+@njit(cache=True, inline="always")
+def _load_lanes(bits, r, cls_mask, cls_rate, cnt, out):
+    """:func:`_load` for every window at once (``out[k]`` for lanes ``k``; ``cnt`` is
+    scratch of the same length): the lanes are contiguous, so the counts vectorise."""
+    n_l = bits.shape[2]
+    for k in range(n_l):
+        out[k] = 0.0
+    for c in range(cls_rate.shape[0]):
+        for k in range(n_l):
+            cnt[k] = 0
+        for w in range(bits.shape[1]):
+            m = cls_mask[c, w]
+            for k in range(n_l):
+                cnt[k] += popcount(bits[r, w, k] & m)
+        rate = cls_rate[c]
+        for k in range(n_l):
+            out[k] += cnt[k] * rate
+
+
 @njit(cache=True)
 def _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, rate, tu, vert,
                  port, flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab,
@@ -192,11 +211,13 @@ def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, port, port_olt
             oac[o, k, O_VOD + r] += orate[o, r] * dt
             orate[o, r] += oac[o, k, D_RATE + r]
         olt_cdn[o, k] = (oac[o, k, O_VOD] + oac[o, k, O_AD] + oac[o, k, O_FCC] + fw_o) * inv_dt
-        for c in range(n_w):
-            abit_o[o, c, k] = 0
         olt_uni[o, k] = 0.0
         pmax[o, k] = 0.0
         psum[o, k] = 0.0
+    n_l = abit.shape[2]
+    abit_o[o] = 0
+    cnt = np.empty(n_l, dtype=np.int64)
+    mcv = np.empty(n_l)
     n_bins = hist.shape[1]
     inv_cap = 1.0 / cap_pon
     inv_bin = 1.0 / util_bin
@@ -210,6 +231,10 @@ def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, port, port_olt
         up_r = prate[p, 1]
         use_n = prate[p, 2]
         fw_p = fw_mbit[p]
+        _load_lanes(abit, p, cls_mask, cls_rate, cnt, mcv)  # multicast in every window
+        for c in range(n_w):
+            for k in range(n_l):
+                abit_o[o, c, k] |= abit[p, c, k]
         for k in range(n_k):  # whole-window values of the port from the window start
             dn = acc[p, k, P_DN] + dn_r * dt
             dn_r += acc[p, k, P_D_DN]
@@ -220,7 +245,7 @@ def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, port, port_olt
             acc[p, k, P_DN] = dn
             acc[p, k, P_UP] = upm
             acc[p, k, P_USE] = use
-            mc = _load(abit, p, k, cls_mask, cls_rate)
+            mc = mcv[k]
             uni = (dn + fw_p) * inv_dt + wifi_k * use
             down = mc + uni
             acc[p, k, P_MCAST] = mc
@@ -242,13 +267,12 @@ def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, port, port_olt
                 pmax[o, k] = util
             psum[o, k] += util
             olt_uni[o, k] += uni
-            for c in range(n_w):
-                abit_o[o, c, k] |= abit[p, c, k]
         prate[p, 0] = dn_r
         prate[p, 1] = up_r
         prate[p, 2] = use_n
+    _load_lanes(abit_o, o, cls_mask, cls_rate, cnt, mcv)
     for k in range(n_k):
-        olt_down[o, k] = _load(abit_o, o, k, cls_mask, cls_rate) + olt_uni[o, k]
+        olt_down[o, k] = mcv[k] + olt_uni[o, k]
 
 
 @njit(cache=True)
