@@ -111,7 +111,6 @@ def _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, ra
     for k in range(n_k):
         for c in range(N_ACC):
             oac[o, k, c] = 0.0
-    abit[olt_port[o]:olt_port[o + 1]] = 0
     ebit_o[o] = 0
     sbit[olt_port[o]:olt_port[o + 1]] = 0
     nbit[olt_port[o]:olt_port[o + 1]] = 0
@@ -232,9 +231,10 @@ def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, port, port_olt
         use_n = prate[p, 2]
         fw_p = fw_mbit[p]
         _load_lanes(abit, p, cls_mask, cls_rate, cnt, mcv)  # multicast in every window
-        for c in range(n_w):
-            for k in range(n_l):
+        for c in range(n_w):  # then the port's group bits are cleared for the next epoch,
+            for k in range(n_l):  # while they are in cache (no pass of their own)
                 abit_o[o, c, k] |= abit[p, c, k]
+                abit[p, c, k] = 0
         for k in range(n_k):  # whole-window values of the port from the window start
             dn = acc[p, k, P_DN] + dn_r * dt
             dn_r += acc[p, k, P_D_DN]
