@@ -63,22 +63,10 @@ OLT_CHUNK = 4
 
 
 @njit(cache=True, inline="always")
-def _load(bits, r, k, cls_mask, cls_rate):
-    """Mbit/s of the groups set in ``bits[r, :, k]`` (windows are the last axis; groups of
-    equal bitrate share a mask)."""
-    total = 0.0
-    for c in range(cls_rate.shape[0]):
-        n = 0
-        for w in range(bits.shape[1]):
-            n += popcount(bits[r, w, k] & cls_mask[c, w])
-        total += n * cls_rate[c]
-    return total
-
-
-@njit(cache=True, inline="always")
 def _load_lanes(bits, r, cls_mask, cls_rate, cnt, out):
-    """:func:`_load` for every window at once (``out[k]`` for lanes ``k``; ``cnt`` is
-    scratch of the same length): the lanes are contiguous, so the counts vectorise."""
+    """Mbit/s of the groups set in ``bits[r, :, k]``, into ``out[k]`` for every lane ``k``
+    (windows are the last axis; groups of equal bitrate share a mask; ``cnt`` is scratch of
+    the same length): the lanes are contiguous, so the counts vectorise."""
     n_l = bits.shape[2]
     for k in range(n_l):
         out[k] = 0.0
@@ -283,11 +271,25 @@ def _metros(k_last, olt_metro, abit_o, ebit_o, oacc, olt_uni, olt_cdn, cls_mask,
     n_w = abit_o.shape[1]
     n_g = stat.shape[1]
     n_t = vcnt.shape[0]
-    mu = np.zeros((n_m, n_w, 1), dtype=np.uint64)
-    mn = np.zeros((n_m, n_w, 1), dtype=np.uint64)
+    n_l = abit_o.shape[2]
+    mu = np.zeros((n_m, n_w, n_l), dtype=np.uint64)  # groups per metro, windows as lanes
+    mn = np.zeros((n_m, n_w, n_l), dtype=np.uint64)
+    for o in range(olt_metro.shape[0]):
+        m = olt_metro[o]
+        for c in range(n_w):
+            for k in range(n_l):
+                mu[m, c, k] |= abit_o[o, c, k]
+                mn[m, c, k] |= ebit_o[o, c, k]
+    cnt = np.empty(n_l, dtype=np.int64)
+    load = np.empty(n_l)
+    for m in range(n_m):
+        _load_lanes(mu, m, cls_mask, cls_rate, cnt, load)
+        for k in range(n_k):
+            m_union[k, m] = load[k]
+        _load_lanes(mn, m, cls_mask, cls_rate, cnt, load)
+        for k in range(n_k):
+            m_now[k, m] = load[k]
     for k in range(n_k):
-        mu[:] = 0
-        mn[:] = 0
         for m in range(n_m):
             for c in range(N_OUT):
                 m_acc[k, m, c] = 0.0
@@ -295,16 +297,10 @@ def _metros(k_last, olt_metro, abit_o, ebit_o, oacc, olt_uni, olt_cdn, cls_mask,
             m_cdn[k, m] = 0.0
         for o in range(olt_metro.shape[0]):
             m = olt_metro[o]
-            for c in range(n_w):
-                mu[m, c, 0] |= abit_o[o, c, k]
-                mn[m, c, 0] |= ebit_o[o, c, k]
             for c in range(N_OUT):
                 m_acc[k, m, c] += oacc[o, k, c]
             m_uni[k, m] += olt_uni[o, k]
             m_cdn[k, m] += olt_cdn[o, k]
-        for m in range(n_m):
-            m_union[k, m] = _load(mu, m, 0, cls_mask, cls_rate)
-            m_now[k, m] = _load(mn, m, 0, cls_mask, cls_rate)
     for g in range(n_g):
         static = 0
         for t in range(n_t):

@@ -156,30 +156,18 @@ def shift(acc, oac, p, o, k, s, r, up, sign, rem):
     Mbit, and the change in counts and rate sums that later windows inherit."""
     oac[o, k, O_OCC + s] += sign * rem
     oac[o, k, D_CNT + s] += sign
-    if s == LIVE:
+    if s == LIVE or s == VOD or s == CALL:  # a box in use
         acc[p, k, P_USE] += sign * rem
         acc[p, k, P_D_USE] += sign
-    elif s == VOD:
-        oac[o, k, O_VOD] += sign * r * rem
-        oac[o, k, D_RATE] += sign * r
-        acc[p, k, P_USE] += sign * rem
-        acc[p, k, P_D_USE] += sign
+    if s == VOD or s == AD or s == CALL:  # unicast downstream at rate r, by kind per OLT
+        col = O_VOD if s == VOD else (O_AD if s == AD else O_CALL_DN)
+        oac[o, k, col] += sign * r * rem
+        oac[o, k, D_RATE + col - O_VOD] += sign * r
         acc[p, k, P_DN] += sign * r * rem
         acc[p, k, P_D_DN] += sign * r
-    elif s == AD:
-        oac[o, k, O_AD] += sign * r * rem
-        oac[o, k, D_RATE + 1] += sign * r
-        acc[p, k, P_DN] += sign * r * rem
-        acc[p, k, P_D_DN] += sign * r
-    elif s == CALL:
-        oac[o, k, O_CALL_DN] += sign * r * rem
-        oac[o, k, D_RATE + 2] += sign * r
+    if s == CALL:  # and upstream
         oac[o, k, O_CALL_UP] += sign * up * rem
         oac[o, k, D_RATE + 3] += sign * up
-        acc[p, k, P_USE] += sign * rem
-        acc[p, k, P_D_USE] += sign
-        acc[p, k, P_DN] += sign * r * rem
-        acc[p, k, P_D_DN] += sign * r
         acc[p, k, P_UP] += sign * up * rem
         acc[p, k, P_D_UP] += sign * up
 
