@@ -118,6 +118,24 @@ def miss_threshold(tcdf: np.ndarray, cache_titles: int) -> float:
     return math.inf if cache_titles > last else float(tcdf[cache_titles - 1])
 
 
+def pick_table(ctab: np.ndarray, hd_alt: np.ndarray) -> np.ndarray:
+    """The channel draw as one table: ``out[v, hd, k]`` is (keep probability, group of
+    column ``k``, group of its alias, 0) of vertical ``v``'s alias table ``ctab`` (verticals,
+    2, channels), as seen by a box with (``hd`` 1) or without HD, which gets the SD
+    simulcast ``hd_alt[c]`` of an HD channel ``c`` (-1: no simulcast)."""
+    n_v, _, n = ctab.shape
+    chan = np.arange(n)
+    sd = np.where(hd_alt >= 0, hd_alt, chan)
+    alias = ctab[:, 1, :].astype(np.int64)
+    out = np.zeros((n_v, 2, n, 4))
+    out[:, :, :, 0] = ctab[:, None, 0, :]
+    out[:, 1, :, 1] = chan
+    out[:, 1, :, 2] = alias
+    out[:, 0, :, 1] = sd
+    out[:, 0, :, 2] = sd[alias]
+    return out
+
+
 def rate_classes(gbit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Groups of equal bitrate as bit masks (classes, words) and their rates."""
     n_words = (gbit.shape[0] + 63) // 64
@@ -160,6 +178,7 @@ class BoxPopulation:
             raise ValueError("more than 65535 boxes on one PON port")
         self.gbit, self.hd_alt, self.sc, self.tcdf = gbit, hd_alt, sc_consts, tcdf
         self.cls_mask, self.cls_rate = rate_classes(gbit)
+        self.ptab = pick_table(va.ctab, hd_alt)
         self.u_miss = miss_threshold(tcdf, int(cache_titles))
         self.max_windows = kmax = max(1, int(max_windows))
         self.st = zeros(n, np.int8)
@@ -234,8 +253,8 @@ class BoxPopulation:
         self.srv_olt_ptr = np.searchsorted(pop.olt_srv[self.srv_olts],
                                            np.arange(n_srv + 1)).astype(np.int64)
         vk.init_population(pop.olt_box, self.st, self.nt, self.wk, self.ch, self.rate,
-                           pop.box_vert, pop.box_port, pop.box_flags, self.rs, hd_alt, va.vp,
-                           sc_consts, va.cumh, va.hrate, va.ctab, va.on_share, bool(viewing))
+                           pop.box_vert, pop.box_port, pop.box_flags, self.rs, va.vp,
+                           sc_consts, va.cumh, va.hrate, self.ptab, va.on_share, bool(viewing))
         self.recount()
 
     def recount(self) -> None:
@@ -290,8 +309,8 @@ class BoxPopulation:
             numba.get_num_threads(), float(t0), float(dt), int(n_k), int(kc), self.st, self.nt,
             self.wk, self.ch, self.rate, self.tu, p.box_vert, p.box_port, p.box_flags, self.rs,
             p.olt_box, self.olt_port, p.port_olt, p.olt_metro, p.port_boxes, self.srv_olt_ptr,
-            self.srv_olts, self.gbit, self.hd_alt, self.va.vp, self.sc, self.va.cumh, self.va.hrate,
-            self.va.ctab, self.cls_mask, self.cls_rate, self.sbit, self.nbit, self.nst, self.orate,
+            self.srv_olts, self.gbit, self.va.vp, self.sc, self.va.cumh, self.va.hrate,
+            self.ptab, self.cls_mask, self.cls_rate, self.sbit, self.nbit, self.nst, self.orate,
             self.prate, self.acc, self.oac, self.abit, self.ebit_o, self.abit_o, self.vcnt,
             self.stat, self.vis,
             self.pend_n, self.pend_list, self.pend_t, self.pend_wk, self.pend_r, self.pend_m,

@@ -31,6 +31,7 @@ import numpy as np
 from numba import njit, prange
 
 from sim.kernels.bits import popcount
+from sim.kernels.index import ix
 from sim.kernels.prefetch import prefetch2
 from sim.kernels.viewing import (
     D_CNT,
@@ -84,7 +85,7 @@ def _load_lanes(bits, r, cls_mask, cls_rate, cnt, out):
 
 @njit(cache=True)
 def _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, rate, tu, vert,
-                 port, flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab,
+                 port, flags, rs, port_olt, gbit, vp, sc, cumh, hrate, ptab,
                  sbit, nbit, acc, oac, abit, ebit_o, vcnt, stat, vis, pend_n, pend_list,
                  pend_t, pend_wk, pend_r, pend_m, pend_ok, cap_streams, cap_mbps, heap_t, heap_r,
                  heap_base, heap_n, busy_mbps, u_miss, req, blk, miss, tid):
@@ -93,30 +94,34 @@ def _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, ra
     qi0 = np.empty(0, dtype=np.int64)
     qm0 = np.empty(0, dtype=np.uint8)
     for p in range(olt_port[o], olt_port[o + 1]):
+        px = ix(p)
         for k in range(n_k):
             for c in range(N_PACC):
-                acc[p, k, c] = 0.0
+                acc[px, k, c] = 0.0
+    ox = ix(o)
     for k in range(n_k):
         for c in range(N_ACC):
-            oac[o, k, c] = 0.0
+            oac[ox, k, c] = 0.0
     ebit_o[o] = 0
     sbit[olt_port[o]:olt_port[o + 1]] = 0
     nbit[olt_port[o]:olt_port[o + 1]] = 0
     base = olt_box[o]
     nv = 0
     zero = np.uint64(0)
+    tx = ix(tid)
     for i in range(olt_box[o], olt_box[o + 1]):  # no branch: a visit is a coin toss
-        visit = nt[i] < t_end
-        vis[base + nv] = i
+        b = ix(i)
+        visit = nt[b] < t_end
+        vis[ix(base + nv)] = i
         nv += visit
         # a box with no event this epoch that watches live TV watches one channel throughout
-        stay = (not visit) & (st[i] == LIVE)
-        g = ch[i] if stay else 0
-        sbit[port[i], g >> 6] |= (np.uint64(1) << np.uint64(g & 63)) if stay else zero
-        stat[tid, g] += stay
+        stay = (not visit) & (st[b] == LIVE)
+        g = ch[b] if stay else 0
+        sbit[ix(port[b]), ix(g >> 6)] |= (np.uint64(1) << np.uint64(g & 63)) if stay else zero
+        stat[tx, ix(g)] += stay
     npend = advance_boxes(vis, qt0, base, base + nv, t0, dt, k_last, t_end, st, nt, wk, ch, rate,
-                          tu, vert, port, flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate,
-                          ctab, acc, oac, abit, ebit_o, nbit, vcnt, tid, pend_list, base,
+                          tu, vert, port, flags, rs, port_olt, gbit, vp, sc, cumh, hrate,
+                          ptab, acc, oac, abit, ebit_o, nbit, vcnt, tid, pend_list, base,
                           pend_t, pend_wk, pend_r, pend_m, pend_ok, qt0, qt0, qm0, qi0, -1, qt0,
                           qi0, cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps,
                           u_miss, req, blk, miss)
@@ -126,7 +131,7 @@ def _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, ra
 @njit(cache=True)
 def _server_vod(s, t0, dt, k_last, t_end, srv_olt_ptr, srv_olts, olt_box, pend_n, pend_list,
                 pend_t, pend_wk, pend_r, pend_m, pend_ok, st, nt, wk, ch, rate, tu, vert, port,
-                flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, acc, oac,
+                flags, rs, port_olt, gbit, vp, sc, cumh, hrate, ptab, acc, oac,
                 abit, ebit_o, nbit, vcnt, cap_streams, cap_mbps, heap_t, heap_r, heap_base,
                 heap_n, busy_mbps, u_miss, req, blk, miss, tid):
     """Admit server ``s``'s waiting boxes in request-time order and advance them."""
@@ -162,7 +167,7 @@ def _server_vod(s, t0, dt, k_last, t_end, srv_olt_ptr, srv_olts, olt_box, pend_n
     qt = np.empty(n)  # boxes that ask again within the epoch
     qi = np.empty(n, dtype=np.int64)
     advance_boxes(ids, lt, 0, n, t0, dt, k_last, t_end, st, nt, wk, ch, rate, tu, vert, port,
-                  flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, acc, oac,
+                  flags, rs, port_olt, gbit, vp, sc, cumh, hrate, ptab, acc, oac,
                   abit, ebit_o, nbit, vcnt, tid, qi, 0, qt, qt, qt, lm, pend_ok, lw, lr, lm, ls, s,
                   qt, qi, cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps,
                   u_miss, req, blk, miss)
@@ -175,92 +180,95 @@ def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, port, port_olt
                 cap_pon, threshold, util_bin, hist, peak, up_peak, over_s, olt_uni, olt_cdn,
                 olt_down, pmax, psum, tid):
     n_k = k_last + 1
-    settle_admitted(olt_box[o], pend_n[o], pend_list, pend_t, pend_wk, pend_r, pend_ok, t0, dt,
+    ox = ix(o)
+    settle_admitted(olt_box[ox], pend_n[ox], pend_list, pend_t, pend_wk, pend_r, pend_ok, t0, dt,
                     k_last, st, nt, port, port_olt, acc, oac)
     n_w = sbit.shape[1]
-    p0, p1 = olt_port[o], olt_port[o + 1]
+    p0, p1 = olt_port[ox], olt_port[o + 1]
     fw_o = 0.0
     for p in range(p0, p1):  # boxes that watched one channel all epoch
-        fw_o += fw_mbit[p]
+        px = ix(p)
+        fw_o += fw_mbit[px]
         for c in range(n_w):
-            b = sbit[p, c]
-            nbit[p, c] |= b
+            b = sbit[px, c]
+            nbit[px, c] |= b
             if b:
                 for k in range(n_k):
-                    abit[p, c, k] |= b
-                    ebit_o[o, c, k] |= b
+                    abit[px, c, k] |= b
+                    ebit_o[ox, c, k] |= b
     inv_dt = 1.0 / dt  # multiplications, not a chain of divisions, per port-window
     for k in range(n_k):  # whole-window values of the OLT from the counts at the window start
         for s in range(N_ST):
-            oac[o, k, O_OCC + s] += nst[o, s] * dt
-            nst[o, s] += int(oac[o, k, D_CNT + s])
+            oac[ox, k, O_OCC + s] += nst[ox, s] * dt
+            nst[ox, s] += int(oac[ox, k, D_CNT + s])
         for r in range(4):
-            oac[o, k, O_VOD + r] += orate[o, r] * dt
-            orate[o, r] += oac[o, k, D_RATE + r]
-        olt_cdn[o, k] = (oac[o, k, O_VOD] + oac[o, k, O_AD] + oac[o, k, O_FCC] + fw_o) * inv_dt
-        olt_uni[o, k] = 0.0
-        pmax[o, k] = 0.0
-        psum[o, k] = 0.0
+            oac[ox, k, O_VOD + r] += orate[ox, r] * dt
+            orate[ox, r] += oac[ox, k, D_RATE + r]
+        olt_cdn[ox, k] = (oac[ox, k, O_VOD] + oac[ox, k, O_AD] + oac[ox, k, O_FCC] + fw_o) * inv_dt
+        olt_uni[ox, k] = 0.0
+        pmax[ox, k] = 0.0
+        psum[ox, k] = 0.0
     n_l = abit.shape[2]
-    abit_o[o] = 0
+    abit_o[ox] = 0
     cnt = np.empty(n_l, dtype=np.int64)
     mcv = np.empty(n_l)
     n_bins = hist.shape[1]
     inv_cap = 1.0 / cap_pon
     inv_bin = 1.0 / util_bin
     for p in range(p0, p1):
+        px = ix(p)
         if p + 1 < p1:  # the next port's histogram row: its bins are cold
             for b in range(0, n_bins, 32):
                 prefetch2(hist, p + 1, b)
-        nb = port_boxes[p] if port_boxes[p] > 0 else 1
-        wifi_k = wifi_mbps[p] / (nb * dt)
-        dn_r = prate[p, 0]
-        up_r = prate[p, 1]
-        use_n = prate[p, 2]
-        fw_p = fw_mbit[p]
-        _load_lanes(abit, p, cls_mask, cls_rate, cnt, mcv)  # multicast in every window
+        nb = port_boxes[px] if port_boxes[px] > 0 else 1
+        wifi_k = wifi_mbps[px] / (nb * dt)
+        dn_r = prate[px, 0]
+        up_r = prate[px, 1]
+        use_n = prate[px, 2]
+        fw_p = fw_mbit[px]
+        _load_lanes(abit, px, cls_mask, cls_rate, cnt, mcv)  # multicast in every window
         for c in range(n_w):  # then the port's group bits are cleared for the next epoch,
             for k in range(n_l):  # while they are in cache (no pass of their own)
-                abit_o[o, c, k] |= abit[p, c, k]
-                abit[p, c, k] = 0
+                abit_o[ox, c, k] |= abit[px, c, k]
+                abit[px, c, k] = 0
         for k in range(n_k):  # whole-window values of the port from the window start
-            dn = acc[p, k, P_DN] + dn_r * dt
-            dn_r += acc[p, k, P_D_DN]
-            upm = acc[p, k, P_UP] + up_r * dt
-            up_r += acc[p, k, P_D_UP]
-            use = acc[p, k, P_USE] + use_n * dt
-            use_n += acc[p, k, P_D_USE]
-            acc[p, k, P_DN] = dn
-            acc[p, k, P_UP] = upm
-            acc[p, k, P_USE] = use
+            dn = acc[px, k, P_DN] + dn_r * dt
+            dn_r += acc[px, k, P_D_DN]
+            upm = acc[px, k, P_UP] + up_r * dt
+            up_r += acc[px, k, P_D_UP]
+            use = acc[px, k, P_USE] + use_n * dt
+            use_n += acc[px, k, P_D_USE]
+            acc[px, k, P_DN] = dn
+            acc[px, k, P_UP] = upm
+            acc[px, k, P_USE] = use
             mc = mcv[k]
             uni = (dn + fw_p) * inv_dt + wifi_k * use
             down = mc + uni
-            acc[p, k, P_MCAST] = mc
-            acc[p, k, P_DOWN] = down
+            acc[px, k, P_MCAST] = mc
+            acc[px, k, P_DOWN] = down
             util = down * inv_cap
             if k >= kc:
                 b = int(util * inv_bin)
                 if b >= n_bins:
                     b = n_bins - 1
-                hist[p, b] += 1
-                if down > peak[p]:
-                    peak[p] = down
+                hist[px, ix(b)] += 1
+                if down > peak[px]:
+                    peak[px] = down
                 up = upm * inv_dt
-                if up > up_peak[p]:
-                    up_peak[p] = up
+                if up > up_peak[px]:
+                    up_peak[px] = up
                 if down > threshold * cap_pon:
-                    over_s[p] += dt
-            if util > pmax[o, k]:
-                pmax[o, k] = util
-            psum[o, k] += util
-            olt_uni[o, k] += uni
-        prate[p, 0] = dn_r
-        prate[p, 1] = up_r
-        prate[p, 2] = use_n
-    _load_lanes(abit_o, o, cls_mask, cls_rate, cnt, mcv)
+                    over_s[px] += dt
+            if util > pmax[ox, k]:
+                pmax[ox, k] = util
+            psum[ox, k] += util
+            olt_uni[ox, k] += uni
+        prate[px, 0] = dn_r
+        prate[px, 1] = up_r
+        prate[px, 2] = use_n
+    _load_lanes(abit_o, ox, cls_mask, cls_rate, cnt, mcv)
     for k in range(n_k):
-        olt_down[o, k] = mcv[k] + olt_uni[o, k]
+        olt_down[ox, k] = mcv[k] + olt_uni[ox, k]
 
 
 @njit(cache=True)
@@ -336,8 +344,8 @@ def _deal_servers(srv_olt_ptr, srv_olts, pend_n, n_w):
 
 @njit(cache=True, parallel=True)
 def run_epoch(n_threads, t0, dt, n_k, kc, st, nt, wk, ch, rate, tu, vert, port, flags, rs, olt_box,
-              olt_port, port_olt, olt_metro, port_boxes, srv_olt_ptr, srv_olts, gbit, hd_alt, vp,
-              sc, cumh, hrate, ctab, cls_mask, cls_rate, sbit, nbit, nst, orate, prate, acc,
+              olt_port, port_olt, olt_metro, port_boxes, srv_olt_ptr, srv_olts, gbit, vp,
+              sc, cumh, hrate, ptab, cls_mask, cls_rate, sbit, nbit, nst, orate, prate, acc,
               oac, abit, ebit_o, abit_o, vcnt, stat, vis, pend_n, pend_list, pend_t, pend_wk,
               pend_r, pend_m, pend_ok, cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n,
               busy_mbps, u_miss, req, blk, miss, fw_mbit, wifi_mbps, cap_pon, threshold, util_bin,
@@ -374,8 +382,8 @@ def run_epoch(n_threads, t0, dt, n_k, kc, st, nt, wk, ch, rate, tu, vert, port, 
         for c in range(w, n_chunks, n_w):
             for o in range(c * OLT_CHUNK, min(n_olt, (c + 1) * OLT_CHUNK)):
                 _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, rate,
-                             tu, vert, port, flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh,
-                             hrate, ctab, sbit, nbit, acc, oac, abit, ebit_o, vcnt, stat, vis,
+                             tu, vert, port, flags, rs, port_olt, gbit, vp, sc, cumh,
+                             hrate, ptab, sbit, nbit, acc, oac, abit, ebit_o, vcnt, stat, vis,
                              pend_n, pend_list, pend_t, pend_wk, pend_r, pend_m, pend_ok,
                              cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps,
                              u_miss, req, blk, miss, tid)
@@ -390,8 +398,8 @@ def run_epoch(n_threads, t0, dt, n_k, kc, st, nt, wk, ch, rate, tu, vert, port, 
             if s >= 0:
                 _server_vod(s, t0, dt, k_last, t_end, srv_olt_ptr, srv_olts, olt_box, pend_n,
                             pend_list, pend_t, pend_wk, pend_r, pend_m, pend_ok, st, nt, wk, ch,
-                            rate, tu, vert, port, flags, rs, port_olt, gbit, hd_alt, vp, sc,
-                            cumh, hrate, ctab, acc, oac, abit, ebit_o, nbit, vcnt, cap_streams,
+                            rate, tu, vert, port, flags, rs, port_olt, gbit, vp, sc,
+                            cumh, hrate, ptab, acc, oac, abit, ebit_o, nbit, vcnt, cap_streams,
                             cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps, u_miss, req,
                             blk, miss, tid)
     for w in prange(n_w):

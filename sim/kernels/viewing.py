@@ -20,10 +20,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from sim.kernels.index import ix
 from sim.kernels.network import heap_pop, heap_push
 from sim.kernels.prefetch import prefetch, prefetch3
 from sim.kernels.rng import (
-    alias_pick,
     exponential,
     exponential_z,
     lognormal_z,
@@ -89,15 +89,17 @@ def next_on_z(z, t, v, cumh, hrate, clock0):
     if h > 23:
         h = 23
     z, e = exponential_z(z, 1.0)
-    target = cumh[v, h] + hrate[v, h] * (s - h * 3600.0) + e
+    hx = ix(h)
+    target = cumh[v, hx] + hrate[v, hx] * (s - h * 3600.0) + e
     extra = np.floor(target / day_h)
     target -= extra * day_h
     k = 0
-    while k < 23 and cumh[v, k + 1] <= target:
+    while k < 23 and cumh[v, ix(k + 1)] <= target:
         k += 1
-    while hrate[v, k] <= 0.0:  # land in an hour with a positive rate
+    while hrate[v, ix(k)] <= 0.0:  # land in an hour with a positive rate
         k += 1
-    tt = (d + extra) * DAY_S + k * 3600.0 + (target - cumh[v, k]) / hrate[v, k]
+    kx = ix(k)
+    tt = (d + extra) * DAY_S + k * 3600.0 + (target - cumh[v, kx]) / hrate[v, kx]
     out = tt - clock0
     return z, (out if out > t else t)
 
@@ -120,28 +122,38 @@ def win_of(t, t0, inv_dt, k_last):
 
 
 @njit(cache=True, inline="always")
-def pick_group(ctab, hd_alt, v, fx, u):
-    """A live channel by vertical ``v``'s popularity (uniform ``u``); a box without HD
-    (flags ``fx``) gets the SD simulcast of an HD channel."""
-    g = alias_pick(ctab, v, u)
-    alt = hd_alt[g]
-    # one block, no branch: a branch here leaves the compiler a reference count to take and
-    # drop on the tables at every pick (two atomic operations that both threads contend for)
-    return alt if ((fx & F_HD) == 0) & (alt >= 0) else g
+def pick_group(ptab, v, fx, u):
+    """A live channel by vertical ``v``'s popularity (uniform ``u``, a Walker alias draw);
+    a box without HD (flags ``fx``) gets the SD simulcast of an HD channel.
+
+    ``ptab[v, hd, k]`` holds column ``k``'s keep probability and the groups of the column
+    and of its alias as seen by a box with (``hd`` 1) or without HD: one row, so the draw
+    is a single look-up (see :func:`sim.iptv.population.pick_table`).
+    """
+    n = ptab.shape[2]
+    x = u * n
+    k = int(x)
+    if k >= n:
+        k = n - 1
+    h = ix(fx & F_HD)
+    kx = ix(k)
+    # a select, not a branch: the keep test is a coin toss
+    return int(ptab[v, h, kx, 1] if x - k < ptab[v, h, kx, 0] else ptab[v, h, kx, 2])
 
 
 @njit(cache=True, inline="always")
-def tune_live(z, te, v, fx, p, o, k, ctab, hd_alt, gbit, vp, fcc_k, acc, oac):
+def tune_live(z, te, v, fx, p, o, k, ptab, gbit, vp, fcc_k, acc, oac):
     """A box (random state ``z``, vertical ``v``, flags ``fx``) on port ``p`` of OLT ``o``
     tunes to a live channel at ``te`` in window ``k``: the channel by popularity, its join
     and fast channel change burst, and the dwell (a short zap or a longer watch). Returns
     (next state, group, end of the dwell)."""
     z, u = uniform_z(z)
-    g = pick_group(ctab, hd_alt, v, fx, u)
-    fcc = fcc_k * gbit[g]
-    oac[o, k, O_JOINS] += 1.0
-    oac[o, k, O_FCC] += fcc
-    acc[p, k, P_DN] += fcc
+    g = pick_group(ptab, v, fx, u)
+    fcc = fcc_k * gbit[ix(g)]
+    kx = ix(k)
+    oac[o, kx, O_JOINS] += 1.0
+    oac[o, kx, O_FCC] += fcc
+    acc[p, kx, P_DN] += fcc
     z, u = uniform_z(z)
     # a select, not a branch: zap or watch is a coin toss the CPU cannot predict
     mean = vp[v, ZAP_MEAN_S] if u < vp[v, ZAP_SHARE] else vp[v, WATCH_MEAN_S]
@@ -154,22 +166,23 @@ def shift(acc, oac, p, o, k, s, r, up, sign, rem):
     """Add (``sign`` 1) or remove (-1) a box in state ``s`` on port ``p`` of OLT ``o`` from
     ``rem`` seconds before the end of window ``k`` on: the window's state-seconds and unicast
     Mbit, and the change in counts and rate sums that later windows inherit."""
-    oac[o, k, O_OCC + s] += sign * rem
-    oac[o, k, D_CNT + s] += sign
+    kx = ix(k)
+    oac[o, kx, ix(O_OCC + s)] += sign * rem
+    oac[o, kx, ix(D_CNT + s)] += sign
     if s == LIVE or s == VOD or s == CALL:  # a box in use
-        acc[p, k, P_USE] += sign * rem
-        acc[p, k, P_D_USE] += sign
+        acc[p, kx, P_USE] += sign * rem
+        acc[p, kx, P_D_USE] += sign
     if s == VOD or s == AD or s == CALL:  # unicast downstream at rate r, by kind per OLT
         col = O_VOD if s == VOD else (O_AD if s == AD else O_CALL_DN)
-        oac[o, k, col] += sign * r * rem
-        oac[o, k, D_RATE + col - O_VOD] += sign * r
-        acc[p, k, P_DN] += sign * r * rem
-        acc[p, k, P_D_DN] += sign * r
+        oac[o, kx, ix(col)] += sign * r * rem
+        oac[o, kx, ix(D_RATE + col - O_VOD)] += sign * r
+        acc[p, kx, P_DN] += sign * r * rem
+        acc[p, kx, P_D_DN] += sign * r
     if s == CALL:  # and upstream
-        oac[o, k, O_CALL_UP] += sign * up * rem
-        oac[o, k, D_RATE + 3] += sign * up
-        acc[p, k, P_UP] += sign * up * rem
-        acc[p, k, P_D_UP] += sign * up
+        oac[o, kx, O_CALL_UP] += sign * up * rem
+        oac[o, kx, D_RATE + 3] += sign * up
+        acc[p, kx, P_UP] += sign * up * rem
+        acc[p, kx, P_D_UP] += sign * up
 
 
 @njit(cache=True, inline="always")
@@ -194,14 +207,16 @@ def mark(p, o, g, a, b, t0, inv_dt, k_last, t_end, abit, ebit_o, vcnt, tid):
     past = b >= t_end
     kb = k_last if past else win_of(b, t0, inv_dt, k_last)
     ke = k_last if past else kb - 1
-    wd = g >> 6
+    wd = ix(g >> 6)
+    gx = ix(g)
+    tx = ix(tid)
     bit = np.uint64(1) << np.uint64(g & 63)
     zero = np.uint64(0)
     for k in range(abit.shape[2]):
         abit[p, wd, k] |= bit if (k >= ka) & (k <= kb) else zero
         end = (k >= ka) & (k <= ke)
         ebit_o[o, wd, k] |= bit if end else zero
-        vcnt[tid, g, k] += end
+        vcnt[tx, gx, k] += end
 
 
 @njit(cache=True, inline="always")
@@ -247,7 +262,7 @@ def q_pop(qt, qi, n):
 
 @njit(cache=True, error_model="numpy")
 def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rate, tu, vert, port,
-                  flags, rs, port_olt, gbit, hd_alt, vp, sc, cumh, hrate, ctab, acc, oac,
+                  flags, rs, port_olt, gbit, vp, sc, cumh, hrate, ptab, acc, oac,
                   abit, ebit_o, nbit, vcnt, tid, pend, pend_base, pend_t, pend_wk, pend_r, pend_m,
                   pend_ok, idx_w, idx_r, idx_m, idx_s, s_vod, qt, qi, cap_streams, cap_mbps,
                   heap_t, heap_r, heap_base, heap_n, busy_mbps, u_miss, req, blk, miss):
@@ -311,13 +326,14 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
         r_req = 0.0
         out_of_cache = False
         if listed:
-            i = idx[j]
+            i = ix(idx[j])
             if srv:
-                slot = idx_s[j]
-                t = idx_t[j]
-                hold = idx_w[j]
-                r_req = idx_r[j]
-                out_of_cache = idx_m[j] != 0
+                jx = ix(j)
+                slot = idx_s[jx]
+                t = idx_t[jx]
+                hold = idx_w[jx]
+                r_req = idx_r[jx]
+                out_of_cache = idx_m[jx] != 0
             j += 1
             # a few boxes ahead: their state, ahead of use (with a server: only boxes that
             # will be touched unless their request is blocked)
@@ -344,7 +360,7 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
                 if kb != ka:
                     prefetch_rows(acc, oac, pb, ob, kb)
         else:
-            i = qi[0]
+            i = ix(qi[0])
             q_pop(qt, qi, m)
             m -= 1
             t = nt[i]
@@ -362,37 +378,37 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
                 busy -= heap_r[sb]
                 heap_pop(heap_t, heap_r, sb, hn)
                 hn -= 1
-            n_req[k] += 1
+            n_req[ix(k)] += 1
             admit = hn < cap_n and busy + r_req <= cap_b
             if admit:
                 heap_push(heap_t, heap_r, sb, hn, t + hold, r_req)
                 hn += 1
                 busy += r_req
                 if out_of_cache:
-                    n_miss[k] += 1
+                    n_miss[ix(k)] += 1
                 if slot >= 0 and t + hold >= t_end:  # streams past the epoch: settled later
-                    pend_ok[slot] = 1
+                    pend_ok[ix(slot)] = 1
                     continue
-            p = port[i]
-            o = port_olt[p]
-            v = vert[i]
+            p = ix(port[i])
+            o = ix(port_olt[p])
+            v = ix(vert[i])
             rem = t0 + (k + 1) * dt - t
             shift(acc, oac, p, o, k, PENDING, 0.0, 0.0, -1.0, rem)
             if admit:
                 st[i] = VOD
                 nt[i] = t + hold
             else:
-                n_blk[k] += 1
-                z, g, t_nx = tune_live(rs[i], t, v, flags[i], p, o, k, ctab, hd_alt, gbit, vp,
+                n_blk[ix(k)] += 1
+                z, g, t_nx = tune_live(rs[i], t, v, flags[i], p, o, k, ptab, gbit, vp,
                                        fcc_k, acc, oac)
                 rs[i] = z
                 ch[i] = g
                 st[i] = LIVE
                 nt[i] = t_nx
             shift(acc, oac, p, o, k, st[i], rate[i], vp[v, CALL_UP_MBPS], 1.0, rem)
-        p = port[i]
-        o = port_olt[p]
-        v = vert[i]
+        p = ix(port[i])
+        o = ix(port_olt[p])
+        v = ix(vert[i])
         up = vp[v, CALL_UP_MBPS]
         fx = flags[i]
         z = rs[i]
@@ -408,7 +424,7 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
             s = s_cur
             r0 = r_cur
             k = win_of(te, t0, inv_dt, k_last)
-            oac[o, k, O_EVENTS] += 1.0
+            oac[o, ix(k), O_EVENTS] += 1.0
             start = False  # start a viewing session at te
             live = False  # tune to a live channel at te
             standby = False
@@ -458,7 +474,7 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
                 z, e = exponential_z(z, vp[v, CALL_MEAN_S])
                 t_nx = te + e
             if live:
-                z, c_cur, t_nx = tune_live(z, te, v, fx, p, o, k, ctab, hd_alt, gbit, vp,
+                z, c_cur, t_nx = tune_live(z, te, v, fx, p, o, k, ptab, gbit, vp,
                                            fcc_k, acc, oac)
                 since = te
                 s_cur = LIVE
@@ -488,7 +504,7 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
                 break
         if s_cur == LIVE:
             mark(p, o, c_cur, since, t_end, t0, inv_dt, k_last, t_end, abit, ebit_o, vcnt, tid)
-            nbit[p, c_cur >> 6] |= np.uint64(1) << np.uint64(c_cur & 63)
+            nbit[p, ix(c_cur >> 6)] |= np.uint64(1) << np.uint64(c_cur & 63)
         rs[i] = z
         nt[i] = t_nx
         st[i] = s_cur
@@ -533,18 +549,19 @@ def settle_admitted(lo, n, pend, pend_t, pend_wk, pend_r, pend_ok, t0, dt, k_las
         if q + PF_BOX < lo + n and pend_ok[q + PF_BOX]:
             prefetch3(acc, port[pend[q + PF_BOX]], win_of(pend_t[q + PF_BOX], t0, inv_dt,
                                                           k_last), 0)
-        if pend_ok[q]:
-            pend_ok[q] = 0
-            i = pend[q]
-            t = pend_t[q]
+        qx = ix(q)
+        if pend_ok[qx]:
+            pend_ok[qx] = 0
+            i = ix(pend[qx])
+            t = pend_t[qx]
             k = win_of(t, t0, inv_dt, k_last)
             rem = t0 + (k + 1) * dt - t
-            p = port[i]
-            o = port_olt[p]
+            p = ix(port[i])
+            o = ix(port_olt[p])
             shift(acc, oac, p, o, k, PENDING, 0.0, 0.0, -1.0, rem)
-            shift(acc, oac, p, o, k, VOD, pend_r[q], 0.0, 1.0, rem)
+            shift(acc, oac, p, o, k, VOD, pend_r[qx], 0.0, 1.0, rem)
             st[i] = VOD
-            nt[i] = t + pend_wk[q]
+            nt[i] = t + pend_wk[qx]
 
 
 @njit(cache=True)
@@ -589,8 +606,8 @@ def time_order(ts, t_lo, t_hi):
 
 
 @njit(cache=True, parallel=True)
-def init_population(olt_box, st, nt, wk, ch, rate, vert, port, flags, rs, hd_alt, vp, sc, cumh,
-                    hrate, ctab, on_share, viewing):
+def init_population(olt_box, st, nt, wk, ch, rate, vert, port, flags, rs, vp, sc, cumh,
+                    hrate, ptab, on_share, viewing):
     """Draw every box's state at time 0 (ports are grouped by OLT; one OLT per task).
 
     A box of vertical ``v`` is watching live TV with probability ``on_share[v]`` (its
@@ -608,7 +625,7 @@ def init_population(olt_box, st, nt, wk, ch, rate, vert, port, flags, rs, hd_alt
                 nt[i] = np.inf
                 wk[i] = np.inf
             elif uniform(rs, i) < on_share[v]:
-                g = pick_group(ctab, hd_alt, v, flags[i], uniform(rs, i))
+                g = pick_group(ptab, v, flags[i], uniform(rs, i))
                 ch[i] = g
                 st[i] = LIVE
                 zm = vp[v, ZAP_SHARE] * vp[v, ZAP_MEAN_S]
