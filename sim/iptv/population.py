@@ -19,7 +19,7 @@ from sim.iptv.topology import Population
 from sim.iptv.viewing import ViewingArrays
 from sim.kernels import viewing as vk
 from sim.kernels.epoch import run_epoch
-from sim.kernels.rng import seed_states
+from sim.kernels.rng import pack_alias, seed_states
 
 
 @dataclass
@@ -119,20 +119,18 @@ def miss_threshold(tcdf: np.ndarray, cache_titles: int) -> float:
 
 
 def pick_table(ctab: np.ndarray, hd_alt: np.ndarray) -> np.ndarray:
-    """The channel draw as one table: ``out[v, hd, k]`` is (keep probability, group of
-    column ``k``, group of its alias, 0) of vertical ``v``'s alias table ``ctab`` (verticals,
-    2, channels), as seen by a box with (``hd`` 1) or without HD, which gets the SD
-    simulcast ``hd_alt[c]`` of an HD channel ``c`` (-1: no simulcast)."""
+    """The channel draw as alias records (:func:`sim.kernels.rng.pack_alias`): ``out[v, hd]``
+    is vertical ``v``'s alias table ``ctab`` (verticals, 2, channels) with the groups as seen
+    by a box with (``hd`` 1) or without HD, which gets the SD simulcast ``hd_alt[c]`` of an
+    HD channel ``c`` (-1: no simulcast)."""
     n_v, _, n = ctab.shape
     chan = np.arange(n)
     sd = np.where(hd_alt >= 0, hd_alt, chan)
     alias = ctab[:, 1, :].astype(np.int64)
-    out = np.zeros((n_v, 2, n, 4))
-    out[:, :, :, 0] = ctab[:, None, 0, :]
-    out[:, 1, :, 1] = chan
-    out[:, 1, :, 2] = alias
-    out[:, 0, :, 1] = sd
-    out[:, 0, :, 2] = sd[alias]
+    out = np.zeros((n_v, 2, n), np.uint64)
+    for v in range(n_v):
+        out[v, 1] = pack_alias(ctab[v, 0], chan, alias[v])
+        out[v, 0] = pack_alias(ctab[v, 0], sd, sd[alias[v]])
     return out
 
 

@@ -12,6 +12,8 @@ import math
 import numpy as np
 from numba import njit
 
+from sim.kernels.index import ix
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -163,21 +165,42 @@ def pick_row(cdf: np.ndarray, row: int, u: float) -> int:
     return lo
 
 
-@njit(cache=True, inline="always")
-def alias_pick(tab: np.ndarray, row: int, u: float) -> int:
-    """Walker alias draw from row ``row`` of ``tab`` (rows, 2, n): one uniform, O(1).
+_LOW32 = np.uint64(0xFFFFFFFF)
+_LOW16 = np.uint64(0xFFFF)
+_S32 = np.uint64(32)
+_S48 = np.uint64(48)
 
-    ``tab[row, 0, k]`` is the probability of keeping column ``k``, ``tab[row, 1, k]`` its
-    alias (stored as a float).
-    """
-    n = tab.shape[2]
-    x = u * n
-    k = int(x)
-    if k >= n:
-        k = n - 1
-    keep = tab[row, 0, k]
-    alias = int(tab[row, 1, k])
-    return k if x - k < keep else alias  # a select: the keep test is a coin toss
+
+@njit(cache=True, inline="always")
+def bits_z(z: np.uint64) -> tuple[np.uint64, np.uint64]:
+    """64 random bits from a state held in a local: returns (next state, bits)."""
+    z = z + _GOLDEN
+    return z, _mix(z)
+
+
+def pack_alias(keep: np.ndarray, val_keep: np.ndarray, val_alias: np.ndarray) -> np.ndarray:
+    """Walker alias records for :func:`alias_pick`: per column, the keep probability as a
+    32-bit threshold (low bits), the value drawn when the column is kept (bits 32-47) and
+    when its alias is taken (bits 48-63); values are 0 .. 65535."""
+    keep = np.asarray(keep, float)
+    for name, v in (("val_keep", val_keep), ("val_alias", val_alias)):
+        if np.any((np.asarray(v) < 0) | (np.asarray(v) > 0xFFFF)):
+            raise ValueError(f"{name}: values must lie in 0 .. 65535")
+    thr = np.minimum(np.round(keep * 2.0 ** 32), 2.0 ** 32 - 1).astype(np.uint64)
+    return (thr | (np.asarray(val_keep).astype(np.uint64) << np.uint64(32))
+            | (np.asarray(val_alias).astype(np.uint64) << np.uint64(48)))
+
+
+@njit(cache=True, inline="always")
+def alias_pick(tab: np.ndarray, r: int, c: int, bits: np.uint64) -> np.int64:
+    """Walker alias draw from ``tab[r, c, :]`` (records of :func:`pack_alias`) with 64
+    random bits: the high 32 pick the column and, as the fraction left over, whether it is
+    kept. Integer operations and one look-up, no branch."""
+    n = np.uint64(tab.shape[2])
+    m = (bits >> _S32) * n
+    rec = tab[ix(r), ix(c), m >> _S32]
+    keep = (m & _LOW32) < (rec & _LOW32)
+    return np.int64((rec >> _S32) & _LOW16 if keep else rec >> _S48)
 
 
 @njit(cache=True)

@@ -24,9 +24,12 @@ from sim.kernels.index import ix
 from sim.kernels.network import heap_pop, heap_push
 from sim.kernels.prefetch import prefetch, prefetch3
 from sim.kernels.rng import (
+    alias_pick,
+    bits_z,
     exponential,
     exponential_z,
     lognormal_z,
+    next_u64,
     uniform,
     uniform_z,
 )
@@ -122,23 +125,12 @@ def win_of(t, t0, inv_dt, k_last):
 
 
 @njit(cache=True, inline="always")
-def pick_group(ptab, v, fx, u):
-    """A live channel by vertical ``v``'s popularity (uniform ``u``, a Walker alias draw);
-    a box without HD (flags ``fx``) gets the SD simulcast of an HD channel.
-
-    ``ptab[v, hd, k]`` holds column ``k``'s keep probability and the groups of the column
-    and of its alias as seen by a box with (``hd`` 1) or without HD: one row, so the draw
-    is a single look-up (see :func:`sim.iptv.population.pick_table`).
-    """
-    n = ptab.shape[2]
-    x = u * n
-    k = int(x)
-    if k >= n:
-        k = n - 1
-    h = ix(fx & F_HD)
-    kx = ix(k)
-    # a select, not a branch: the keep test is a coin toss
-    return int(ptab[v, h, kx, 1] if x - k < ptab[v, h, kx, 0] else ptab[v, h, kx, 2])
+def pick_group(ptab, v, fx, bits):
+    """A live channel by vertical ``v``'s popularity (64 random ``bits``); a box without HD
+    (flags ``fx``) gets the SD simulcast of an HD channel: ``ptab[v, hd]`` holds the alias
+    records of the groups as seen by a box with (``hd`` 1) or without HD
+    (:func:`sim.iptv.population.pick_table`)."""
+    return alias_pick(ptab, v, fx & F_HD, bits)
 
 
 @njit(cache=True, inline="always")
@@ -147,8 +139,8 @@ def tune_live(z, te, v, fx, p, o, k, ptab, gbit, vp, fcc_k, acc, oac):
     tunes to a live channel at ``te`` in window ``k``: the channel by popularity, its join
     and fast channel change burst, and the dwell (a short zap or a longer watch). Returns
     (next state, group, end of the dwell)."""
-    z, u = uniform_z(z)
-    g = pick_group(ptab, v, fx, u)
+    z, r = bits_z(z)
+    g = pick_group(ptab, v, fx, r)
     fcc = fcc_k * gbit[ix(g)]
     kx = ix(k)
     oac[o, kx, O_JOINS] += 1.0
@@ -625,7 +617,7 @@ def init_population(olt_box, st, nt, wk, ch, rate, vert, port, flags, rs, vp, sc
                 nt[i] = np.inf
                 wk[i] = np.inf
             elif uniform(rs, i) < on_share[v]:
-                g = pick_group(ptab, v, flags[i], uniform(rs, i))
+                g = pick_group(ptab, v, flags[i], next_u64(rs, i))
                 ch[i] = g
                 st[i] = LIVE
                 zm = vp[v, ZAP_SHARE] * vp[v, ZAP_MEAN_S]
