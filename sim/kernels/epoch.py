@@ -19,7 +19,7 @@ balance does not depend on how the threading layer splits a parallel loop.
   watched at the epoch end (``nbit``), per-window values are completed by a prefix sum over
   the windows (state-seconds and unicast by kind per OLT, in-use seconds and unicast Mbit
   per port), and the port loads (utilisation histogram, peaks, overload seconds) and OLT
-  sums are computed.
+  sums are computed; a port's sums are cleared once read, so the next epoch adds to zeros.
 - **Metros** (sequential, small): multicast union and now, unicast and CDN egress per
   metro, viewers per group at each window end.
 """
@@ -39,7 +39,6 @@ from sim.kernels.viewing import (
     LIVE,
     N_ACC,
     N_OUT,
-    N_PACC,
     N_ST,
     O_AD,
     O_EVENTS,
@@ -93,11 +92,6 @@ def _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, ra
     qt0 = np.empty(0)
     qi0 = np.empty(0, dtype=np.int64)
     qm0 = np.empty(0, dtype=np.uint8)
-    for p in range(olt_port[o], olt_port[o + 1]):
-        px = ix(p)
-        for k in range(n_k):
-            for c in range(N_PACC):
-                acc[px, k, c] = 0.0
     ox = ix(o)
     for k in range(n_k):
         for c in range(N_ACC):
@@ -238,9 +232,8 @@ def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, port, port_olt
             up_r += acc[px, k, P_D_UP]
             use = acc[px, k, P_USE] + use_n * dt
             use_n += acc[px, k, P_D_USE]
-            acc[px, k, P_DN] = dn
-            acc[px, k, P_UP] = upm
-            acc[px, k, P_USE] = use
+            for c in range(P_MCAST):  # the sums are read: cleared for the next epoch
+                acc[px, k, c] = 0.0
             mc = mcv[k]
             uni = (dn + fw_p) * inv_dt + wifi_k * use
             down = mc + uni

@@ -66,9 +66,9 @@ N_ACC = D_RATE + 4
 # Per port-window values (columns of ``acc[port, window]``, 64 bytes): downstream unicast
 # Mbit (VoD, ads, call down, fast channel change), upstream Mbit (calls), box-seconds in use
 # (live, VoD, call), the change in the down and up rate sums and in boxes in use during the
-# window, and once the epoch is done the multicast union (Mbit/s) and the downstream load
-# (Mbit/s) of the port in the window. Per port between epochs (``prate``): the down and up
-# rate sums and the boxes in use.
+# window (zero between epochs: the epoch's finish clears them once read), and once the epoch
+# is done the multicast union (Mbit/s) and the downstream load (Mbit/s) of the port in the
+# window. Per port between epochs (``prate``): the down and up rate sums and the boxes in use.
 P_DN, P_UP, P_USE, P_D_DN, P_D_UP, P_D_USE, P_MCAST, P_DOWN = range(8)
 N_PACC = 8
 
