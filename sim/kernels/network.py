@@ -6,6 +6,7 @@ import numpy as np
 from numba import njit, prange
 
 from sim.kernels.bits import popcount
+from sim.kernels.index import ix
 
 # Stream end times per server are kept in a 4-ary min-heap: half the depth of a binary heap,
 # and a node's children share a cache line.
@@ -16,30 +17,30 @@ _D = 4
 def heap_push(ht, hr, base, n, t, r):
     j = n
     while j > 0:
-        parent = (j - 1) // _D
-        if ht[base + parent] <= t:
+        parent = (j - 1) >> 2  # // _D, on a non-negative index
+        if ht[ix(base + parent)] <= t:
             break
-        ht[base + j] = ht[base + parent]
-        hr[base + j] = hr[base + parent]
+        ht[ix(base + j)] = ht[ix(base + parent)]
+        hr[ix(base + j)] = hr[ix(base + parent)]
         j = parent
-    ht[base + j] = t
-    hr[base + j] = r
+    ht[ix(base + j)] = t
+    hr[ix(base + j)] = r
 
 
 @njit(cache=True, inline="always")
 def heap_pop(ht, hr, base, n):
     """Remove the root of a heap of size ``n`` (returns nothing; caller reads the root first)."""
     last = n - 1
-    t = ht[base + last]
-    r = hr[base + last]
+    t = ht[ix(base + last)]
+    r = hr[ix(base + last)]
     j = 0
     while True:
         a = _D * j + 1
         if a >= last:
             break
         if a + _D <= last:  # all four children (_D = 4): the first smallest by selects
-            t0, t1 = ht[base + a], ht[base + a + 1]
-            t2, t3 = ht[base + a + 2], ht[base + a + 3]
+            t0, t1 = ht[ix(base + a)], ht[ix(base + a + 1)]
+            t2, t3 = ht[ix(base + a + 2)], ht[ix(base + a + 3)]
             c01 = a + 1 if t1 < t0 else a
             m01 = t1 if t1 < t0 else t0
             c23 = a + 3 if t3 < t2 else a + 2
@@ -48,15 +49,15 @@ def heap_pop(ht, hr, base, n):
         else:
             c = a
             for b in range(a + 1, last):
-                if ht[base + b] < ht[base + c]:
+                if ht[ix(base + b)] < ht[ix(base + c)]:
                     c = b
-        if t <= ht[base + c]:
+        if t <= ht[ix(base + c)]:
             break
-        ht[base + j] = ht[base + c]
-        hr[base + j] = hr[base + c]
+        ht[ix(base + j)] = ht[ix(base + c)]
+        hr[ix(base + j)] = hr[ix(base + c)]
         j = c
-    ht[base + j] = t
-    hr[base + j] = r
+    ht[ix(base + j)] = t
+    hr[ix(base + j)] = r
 
 
 @njit(cache=True, parallel=True)

@@ -366,8 +366,8 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
             # request time + holding time; a blocked one falls back to live TV then.
             since = t
             k = win_of(t, t0, inv_dt, k_last)
-            while hn > 0 and heap_t[sb] <= t:  # streams that ended by now
-                busy -= heap_r[sb]
+            while hn > 0 and heap_t[ix(sb)] <= t:  # streams that ended by now
+                busy -= heap_r[ix(sb)]
                 heap_pop(heap_t, heap_r, sb, hn)
                 hn -= 1
             n_req[ix(k)] += 1
