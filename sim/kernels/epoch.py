@@ -101,7 +101,6 @@ def _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, ra
     nbit[olt_port[o]:olt_port[o + 1]] = 0
     base = olt_box[o]
     nv = 0
-    zero = np.uint64(0)
     tx = ix(tid)
     for i in range(olt_box[o], olt_box[o + 1]):  # no branch: a visit is a coin toss
         b = ix(i)
@@ -109,10 +108,11 @@ def _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, ra
         vis[ix(base + nv)] = i
         nv += visit
         # a box with no event this epoch that watches live TV watches one channel throughout
-        stay = (not visit) & (st[b] == LIVE)
-        g = ch[b] if stay else 0
-        sbit[ix(port[b]), ix(g >> 6)] |= (np.uint64(1) << np.uint64(g & 63)) if stay else zero
-        stat[tx, ix(g)] += stay
+        # (a branch: few boxes do, and the others need not load their channel and port)
+        if (st[b] == LIVE) & (not visit):
+            g = ch[b]
+            sbit[ix(port[b]), ix(g >> 6)] |= np.uint64(1) << np.uint64(g & 63)
+            stat[tx, ix(g)] += 1
     npend = advance_boxes(vis, qt0, base, base + nv, t0, dt, k_last, t_end, st, nt, wk, ch, rate,
                           tu, vert, port, flags, rs, port_olt, gbit, vp, sc, cumh, hrate,
                           ptab, acc, oac, abit, ebit_o, nbit, vcnt, tid, pend_list, base,
