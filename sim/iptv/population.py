@@ -172,6 +172,8 @@ class BoxPopulation:
             ("olt_box", pop.olt_box, np.int64, (n_o + 1,)),
         ):
             _check(name, a, dt, shp)
+        if n_g > 64 * 64:
+            raise ValueError(f"more than {64 * 64} multicast groups ({n_g})")
         if int(pop.port_boxes.max(initial=0)) >= 2**16:
             raise ValueError("more than 65535 boxes on one PON port")
         self.gbit, self.hd_alt, self.sc, self.tcdf = gbit, hd_alt, sc_consts, tcdf
@@ -207,6 +209,7 @@ class BoxPopulation:
         # Groups watched per window: windows are the last axis, padded to whole vectors.
         lanes = -(-kmax // 8) * 8
         self.abit = zeros((n_p, n_w, lanes), np.uint64)
+        self.aw = zeros(n_p, np.uint64)  # which words of a port's abit are set (one bit each)
         self.ebit_o = zeros((n_o, n_w, lanes), np.uint64)
         self.abit_o = zeros((n_o, n_w, lanes), np.uint64)
         self.vcnt = zeros((n_t, n_g, lanes), np.int64)
@@ -309,7 +312,7 @@ class BoxPopulation:
             p.olt_box, self.olt_port, p.port_olt, p.olt_metro, p.port_boxes, self.srv_olt_ptr,
             self.srv_olts, self.gbit, self.va.vp, self.sc, self.va.cumh, self.va.hrate,
             self.ptab, self.cls_mask, self.cls_rate, self.sbit, self.nbit, self.nst, self.orate,
-            self.prate, self.acc, self.oac, self.abit, self.ebit_o, self.abit_o, self.vcnt,
+            self.prate, self.acc, self.oac, self.abit, self.aw, self.ebit_o, self.abit_o, self.vcnt,
             self.stat, self.vis,
             self.pend_n, self.pend_list, self.pend_t, self.pend_wk, self.pend_r, self.pend_m,
             self.pend_ok, self.srv_streams, self.srv_mbps, self.heap_t, self.heap_r, self.heap_base,

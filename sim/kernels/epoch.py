@@ -63,20 +63,25 @@ OLT_CHUNK = 4
 
 
 @njit(cache=True, inline="always")
-def _load_lanes(bits, r, cls_mask, cls_rate, cnt, out):
+def _load_lanes(bits, r, words, cls_mask, cls_rate, cnt, out):
     """Mbit/s of the groups set in ``bits[r, :, k]``, into ``out[k]`` for every lane ``k``
     (windows are the last axis; groups of equal bitrate share a mask; ``cnt`` is scratch of
-    the same length): the lanes are contiguous, so the counts vectorise."""
+    the same length): the lanes are contiguous, so the counts vectorise. Only the words
+    with their bit set in ``words`` are read (the others are known to be zero)."""
     n_l = bits.shape[2]
+    one = np.uint64(1)
     for k in range(n_l):
         out[k] = 0.0
+    if words == 0:
+        return
     for c in range(cls_rate.shape[0]):
         for k in range(n_l):
             cnt[k] = 0
         for w in range(bits.shape[1]):
-            m = cls_mask[c, w]
-            for k in range(n_l):
-                cnt[k] += popcount(bits[r, w, k] & m)
+            if (words >> np.uint64(w)) & one:
+                m = cls_mask[c, w]
+                for k in range(n_l):
+                    cnt[k] += popcount(bits[r, w, k] & m)
         rate = cls_rate[c]
         for k in range(n_l):
             out[k] += cnt[k] * rate
@@ -85,7 +90,7 @@ def _load_lanes(bits, r, cls_mask, cls_rate, cnt, out):
 @njit(cache=True)
 def _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, rate, tu, vert,
                  port, flags, rs, port_olt, gbit, vp, sc, cumh, hrate, ptab,
-                 sbit, nbit, acc, oac, abit, ebit_o, vcnt, stat, vis, pend_n, pend_list,
+                 sbit, nbit, acc, oac, abit, aw, ebit_o, vcnt, stat, vis, pend_n, pend_list,
                  pend_t, pend_wk, pend_r, pend_m, pend_ok, cap_streams, cap_mbps, heap_t, heap_r,
                  heap_base, heap_n, busy_mbps, u_miss, req, blk, miss, tid):
     n_k = k_last + 1
@@ -115,7 +120,7 @@ def _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, ra
             stat[tx, ix(g)] += 1
     npend = advance_boxes(vis, qt0, base, base + nv, t0, dt, k_last, t_end, st, nt, wk, ch, rate,
                           tu, vert, port, flags, rs, port_olt, gbit, vp, sc, cumh, hrate,
-                          ptab, acc, oac, abit, ebit_o, nbit, vcnt, tid, pend_list, base,
+                          ptab, acc, oac, abit, aw, ebit_o, nbit, vcnt, tid, pend_list, base,
                           pend_t, pend_wk, pend_r, pend_m, pend_ok, qt0, qt0, qm0, qi0, -1, qt0,
                           qi0, cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps,
                           u_miss, req, blk, miss)
@@ -126,7 +131,7 @@ def _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, ra
 def _server_vod(s, t0, dt, k_last, t_end, srv_olt_ptr, srv_olts, olt_box, pend_n, pend_list,
                 pend_t, pend_wk, pend_r, pend_m, pend_ok, st, nt, wk, ch, rate, tu, vert, port,
                 flags, rs, port_olt, gbit, vp, sc, cumh, hrate, ptab, acc, oac,
-                abit, ebit_o, nbit, vcnt, cap_streams, cap_mbps, heap_t, heap_r, heap_base,
+                abit, aw, ebit_o, nbit, vcnt, cap_streams, cap_mbps, heap_t, heap_r, heap_base,
                 heap_n, busy_mbps, u_miss, req, blk, miss, tid):
     """Admit server ``s``'s waiting boxes in request-time order and advance them."""
     n = 0
@@ -162,14 +167,14 @@ def _server_vod(s, t0, dt, k_last, t_end, srv_olt_ptr, srv_olts, olt_box, pend_n
     qi = np.empty(n, dtype=np.int64)
     advance_boxes(ids, lt, 0, n, t0, dt, k_last, t_end, st, nt, wk, ch, rate, tu, vert, port,
                   flags, rs, port_olt, gbit, vp, sc, cumh, hrate, ptab, acc, oac,
-                  abit, ebit_o, nbit, vcnt, tid, qi, 0, qt, qt, qt, lm, pend_ok, lw, lr, lm, ls, s,
+                  abit, aw, ebit_o, nbit, vcnt, tid, qi, 0, qt, qt, qt, lm, pend_ok, lw, lr, lm, ls, s,
                   qt, qi, cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps,
                   u_miss, req, blk, miss)
 
 
 @njit(cache=True, error_model="numpy")
 def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, port, port_olt, sbit, nbit,
-                acc, oac, abit, ebit_o, abit_o, pend_n, pend_list, pend_t, pend_wk, pend_r,
+                acc, oac, abit, aw, ebit_o, abit_o, pend_n, pend_list, pend_t, pend_wk, pend_r,
                 pend_ok, nst, orate, prate, cls_mask, cls_rate, fw_mbit, wifi_mbps, port_boxes,
                 cap_pon, threshold, util_bin, hist, peak, up_peak, over_s, olt_uni, olt_cdn,
                 olt_down, pmax, psum, tid):
@@ -187,6 +192,7 @@ def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, port, port_olt
             b = sbit[px, c]
             nbit[px, c] |= b
             if b:
+                aw[px] |= np.uint64(1) << np.uint64(c)
                 for k in range(n_k):
                     abit[px, c, k] |= b
                     ebit_o[ox, c, k] |= b
@@ -204,6 +210,8 @@ def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, port, port_olt
         psum[ox, k] = 0.0
     n_l = abit.shape[2]
     abit_o[ox] = 0
+    words_o = np.uint64(0)
+    one = np.uint64(1)
     cnt = np.empty(n_l, dtype=np.int64)
     mcv = np.empty(n_l)
     n_bins = hist.shape[1]
@@ -220,11 +228,15 @@ def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, port, port_olt
         up_r = prate[px, 1]
         use_n = prate[px, 2]
         fw_p = fw_mbit[px]
-        _load_lanes(abit, px, cls_mask, cls_rate, cnt, mcv)  # multicast in every window
+        words = aw[px]  # the words of the port's group bits set in the epoch
+        aw[px] = 0
+        words_o |= words
+        _load_lanes(abit, px, words, cls_mask, cls_rate, cnt, mcv)  # multicast, every window
         for c in range(n_w):  # then the port's group bits are cleared for the next epoch,
-            for k in range(n_l):  # while they are in cache (no pass of their own)
-                abit_o[ox, c, k] |= abit[px, c, k]
-                abit[px, c, k] = 0
+            if (words >> np.uint64(c)) & one:  # while they are in cache (no pass of their own)
+                for k in range(n_l):
+                    abit_o[ox, c, k] |= abit[px, c, k]
+                    abit[px, c, k] = 0
         for k in range(n_k):  # whole-window values of the port from the window start
             dn = acc[px, k, P_DN] + dn_r * dt
             dn_r += acc[px, k, P_D_DN]
@@ -259,7 +271,7 @@ def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, port, port_olt
         prate[px, 0] = dn_r
         prate[px, 1] = up_r
         prate[px, 2] = use_n
-    _load_lanes(abit_o, ox, cls_mask, cls_rate, cnt, mcv)
+    _load_lanes(abit_o, ox, words_o, cls_mask, cls_rate, cnt, mcv)
     for k in range(n_k):
         olt_down[ox, k] = mcv[k] + olt_uni[ox, k]
 
@@ -283,11 +295,12 @@ def _metros(k_last, olt_metro, abit_o, ebit_o, oacc, olt_uni, olt_cdn, cls_mask,
                 mn[m, c, k] |= ebit_o[o, c, k]
     cnt = np.empty(n_l, dtype=np.int64)
     load = np.empty(n_l)
+    every = np.uint64(0xFFFFFFFFFFFFFFFF)
     for m in range(n_m):
-        _load_lanes(mu, m, cls_mask, cls_rate, cnt, load)
+        _load_lanes(mu, m, every, cls_mask, cls_rate, cnt, load)
         for k in range(n_k):
             m_union[k, m] = load[k]
-        _load_lanes(mn, m, cls_mask, cls_rate, cnt, load)
+        _load_lanes(mn, m, every, cls_mask, cls_rate, cnt, load)
         for k in range(n_k):
             m_now[k, m] = load[k]
     for k in range(n_k):
@@ -339,7 +352,7 @@ def _deal_servers(srv_olt_ptr, srv_olts, pend_n, n_w):
 def run_epoch(n_threads, t0, dt, n_k, kc, st, nt, wk, ch, rate, tu, vert, port, flags, rs, olt_box,
               olt_port, port_olt, olt_metro, port_boxes, srv_olt_ptr, srv_olts, gbit, vp,
               sc, cumh, hrate, ptab, cls_mask, cls_rate, sbit, nbit, nst, orate, prate, acc,
-              oac, abit, ebit_o, abit_o, vcnt, stat, vis, pend_n, pend_list, pend_t, pend_wk,
+              oac, abit, aw, ebit_o, abit_o, vcnt, stat, vis, pend_n, pend_list, pend_t, pend_wk,
               pend_r, pend_m, pend_ok, cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n,
               busy_mbps, u_miss, req, blk, miss, fw_mbit, wifi_mbps, cap_pon, threshold, util_bin,
               hist, peak, up_peak, over_s, olt_uni, olt_cdn, olt_down, pmax, psum, m_acc,
@@ -376,7 +389,7 @@ def run_epoch(n_threads, t0, dt, n_k, kc, st, nt, wk, ch, rate, tu, vert, port, 
             for o in range(c * OLT_CHUNK, min(n_olt, (c + 1) * OLT_CHUNK)):
                 _advance_olt(o, t0, dt, k_last, t_end, olt_box, olt_port, st, nt, wk, ch, rate,
                              tu, vert, port, flags, rs, port_olt, gbit, vp, sc, cumh,
-                             hrate, ptab, sbit, nbit, acc, oac, abit, ebit_o, vcnt, stat, vis,
+                             hrate, ptab, sbit, nbit, acc, oac, abit, aw, ebit_o, vcnt, stat, vis,
                              pend_n, pend_list, pend_t, pend_wk, pend_r, pend_m, pend_ok,
                              cap_streams, cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps,
                              u_miss, req, blk, miss, tid)
@@ -392,7 +405,7 @@ def run_epoch(n_threads, t0, dt, n_k, kc, st, nt, wk, ch, rate, tu, vert, port, 
                 _server_vod(s, t0, dt, k_last, t_end, srv_olt_ptr, srv_olts, olt_box, pend_n,
                             pend_list, pend_t, pend_wk, pend_r, pend_m, pend_ok, st, nt, wk, ch,
                             rate, tu, vert, port, flags, rs, port_olt, gbit, vp, sc,
-                            cumh, hrate, ptab, acc, oac, abit, ebit_o, nbit, vcnt, cap_streams,
+                            cumh, hrate, ptab, acc, oac, abit, aw, ebit_o, nbit, vcnt, cap_streams,
                             cap_mbps, heap_t, heap_r, heap_base, heap_n, busy_mbps, u_miss, req,
                             blk, miss, tid)
     for w in prange(n_w):
@@ -400,7 +413,7 @@ def run_epoch(n_threads, t0, dt, n_k, kc, st, nt, wk, ch, rate, tu, vert, port, 
         for c in range(w, n_chunks, n_w):
             for o in range(c * OLT_CHUNK, min(n_olt, (c + 1) * OLT_CHUNK)):
                 _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, port, port_olt,
-                            sbit, nbit, acc, oac, abit, ebit_o, abit_o, pend_n, pend_list,
+                            sbit, nbit, acc, oac, abit, aw, ebit_o, abit_o, pend_n, pend_list,
                             pend_t, pend_wk, pend_r, pend_ok, nst, orate, prate, cls_mask,
                             cls_rate, fw_mbit, wifi_mbps, port_boxes, cap_pon, threshold,
                             util_bin, hist, peak, up_peak, over_s, olt_uni, olt_cdn, olt_down,

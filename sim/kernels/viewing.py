@@ -186,10 +186,11 @@ def prefetch_rows(acc, oac, p, o, k):
 
 
 @njit(cache=True, inline="always")
-def mark(p, o, g, a, b, t0, inv_dt, k_last, t_end, abit, ebit_o, vcnt, tid):
+def mark(p, o, g, a, b, t0, inv_dt, k_last, t_end, abit, aw, ebit_o, vcnt, tid):
     """A box on port ``p`` (OLT ``o``) watched group ``g`` over ``[a, b)`` (``b >= t_end``:
     still watching at the epoch end): set the group's bit in every window it touched, and
-    in every window whose end it spans count a viewer.
+    in every window whose end it spans count a viewer. ``aw[p]`` has a bit per word of
+    ``abit[p]`` set in the epoch.
 
     Windows are the last axis of ``abit``, ``ebit_o`` and ``vcnt`` (lanes): every lane is
     written, masked to the span, so the work does not depend on how many windows a dwell
@@ -202,6 +203,7 @@ def mark(p, o, g, a, b, t0, inv_dt, k_last, t_end, abit, ebit_o, vcnt, tid):
     wd = ix(g >> 6)
     gx = ix(g)
     tx = ix(tid)
+    aw[p] |= np.uint64(1) << wd
     bit = np.uint64(1) << np.uint64(g & 63)
     zero = np.uint64(0)
     for k in range(abit.shape[2]):
@@ -255,7 +257,7 @@ def q_pop(qt, qi, n):
 @njit(cache=True, error_model="numpy")
 def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rate, tu, vert, port,
                   flags, rs, port_olt, gbit, vp, sc, cumh, hrate, ptab, acc, oac,
-                  abit, ebit_o, nbit, vcnt, tid, pend, pend_base, pend_t, pend_wk, pend_r, pend_m,
+                  abit, aw, ebit_o, nbit, vcnt, tid, pend, pend_base, pend_t, pend_wk, pend_r, pend_m,
                   pend_ok, idx_w, idx_r, idx_m, idx_s, s_vod, qt, qi, cap_streams, cap_mbps,
                   heap_t, heap_r, heap_base, heap_n, busy_mbps, u_miss, req, blk, miss):
     """Process every event before ``t_end`` (the epoch is ``k_last + 1`` windows of ``dt``
@@ -430,7 +432,7 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
             elif s == AD:
                 start = True
             elif s == LIVE:
-                mark(p, o, c_cur, since, te, t0, inv_dt, k_last, t_end, abit, ebit_o, vcnt, tid)
+                mark(p, o, c_cur, since, te, t0, inv_dt, k_last, t_end, abit, aw, ebit_o, vcnt, tid)
                 c_cur = -1
                 z, u = uniform_z(z)
                 if u < vp[v, P_LEAVE]:
@@ -495,7 +497,7 @@ def advance_boxes(idx, idx_t, lo, hi, t0, dt, k_last, t_end, st, nt, wk, ch, rat
                 pending = True
                 break
         if s_cur == LIVE:
-            mark(p, o, c_cur, since, t_end, t0, inv_dt, k_last, t_end, abit, ebit_o, vcnt, tid)
+            mark(p, o, c_cur, since, t_end, t0, inv_dt, k_last, t_end, abit, aw, ebit_o, vcnt, tid)
             nbit[p, ix(c_cur >> 6)] |= np.uint64(1) << np.uint64(c_cur & 63)
         rs[i] = z
         nt[i] = t_nx
