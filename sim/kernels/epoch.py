@@ -20,8 +20,8 @@ balance does not depend on how the threading layer splits a parallel loop.
   the windows (state-seconds and unicast by kind per OLT, in-use seconds and unicast Mbit
   per port), and the port loads (utilisation histogram, peaks, overload seconds) and OLT
   sums are computed; a port's sums are cleared once read, so the next epoch adds to zeros.
-- **Metros** (sequential, small): multicast union and now, unicast and CDN egress per
-  metro, viewers per group at each window end.
+- **Metros** (one metro per task, dealt by OLT count like the servers): multicast union
+  and now, unicast and CDN egress per metro; then viewers per group at each window end.
 """
 
 from __future__ import annotations
@@ -277,49 +277,64 @@ def _finish_olt(o, t0, dt, k_last, kc, olt_box, olt_port, st, nt, port, port_olt
 
 
 @njit(cache=True)
-def _metros(k_last, olt_metro, abit_o, ebit_o, oacc, olt_uni, olt_cdn, cls_mask, cls_rate,
-            vcnt, stat, m_acc, m_union, m_now, m_uni, m_cdn, viewers):
-    n_k = k_last + 1
-    n_m = m_union.shape[1]
-    n_w = abit_o.shape[1]
-    n_g = stat.shape[1]
-    n_t = vcnt.shape[0]
-    n_l = abit_o.shape[2]
-    mu = np.zeros((n_m, n_w, n_l), dtype=np.uint64)  # groups per metro, windows as lanes
-    mn = np.zeros((n_m, n_w, n_l), dtype=np.uint64)
+def _by_metro(olt_metro, n_m):
+    """Each metro's OLTs in increasing order: ``olts[ptr[m]:ptr[m + 1]]``."""
+    olts = np.argsort(olt_metro, kind="mergesort")
+    ptr = np.zeros(n_m + 1, dtype=np.int64)
     for o in range(olt_metro.shape[0]):
-        m = olt_metro[o]
+        ptr[olt_metro[o] + 1] += 1
+    for m in range(n_m):
+        ptr[m + 1] += ptr[m]
+    return olts, ptr
+
+
+@njit(cache=True)
+def _metro(m, olts, ptr, k_last, abit_o, ebit_o, oacc, olt_uni, olt_cdn, cls_mask, cls_rate,
+           m_acc, m_union, m_now, m_uni, m_cdn):
+    """Metro ``m``: multicast union and now, summed OLT outputs, unicast and CDN egress."""
+    n_k = k_last + 1
+    n_w = abit_o.shape[1]
+    n_l = abit_o.shape[2]
+    mu = np.zeros((1, n_w, n_l), dtype=np.uint64)  # the metro's groups, windows as lanes
+    mn = np.zeros((1, n_w, n_l), dtype=np.uint64)
+    for j in range(ptr[m], ptr[m + 1]):
+        o = ix(olts[j])
         for c in range(n_w):
             for k in range(n_l):
-                mu[m, c, k] |= abit_o[o, c, k]
-                mn[m, c, k] |= ebit_o[o, c, k]
+                mu[0, c, k] |= abit_o[o, c, k]
+                mn[0, c, k] |= ebit_o[o, c, k]
     cnt = np.empty(n_l, dtype=np.int64)
     load = np.empty(n_l)
     every = np.uint64(0xFFFFFFFFFFFFFFFF)
-    for m in range(n_m):
-        _load_lanes(mu, m, every, cls_mask, cls_rate, cnt, load)
-        for k in range(n_k):
-            m_union[k, m] = load[k]
-        _load_lanes(mn, m, every, cls_mask, cls_rate, cnt, load)
-        for k in range(n_k):
-            m_now[k, m] = load[k]
+    _load_lanes(mu, 0, every, cls_mask, cls_rate, cnt, load)
     for k in range(n_k):
-        for m in range(n_m):
-            for c in range(N_OUT):
-                m_acc[k, m, c] = 0.0
-            m_uni[k, m] = 0.0
-            m_cdn[k, m] = 0.0
-        for o in range(olt_metro.shape[0]):
-            m = olt_metro[o]
+        m_union[k, m] = load[k]
+    _load_lanes(mn, 0, every, cls_mask, cls_rate, cnt, load)
+    for k in range(n_k):
+        m_now[k, m] = load[k]
+    for k in range(n_k):
+        for c in range(N_OUT):
+            m_acc[k, m, c] = 0.0
+        m_uni[k, m] = 0.0
+        m_cdn[k, m] = 0.0
+        for j in range(ptr[m], ptr[m + 1]):  # OLTs in order: the same sums on any thread
+            o = ix(olts[j])
             for c in range(N_OUT):
                 m_acc[k, m, c] += oacc[o, k, c]
             m_uni[k, m] += olt_uni[o, k]
             m_cdn[k, m] += olt_cdn[o, k]
+
+
+@njit(cache=True)
+def _viewers(k_last, vcnt, stat, viewers):
+    """Viewers per group at each window end: the boxes without events plus the counts."""
+    n_g = stat.shape[1]
+    n_t = vcnt.shape[0]
     for g in range(n_g):
         static = 0
         for t in range(n_t):
             static += stat[t, g]
-        for k in range(n_k):
+        for k in range(k_last + 1):
             c = static
             for t in range(n_t):
                 c += vcnt[t, g, k]
@@ -418,8 +433,16 @@ def run_epoch(n_threads, t0, dt, n_k, kc, st, nt, wk, ch, rate, tu, vert, port, 
                             cls_rate, fw_mbit, wifi_mbps, port_boxes, cap_pon, threshold,
                             util_bin, hist, peak, up_peak, over_s, olt_uni, olt_cdn, olt_down,
                             pmax, psum, tid)
-    _metros(k_last, olt_metro, abit_o, ebit_o, oac, olt_uni, olt_cdn, cls_mask, cls_rate, vcnt,
-            stat, m_acc, m_union, m_now, m_uni, m_cdn, viewers)
+    # Metros, dealt by OLT count as the servers are.
+    m_olts, m_ptr = _by_metro(olt_metro, m_union.shape[1])
+    owner_m, n_ml = _deal_servers(m_ptr, m_olts, np.ones(n_olt, dtype=np.int64), n_w)
+    for w in prange(n_ml):
+        for j in range(w, owner_m.shape[0], n_ml):
+            m = owner_m[j]
+            if m >= 0:
+                _metro(m, m_olts, m_ptr, k_last, abit_o, ebit_o, oac, olt_uni, olt_cdn,
+                       cls_mask, cls_rate, m_acc, m_union, m_now, m_uni, m_cdn)
+    _viewers(k_last, vcnt, stat, viewers)
     events = 0.0
     for k in range(n_k):
         for m in range(m_acc.shape[1]):
