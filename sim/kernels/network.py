@@ -8,16 +8,24 @@ from numba import njit, prange
 from sim.kernels.bits import popcount
 from sim.kernels.index import ix
 
-# Stream end times per server are kept in a 4-ary min-heap: half the depth of a binary heap,
-# and a node's children share a cache line.
-_D = 4
+# Stream end times per server are kept in an 8-ary min-heap: a third of the depth of a
+# binary heap (a pop walks down a server's heap at every stream end), and a node's children
+# are 64 bytes, one or two cache lines.
+_D = 8
+
+
+@njit(cache=True, inline="always")
+def _first_min(ca, ta, cb, tb):
+    """The first smallest of (index, time) pairs ``a`` then ``b``: a select, no branch."""
+    lt = tb < ta
+    return (cb if lt else ca), (tb if lt else ta)
 
 
 @njit(cache=True, inline="always")
 def heap_push(ht, hr, base, n, t, r):
     j = n
     while j > 0:
-        parent = (j - 1) >> 2  # // _D, on a non-negative index
+        parent = (j - 1) >> 3  # // _D, on a non-negative index
         if ht[ix(base + parent)] <= t:
             break
         ht[ix(base + j)] = ht[ix(base + parent)]
@@ -38,14 +46,15 @@ def heap_pop(ht, hr, base, n):
         a = _D * j + 1
         if a >= last:
             break
-        if a + _D <= last:  # all four children (_D = 4): the first smallest by selects
-            t0, t1 = ht[ix(base + a)], ht[ix(base + a + 1)]
-            t2, t3 = ht[ix(base + a + 2)], ht[ix(base + a + 3)]
-            c01 = a + 1 if t1 < t0 else a
-            m01 = t1 if t1 < t0 else t0
-            c23 = a + 3 if t3 < t2 else a + 2
-            m23 = t3 if t3 < t2 else t2
-            c = c23 if m23 < m01 else c01
+        if a + _D <= last:  # all eight children: the first smallest by a tree of selects
+            b = base + a
+            c0, m0 = _first_min(a, ht[ix(b)], a + 1, ht[ix(b + 1)])
+            c1, m1 = _first_min(a + 2, ht[ix(b + 2)], a + 3, ht[ix(b + 3)])
+            c2, m2 = _first_min(a + 4, ht[ix(b + 4)], a + 5, ht[ix(b + 5)])
+            c3, m3 = _first_min(a + 6, ht[ix(b + 6)], a + 7, ht[ix(b + 7)])
+            c0, m0 = _first_min(c0, m0, c1, m1)
+            c2, m2 = _first_min(c2, m2, c3, m3)
+            c, _ = _first_min(c0, m0, c2, m2)
         else:
             c = a
             for b in range(a + 1, last):
