@@ -24,6 +24,13 @@ class ColumnBuffer:
         for col, value in zip(self._data, row, strict=True):
             col.append(value)
 
+    def extend(self, *cols: Sequence[Any]) -> None:
+        """Append many rows at once, given column by column (equal lengths)."""
+        if len(cols) != len(self._data) or len({len(c) for c in cols}) > 1:
+            raise ValueError(f"extend needs {len(self._data)} columns of one length")
+        for col, values in zip(self._data, cols, strict=True):
+            col.extend(values)
+
     def __len__(self) -> int:
         return len(self._data[0]) if self._data else 0
 

@@ -128,13 +128,14 @@ class Summary:
                         float(cdn.sum()) / 1000.0)
         live_p = m_acc[:, vk.O_OCC + vk.LIVE] / dt
         vod_p = m_acc[:, vk.O_OCC + vk.VOD] / dt
-        for j, name in enumerate(p.provinces):
-            self.prov.append(t0, name, float(live_p[j]), float(vod_p[j]), int(req[j]),
-                             int(blk[j]), float(metro_util[j]), float(cdn[j]) / 1000.0)
+        n_m = len(p.provinces)
+        self.prov.extend([t0] * n_m, p.provinces, live_p.tolist(), vod_p.tolist(),
+                         req.astype(np.int64).tolist(), blk.astype(np.int64).tolist(),
+                         metro_util.tolist(), (cdn / 1000.0).tolist())
         n_ch = self.channel_viewer_s.shape[0]
         viewers = es.viewers[k, :n_ch] + es.viewers[k, n_ch:]
-        for c in np.flatnonzero(viewers):
-            self.chan.append(t0, int(c), int(viewers[c]))
+        watched = np.flatnonzero(viewers)
+        self.chan.extend([t0] * watched.size, watched.tolist(), viewers[watched].tolist())
         fw_gbps = fw_mbps / 1000.0
         self.fw_peak = max(self.fw_peak, fw_gbps)
         if t0 < m.sc.warmup_s:
