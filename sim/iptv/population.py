@@ -206,8 +206,9 @@ class BoxPopulation:
         n_m = int(pop.olt_metro.max(initial=0)) + 1
         self.acc = zeros((n_p, kmax, vk.N_PACC))
         self.oac = zeros((n_o, kmax, vk.N_ACC))
-        # Groups watched per window: windows are the last axis, padded to whole vectors.
-        lanes = -(-kmax // 8) * 8
+        # Groups watched per window: windows are the last axis, padded to whole 256-bit
+        # vectors (the width the compiler vectorises the lanes with).
+        lanes = -(-kmax // 4) * 4
         self.abit = zeros((n_p, n_w, lanes), np.uint64)
         self.aw = zeros(n_p, np.uint64)  # which words of a port's abit are set (one bit each)
         self.ebit_o = zeros((n_o, n_w, lanes), np.uint64)
