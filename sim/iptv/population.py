@@ -118,6 +118,13 @@ def miss_threshold(tcdf: np.ndarray, cache_titles: int) -> float:
     return math.inf if cache_titles > last else float(tcdf[cache_titles - 1])
 
 
+def line_aligned_zeros(n: int) -> np.ndarray:
+    """``n`` float64 zeros starting on a 64-byte boundary (memory mapped now)."""
+    a = zeros(n + 8)
+    off = (-a.ctypes.data % 64) // 8
+    return a[off:off + n]
+
+
 def pick_table(ctab: np.ndarray, hd_alt: np.ndarray) -> np.ndarray:
     """The channel draw as alias records (:func:`sim.kernels.rng.pack_alias`): ``out[v, hd]``
     is vertical ``v``'s alias table ``ctab`` (verticals, 2, channels) with the groups as seen
@@ -236,15 +243,19 @@ class BoxPopulation:
         self.viewers = zeros((kmax, n_g), np.int64)
         self.no_fw = zeros(n_p)
         self.idle_sink = PortLoadSink.idle(n_p)
-        # VoD servers: stream end times in one heap per server.
+        # VoD servers: stream end times in one 8-ary heap per server. A heap's root sits 7
+        # slots into a region starting on a cache line, so every node's 8 children fill
+        # one line (64 bytes) of the end times.
         n_srv = srv_streams.shape[0]
         self.srv_streams = srv_streams.astype(np.int64)
         self.srv_mbps = srv_mbps.astype(np.float64)
+        region = -(-(self.srv_streams + 7) // 8) * 8
         self.heap_base = zeros(n_srv, np.int64)
-        np.cumsum(self.srv_streams[:-1], out=self.heap_base[1:])
-        size = int(self.srv_streams.sum())
-        self.heap_t = zeros(size)
-        self.heap_r = zeros(size)
+        np.cumsum(region[:-1], out=self.heap_base[1:])
+        self.heap_base += 7
+        size = int(region.sum())
+        self.heap_t = line_aligned_zeros(size)
+        self.heap_r = line_aligned_zeros(size)
         self.heap_n = zeros(n_srv, np.int64)
         self.busy_mbps = zeros(n_srv)
         self.req = zeros((n_srv, kmax), np.int64)
