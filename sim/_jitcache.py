@@ -1,0 +1,72 @@
+"""Where compiled kernels are cached, keyed by the sources of every kernel module.
+
+numba's on-disk cache (``cache=True``) checks a function against its own source file only,
+not against the files of the functions it inlines or calls: a change in ``sim/kernels/rng.py``
+would leave the machine code of ``sim/kernels/viewing.py``'s kernels stale, and results
+silently wrong. The cache is therefore kept in a directory named by a hash of every module
+of the package that uses numba; a change to any of them starts a fresh cache (compilation,
+about a minute, on the first run after the change).
+
+Set before numba reads its configuration (the ``NUMBA_CACHE_DIR`` variable), or on its
+config if numba is already imported. A ``NUMBA_CACHE_DIR`` set by the user is the root the
+keyed directory goes under.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from pathlib import Path
+
+_PKG = Path(__file__).resolve().parent
+
+
+def sources_key(root: Path) -> str:
+    """A hash of the ``.py`` files under ``root`` that use numba (paths and contents)."""
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        data = path.read_bytes()
+        if b"numba" in data:
+            h.update(path.relative_to(root).as_posix().encode())
+            h.update(b"\0")
+            h.update(data)
+    return h.hexdigest()[:16]
+
+
+def _writable(d: Path) -> bool:
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        probe = d / ".probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+        return True
+    except OSError:
+        return False
+
+
+def cache_dir(root: Path = _PKG, base: str | None = None) -> Path:
+    """The cache directory for the kernels under ``root``: ``<base>/fleettwin-<key>``, with
+    ``base`` the user's ``NUMBA_CACHE_DIR``, else ``__pycache__/numba`` in the package if it
+    can be written, else the user's cache directory."""
+    key = "fleettwin-" + sources_key(root)
+    if base:
+        return Path(base) / key
+    local = root / "__pycache__" / "numba"
+    if _writable(local):
+        return local / key
+    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return home / "fleettwin" / "numba" / key
+
+
+def configure() -> None:
+    """Point numba's cache at :func:`cache_dir` (once per process)."""
+    if os.environ.get("FLEETTWIN_NUMBA_CACHE_DIR"):
+        return  # already set by this process (or a parent that passed its environment)
+    base = os.environ.get("NUMBA_CACHE_DIR") or None
+    d = str(cache_dir(_PKG, base))
+    os.environ["FLEETTWIN_NUMBA_CACHE_DIR"] = d
+    os.environ["NUMBA_CACHE_DIR"] = d
+    config = getattr(sys.modules.get("numba"), "config", None)
+    if config is not None:
+        config.CACHE_DIR = d
