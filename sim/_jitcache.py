@@ -34,6 +34,14 @@ def sources_key(root: Path) -> str:
     return h.hexdigest()[:16]
 
 
+def user_cache_dir() -> Path:
+    """fleettwin's cache directory: ``$FLEETTWIN_CACHE``, else ``~/.cache/fleettwin``."""
+    env = os.environ.get("FLEETTWIN_CACHE")
+    if env:
+        return Path(env)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fleettwin"
+
+
 def _writable(d: Path) -> bool:
     try:
         d.mkdir(parents=True, exist_ok=True)
@@ -48,15 +56,14 @@ def _writable(d: Path) -> bool:
 def cache_dir(root: Path = _PKG, base: str | None = None) -> Path:
     """The cache directory for the kernels under ``root``: ``<base>/fleettwin-<key>``, with
     ``base`` the user's ``NUMBA_CACHE_DIR``, else ``__pycache__/numba`` in the package if it
-    can be written, else the user's cache directory."""
+    can be written, else ``numba`` in :func:`user_cache_dir`."""
     key = "fleettwin-" + sources_key(root)
     if base:
         return Path(base) / key
     local = root / "__pycache__" / "numba"
     if _writable(local):
         return local / key
-    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return home / "fleettwin" / "numba" / key
+    return user_cache_dir() / "numba" / key
 
 
 def configure() -> None:

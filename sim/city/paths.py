@@ -16,6 +16,7 @@ import numba as nb
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
+from sim._jitcache import user_cache_dir
 from sim.city.network import RoadNetwork
 
 log = logging.getLogger(__name__)
@@ -67,10 +68,7 @@ class TravelTable:
 
 
 def default_cache_dir() -> Path:
-    env = os.environ.get("FLEETTWIN_CACHE")
-    if env:
-        return Path(env)
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "fleettwin"
+    return user_cache_dir()
 
 
 def compute_tables(net: RoadNetwork) -> TravelTable:
