@@ -7,6 +7,7 @@ a labelled problem row; the listing never raises for one bad run directory.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from sim.errors import RunError
-from sim.results.rundir import SCHEMA_VERSION, read_json
+from sim.results.rundir import SCHEMA_VERSION
 
 #: Environment variable naming the results folder the app serves.
 RUNS_ENV = "FLEETTWIN_RUNS"
@@ -135,11 +136,11 @@ def read_run_info(root: Path, run: Path) -> RunInfo:
     if run.name.startswith(TMP_PREFIX):
         info.problem = "incomplete: still being written, or its writer stopped"
         return info
-    if not (run / "manifest.json").is_file():
+    if not (run / "manifest.json").is_file() and not (run / "manifest.json").is_symlink():
         info.problem = "not a run directory: manifest.json is missing"
         return info
     try:
-        manifest = read_json(run / "manifest.json")
+        manifest = read_run_json(run, "manifest.json")
         if not isinstance(manifest, dict):
             raise RunError(f"{run / 'manifest.json'}: not a JSON object")
     except RunError as exc:
@@ -163,15 +164,15 @@ def read_run_info(root: Path, run: Path) -> RunInfo:
     if not info.kind:
         info.notes.append("manifest has no model kind")
     try:
-        kpis = read_json(run / "kpis.json")
+        kpis = read_run_json(run, "kpis.json")
         if not isinstance(kpis, dict):
             raise RunError(f"{run / 'kpis.json'}: not a JSON object")
         info.kpis = {str(k): _finite(v) for k, v in kpis.items()}
     except RunError as exc:
         info.problem = f"KPIs unreadable: {exc}"
-    if (run / "sla.json").is_file():
+    if (run / "sla.json").is_file() or (run / "sla.json").is_symlink():
         try:
-            sla = read_json(run / "sla.json")
+            sla = read_run_json(run, "sla.json")
             if isinstance(sla, list):
                 info.sla = [v for v in sla if isinstance(v, dict)]
             else:
@@ -245,13 +246,60 @@ def parquet_columns(run: Path, rel: str) -> list[str]:
         raise RunError(f"{rel}: unreadable Parquet ({exc})") from None
 
 
-def _inside(run: Path, rel: str) -> Path:
+#: Largest JSON or text file of a run a page reads (a manifest, KPIs, SLA, scenario).
+MAX_TEXT_BYTES = 20_000_000
+
+
+def inside_run(run: Path, rel: str) -> Path:
+    """The file ``run/rel`` after the folder check, or RunError saying why it is refused.
+
+    Every file a page reads goes through here: a symlink (or ``..``) that leads out of the
+    run directory is refused and labelled, so a link to ``/etc/passwd`` is never read.
+    """
     path = (run / rel).resolve()
     if not path.is_relative_to(run.resolve()):
-        raise RunError(f"{rel}: outside the run directory")
+        raise RunError(f"{rel}: refused, it leads outside the run directory "
+                       f"(a link to {str(path)[:120]})")
     if not path.is_file():
         raise RunError(f"{rel}: missing from run {run.name}")
     return path
+
+
+_inside = inside_run  # the older private name, still used by dashboards.city
+
+
+def read_run_text(run: Path, rel: str, limit: int = MAX_TEXT_BYTES) -> str:
+    """A text file of a run after the folder check (UTF-8, at most ``limit`` bytes)."""
+    path = inside_run(run, rel)
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise RunError(f"{rel}: too large to show ({size:,} bytes; limit {limit:,})")
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RunError(f"{rel}: missing from run {run.name} (deleted while open?)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RunError(f"{rel}: unreadable ({exc})") from None
+
+
+def read_run_json(run: Path, rel: str) -> Any:
+    """A JSON file of a run after the folder check; RunError names the file and the fault."""
+    text = read_run_text(run, rel)
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise RunError(f"{run / rel}: unreadable ({str(exc)[:200]})") from None
+
+
+def read_run_bytes(run: Path, rel: str, limit: int = MAX_TEXT_BYTES) -> bytes:
+    """A binary file of a run (a PNG of ``plots/``) after the folder check."""
+    path = inside_run(run, rel)
+    try:
+        if path.stat().st_size > limit:
+            raise RunError(f"{rel}: too large to show")
+        return path.read_bytes()
+    except OSError as exc:
+        raise RunError(f"{rel}: unreadable ({exc})") from None
 
 
 def read_frame(run: Path, rel: str, columns: list[str] | None = None) -> pd.DataFrame:
@@ -274,21 +322,21 @@ def read_frame(run: Path, rel: str, columns: list[str] | None = None) -> pd.Data
 def read_scenario(run: Path) -> dict[str, Any]:
     """The resolved scenario of a run as a dict (empty when absent)."""
     path = run / "scenario.yaml"
-    if not path.is_file():
+    if not path.is_file() and not path.is_symlink():
         return {}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise RunError(f"{path}: unreadable ({exc})") from None
+        data = yaml.safe_load(read_run_text(run, "scenario.yaml"))
+    except yaml.YAMLError as exc:
+        raise RunError(f"{path}: unreadable ({str(exc)[:200]})") from None
     return data if isinstance(data, dict) else {}
 
 
 def read_kpis_ci(run: Path) -> dict[str, dict[str, Any]]:
     """``kpis_ci.json`` (KPI -> mean, ci_low, ci_high, n); empty for older runs."""
     path = run / "kpis_ci.json"
-    if not path.is_file():
+    if not path.is_file() and not path.is_symlink():
         return {}
-    data = read_json(path)
+    data = read_run_json(run, "kpis_ci.json")
     return data if isinstance(data, dict) else {}
 
 
