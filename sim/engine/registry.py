@@ -24,6 +24,7 @@ MODEL_MODULES = [
     "sim.city.model",
     "sim.iptv.model",
     "sim.hotline.model",
+    "sim.rollout.model",
 ]
 
 

@@ -1,0 +1,1 @@
+"""Money shared by every model kind: tariffs, billing rules, incentives, contracts, finance."""

@@ -1,0 +1,1 @@
+"""The IPTV rollout year (kind ``iptv_rollout``): adoption, installers, platform, hotline, money."""

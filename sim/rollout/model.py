@@ -1,0 +1,201 @@
+"""The rollout year as a SimPy model: launch waves open provinces, crews work day by day.
+
+Processes: one per launch batch (a province may take orders from its on-sale date) and one
+per province that, every working morning, hands each installer team the visits of the orders
+placed so far and lets it plan its day (:mod:`sim.rollout.crews`). Orders come from the
+Bass model up front (:mod:`sim.rollout.adoption`); platform load, hotline and money are
+worked out from the record at the end (:mod:`sim.rollout.outcome`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from typing import Any
+
+import numpy as np
+
+from sim.economics.tariffs import PACKAGES
+from sim.engine.registry import Context, ModelKind, register_model
+from sim.errors import Problem
+from sim.rollout.adoption import generate_orders
+from sim.rollout.checks import check_scenario
+from sim.rollout.crews import Travel, plan_day
+from sim.rollout.kpis import KPIS
+from sim.rollout.outcome import finish_record
+from sim.rollout.plan import BY_NAME
+from sim.rollout.record import DAY_S, RolloutRecord
+from sim.rollout.schema import RolloutScenario
+from sim.rollout.visits import make_visits
+from sim.schema.profiles import ProfileBase, ProfileCatalog
+
+
+def province_crews(s: RolloutScenario) -> np.ndarray:
+    """Crews per province after the what-if factor (at least one where there is a target)."""
+    out = []
+    for spec in s.provinces.values():
+        base = spec.crews if spec.crews is not None else \
+            s.installation.crews_per_10k * spec.target_10k
+        c = int(round(base * s.installation.crew_factor))
+        out.append(max(c, 1 if spec.target_10k > 0 and s.installation.crew_factor > 0 else 0))
+    return np.array(out, np.int64)
+
+
+def launch_table(s: RolloutScenario) -> tuple[np.ndarray, list[str]]:
+    """On-sale time (s) and batch label of each province."""
+    on_sale = np.full(len(s.provinces), np.nan)
+    label = [""] * len(s.provinces)
+    names = list(s.provinces)
+    for b in s.launch.batches:
+        members = [p for p in names if p in b.provinces] if not b.rest else \
+            [p for i, p in enumerate(names) if np.isnan(on_sale[i]) or p in b.provinces]
+        for p in members:
+            i = names.index(p)
+            if np.isnan(on_sale[i]):
+                on_sale[i] = s.date_s(b.on_sale)
+                label[i] = b.label or b.name
+    return on_sale, label
+
+
+class RolloutModel:
+    """One replication of the rollout year."""
+
+    def __init__(self, ctx: Context):
+        s: RolloutScenario = ctx.scenario
+        self.ctx, self.s, self.env = ctx, s, ctx.env
+        self.names = list(s.provinces)
+        self.on_sale_s, self.batch = launch_table(s)
+        self.crews = province_crews(s)
+        size = s.installation.team_size
+        self.teams = np.maximum(1, -(-self.crews // size))
+        self.packages = list(PACKAGES)
+        t0 = time.perf_counter()
+        self.orders = generate_orders(s, self.on_sale_s, self.teams, self.packages, ctx.rng)
+        self.visits = make_visits(s, self.orders)
+        ctx.timings["adoption_s"] = time.perf_counter() - t0
+        v, o = self.visits, self.orders
+        self.release_s = o.t_s[v.order]
+        key = o.province[v.order].astype(np.int64) * 100_000 + o.team[v.order]
+        order = np.argsort(key, kind="stable")  # visits of a team, by release time
+        self.team_visits: dict[int, np.ndarray] = {}
+        bounds = np.flatnonzero(np.diff(key[order])) + 1
+        for chunk in np.split(order, bounds):
+            if chunk.size:
+                self.team_visits[int(key[chunk[0]])] = chunk
+        self.pending: dict[int, list[int]] = {k: [] for k in self.team_visits}
+        self.next_i: dict[int, int] = dict.fromkeys(self.team_visits, 0)
+        self.days = int(math.ceil(s.horizon_s / DAY_S))
+        self.busy_s = np.zeros((len(self.names), self.days))
+        inst = s.installation
+        self.shift = (int(round(inst.shift_h[0] * 3600)), int(round(inst.shift_h[1] * 3600)))
+        self.travel = Travel(inst.travel_kmh, inst.detour)
+        self.rejected = 0
+        self.routing_s = 0.0
+        self.events_processed = 0
+        self.launch_log: list[tuple[float, str]] = []
+
+    def start(self) -> None:
+        for b in self.s.launch.batches:
+            self.env.process(self._launch(b.name, self.s.date_s(b.on_sale)))
+        for i in range(len(self.names)):
+            if self.crews[i] > 0 and not np.isnan(self.on_sale_s[i]):
+                self.env.process(self._province(i))
+
+    def end_time(self) -> float:
+        return self.s.horizon_s
+
+    def _launch(self, name: str, at_s: float) -> Any:
+        yield self.env.timeout(at_s)
+        self.launch_log.append((at_s, name))
+        self.events_processed += 1
+
+    def _team_crews(self, i: int, team: int) -> int:
+        c, n = int(self.crews[i]), int(self.teams[i])
+        return c // n + (1 if team < c % n else 0)
+
+    def _province(self, i: int) -> Any:
+        s = self.s
+        first_day = int(self.on_sale_s[i] // DAY_S)
+        year0 = dt.date(s.year, 1, 1)
+        seed = self.ctx.rng.seed_for(f"routing.{self.names[i]}")
+        for d in range(first_day, self.days):
+            yield self.env.timeout(max(0.0, d * DAY_S + self.shift[0] - self.env.now))
+            self.events_processed += 1
+            if (year0 + dt.timedelta(days=d)).weekday() not in s.installation.working_weekdays:
+                continue
+            for team in range(int(self.teams[i])):
+                key = i * 100_000 + team
+                if key in self.team_visits:
+                    self._plan(i, team, key, d, (seed + 7919 * d + team) % (2**31 - 1))
+
+    def _plan(self, i: int, team: int, key: int, day: int, seed: int) -> None:
+        s, v = self.s, self.visits
+        mine, pending = self.team_visits[key], self.pending[key]
+        now = self.env.now
+        j = self.next_i[key]
+        stop = int(np.searchsorted(self.release_s[mine], now, side="right"))
+        pending.extend(mine[j:stop].tolist())
+        self.next_i[key] = stop
+        if not pending:
+            return
+        crews = self._team_crews(i, team)
+        budget = s.installation.plan_factor * crews * (self.shift[1] - self.shift[0])
+        cand = np.array(pending, np.int64)
+        k = max(1, int(np.searchsorted(np.cumsum(v.service_s[cand]), budget)))
+        cand = cand[:k]
+        xy = np.column_stack([self.orders.x_km[v.order[cand]], self.orders.y_km[v.order[cand]]])
+        age = np.floor((now - self.release_s[cand]) / DAY_S)
+        t0 = time.perf_counter()
+        plan = plan_day(xy, v.service_s[cand], v.early_s[cand], v.late_s[cand], age, crews,
+                        self.shift, self.travel, s.installation.iterations, seed)
+        self.routing_s += time.perf_counter() - t0
+        self.rejected += plan.rejected_routes
+        done: set[int] = set()
+        base = day * DAY_S
+        for r, route in enumerate(plan.routes):
+            for st in route:
+                g = int(cand[st.visit])
+                v.start_s[g] = base + st.start_s
+                v.end_s[g] = base + st.end_s
+                v.crew[g] = r
+                done.add(g)
+        self.busy_s[i, day] += plan.busy_s
+        if done:
+            self.pending[key] = [g for g in pending if g not in done]
+
+    def finish(self) -> dict[str, float]:
+        s = self.s
+        self.ctx.timings["routing_s"] = self.routing_s
+        ready = s.date_s(s.launch.teams_ready)
+        year0 = dt.date(s.year, 1, 1)
+        work = np.array([(year0 + dt.timedelta(days=d)).weekday() in
+                         s.installation.working_weekdays for d in range(self.days)])
+        first = int(ready // DAY_S)
+        rec = RolloutRecord(
+            year=s.year, provinces=self.names, batch=self.batch, on_sale_s=self.on_sale_s,
+            target_boxes=np.array([round(p.target_10k * 1e4) for p in s.provinces.values()],
+                                  np.int64),
+            north=np.array([BY_NAME[p].north for p in self.names]), crews=self.crews,
+            working_days=np.full(len(self.names), int(work[first:].sum())),
+            shift_s=float(self.shift[1] - self.shift[0]), orders=self.orders,
+            visits=self.visits, busy_s=self.busy_s, packages=self.packages,
+            rejected_routes=self.rejected, days=self.days)
+        return finish_record(s, rec, self.ctx)
+
+
+def prepare(scenario: RolloutScenario, catalog: ProfileCatalog,
+            source: str) -> tuple[dict[str, ProfileBase], list[Problem]]:
+    """The rollout uses no hardware profiles; check what the schema alone cannot."""
+    return {}, check_scenario(scenario)
+
+
+register_model(ModelKind(
+    kind="iptv_rollout",
+    scenario_cls=RolloutScenario,
+    build=RolloutModel,
+    kpis=KPIS,
+    prepare=prepare,
+    description="IPTV rollout year: launch batches, Bass adoption, installer crews (PyVRP), "
+                "platform, hotline, money",
+))
