@@ -33,8 +33,78 @@ class Problem:
 
 
 def _short(value: Any, limit: int = 80) -> str:
-    text = repr(value)
+    return bounded_repr(value, limit)
+
+
+def bounded_repr(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters, in time bounded by ``limit``.
+
+    Never walks more of a nested value than it prints, so a YAML alias bomb, a 20,000-deep
+    list or a self-referencing structure renders in microseconds; integers too long for
+    ``repr`` (Python limits int-to-text conversion) are shown by their size.
+    """
+    parts: list[str] = []
+    budget = [limit + 1]
+    _emit(value, parts, budget, depth=0)
+    text = "".join(parts)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_MAX_DEPTH = 4
+
+
+def _put(parts: list[str], budget: list[int], text: str) -> bool:
+    """Append ``text`` (cut to the budget left); False once the budget is spent."""
+    if budget[0] <= 0:
+        return False
+    parts.append(text[: budget[0]])
+    budget[0] -= len(text)
+    return budget[0] > 0
+
+
+def _emit(value: Any, parts: list[str], budget: list[int], depth: int) -> bool:
+    if isinstance(value, bool) or value is None:
+        return _put(parts, budget, repr(value))
+    if isinstance(value, int):
+        if value.bit_length() > 200:
+            sign = "-" if value < 0 else ""
+            return _put(parts, budget, f"{sign}<integer of {value.bit_length()} bits>")
+        return _put(parts, budget, repr(value))
+    if isinstance(value, str | bytes):
+        return _put(parts, budget, repr(value[: budget[0] + 2]))
+    if isinstance(value, dict):
+        return _emit_items(list(value.items())[: budget[0]], "{", "}", parts, budget, depth,
+                           pairs=True)
+    if isinstance(value, list | tuple | set | frozenset):
+        opener, closer = {list: ("[", "]"), tuple: ("(", ")")}.get(type(value), ("{", "}"))
+        items = list(value)[: budget[0]] if not isinstance(value, list) else value
+        return _emit_items(items, opener, closer, parts, budget, depth, pairs=False)
+    try:
+        text = repr(value)
+    except Exception:  # a broken __repr__ must not hide the real problem
+        text = f"<{type(value).__name__}>"
+    return _put(parts, budget, text[: budget[0] + 1])
+
+
+def _emit_items(items: Any, opener: str, closer: str, parts: list[str], budget: list[int],
+                depth: int, pairs: bool) -> bool:
+    if depth >= _MAX_DEPTH and len(items):
+        return _put(parts, budget, f"{opener}...{closer}")
+    if not _put(parts, budget, opener):
+        return False
+    for i, item in enumerate(items):
+        if budget[0] <= 0:
+            return False
+        if i and not _put(parts, budget, ", "):
+            return False
+        if pairs:
+            key, val = item
+            if not (_emit(key, parts, budget, depth + 1) and _put(parts, budget, ": ")):
+                return False
+            item = val
+        if not _emit(item, parts, budget, depth + 1):
+            return False
+    return _put(parts, budget, closer)
 
 
 class InputError(FleetTwinError):
@@ -68,3 +138,12 @@ class DataError(InputError):
 
 class RunError(FleetTwinError):
     """A run directory is missing, incomplete or unreadable."""
+
+
+class OptionError(FleetTwinError):
+    """A command-line option has a value that cannot be used."""
+
+    def __init__(self, option: str, message: str, value: Any = None, has_value: bool = True):
+        self.option, self.message, self.value = option, message, value
+        got = f" (got {bounded_repr(value)})" if has_value else ""
+        super().__init__(f"option {option}: {message}{got}")

@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
+from sim.cli.checks import (
+    free_run_dir,
+    name_type,
+    replications_type,
+    seed_type,
+    writable_dir,
+)
 from sim.engine.loading import DEFAULT_SCENARIO, load_scenario
 from sim.engine.simulation import run_scenario
 from sim.results.rundir import DEFAULT_RUNS_DIR, write_run
@@ -16,30 +24,43 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO,
                    help=f"scenario file or shipped name (default: {DEFAULT_SCENARIO})")
     add_run_options(p)
-    p.add_argument("--name", help="run directory name (default: scenario-time-seed-hash)")
+    p.add_argument("--name", type=name_type,
+                   help="run directory name (default: scenario-time-seed-hash)")
     p.add_argument("--plots", action="store_true", help="also write PNG plots into RUN/plots")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_run)
 
 
 def add_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
+    p.add_argument("--seed", type=seed_type, help="root seed (default: the scenario's)")
     p.add_argument("--out", type=Path, default=DEFAULT_RUNS_DIR,
                    help="folder for run directories (default: ./runs)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                    help="override a scenario field by dotted path, e.g. "
                    "--set policies.dispatch.algorithm=batch_matching (repeatable)")
-    p.add_argument("--replications", type=int, help="override the scenario's replications")
+    p.add_argument("--replications", type=replications_type,
+                   help="override the scenario's replications (1 to 1000)")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     loaded = load_scenario(args.scenario, args.overrides)
+    writable_dir(args.out)  # before the work, not after it
+    free_run_dir(args.out, args.name)
     result = run_scenario(loaded, seed=args.seed, replications=args.replications,
                           progress=not args.quiet)
     run_dir = write_run(result, args.out, name=args.name, plots=args.plots,
                         extra_manifest={"overrides": list(args.overrides)})
     print_result(result, run_dir)
     return 0
+
+
+def sla_line(v: dict[str, Any]) -> str:
+    """``PASS  name  (value 312.1, 95% CI [290, 334])``; UNCERTAIN when the interval straddles."""
+    mark = v.get("verdict") or ("PASS" if v.get("passed") else "FAIL")
+    val = "n/a" if v.get("value") is None else f"{v['value']:.4g}"
+    if v.get("ci_low") is not None and v.get("ci_high") is not None:
+        val += f", 95% CI [{v['ci_low']:.4g}, {v['ci_high']:.4g}]"
+    return f"{mark:9s} {v['name']}  (value {val})"
 
 
 def print_result(result, run_dir: Path) -> None:  # type: ignore[no-untyped-def]
@@ -51,7 +72,5 @@ def print_result(result, run_dir: Path) -> None:  # type: ignore[no-untyped-def]
     if result.sla:
         out.write("SLA:\n")
         for v in result.sla:
-            mark = "PASS" if v["passed"] else "FAIL"
-            val = "n/a" if v["value"] is None else f"{v['value']:.4g}"
-            out.write(f"  {mark}  {v['name']}  (value {val})\n")
+            out.write(f"  {sla_line(v)}\n")
     out.write(f"wall time {result.wall_s:.1f} s\n")

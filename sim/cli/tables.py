@@ -8,13 +8,14 @@ from typing import Any
 
 
 def fmt(value: Any) -> str:
+    """A cell: numbers to 4 significant digits, ``n/a`` for NaN (never ``nan``)."""
     if value is None:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
+        if not math.isfinite(value):
+            return "n/a"  # a KPI that does not apply (or was not measured)
         if value != 0 and (abs(value) >= 1e6 or abs(value) < 1e-3):
             return f"{value:.3e}"
         return f"{value:.4g}" if abs(value) < 1000 else f"{value:,.0f}"

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import simpy
-from scipy import stats
 
+from sim.engine.intervals import kpi_interval, student_t
 from sim.engine.loading import LoadedScenario
 from sim.engine.recorder import Recorder
 from sim.engine.registry import Context, Model
@@ -39,31 +39,31 @@ class RunResult:
     replications: list[ReplicationResult]
     wall_s: float
     kpis: dict[str, float] = field(default_factory=dict)
-    kpis_ci: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    kpis_ci: dict[str, dict[str, Any]] = field(default_factory=dict)
     sla: list[dict[str, Any]] = field(default_factory=list)
 
     def summarise(self) -> None:
+        """Mean and range-respecting 95% interval of each KPI; SLA verdicts on the interval.
+
+        A KPI that does not apply (NaN in every replication) has mean NaN, written ``null``
+        and shown ``n/a``; its interval has ``mean`` None.
+        """
         names = list(self.replications[0].kpis)
         self.kpis, self.kpis_ci = {}, {}
         for name in names:
             values = np.array([r.kpis.get(name, math.nan) for r in self.replications], float)
-            mean, lo, hi = confidence_interval(values)
-            self.kpis[name] = mean
-            self.kpis_ci[name] = {"mean": mean, "ci_low": lo, "ci_high": hi, "n": len(values)}
-        self.sla = [s.verdict(self.kpis) for s in self.loaded.scenario.slas]
+            ci = kpi_interval(name, values)
+            self.kpis[name] = math.nan if ci.mean is None else ci.mean
+            self.kpis_ci[name] = ci.as_dict()
+        self.sla = [s.verdict(self.kpis, self.kpis_ci) for s in self.loaded.scenario.slas]
 
 
 def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, Any, Any]:
-    """Mean and Student-t interval; the interval is None with fewer than two values."""
-    values = values[~np.isnan(values)]
-    if values.size == 0:
-        return math.nan, None, None
-    mean = float(values.mean())
-    if values.size < 2:
-        return mean, None, None
-    half = float(stats.t.ppf(0.5 + level / 2, values.size - 1) * values.std(ddof=1)
-                 / math.sqrt(values.size))
-    return mean, mean - half, mean + half
+    """Mean and Student-t interval; the interval is None with fewer than two values.
+
+    For KPIs use :func:`sim.engine.intervals.kpi_interval`, which respects their range.
+    """
+    return student_t(values, level)
 
 
 class Simulation:

@@ -16,7 +16,15 @@ import numpy as np
 from pydantic import Field, model_validator
 from scipy import stats
 
-from sim.schema.base import StrictModel
+from sim.schema.base import StrictModel, UpperBound
+
+#: Largest magnitude of a distribution parameter (1e12 s is 30,000 years): beyond it a value
+#: is a typo or an attack, and samples would overflow what the models hold.
+_MAX = 1e12
+#: Below this share of the normal's mass inside ``[low, high]``, sample by inverse CDF.
+_MIN_ACCEPT = 0.05
+#: A window holding less than this share of the mass is an error, not a distribution.
+_MIN_MASS = 1e-12
 
 
 class _Dist(StrictModel):
@@ -35,7 +43,7 @@ class _Dist(StrictModel):
 
 class Deterministic(_Dist):
     family: Literal["deterministic"] = "deterministic"
-    value: float
+    value: float = Field(ge=-_MAX, le=_MAX)
 
     def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
         return self.value if size is None else np.full(size, self.value, dtype=float)
@@ -49,7 +57,7 @@ class Deterministic(_Dist):
 
 class Exponential(_Dist):
     family: Literal["exponential"] = "exponential"
-    mean_value: float = Field(gt=0, alias="mean")
+    mean_value: float = Field(gt=0, le=_MAX, alias="mean")
 
     model_config = {"populate_by_name": True, "extra": "forbid"}
 
@@ -64,8 +72,8 @@ class LogNormal(_Dist):
     """Log-normal by its median (= exp(mu)) and sigma of the log."""
 
     family: Literal["lognormal"] = "lognormal"
-    median: float = Field(gt=0)
-    sigma: float = Field(gt=0)
+    median: float = Field(gt=0, le=_MAX)
+    sigma: float = Field(gt=0, le=10)
 
     def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
         return rng.lognormal(math.log(self.median), self.sigma, size)
@@ -76,8 +84,8 @@ class LogNormal(_Dist):
 
 class Gamma(_Dist):
     family: Literal["gamma"] = "gamma"
-    shape: float = Field(gt=0)
-    scale: float = Field(gt=0)
+    shape: float = Field(ge=0.01, le=1e4)
+    scale: float = Field(gt=0, le=_MAX)
 
     def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
         return rng.gamma(self.shape, self.scale, size)
@@ -88,8 +96,8 @@ class Gamma(_Dist):
 
 class Weibull(_Dist):
     family: Literal["weibull"] = "weibull"
-    shape: float = Field(gt=0)
-    scale: float = Field(gt=0)
+    shape: float = Field(ge=0.01, le=1e4)
+    scale: float = Field(gt=0, le=_MAX)
 
     def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
         return self.scale * rng.weibull(self.shape, size)
@@ -102,10 +110,10 @@ class Normal(_Dist):
     """Normal truncated to ``[low, high]`` (by default non-negative)."""
 
     family: Literal["normal"] = "normal"
-    mean_value: float = Field(alias="mean")
-    sd: float = Field(gt=0)
-    low: float = 0.0
-    high: float = math.inf
+    mean_value: float = Field(ge=-_MAX, le=_MAX, alias="mean")
+    sd: float = Field(gt=0, le=_MAX)
+    low: float = Field(default=0.0, ge=-_MAX, le=_MAX)
+    high: UpperBound = Field(default=math.inf, ge=-_MAX)
 
     model_config = {"populate_by_name": True, "extra": "forbid"}
 
@@ -113,18 +121,39 @@ class Normal(_Dist):
     def _bounds(self) -> Normal:
         if not self.low < self.high:
             raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if self.mass() < _MIN_MASS:
+            raise ValueError(
+                f"[low, high] = [{self.low:g}, {self.high:g}] holds almost none of the "
+                f"normal's mass (mean {self.mean_value:g}, sd {self.sd:g}): move the window "
+                "or the mean"
+            )
         return self
 
+    def _ab(self) -> tuple[float, float]:
+        return (self.low - self.mean_value) / self.sd, (self.high - self.mean_value) / self.sd
+
+    def mass(self) -> float:
+        """Probability of the untruncated normal falling in ``[low, high]``."""
+        a, b = self._ab()
+        # Upper tail by the survival function, so far tails do not round to 1 - 1 = 0.
+        if a > 0:
+            return float(stats.norm.sf(a) - stats.norm.sf(b))
+        return float(stats.norm.cdf(b) - stats.norm.cdf(a))
+
     def scipy(self) -> Any:
-        a = (self.low - self.mean_value) / self.sd
-        b = (self.high - self.mean_value) / self.sd
+        a, b = self._ab()
         return stats.truncnorm(a, b, loc=self.mean_value, scale=self.sd)
 
     def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
         n = 1 if size is None else int(size)
+        if self.mass() < _MIN_ACCEPT:
+            # Rejection would need 1/mass draws per value: sample by inverse CDF instead.
+            out = np.asarray(self.scipy().ppf(rng.random(n)), dtype=float)
+            out = np.clip(out, self.low, self.high)
+            return float(out[0]) if size is None else out
         out = np.empty(n)
         filled = 0
-        while filled < n:  # rejection: exact, and cheap unless the window is far in a tail
+        while filled < n:  # rejection: exact, and at least 5% of draws are kept
             draw = rng.normal(self.mean_value, self.sd, max(16, 2 * (n - filled)))
             ok = draw[(draw >= self.low) & (draw <= self.high)][: n - filled]
             out[filled : filled + ok.size] = ok
@@ -139,11 +168,13 @@ class Empirical(_Dist):
     """
 
     family: Literal["empirical"] = "empirical"
-    values: list[float] = Field(min_length=2)
-    probs: list[float] | None = None
+    values: list[float] = Field(min_length=2, max_length=100_000)
+    probs: list[float] | None = Field(default=None, max_length=100_000)
 
     @model_validator(mode="after")
     def _check(self) -> Empirical:
+        if any(abs(v) > _MAX for v in self.values):
+            raise ValueError(f"values must be within +-{_MAX:g}")
         if any(b < a for a, b in zip(self.values, self.values[1:], strict=False)):
             raise ValueError("values must be non-decreasing quantiles")
         if self.probs is not None:

@@ -12,36 +12,153 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.errors import InputError, Problem, ScenarioError
+from sim.errors import InputError, Problem, ScenarioError, bounded_repr
 
 M = TypeVar("M", bound=BaseModel)
 
 
+#: Largest input file read (a scenario or profile is kilobytes; this is a typo or an attack).
+MAX_FILE_BYTES = 20 * 1024 * 1024
+#: Deepest nesting of mappings and lists accepted (the schemas need fewer than ten levels).
+MAX_DEPTH = 64
+#: Most values a document may expand to once YAML aliases are followed (an "alias bomb" of a
+#: few lines expands to billions, which validation, copying or hashing would then walk).
+MAX_NODES = 1_000_000
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key that appears twice in one mapping."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            try:
+                first = seen.get(key)
+            except TypeError:
+                continue  # unhashable: the base class reports it
+            if first is not None:
+                raise yaml.constructor.ConstructorError(
+                    None, None,
+                    f"duplicate key {bounded_repr(key, 40)} (first at line "
+                    f"{first.start_mark.line + 1})",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
+def parse_yaml_text(text: str) -> Any:
+    """Parse YAML with the strict loader; raise ``yaml.YAMLError`` or ``RecursionError``."""
+    if _bracket_depth(text) > 4 * MAX_DEPTH:
+        raise RecursionError  # refused before the parser recurses that deep
+    return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> Problem:
+    mark = getattr(exc, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
+    what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return Problem("", f"malformed YAML at {where}: {what}", has_value=False)
+
+
+def structure_problem(data: Any) -> Problem | None:
+    """A problem if ``data`` nests deeper than :data:`MAX_DEPTH`, refers to itself or expands
+    (following YAML aliases) to more than :data:`MAX_NODES` values; else None.
+
+    Shared sub-structures are sized once, so the check is linear in the text, not in the
+    expansion.
+    """
+    sizes: dict[int, int] = {}
+    open_ids: set[int] = set()
+
+    def size(node: Any, path: list[Any]) -> int:
+        if not isinstance(node, dict | list):
+            return 1
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_ids:
+            raise _Bad(path, "refers to itself (a YAML alias inside its own anchor)")
+        if len(path) >= MAX_DEPTH:
+            raise _Bad(path, f"nested deeper than {MAX_DEPTH} levels")
+        open_ids.add(key)
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        total = 1
+        for k, child in items:
+            total += size(child, [*path, k])
+            if total > MAX_NODES:
+                raise _Bad(path, f"expands to more than {MAX_NODES:,} values "
+                           "(YAML aliases repeated inside each other?)")
+        open_ids.discard(key)
+        sizes[key] = total
+        return total
+
+    try:
+        size(data, [])
+    except _Bad as bad:
+        shown = bad.path[:8]
+        where = format_path(shown) + ("..." if len(bad.path) > len(shown) else "")
+        return Problem(where, bad.message, has_value=False)
+    return None
+
+
+def _bracket_depth(text: str) -> int:
+    """Deepest nesting of flow brackets, counted fast over the raw text (an upper bound on
+    the flow nesting; brackets inside quoted strings count too)."""
+    raw = np.frombuffer(text.encode("utf-8", "replace"), dtype=np.uint8)
+    if raw.size == 0:
+        return 0
+    step = (np.isin(raw, _OPENERS).astype(np.int32) - np.isin(raw, _CLOSERS).astype(np.int32))
+    return int(np.cumsum(step).max())
+
+
+_OPENERS = np.frombuffer(b"[{", dtype=np.uint8)
+_CLOSERS = np.frombuffer(b"]}", dtype=np.uint8)
+
+
+class _Bad(Exception):
+    def __init__(self, path: list[Any], message: str):
+        super().__init__(message)
+        self.path, self.message = path, message
+
+
 def load_yaml(path: str | Path, error_cls: type[InputError] = ScenarioError) -> Any:
-    """Read a YAML file; syntax errors become an ``error_cls`` naming line and column."""
+    """Read a YAML file; syntax errors become an ``error_cls`` naming line and column.
+
+    Duplicate keys, nesting deeper than :data:`MAX_DEPTH`, alias bombs and files larger than
+    :data:`MAX_FILE_BYTES` are refused with the same kind of error.
+    """
     p = Path(path)
     try:
+        if p.is_file() and p.stat().st_size > MAX_FILE_BYTES:
+            raise error_cls(p, [Problem("", f"file is larger than {MAX_FILE_BYTES >> 20} MB",
+                                        has_value=False)])
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise error_cls(p, [Problem("", "file not found", has_value=False)]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise error_cls(p, [Problem("", f"cannot read file: {exc}", has_value=False)]) from None
     try:
-        data = yaml.safe_load(text)
+        data = parse_yaml_text(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
-        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise error_cls(
-            p, [Problem("", f"malformed YAML at {where}: {what}", has_value=False)]
-        ) from None
+        raise error_cls(p, [_yaml_problem(exc)]) from None
+    except RecursionError:
+        raise error_cls(p, [Problem("", f"nested deeper than {MAX_DEPTH} levels",
+                                    has_value=False)]) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise error_cls(p, [Problem("", "top level must be a mapping of fields", data)])
+    bad = structure_problem(data)
+    if bad is not None:
+        raise error_cls(p, [bad])
     return data
 
 
@@ -55,14 +172,16 @@ def format_path(loc: Iterable[Any]) -> str:
     return out
 
 
-def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[list[Any], Any, bool]:
+def _data_path(data: Any, loc: tuple[Any, ...], etype: str) -> tuple[list[Any], Any, bool, bool]:
     """Follow ``loc`` through the input, dropping pydantic's union/tag segments.
 
-    Returns the cleaned path, the value found there and whether it was found.
+    Returns the cleaned path, the value found there, whether it was found, and whether a
+    union member's segment was dropped (the error comes from one branch of a union).
     """
     node = data
     path: list[Any] = []
     found = True
+    branch = False
     for i, part in enumerate(loc):
         last = i == len(loc) - 1
         if isinstance(node, Mapping) and part in node:
@@ -71,11 +190,28 @@ def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[list[Any], Any, bool]:
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]
             path.append(part)
-        elif last:
+        elif last and etype == "missing":
             path.append(part)
             found = False
-        # else: a union member or discriminator tag, not a field of the input
-    return path, node, found
+        else:
+            # A union member or discriminator tag, not a field of the input (a missing field
+            # has type "missing"; an unknown key is in the input).
+            branch = True
+    return path, node, found, branch
+
+
+#: Errors saying "this is not a plain value": noise when the input is a mapping for a
+#: ``number | distribution`` union; and the converse for a plain value.
+_SCALAR_TYPES = {"float_type", "float_parsing", "int_type", "int_parsing", "int_from_float",
+                 "string_type", "bool_type", "bool_parsing", "finite_number"}
+_MAPPING_TYPES = {"model_attributes_type", "model_type", "dict_type"}
+
+
+def _other_branch(value: Any, etype: str) -> bool:
+    """True if a union branch's error is about a shape the input does not have."""
+    if isinstance(value, Mapping):
+        return etype in _SCALAR_TYPES
+    return etype in _MAPPING_TYPES
 
 
 def problems_from_validation(exc: ValidationError, data: Any) -> list[Problem]:
@@ -83,23 +219,34 @@ def problems_from_validation(exc: ValidationError, data: Any) -> list[Problem]:
     seen: set[tuple[str, str]] = set()
     for err in exc.errors(include_url=False):
         loc = tuple(err.get("loc", ()))
-        path, value, found = _data_path(data, loc)
-        msg = err.get("msg", "invalid")
         etype = err.get("type", "")
+        path, value, found, branch = _data_path(data, loc, etype)
+        if branch and _other_branch(value, etype):
+            continue
+        msg = err.get("msg", "invalid")
         if etype == "extra_forbidden":
             msg = "unknown field (not allowed here; check spelling)"
         elif etype == "missing":
             msg = "required field is missing"
+        elif etype == "union_tag_not_found":
+            msg = "a distribution needs a 'family' key (" + ", ".join(_families()) + ")"
         msg = msg.removeprefix("Value error, ")
         key = (format_path(path), msg)
         if key in seen:
             continue
         seen.add(key)
-        has_value = found and etype != "missing"
+        # A check of the whole file has no single value worth printing.
+        has_value = found and etype != "missing" and bool(path)
         problems.append(
             Problem(format_path(path), msg, value if has_value else None, has_value=has_value)
         )
     return problems
+
+
+def _families() -> list[str]:
+    from sim.schema.distributions import FAMILIES
+
+    return list(FAMILIES)
 
 
 def validate_model(
@@ -135,9 +282,21 @@ def parse_override(text: str) -> tuple[str, Any]:
     if not path:
         raise ScenarioError("--set", [Problem(text, "override has an empty path", text)])
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = parse_yaml_text(raw) if raw.strip() else ""
+    except yaml.constructor.ConstructorError as exc:
+        # Well-formed YAML the loader refuses (a duplicate key): not a plain string either.
+        raise ScenarioError("--set", [Problem(path, _yaml_problem(exc).message, raw)]) from None
     except yaml.YAMLError:
         value = raw
+    except RecursionError:
+        raise ScenarioError(
+            "--set", [Problem(path, f"value nested deeper than {MAX_DEPTH} levels", raw)]
+        ) from None
+    bad = structure_problem(value)
+    if bad is not None:
+        field = path + ("." + bad.field if bad.field and not bad.field.startswith("[") else
+                        bad.field)
+        raise ScenarioError("--set", [Problem(field, bad.message, raw)])
     return path, value
 
 

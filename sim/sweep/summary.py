@@ -1,4 +1,4 @@
-"""Means and 95% intervals per grid point over a sweep's run directories (DuckDB)."""
+"""Means and range-respecting 95% intervals per grid point over a sweep's run directories (DuckDB)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.engine.simulation import confidence_interval
+from sim.engine.intervals import kpi_interval
 from sim.results.store import kpi_rows
 from sim.sweep.grid import SweepPlan
 
@@ -30,9 +30,7 @@ def summarise(plan: SweepPlan, out_dir: str | Path) -> list[dict[str, Any]]:
         kpis: dict[str, dict[str, Any]] = {}
         for k in names:
             values = np.array([_num(r.get(k)) for r in mine], float)
-            mean, lo, hi = confidence_interval(values)
-            kpis[k] = {"mean": mean, "ci_low": lo, "ci_high": hi,
-                       "n": int(np.sum(~np.isnan(values)))}
+            kpis[k] = kpi_interval(k, values).as_dict()
         summary.append({"point": point.index, "label": point.label,
                         "overrides": dict(point.overrides), "n": len(mine), "kpis": kpis})
     return summary
