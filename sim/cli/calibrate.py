@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sim.cli.checks import int_in, seed_type
 from sim.cli.tables import render
 
 #: Same as ``sim.calibration.profile_fit.FAMILY_CHOICES`` (kept here so that building the
@@ -50,9 +51,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="family to fit; auto = lowest AIC among the parametric ones")
     p.add_argument("--interval", default="bootstrap", choices=("bootstrap", "asymptotic"),
                    help="parameter intervals: bootstrap percentile or asymptotic (Wald)")
-    p.add_argument("--bootstrap", type=int, default=200, metavar="N",
+    p.add_argument("--bootstrap", type=int_in(0, 100_000, "a number of resamples"), default=200,
+                   metavar="N",
                    help="bootstrap resamples for intervals and goodness of fit (default 200)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
+    p.add_argument("--seed", type=seed_type, default=0, help="seed of the bootstrap (default 0)")
     p.add_argument("--out-dir", type=Path,
                    help="write the new version under OUT_DIR/<kind>/ instead of beside the old")
     p.add_argument("--force", action="store_true", help="replace an existing target version")
@@ -70,9 +72,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     z = bs.add_parser("zipf", help="channel-popularity exponent from viewers per channel")
     z.add_argument("--data", required=True, type=Path, help="CSV/Parquet: one row per channel")
     z.add_argument("--column", default=None, help="viewer-count column (default: viewers)")
-    z.add_argument("--channels", type=int,
+    z.add_argument("--channels", type=int_in(1, 100_000, "a channel count"),
                    help="channel count, if channels with no viewer are missing from the file")
-    z.add_argument("--simulations", type=int, default=400,
+    z.add_argument("--simulations", type=int_in(1, 100_000, "a number of simulations"),
+                   default=400,
                    help="simulated data sets per grid point (default 400)")
     _behaviour_common(z)
     z.set_defaults(func=cmd_zipf)
@@ -86,7 +89,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _behaviour_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=int, default=0, help="seed of the simulations (default 0)")
+    p.add_argument("--seed", type=seed_type, default=0,
+                   help="seed of the simulations (default 0)")
     p.add_argument("--out", type=Path, help="write report.json and PNG plots into this folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sim.cli.checks import int_in, replications_type, seed_type, writable_dir
 from sim.cli.tables import fmt, render
 from sim.errors import FleetTwinError
 
@@ -26,15 +27,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--grid", action="append", default=[], metavar="PATH=V1,V2,...",
                    help="a field and its values, e.g. --grid agents=20,22,24 (repeatable; "
                    "the grid is the product of all)")
-    p.add_argument("--replications", type=int, help="per grid point (default: scenario's)")
-    p.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
+    p.add_argument("--replications", type=replications_type,
+                   help="per grid point (default: scenario's)")
+    p.add_argument("--seed", type=seed_type, help="root seed (default: the scenario's)")
     p.add_argument("--set", dest="overrides", action="append", default=[],
                    metavar="PATH=VALUE", help="override applied to every grid point")
     p.add_argument("--out", type=Path, help="sweep folder (default: runs/sweep-SCENARIO)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (workers must "
                    "share the --out folder)")
-    p.add_argument("--workers", type=int,
+    p.add_argument("--workers", type=int_in(0, 1024, "a number of workers"),
                    help="local cluster worker processes (default: CPU count); 0 = run in "
                    "this process without Dask")
     p.add_argument("--kpi", action="append", default=[],
@@ -54,10 +56,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     if not args.grid:
         raise FleetTwinError("sweep: give at least one --grid PATH=V1,V2,...")
-    if args.replications is not None and args.replications < 1:
-        raise FleetTwinError(f"sweep: --replications must be >= 1 (got {args.replications})")
-    if args.workers is not None and args.workers < 0:
-        raise FleetTwinError(f"sweep: --workers must be >= 0 (got {args.workers})")
     plan = build_plan(args.scenario, args.grid, args.replications, args.seed, args.overrides)
     out = args.out or Path("runs") / f"sweep-{plan.scenario}"
     if args.dry_run:
@@ -71,6 +69,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         sys.stdout.write(f"{len(plan.points)} grid points x {plan.replications} replications: "
                          f"{len(specs)} runs, {done} done, {len(specs) - done} to do\n")
         return 0
+    writable_dir(out)  # before the work, not after it
     outcome = run_sweep(plan, out, workers=args.workers, scheduler=args.scheduler,
                         progress=not args.quiet)
     summary = summarise(plan, out)

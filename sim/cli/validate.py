@@ -14,6 +14,7 @@ import sys
 import time
 from typing import Any
 
+from sim.cli.checks import float_in, int_in
 from sim.cli.tables import render
 from sim.errors import FleetTwinError
 
@@ -43,15 +44,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Smallest number of agents such that --target of calls are answered "
         "within --within-s seconds, with Poisson calls and exponential handling (M/M/c).",
     )
-    s.add_argument("--calls-per-h", type=float, required=True, help="calls per hour")
-    s.add_argument("--handle-s", type=float, required=True,
+    s.add_argument("--calls-per-h", type=float_in(0, 1e7, low_open=True), required=True,
+                   help="calls per hour")
+    s.add_argument("--handle-s", type=float_in(0, 1e6, low_open=True), required=True,
                    help="mean handling time per call (talk + wrap-up), seconds")
-    s.add_argument("--target", type=float, default=0.8,
+    s.add_argument("--target", type=float_in(0, 0.9999, low_open=True), default=0.8,
                    help="share of calls to answer within --within-s (default 0.8)")
-    s.add_argument("--within-s", type=float, default=20.0, help="answer time, s (default 20)")
+    s.add_argument("--within-s", type=float_in(0, 1e6), default=20.0, help="answer time, s (default 20)")
     s.add_argument("--simulate", action="store_true",
                    help="confirm the answer and one agent fewer with the hotline simulation")
-    s.add_argument("--calls", type=int, default=150_000,
+    s.add_argument("--calls", type=int_in(1_000, 10_000_000, "a number of calls"),
+                   default=150_000,
                    help="calls to simulate per staffing level with --simulate")
     s.add_argument("--json", action="store_true", help="print JSON instead of a table")
     s.set_defaults(func=cmd_staffing)

@@ -9,7 +9,7 @@ from typing import Any
 
 from sim.engine.registry import ModelKind, model_kinds
 from sim.errors import Problem, ScenarioError
-from sim.schema.loader import apply_overrides, load_yaml, validate_model
+from sim.schema.loader import apply_overrides, load_yaml, structure_problem, validate_model
 from sim.schema.profiles import ProfileBase, ProfileCatalog, default_profile_dirs
 
 DEFAULT_SCENARIO = "city_taxi"
@@ -67,8 +67,15 @@ def load_scenario(
 def load_scenario_data(
     raw: dict[str, Any], source: str, catalog: ProfileCatalog | None = None
 ) -> LoadedScenario:
+    if not isinstance(raw, dict):
+        raise ScenarioError(source, [Problem("", "top level must be a mapping of fields", raw)])
+    bad = structure_problem(raw)  # data built in code (sweeps, twins) gets the file's checks
+    if bad is not None:
+        raise ScenarioError(source, [bad])
     kinds = model_kinds()
     kind_name = raw.get("kind")
+    if not isinstance(kind_name, str | None):
+        raise ScenarioError(source, [Problem("kind", "must be a name", kind_name)])
     if kind_name not in kinds:
         problem = (
             Problem("kind", "required field is missing", has_value=False)

@@ -8,6 +8,7 @@ bad value and the grid point, like any other scenario error.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,12 @@ import yaml
 from sim.engine.loading import find_scenario, load_scenario_data
 from sim.errors import Problem, ScenarioError
 from sim.results.rundir import scenario_hash
-from sim.schema.loader import apply_overrides, load_yaml
+from sim.schema.loader import apply_overrides, load_yaml, parse_override
+
+#: Most grid points one sweep may have (each is validated before any run starts).
+MAX_POINTS = 10_000
+#: Most runs (grid points x replications) one sweep may have.
+MAX_RUNS = 100_000
 
 
 @dataclass(frozen=True)
@@ -135,9 +141,9 @@ def _parse_grid(specs: Sequence[str]) -> tuple[list[GridAxis], list[Problem]]:
         values = []
         for v in raw_values:
             try:
-                values.append(yaml.safe_load(v))
-            except yaml.YAMLError:
-                values.append(v)
+                values.append(parse_override(f"{path}={v}")[1])
+            except ScenarioError as exc:
+                problems += exc.problems
         axes.append(GridAxis(path, tuple(values)))
     return axes, [Problem(f"--grid {p.field}", p.message, p.value, p.has_value)
                   for p in problems]
@@ -169,6 +175,11 @@ def build_plan(
     if base_overrides:
         base = apply_overrides(base, list(base_overrides))
     axes, problems = _parse_grid(grid)
+    size = math.prod(len(a.values) for a in axes)
+    if size > MAX_POINTS:
+        raise ScenarioError("--grid", [Problem(
+            " x ".join(a.path for a in axes),
+            f"{size:,} grid points; at most {MAX_POINTS:,} (split the sweep)", size)])
     points: list[GridPoint] = []
     first = None
     combos = itertools.product(*[[(a.path, v) for v in a.values] for a in axes])
@@ -195,8 +206,12 @@ def build_plan(
     if problems or first is None:
         raise ScenarioError(source, problems or [Problem("--grid", "no grid point", grid)])
     reps = int(replications or first.scenario.replications)
-    if reps < 1:
-        raise ScenarioError(source, [Problem("--replications", "must be >= 1", reps)])
+    if not 1 <= reps <= 1000:
+        raise ScenarioError(source, [Problem("--replications", "must be 1 to 1000", reps)])
+    if len(points) * reps > MAX_RUNS:
+        raise ScenarioError(source, [Problem(
+            "--replications", f"{len(points):,} grid points x {reps} replications = "
+            f"{len(points) * reps:,} runs; at most {MAX_RUNS:,}", reps)])
     return SweepPlan(
         scenario=first.scenario.name,
         source=source,
