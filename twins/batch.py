@@ -38,8 +38,8 @@ class ParsedBatch:
     end_offset: int = 0
     """Source offset just after this batch (where a restart resumes)."""
     end_line: int = 0
-    clock_s: float = float("nan")
-    """Decoder clock after this batch (JT/T 808 streams)."""
+    clocks: dict[str, float] = field(default_factory=dict)
+    """JT/T 808 streams: the devices whose clock (latest location time) moved in this batch."""
     extra_raw: dict[int, bytes] = field(default_factory=dict)
     """Raw input of rows built from several items (sub-packaged messages)."""
     pending: list[dict[str, object]] = field(default_factory=list)
@@ -55,8 +55,11 @@ class ParsedBatch:
         if row in self.extra_raw:
             return self.extra_raw[row]
         if self.raw_table is not None:
-            row_data = self.raw_table.slice(row, 1).to_pylist()[0]
-            return json.dumps(row_data, default=str).encode()
+            try:
+                row_data = self.raw_table.slice(row, 1).to_pylist()[0]
+                return json.dumps(row_data, default=str).encode()
+            except (ValueError, OverflowError, TypeError):
+                return b""
         a, b = self.span[row]
         return self.buf[a:b] if a >= 0 else b""
 

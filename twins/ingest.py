@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 SNAPSHOT_EVERY_S = 60.0
 
 
+QuarantineRow = tuple[int, int, str | None, float | None, str, bytes]
+
+
 class InvariantError(FleetTwinError):
     """accepted + quarantined != read: a bug, never bad input."""
 
@@ -163,19 +166,19 @@ class Twin:
         if known is None:
             sid = self.store.register_source(source.key if not source.is_stdin else
                                              f"-#{time.time_ns()}", fp)
-            offset, line, clock = 0, 1, math.nan
+            offset, line = 0, 1
         else:
             sid = int(known["id"])
             offset, line = int(known["offset"]), int(known["line"])
-            clock = math.nan if known["clock_s"] is None else float(known["clock_s"])
             size = source.path.stat().st_size if source.path else 0
             if reread or known["fingerprint"] != fp or (source.fmt != "parquet"
                                                         and offset > size):
                 self.store.restart_source(sid, fp)
-                offset, line, clock = 0, 1, math.nan
+                offset, line = 0, 1
         reassembler = Reassembler()
         reassembler.restore(self.store.fragments(sid))
-        batches = prefetch(self._batches(source, offset, line, clock, reassembler, chunk_bytes))
+        clocks = self.store.clocks(sid)
+        batches = prefetch(self._batches(source, offset, line, clocks, reassembler, chunk_bytes))
         bar = None
         if progress and source.path is not None:
             from tqdm import tqdm
@@ -208,46 +211,83 @@ class Twin:
                 bar.close()
         self.snapshot()
 
-    def _batches(self, source: Source, offset: int, line: int, clock: float,
+    def _batches(self, source: Source, offset: int, line: int, clocks: dict[str, float],
                  reassembler: Reassembler, chunk_bytes: int | None) -> Iterator[ParsedBatch]:
         kw: dict[str, Any] = {"chunk": chunk_bytes} if chunk_bytes else {}
         if source.fmt == "jt808":
-            return frame_batches(source, offset, reassembler, clock, **kw)
+            cfg = self.config
+            limit = time.time() + cfg.max_future_s if cfg.clock == "wall" else math.inf
+            return frame_batches(source, offset, reassembler, clocks, max_clock_s=limit, **kw)
         if source.fmt == "parquet":
             return parquet_batches(source, offset)
         return text_batches(source, offset, line, **kw)
 
-    def _commit(self, batch: ParsedBatch, sid: int, offset: int, line: int,
-                report: IngestReport) -> None:
-        checked = check(batch.table, self.loaded, time.time())
-        verdict = self.state.judge(checked.dev, checked.ts_s, checked.seq, checked.bad)
+    def _judge(self, batch: ParsedBatch, sid: int, a: int, b: int
+               ) -> tuple[list[np.ndarray], list[QuarantineRow]]:
+        """Check, judge and fold in rows ``[a, b)``; (accepted row indices, quarantine rows).
+
+        Should checking a range fail unexpectedly, its halves are tried in turn (the verdict
+        does not depend on how the stream is cut), down to the single row that cannot be
+        checked, which is quarantined with the error: one bad record never stops an ingest.
+        """
+        sub = batch.table.slice(a, b - a)
+        try:
+            checked = check(sub, self.loaded, time.time())
+            verdict = self.state.judge(checked.dev, checked.ts_s, checked.seq, checked.bad)
+        except (pa.ArrowException, ValueError, TypeError, OverflowError, IndexError,
+                KeyError, UnicodeError) as exc:
+            if b - a == 1:
+                why = f"record could not be checked: {type(exc).__name__}: {str(exc)[:200]}"
+                return [], [(sid, int(batch.position[a]), None, None, why, batch.raw(a))]
+            mid = (a + b) // 2
+            acc1, q1 = self._judge(batch, sid, a, mid)
+            acc2, q2 = self._judge(batch, sid, mid, b)
+            return acc1 + acc2, q1 + q2
         reasons = {**checked.reasons, **verdict.reasons}
-        accepted = verdict.accepted
-        n_acc = int(np.count_nonzero(accepted))
-        quarantine: list[tuple[int, int, str | None, float | None, str, bytes]] = []
+        quarantine: list[QuarantineRow] = []
         if reasons:
             devices = checked.table.column("device")
             for i in sorted(reasons):
                 ts = checked.ts_s[i]
-                quarantine.append((sid, int(batch.position[i]), devices[i].as_py(),
+                dev = devices[i].as_py()
+                quarantine.append((sid, int(batch.position[a + i]),
+                                   dev if dev is None else dev[:200],
                                    None if np.isnan(ts) else float(ts), reasons[i],
-                                   batch.raw(i)))
+                                   batch.raw(a + i)))
+        self.state.apply(checked.table, checked.dev, checked.ts_s, checked.seq,
+                         verdict.accepted)
+        acc = np.flatnonzero(verdict.accepted) + a
+        self._checked_tables.append(checked.table.filter(pa.array(verdict.accepted)))
+        return [acc], quarantine
+
+    def _commit(self, batch: ParsedBatch, sid: int, offset: int, line: int,
+                report: IngestReport) -> None:
+        self._checked_tables: list[pa.Table] = []
+        try:
+            acc_parts, quarantine = self._judge(batch, sid, 0, batch.table.num_rows) \
+                if batch.table.num_rows else ([], [])
+        except BaseException:
+            self._load()
+            raise
+        accepted = np.concatenate(acc_parts) if acc_parts else np.zeros(0, np.int64)
+        n_acc = len(accepted)
         for rj in batch.rejects:
             quarantine.append((sid, rj.position, None, None, rj.reason, rj.raw))
         read = batch.read
         if n_acc + len(quarantine) != read:
+            self._load()
             raise InvariantError(f"batch of {read} items: {n_acc} accepted + "
                                  f"{len(quarantine)} quarantined")
         try:
-            self.state.apply(checked.table, checked.dev, checked.ts_s, checked.seq, accepted)
             with self.store.transaction():
                 if n_acc:
-                    self.store.add_records(checked.table.filter(pa.array(accepted)), sid,
+                    tables = self._checked_tables
+                    self.store.add_records(tables[0] if len(tables) == 1
+                                           else pa.concat_tables(tables), sid,
                                            batch.position[accepted])
                 self.store.add_quarantine(quarantine)
                 self.store.bump(read, n_acc, len(quarantine))
-                clock = batch.clock_s if batch.clock_s == batch.clock_s else None
-                self.store.set_progress(sid, offset, line, clock, batch.pending)
+                self.store.set_progress(sid, offset, line, batch.clocks, batch.pending)
         except BaseException:
             # The store rolled back; the in-memory state must follow it.
             self._load()

@@ -28,6 +28,7 @@ from twins.batch import ParsedBatch, Reject
 from twins.jt808.fastdecode import decode_frames
 from twins.jt808.reassembly import Reassembler
 from twins.records import conform
+from twins.screen import utf8_errors
 from twins.textparse import parse_csv, parse_jsonl
 
 FORMATS = ("jsonl", "csv", "parquet", "jt808")
@@ -150,9 +151,14 @@ def text_batches(source: Source, offset: int, line: int, chunk: int = CHUNK_BYTE
             fh.close()
 
 
-def frame_batches(source: Source, offset: int, reassembler: Reassembler, clock_s: float,
-                  chunk: int = CHUNK_BYTES) -> Iterator[ParsedBatch]:
-    """Batches of a JT/T 808 byte stream from byte ``offset``."""
+def frame_batches(source: Source, offset: int, reassembler: Reassembler,
+                  clocks: dict[str, float], chunk: int = CHUNK_BYTES,
+                  max_clock_s: float = float("inf")) -> Iterator[ParsedBatch]:
+    """Batches of a JT/T 808 byte stream from byte ``offset``.
+
+    ``clocks`` (each device's latest location time, see
+    :func:`twins.jt808.fastdecode.decode_frames`) is updated as batches are decoded.
+    """
     fh = None
     if source.path is not None:
         fh = source.path.open("rb")
@@ -165,11 +171,12 @@ def frame_batches(source: Source, offset: int, reassembler: Reassembler, clock_s
     try:
         for data, _, final in pieces:
             buf = carry + data
-            batch, carry = decode_frames(buf, start, reassembler, clock_s, final=final)
+            batch, carry = decode_frames(buf, start, reassembler, clocks, final=final,
+                                         max_clock_s=max_clock_s)
             batch.pending = reassembler.rows()
+            clocks.update(batch.clocks)
             if final:
                 batch.end_offset = start + len(buf)
-            clock_s = batch.clock_s
             start = batch.end_offset
             if batch.read or final:
                 yield batch
@@ -216,42 +223,106 @@ def prefetch(batches: Iterator[ParsedBatch], depth: int = 2) -> Iterator[ParsedB
         thread.join()
 
 
+def _bad_utf8_rows(table: pa.Table) -> dict[int, str]:
+    """Rows of ``table`` with invalid UTF-8 in a string column, and the reason."""
+    out: dict[int, str] = {}
+    for name in table.column_names:
+        col = table.column(name)
+        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+            continue
+        try:
+            col.validate(full=True)
+            continue
+        except pa.ArrowInvalid:
+            pass
+        base = 0
+        for chunk in col.chunks:
+            binary = chunk.view(pa.binary() if pa.types.is_string(col.type)
+                                else pa.large_binary())
+            offsets = np.asarray(binary.offsets.to_numpy(zero_copy_only=False), np.int64)
+            data = binary.buffers()[2]
+            u = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
+            bad = utf8_errors(u, offsets[:-1], offsets[1:])
+            valid = ~np.asarray(chunk.is_null().to_numpy(zero_copy_only=False))
+            for r in np.flatnonzero((bad >= 0) & valid).tolist():
+                out.setdefault(base + r, f"{name}: not valid UTF-8 at byte {int(bad[r])}")
+            base += len(chunk)
+    return out
+
+
+def _rows_json(table: pa.Table) -> list[bytes]:
+    try:
+        return [json.dumps(r, default=str).encode() for r in table.to_pylist()]
+    except (ValueError, OverflowError, TypeError):
+        return [b""] * table.num_rows
+
+
+def _parquet_table(table: pa.Table, positions: np.ndarray, end: int) -> ParsedBatch:
+    """Canonical records of a slice of a Parquet file (rows ``positions``)."""
+    bad = _bad_utf8_rows(table)
+    rejects: list[Reject] = []
+    if bad:
+        rejects = [Reject(int(positions[r]), b"", why) for r, why in sorted(bad.items())]
+        keep = np.setdiff1d(np.arange(table.num_rows), np.fromiter(bad, np.int64))
+        table, positions = table.take(pa.array(keep)), positions[keep]
+    try:
+        conf, unknown = conform(table)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+        why = f"wrong column type in Parquet file: {str(exc)[:200]}"
+        rejects += [Reject(int(p), r, why)
+                    for p, r in zip(positions, _rows_json(table), strict=True)]
+        return ParsedBatch(conform(pa.table({}))[0].slice(0, 0), np.zeros(0, np.int64),
+                           np.zeros((0, 2), np.int64), b"", sorted(rejects,
+                                                                  key=lambda r: r.position),
+                           end_offset=end)
+    if unknown:
+        why = f"unknown column(s) {unknown} in Parquet file"
+        rejects += [Reject(int(p), r, why)
+                    for p, r in zip(positions, _rows_json(table), strict=True)]
+        return ParsedBatch(conf.slice(0, 0), np.zeros(0, np.int64), np.zeros((0, 2), np.int64),
+                           b"", sorted(rejects, key=lambda r: r.position), end_offset=end)
+    return ParsedBatch(conf, positions, np.full((len(positions), 2), -1, np.int64), b"",
+                       rejects, end_offset=end, raw_table=table)
+
+
 def parquet_batches(source: Source, offset: int, rows: int = PARQUET_ROWS
                     ) -> Iterator[ParsedBatch]:
-    """Batches of a Parquet file from row ``offset`` (for bulk backfill)."""
+    """Batches of a Parquet file from row ``offset`` (for bulk backfill).
+
+    Read one row group at a time: a row group that cannot be read (a corrupt page, a bad
+    compression stream) has its remaining rows quarantined with the reader's message, and
+    the next row group is read as usual.
+    """
     assert source.path is not None
     try:
         pf = pq.ParquetFile(source.path)
-    except (OSError, pa.ArrowInvalid) as exc:
-        raise DataError(source.key, [Problem("", f"unreadable Parquet: {exc}",
+        groups = [pf.metadata.row_group(g).num_rows for g in range(pf.metadata.num_row_groups)]
+    except (OSError, pa.ArrowException, ValueError) as exc:
+        raise DataError(source.key, [Problem("", f"unreadable Parquet: {str(exc)[:300]}",
                                              has_value=False)]) from None
     row = 0
-    for rb in pf.iter_batches(batch_size=rows):
-        n = rb.num_rows
-        if row + n <= offset:
-            row += n
+    for g, n_g in enumerate(groups):
+        group_end = row + n_g
+        if group_end <= offset:
+            row = group_end
             continue
-        table = pa.Table.from_batches([rb])
-        if offset > row:
-            table = table.slice(offset - row)
-            row = offset
-        positions = np.arange(row, row + table.num_rows, dtype=np.int64)
-        row += table.num_rows
         try:
-            conf, unknown = conform(table)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
-            why = f"wrong column type in Parquet file: {exc}"
-            rejects = [Reject(int(p), json.dumps(r, default=str).encode(), why)
-                       for p, r in zip(positions, table.to_pylist(), strict=True)]
+            for rb in pf.iter_batches(batch_size=rows, row_groups=[g]):
+                n = rb.num_rows
+                if row + n <= offset:
+                    row += n
+                    continue
+                table = pa.Table.from_batches([rb])
+                if offset > row:
+                    table = table.slice(offset - row)
+                    row = offset
+                positions = np.arange(row, row + table.num_rows, dtype=np.int64)
+                row += table.num_rows
+                yield _parquet_table(table, positions, row)
+        except (OSError, pa.ArrowException, ValueError) as exc:
+            first = max(row, offset)
+            why = f"unreadable Parquet row group {g}: {str(exc)[:200]}"
+            rejects = [Reject(p, b"", why) for p in range(first, group_end)]
             yield ParsedBatch(conform(pa.table({}))[0].slice(0, 0), np.zeros(0, np.int64),
-                              np.zeros((0, 2), np.int64), b"", rejects, end_offset=row)
-            continue
-        if unknown:
-            why = f"unknown column(s) {unknown} in Parquet file"
-            rejects = [Reject(int(p), json.dumps(r, default=str).encode(), why)
-                       for p, r in zip(positions, table.to_pylist(), strict=True)]
-            yield ParsedBatch(conf.slice(0, 0), np.zeros(0, np.int64),
-                              np.zeros((0, 2), np.int64), b"", rejects, end_offset=row)
-            continue
-        yield ParsedBatch(conf, positions, np.full((len(positions), 2), -1, np.int64), b"",
-                          end_offset=row, raw_table=table)
+                              np.zeros((0, 2), np.int64), b"", rejects, end_offset=group_end)
+        row = group_end

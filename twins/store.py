@@ -10,6 +10,7 @@ batch, listed in the ``parts`` table); everything else is in the DuckDB file. Ta
     sources        per source file: fingerprint, byte offset, line, decoder clock
     counters       read / accepted / quarantined totals
     fragments      JT/T 808 sub-packages waiting for the rest of their message
+    clocks         per JT/T 808 source and device, the latest location time (stamps heartbeats)
 
 Each batch is one transaction: its records (the part file is written first and becomes
 part of the twin when its name is committed; a part left by a crash is deleted at open), its
@@ -46,7 +47,10 @@ _SCHEMA_SQL = [
     "CREATE TABLE IF NOT EXISTS counters (read BIGINT, accepted BIGINT, quarantined BIGINT)",
     "CREATE TABLE IF NOT EXISTS fragments (source INTEGER, position BIGINT, raw BLOB)",
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR, value BIGINT)",
+    "CREATE TABLE IF NOT EXISTS clocks (source INTEGER, device VARCHAR, clock_s DOUBLE)",
 ]
+#: The only files the store ever writes or deletes in ``records/``.
+PART_NAME = re.compile(r"^(\.tmp-)?part-\d{8}\.parquet$")
 _DUCK_TYPES = {pa.string(): "VARCHAR", pa.float64(): "DOUBLE", pa.int64(): "BIGINT",
                pa.bool_(): "BOOLEAN"}
 COUNTERS = ("read", "accepted", "quarantined")
@@ -64,44 +68,80 @@ class Store:
 
     def __init__(self, path: Path, read_only: bool = False):
         self.path = path
+        self.parts_dir = path.parent / "records"
+        if self.parts_dir.is_symlink() or (self.parts_dir.exists()
+                                           and not self.parts_dir.is_dir()):
+            raise DataError(self.parts_dir, [Problem(
+                "", "the twin's records folder must be a real folder, not a symbolic link or "
+                "a file (refusing to read or delete through it)", has_value=False)])
+        self._ephemeral = read_only and not path.exists()
         try:
-            self.con = duckdb.connect(str(path), read_only=read_only and path.exists())
-        except duckdb.IOException as exc:
+            # A read-only look at a twin that never ingested anything: an empty store in
+            # memory (creating the file would make `twin status` write into the folder).
+            self.con = duckdb.connect(":memory:" if self._ephemeral else str(path),
+                                      read_only=read_only and not self._ephemeral)
+        except (duckdb.IOException, duckdb.Error) as exc:
             raise DataError(path, [Problem("", "cannot open the twin store (is another ingest "
                                            f"running?): {exc}", has_value=False)]) from None
-        if not (read_only and path.exists()):
-            self.con.execute("PRAGMA wal_autocheckpoint='256MB'")
+        if not read_only or self._ephemeral:
+            if not self._ephemeral:
+                self.con.execute("PRAGMA wal_autocheckpoint='256MB'")
             for sql in _SCHEMA_SQL:
                 self.con.execute(sql)
             row = self._one("SELECT count(*) FROM counters")
             if not row or not row[0]:
                 self.con.execute("INSERT INTO counters VALUES (0, 0, 0)")
-        self.parts_dir = path.parent / "records"
         self._state_ready = self._has_table("device_state")
         self.parts: list[str] = []
         if self._has_table("parts"):
             self.parts = [r[0] for r in self.con.execute("SELECT name FROM parts ORDER BY name")
                           .fetchall()]
+        self._pending_parts: list[str] = []
         if not read_only:
             self._drop_orphans()
 
     def _drop_orphans(self) -> None:
-        """Delete part files a crash left between writing them and committing their name."""
-        if not self.parts_dir.is_dir():
+        """Delete part files a crash left between writing them and committing their name.
+
+        Only regular files named like a part (``part-NNNNNNNN.parquet`` or its temporary
+        name) are ever deleted; anything else in the folder is left alone.
+        """
+        if not self.parts_dir.is_dir() or self.parts_dir.is_symlink():
             return
         known = set(self.parts)
         for f in self.parts_dir.iterdir():
-            if f.name not in known:
-                f.unlink()
+            if f.name in known or not PART_NAME.match(f.name):
+                continue
+            if f.is_symlink() or not f.is_file():
+                continue
+            f.unlink()
 
     def records_from(self) -> str:
-        """A FROM-clause expression over every committed record."""
+        """A FROM-clause expression over every committed record.
+
+        The part files are handed to DuckDB as an Arrow dataset registered under a fixed
+        name: no path is ever spliced into SQL text.
+        """
         if not self.parts:
             cols = ", ".join(f"CAST(NULL AS {_DUCK_TYPES[t]}) AS {c}" for c, t in COLUMNS.items())
             return (f"(SELECT {cols}, CAST(NULL AS INTEGER) AS source, "
                     "CAST(NULL AS BIGINT) AS position WHERE false)")
-        files = ", ".join(f"'{self.parts_dir / p}'" for p in self.parts)
-        return f"read_parquet([{files}])"
+        import pyarrow.dataset as ds
+
+        if getattr(self, "_registered", None) != len(self.parts):
+            files = [str(self._part_path(p)) for p in self.parts]
+            self.con.register("twin_records", ds.dataset(files, format="parquet"))
+            self._registered = len(self.parts)
+        return "twin_records"
+
+    def _part_path(self, name: str) -> Path:
+        if not PART_NAME.match(name):
+            raise DataError(self.path, [Problem("parts.name", "not a part file name", name)])
+        path = self.parts_dir / name
+        if path.is_symlink():
+            raise DataError(path, [Problem("", "a record part must be a real file, not a "
+                                           "symbolic link", has_value=False)])
+        return path
 
     def close(self) -> None:
         self.con.close()
@@ -149,6 +189,7 @@ class Store:
         self.con.execute("UPDATE sources SET fingerprint = ?, byte_offset = 0, line = 1, "
                          "clock_s = NULL WHERE id = ?", [fingerprint, sid])
         self.con.execute("DELETE FROM fragments WHERE source = ?", [sid])
+        self.con.execute("DELETE FROM clocks WHERE source = ?", [sid])
 
     def fragments(self, sid: int) -> list[dict[str, Any]]:
         rows = self.con.execute("SELECT position, raw FROM fragments WHERE source = ? "
@@ -162,7 +203,13 @@ class Store:
             "WHERE ts_s >= ?", params=[since_s]).to_arrow_table()
 
     def read_part(self, name: str) -> pa.Table:
-        return pq.read_table(self.parts_dir / name)
+        return pq.read_table(self._part_path(name))
+
+    def clocks(self, sid: int) -> dict[str, float]:
+        """Each device's JT/T 808 clock for source ``sid``."""
+        rows = self.con.execute("SELECT device, clock_s FROM clocks WHERE source = ?",
+                                [sid]).fetchall()
+        return {d: float(c) for d, c in rows}
 
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
         return self.con.sql(sql, params=params or None).to_arrow_table()
@@ -170,7 +217,7 @@ class Store:
     # -- writing -------------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        self._pending_parts: list[str] = []
+        self._pending_parts = []
         self.con.execute("BEGIN TRANSACTION")
         try:
             yield
@@ -191,6 +238,9 @@ class Store:
         self.parts_dir.mkdir(exist_ok=True)
         name = f"part-{len(self.parts) + len(self._pending_parts):08d}.parquet"
         tmp = self.parts_dir / f".tmp-{name}"
+        if self.parts_dir.is_symlink():
+            raise DataError(self.parts_dir, [Problem("", "the twin's records folder must not "
+                                                     "be a symbolic link", has_value=False)])
         pq.write_table(full, tmp, compression="snappy")
         os.replace(tmp, self.parts_dir / name)
         self.con.execute("INSERT INTO parts VALUES (?, ?, ?)", [name, source, table.num_rows])
@@ -230,11 +280,29 @@ class Store:
         self.con.execute("UPDATE counters SET read = read + ?, accepted = accepted + ?, "
                          "quarantined = quarantined + ?", [read, accepted, quarantined])
 
-    def set_progress(self, sid: int, offset: int, line: int, clock_s: float | None,
+    def set_progress(self, sid: int, offset: int, line: int, clocks: dict[str, float],
                      fragments: list[dict[str, Any]]) -> None:
-        self.con.execute("UPDATE sources SET byte_offset = ?, line = ?, clock_s = ? WHERE id = ?",
-                         [offset, line, clock_s, sid])
+        self.con.execute("UPDATE sources SET byte_offset = ?, line = ? WHERE id = ?",
+                         [offset, line, sid])
+        if clocks:
+            tab = pa.table({"device": pa.array(list(clocks), pa.string()),
+                            "clock_s": pa.array(list(clocks.values()), pa.float64())})
+            self.con.register("_clk", tab)
+            try:
+                self.con.execute("DELETE FROM clocks WHERE source = ? AND device IN "
+                                 "(SELECT device FROM _clk)", [sid])
+                self.con.execute("INSERT INTO clocks SELECT ?, device, clock_s FROM _clk",
+                                 [sid])
+            finally:
+                self.con.unregister("_clk")
         self.con.execute("DELETE FROM fragments WHERE source = ?", [sid])
-        for f in fragments:
-            self.con.execute("INSERT INTO fragments VALUES (?, ?, ?)",
-                             [sid, f["position"], f["raw"]])
+        if fragments:
+            tab = pa.table({"position": pa.array([int(f["position"]) for f in fragments],
+                                                 pa.int64()),
+                            "raw": pa.array([bytes(f["raw"]) for f in fragments], pa.binary())})
+            self.con.register("_frag", tab)
+            try:
+                self.con.execute("INSERT INTO fragments SELECT ?, position, raw FROM _frag",
+                                 [sid])
+            finally:
+                self.con.unregister("_frag")

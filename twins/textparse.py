@@ -9,6 +9,7 @@ parsed in bulk. A lone bad line gets its reason from the pydantic schema of the 
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
@@ -23,8 +24,10 @@ from pydantic import ValidationError, create_model
 
 from sim.schema.base import StrictModel
 from sim.schema.loader import problems_from_validation
+from twins import screen
 from twins.batch import ParsedBatch, Reject
 from twins.records import COLUMNS, REPORT_MODELS, SCHEMA, conform
+from twins.screen import column_name, screen_json, utf8_errors
 
 _ROW_HINT = re.compile(r"[Rr]ow #?(\d+)")
 _WS = np.zeros(256, bool)
@@ -58,7 +61,7 @@ def describe_problems(obj: Any) -> str | None:
 
 
 def line_reason(line: bytes, arrow_message: str = "") -> str:
-    """The quarantine reason of one JSON line that Arrow refused."""
+    """The quarantine reason of one JSON line that the screen or Arrow refused."""
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -69,11 +72,87 @@ def line_reason(line: bytes, arrow_message: str = "") -> str:
         return f"malformed JSON: {exc.msg} at column {exc.colno}"
     except RecursionError:
         return "malformed JSON: nested too deeply"
-    reason = describe_problems(obj)
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        return f"malformed JSON: {str(exc)[:120]}"
+    try:
+        reason = describe_problems(obj)
+    except RecursionError:
+        return "malformed JSON: nested too deeply"
     if reason:
         return reason
     msg = arrow_message.removeprefix("JSON parse error: ")
     return f"unreadable record: {msg}" if msg else "unreadable record"
+
+
+def _field(col: int) -> str:
+    return column_name(col) or "a field"
+
+
+def screen_reason(line: bytes, code: int, col: int) -> str:
+    """The quarantine reason of a line the screen refused (see :mod:`twins.screen`)."""
+    if code == screen.DUPLICATE:
+        return f"field {_field(col)!r} given twice"
+    if code == screen.BAD_UTF8:
+        reason = line_reason(line)
+        if reason.startswith("not valid UTF-8"):
+            return reason
+        return f"not valid UTF-8: a lone surrogate escape (\\uD800-\\uDFFF) in {_field(col)}"
+    if code == screen.UNKNOWN:
+        try:
+            obj = json.loads(line)
+            for k, v in obj.items():
+                if k not in COLUMNS and v is not None and v != "":
+                    return f"unknown field {bounded_repr(k)}"
+        except (ValueError, RecursionError, AttributeError):
+            pass
+        return line_reason(line)
+    reason = line_reason(line)
+    if not reason.startswith("unreadable record"):
+        return reason
+    if code == screen.BIG_INT:
+        return f"{_field(col)}: an integer beyond 2^53 cannot be held exactly"
+    if code == screen.NESTED:
+        return f"{_field(col)}: a nested value where a scalar is expected"
+    if code == screen.OVERFLOW:
+        return f"{_field(col)}: number too large (must be finite)"
+    if code == screen.WRONG_TYPE:
+        return f"{_field(col)}: wrong type"
+    return "malformed JSON"
+
+
+def bounded_repr(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _slow_record(line: bytes) -> tuple[dict[str, Any] | None, str]:
+    """Decode a screened line with an unusual spelling; (record, "") or (None, reason)."""
+    twice: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k, v in items:
+            if k in out:
+                twice.append(k)
+            out[k] = v
+        return out
+
+    try:
+        obj = json.loads(line.decode("utf-8"), object_pairs_hook=pairs)
+    except (ValueError, RecursionError):
+        return None, line_reason(line)
+    if twice:
+        return None, f"field {bounded_repr(twice[0])} given twice"
+    rec: dict[str, Any] = {}
+    for k, v in obj.items():
+        if k in COLUMNS:
+            rec[k] = v
+        elif v is not None and v != "":
+            return None, f"unknown field {bounded_repr(k)}"
+    reason = describe_problems(rec)
+    if reason:
+        return None, reason
+    return rec, ""
 
 
 def line_spans(buf: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -147,24 +226,73 @@ def _json_parse(chunk: bytes) -> pa.Table:
     )
 
 
+def _subset(buf: bytes, starts: np.ndarray, ends: np.ndarray, rows: np.ndarray
+            ) -> tuple[bytes, np.ndarray, np.ndarray]:
+    """The lines ``rows`` of ``buf`` joined into a buffer of their own, with their spans."""
+    if len(rows) == len(starts):
+        return buf, starts, ends
+    lines = [buf[a:b] for a, b in zip(starts[rows].tolist(), ends[rows].tolist(), strict=True)]
+    size = np.array([len(x) for x in lines], np.int64)
+    new_ends = np.cumsum(size + 1) - 1
+    return b"\n".join(lines) + b"\n", new_ends - size, new_ends
+
+
+Pieces = list[tuple[np.ndarray, pa.Table]]
+
+
+def _bulk(buf: bytes, starts: np.ndarray, ends: np.ndarray, rows: np.ndarray, parse: ParseFn,
+          prefix: bytes, reason: Callable[[bytes, str], str], hint_offset: int = 0,
+          ) -> tuple[Pieces, list[tuple[int, str]]]:
+    """Parse the screened lines ``rows`` in one call; isolate failures if it fails anyway."""
+    if len(rows) == 0:
+        return [], []
+    sub, s2, e2 = _subset(buf, starts, ends, rows)
+    pieces, bad = _isolate(sub, s2, e2, parse, prefix, reason, hint_offset)
+    return ([(rows[a:a + t.num_rows], t) for a, t in pieces],
+            [(int(rows[r]), why) for r, why in bad])
+
+
 def parse_jsonl(buf: bytes, first_line: int, base_offset: int = 0) -> ParsedBatch:
-    """Parse a buffer of whole JSON lines; ``first_line`` is the 1-based number of its first."""
+    """Parse a buffer of whole JSON lines; ``first_line`` is the 1-based number of its first.
+
+    Every line is screened first (:mod:`twins.screen`); only lines that pass reach Arrow.
+    """
     starts, ends, index = line_spans(buf)
-    pieces, bad = _isolate(buf, starts, ends, _json_parse, b"", line_reason)
+    code, col = screen_json(buf, starts, ends)
+    pieces, bad = _bulk(buf, starts, ends, np.flatnonzero(code == screen.OK), _json_parse, b"",
+                        line_reason)
+    slow_rows: list[int] = []
+    slow_recs: list[dict[str, Any]] = []
+    for r in np.flatnonzero(code != screen.OK).tolist():
+        line = buf[starts[r]:ends[r]]
+        if code[r] == screen.SLOW:
+            rec, why = _slow_record(line)
+            if rec is not None:
+                slow_rows.append(r)
+                slow_recs.append(rec)
+                continue
+        else:
+            why = screen_reason(line, int(code[r]), int(col[r]))
+        bad.append((r, why))
+    if slow_rows:
+        try:
+            pieces.append((np.array(slow_rows, np.int64),
+                           pa.Table.from_pylist(slow_recs, schema=SCHEMA)))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError,
+                OverflowError, TypeError) as exc:
+            bad += [(r, f"wrong type: {str(exc)[:200]}") for r in slow_rows]
     return _finish(buf, starts, ends, index, pieces, bad, first_line, base_offset)
 
 
 def _finish(
     buf: bytes, starts: np.ndarray, ends: np.ndarray, index: np.ndarray,
-    pieces: list[tuple[int, pa.Table]], bad: list[tuple[int, str]], first_line: int,
-    base_offset: int,
+    pieces: Pieces, bad: list[tuple[int, str]], first_line: int, base_offset: int,
 ) -> ParsedBatch:
     lines = first_line + index
     rows: list[np.ndarray] = []
     tables: list[pa.Table] = []
     rejects = [Reject(int(lines[r]), buf[starts[r]:ends[r]], why) for r, why in bad]
-    for first, table in pieces:
-        idx = np.arange(first, first + table.num_rows)
+    for idx, table in pieces:
         try:
             conf, unknown = conform(table)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
@@ -185,7 +313,7 @@ def _finish(
                 for r in np.flatnonzero(extra):
                     g = idx[r]
                     rejects.append(Reject(int(lines[g]), buf[starts[g]:ends[g]],
-                                          f"unknown field {which[r]!r}"))
+                                          f"unknown field {bounded_repr(which[r])}"))
                 keep = np.flatnonzero(~extra)
                 conf = conf.take(pa.array(keep))
                 idx = idx[keep]
@@ -194,6 +322,11 @@ def _finish(
     table = pa.concat_tables(tables) if tables else pa.table(
         {c: pa.array([], t) for c, t in COLUMNS.items()}, schema=SCHEMA)
     ridx = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+    if len(tables) > 1:
+        order = np.argsort(ridx, kind="stable")
+        if (np.diff(order) != 1).any():
+            table = table.take(pa.array(order))
+        ridx = ridx[order]
     span = np.stack([starts[ridx], ends[ridx]], axis=1) if len(ridx) else np.zeros((0, 2),
                                                                                   np.int64)
     rejects.sort(key=lambda r: r.position)
@@ -203,14 +336,49 @@ def _finish(
 
 
 def csv_header_columns(header: bytes) -> list[str]:
-    return [c.strip().strip('"') for c in header.decode("utf-8", "replace").strip().split(",")]
+    text = header.decode("utf-8", "replace").strip("\r\n")
+    try:
+        return [c.strip() for c in next(csv.reader([text]))] if text.strip() else []
+    except (csv.Error, StopIteration):
+        return [c.strip().strip('"') for c in text.split(",")]
+
+
+def csv_header_problem(header: bytes) -> str | None:
+    """Why a CSV header line cannot be used (every row under it is quarantined), or None."""
+    bad = utf8_errors(header, np.array([0]), np.array([len(header)]))[0]
+    if bad >= 0:
+        return f"bad CSV header: not valid UTF-8 at byte {bad}"
+    names = csv_header_columns(header)
+    if not names:
+        return "bad CSV header: the first line is empty"
+    seen: set[str] = set()
+    for k, name in enumerate(names):
+        if not name:
+            return f"bad CSV header: column {k + 1} has no name"
+        if name in seen:
+            return f"bad CSV header: column {bounded_repr(name)} appears twice"
+        seen.add(name)
+    for need in ("device", "ts_s"):
+        if need not in seen:
+            return (f"bad CSV header: no {need!r} column (header "
+                    f"{bounded_repr(header.decode('utf-8', 'replace').strip())})")
+    return None
 
 
 def parse_csv(buf: bytes, header: bytes, first_line: int, base_offset: int = 0) -> ParsedBatch:
-    """Parse a buffer of whole CSV lines (without the header); ``header`` is the first line."""
+    """Parse a buffer of whole CSV lines (without the header); ``header`` is the first line.
+
+    Lines are screened first: invalid UTF-8 and unbalanced quotes never reach Arrow, and a
+    header that cannot be used quarantines every row with its reason.
+    """
+    starts, ends, index = line_spans(buf)
+    head_problem = csv_header_problem(header)
+    if head_problem:
+        return _finish(buf, starts, ends, index, [], [(r, head_problem)
+                                                      for r in range(len(starts))],
+                       first_line, base_offset)
     names = csv_header_columns(header)
     types = {n: COLUMNS[n] for n in names if n in COLUMNS}
-    starts, ends, index = line_spans(buf)
     invalid: list[tuple[int, str]] = []
 
     def parse(chunk: bytes) -> pa.Table:
@@ -239,10 +407,19 @@ def parse_csv(buf: bytes, header: bytes, first_line: int, base_offset: int = 0) 
         col = re.search(r"CSV column #(\d+)", message)
         if m and col and int(col.group(1)) < len(names):
             return (f"wrong type: {names[int(col.group(1))]} must be {m.group(1)} "
-                    f"(got {m.group(2)!r})")
-        return f"malformed CSV row: {message}"
+                    f"(got {bounded_repr(m.group(2))})")
+        return f"malformed CSV row: {message[:200]}"
 
+    bad_utf8 = utf8_errors(buf, starts, ends)
+    u = np.frombuffer(buf, np.uint8)
+    quotes = np.cumsum(np.r_[0, (u == 34).astype(np.int64)])
+    odd = (quotes[ends] - quotes[starts]) % 2 == 1
+    bad: list[tuple[int, str]] = []
+    for r in np.flatnonzero((bad_utf8 >= 0) | odd).tolist():
+        bad.append((r, f"not valid UTF-8 at byte {bad_utf8[r]}" if bad_utf8[r] >= 0
+                    else "malformed CSV row: unbalanced quotes"))
+    good = np.flatnonzero((bad_utf8 < 0) & ~odd)
     # Arrow numbers CSV rows from 1, header included.
-    pieces, bad = _isolate(buf, starts, ends, parse, header.rstrip(b"\r\n") + b"\n", reason,
-                           hint_offset=-2)
-    return _finish(buf, starts, ends, index, pieces, bad, first_line, base_offset)
+    pieces, more = _bulk(buf, starts, ends, good, parse, header.rstrip(b"\r\n") + b"\n",
+                         reason, hint_offset=-2)
+    return _finish(buf, starts, ends, index, pieces, bad + more, first_line, base_offset)

@@ -25,6 +25,9 @@ from twins.records import (
 )
 
 _BOUNDS = numeric_bounds()
+#: 2100-01-01T00:00:00Z: no report is later, whatever the clock setting (a far-future time
+#: would make every later report of its device late).
+MAX_TIME_S = 4102444800.0
 _FLOAT_COLS = ("ts_s", "lon", "lat", "altitude_m", "speed_kmh", "heading_deg", "odometer_km",
                "fuel_l", "bitrate_kbps")
 
@@ -187,6 +190,7 @@ def check(table: pa.Table, twin: LoadedTwin, now_s: float) -> Checked:
            "camera status report without registered or streaming")
     t_min = cfg.min_time_utc.timestamp()
     r.flag(ts < t_min, lambda i: f"timestamp {ts[i]:.0f} before {cfg.min_time_utc:%Y-%m-%d}")
+    r.flag(ts >= MAX_TIME_S, lambda i: f"timestamp {ts[i]:.0f} after 2100-01-01")
     if cfg.clock == "wall":
         limit = now_s + cfg.max_future_s
         r.flag(ts > limit, lambda i: f"timestamp {ts[i]:.0f} is {ts[i] - now_s:.0f} s in the "

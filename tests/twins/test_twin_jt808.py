@@ -244,7 +244,7 @@ def test_fast_path_matches_per_frame_decoder_at_any_cut() -> None:
     for cut in (1, 77, 1000, len(stream) // 2, len(stream) - 3):
         r = Reassembler()
         a, tail = decode_frames(stream[:cut], 0, r)
-        b, tail2 = decode_frames(tail + stream[cut:], a.end_offset, r, a.clock_s, final=True)
+        b, tail2 = decode_frames(tail + stream[cut:], a.end_offset, r, a.clocks, final=True)
         assert tail2 == b""
         assert a.table.num_rows + b.table.num_rows == 270
         joined = a.table.to_pylist() + b.table.to_pylist()

@@ -34,6 +34,8 @@ from twins.jt808.reassembly import Reassembler
 from twins.records import COLUMNS, SCHEMA
 
 _MAX_ITEMS = 32
+#: No clock runs past 2100-01-01 (what the checks accept at most).
+MAX_CLOCK_S = 4102444800.0
 _STATE_NAMES = pa.array([STATE_CODES[i] for i in range(len(STATE_CODES))])
 # load bits (8-9) -> state code: 00 idle, 01 to_pickup, 11 busy
 _LOAD_TO_CODE = np.array([0, 1, -1, 2], np.int64)
@@ -91,8 +93,9 @@ def decode_frames(
     buf: bytes,
     base_offset: int,
     reassembler: Reassembler,
-    clock_s: float = float("nan"),
+    clocks: dict[str, float] | None = None,
     final: bool = False,
+    max_clock_s: float = MAX_CLOCK_S,
 ) -> tuple[ParsedBatch, bytes]:
     """Decode every complete frame in ``buf``.
 
@@ -104,11 +107,15 @@ def decode_frames(
         Stream offset of ``buf[0]`` (positions in the result are stream offsets).
     reassembler
         Holds sub-packages across calls.
-    clock_s
-        Stream clock before ``buf``: the latest location time seen so far. Heartbeats and
-        registrations carry no time and are stamped with it.
+    clocks
+        Each device's clock before ``buf``: the latest time of its location reports seen so
+        far. Heartbeats and registrations carry no time and are stamped with their device's
+        clock. Not changed; the batch's ``clocks`` holds the devices whose clock moved.
     final
         The stream ends with ``buf``: leftover bytes are a truncated frame, not a tail.
+    max_clock_s
+        A location report later than this (one from the far future, quarantined by the
+        checks) does not move its device's clock, so it cannot drag later heartbeats along.
 
     Returns
     -------
@@ -130,7 +137,7 @@ def decode_frames(
                               "truncated frame: stream ended without closing 0x7e"))
         tail = b""
     if delim.size == 0:
-        batch = _assemble([], None, rejects, buf, clock_s)
+        batch = _assemble([], None, rejects, buf, clocks or {}, max_clock_s)
         batch.end_offset = base_offset + len(buf) - len(tail)
         return batch, tail
 
@@ -283,7 +290,8 @@ def decode_frames(
             continue
         rec["_frame"] = int(j)
         slow_rows.append((int(j), rec))
-    batch = _assemble(slow_rows, fast_cols, rejects, buf, clock_s, seg_s, seg_e, base_offset)
+    batch = _assemble(slow_rows, fast_cols, rejects, buf, clocks or {}, max_clock_s, seg_s,
+                      seg_e, base_offset)
     batch.end_offset = base_offset + end
     return batch, tail
 
@@ -293,7 +301,8 @@ def _assemble(
     fast: dict[str, Any] | None,
     rejects: list[Reject],
     buf: bytes,
-    clock_s: float,
+    clocks: dict[str, float],
+    max_clock_s: float,
     seg_s: np.ndarray | None = None,
     seg_e: np.ndarray | None = None,
     base_offset: int = 0,
@@ -330,14 +339,9 @@ def _assemble(
         parts.append(pa.array([rec.get(name) for _, rec in slow], typ))
         cols[name] = pa.concat_arrays(parts).take(pa.array(order))
     table = pa.table(cols, schema=SCHEMA)
-    # Heartbeats and registrations take the stream clock: latest location time before them.
-    ts = table.column("ts_s").to_numpy(zero_copy_only=False)
-    is_loc = np.asarray(table.column("msg").to_numpy(zero_copy_only=False) == "location")
-    run = np.where(is_loc & ~np.isnan(ts), ts, -np.inf)
-    start = clock_s if clock_s == clock_s else -np.inf
-    clock = np.maximum.accumulate(np.r_[start, run])
-    stamped = np.where(is_loc, ts, clock[:-1])
-    stamped[np.isinf(stamped)] = np.nan
+    # Heartbeats and registrations take their device's clock: the latest plausible location
+    # time of that device before them.
+    stamped, changed = _stamp(table, clocks, max_clock_s)
     table = table.set_column(1, "ts_s", pa.array(stamped, pa.float64(), mask=np.isnan(stamped)))
     sorted_frames = frame[order]
     if seg_s is not None and seg_e is not None:
@@ -352,5 +356,39 @@ def _assemble(
                  for _, rec in slow if "_raw" in rec}
     batch = ParsedBatch(table, position.astype(np.int64), span.astype(np.int64), buf,
                         sorted(rejects, key=lambda r: r.position), extra_raw=extra_raw)
-    batch.clock_s = float(clock[-1]) if np.isfinite(clock[-1]) else clock_s
+    batch.clocks = changed
     return batch
+
+
+_GROUP = np.int64(1) << 33  # above any clock in seconds (2^33 s is the year 2242)
+
+
+def _stamp(table: pa.Table, clocks: dict[str, float], max_clock_s: float
+           ) -> tuple[np.ndarray, dict[str, float]]:
+    """Times of the rows (timeless messages stamped per device) and the clocks that moved."""
+    n = table.num_rows
+    ts = np.asarray(table.column("ts_s").to_numpy(zero_copy_only=False), np.float64)
+    if n == 0:
+        return ts, {}
+    is_loc = np.asarray(table.column("msg").to_numpy(zero_copy_only=False) == "location")
+    enc = table.column("device").combine_chunks().dictionary_encode()
+    code = np.asarray(enc.indices.to_numpy(zero_copy_only=False), np.int64)
+    names = enc.dictionary.to_pylist()
+    start = np.array([clocks.get(d, -np.inf) for d in names], np.float64)
+    limit = min(max_clock_s, MAX_CLOCK_S)
+    usable = is_loc & ~np.isnan(ts) & (ts >= 0) & (ts <= limit)
+    run = np.where(usable, np.floor(np.nan_to_num(ts)), -1.0).astype(np.int64) + 1
+    order = np.lexsort((np.arange(n), code))
+    c = code[order]
+    incl = np.maximum.accumulate(run[order] + c * _GROUP) - c * _GROUP - 1
+    running = np.empty(n, np.float64)
+    running[order] = np.where(incl >= 0, incl, -np.inf)
+    clock = np.maximum(running, start[code])
+    stamped = np.where(is_loc, ts, clock)
+    stamped[np.isinf(stamped)] = np.nan
+    last = np.r_[c[1:] != c[:-1], True]
+    changed: dict[str, float] = {}
+    for k, v in zip(c[last].tolist(), incl[last].tolist(), strict=True):
+        if v >= 0 and v > start[k]:
+            changed[names[k]] = float(v)
+    return stamped, changed

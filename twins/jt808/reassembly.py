@@ -5,6 +5,10 @@ A long message is sent as ``total`` frames with consecutive serial numbers, each
 ``serial - index`` (the serial before the first package). A message is complete when every
 index has arrived, in any order. Pending packages survive a restart (the store persists
 :meth:`Reassembler.rows`); at the end of an ingest, incomplete messages are quarantined.
+
+A package whose index already arrived is never put in place of the first one: a byte-equal
+repeat and a conflicting package (same index, other bytes) are both refused with a reason
+(:class:`~twins.jt808.frames.FrameError`), and the first one is kept.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from twins.jt808.frames import Frame
+from twins.jt808.frames import Frame, FrameError
 
 Key = tuple[str, int, int, int]
 
@@ -36,6 +40,14 @@ class Reassembler:
         """Add one package; return the whole message when this completes it."""
         key = (frame.phone, frame.msg_id, frame.total, (frame.serial - frame.index) & 0xFFFF)
         parts = self.pending.setdefault(key, {})
+        if frame.index in parts:
+            first_pos, first_raw = parts[frame.index][1], parts[frame.index][2]
+            what = (f"sub-package {frame.index} of {frame.total} of message "
+                    f"0x{frame.msg_id:04x} from {frame.phone}")
+            if first_raw == raw:
+                raise FrameError(f"repeated {what}: already received at offset {first_pos}")
+            raise FrameError(f"conflicting {what}: differs from the one received at offset "
+                             f"{first_pos} (that one is kept)")
         parts[frame.index] = (frame, position, raw)
         if len(parts) < frame.total:
             return None
