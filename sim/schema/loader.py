@@ -58,7 +58,10 @@ def parse_yaml_text(text: str) -> Any:
     """Parse YAML with the strict loader; raise ``yaml.YAMLError`` or ``RecursionError``."""
     if _bracket_depth(text) > 4 * MAX_DEPTH:
         raise RecursionError  # refused before the parser recurses that deep
-    return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except ValueError as exc:  # an integer of more than 4300 digits (Python's own limit)
+        raise yaml.YAMLError(f"a number too long to read ({exc})".split(";")[0]) from None
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> Problem:
@@ -217,12 +220,17 @@ def _other_branch(value: Any, etype: str) -> bool:
 def problems_from_validation(exc: ValidationError, data: Any) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[tuple[str, str]] = set()
+    branch_paths: set[str] = set()
     for err in exc.errors(include_url=False):
         loc = tuple(err.get("loc", ()))
         etype = err.get("type", "")
         path, value, found, branch = _data_path(data, loc, etype)
         if branch and _other_branch(value, etype):
             continue
+        if branch and format_path(path) in branch_paths:
+            continue  # one message per value for a union of plain types (number | text | ...)
+        if branch:
+            branch_paths.add(format_path(path))
         msg = err.get("msg", "invalid")
         if etype == "extra_forbidden":
             msg = "unknown field (not allowed here; check spelling)"
