@@ -24,7 +24,7 @@ import numpy as np
 import simpy
 
 from sim.iptv.synthetic import make_boxes, uniform_population
-from sim.kernels import viewing as vk
+from sim.kernels import layout as vk
 
 STATES = vk.STATE_NAMES[:5]
 

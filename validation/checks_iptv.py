@@ -22,7 +22,7 @@ import numpy as np
 
 from sim.iptv.synthetic import make_boxes, uniform_population
 from sim.iptv.viewing import DEFAULT_CHANNEL_ZIPF
-from sim.kernels import viewing as vk
+from sim.kernels import layout as vk
 from validation.analytic import erlang_b
 from validation.registry import CheckResult, register_check
 

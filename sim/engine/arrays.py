@@ -19,3 +19,18 @@ def resident_zeros(shape: Any, dtype: Any = np.float64) -> np.ndarray:
     a = np.empty(shape, dtype)
     a.fill(0)
     return a
+
+
+def line_aligned_zeros(n: int) -> np.ndarray:
+    """``n`` float64 :func:`resident_zeros` starting on a 64-byte (cache-line) boundary."""
+    a = resident_zeros(n + 8)
+    off = (-a.ctypes.data % 64) // 8
+    return a[off:off + n]
+
+
+def members(owner: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each of ``n`` owners' items in increasing order: ``items[ptr[k]:ptr[k + 1]]`` are
+    the indices ``i`` with ``owner[i] == k``. Returns ``(ptr, items)`` (int64)."""
+    items = np.argsort(owner, kind="stable").astype(np.int64)
+    ptr = np.searchsorted(owner[items], np.arange(n + 1)).astype(np.int64)
+    return ptr, items

@@ -20,7 +20,7 @@ import numpy as np
 from sim.iptv.scenario import VERTICALS
 from sim.iptv.state import device_ids
 from sim.kernels import firmware as fk
-from sim.kernels import viewing as vk
+from sim.kernels import layout as vk
 
 if TYPE_CHECKING:
     from sim.iptv.model import IptvModel

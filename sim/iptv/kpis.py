@@ -10,8 +10,8 @@ import numpy as np
 from sim.iptv.network import hist_quantile
 from sim.iptv.population import EpochStats
 from sim.iptv.scenario import VERTICALS
-from sim.kernels import viewing as vk
-from sim.kernels.network import distinct_groups
+from sim.kernels import layout as vk
+from sim.kernels.links import distinct_groups
 
 if TYPE_CHECKING:
     from sim.iptv.bootstorm import StormResult

@@ -18,7 +18,7 @@ from sim.engine.arrays import resident_zeros
 from sim.iptv.population import PortLoadSink
 from sim.iptv.profiles import LinkProfile
 from sim.iptv.topology import Population
-from sim.kernels import network as nk
+from sim.kernels import links as nk
 
 UTIL_BIN = 0.005
 N_UTIL_BINS = 300

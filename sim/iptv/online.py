@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from sim.kernels import firmware as fk
-from sim.kernels import viewing as vk
+from sim.kernels import layout as vk
 
 
 class OnlineByNode:

@@ -1,9 +1,11 @@
 """The set-top-box population as arrays, advanced an epoch (one or more windows) at a time.
 
-:class:`BoxPopulation` owns the per-box state, the per-port group counts and the scratch the
-epoch kernel (:func:`sim.kernels.epoch.run_epoch`) fills, checks array shapes and dtypes
-once, and runs an epoch: boxes advanced, VoD admission as a loss system in request-time order
-(blocked boxes fall back to live TV), per-window values per port, OLT and metro.
+:class:`BoxPopulation` is the facade over the compiled kernels: it owns the per-box state,
+the per-port group counts and the scratch the epoch kernel (:func:`sim.kernels.epoch.run_epoch`)
+fills, groups them in the typed bundles of :mod:`sim.kernels.bundles` and checks every array
+of them once (dtype and shape, documented there with units), and runs an epoch: boxes
+advanced, VoD admission as a loss system in request-time order (blocked boxes fall back to
+live TV), per-window values per port, OLT and metro.
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from sim.engine.arrays import line_aligned_zeros, members
 from sim.engine.arrays import resident_zeros as zeros
 from sim.iptv.topology import Population
 from sim.iptv.viewing import ViewingArrays
-from sim.kernels import viewing as vk
+from sim.kernels import boxes as bk
+from sim.kernels import bundles as kb
+from sim.kernels import layout as vk
 from sim.kernels.epoch import run_epoch
 from sim.kernels.rng import pack_alias, seed_states
 
@@ -68,7 +73,7 @@ class EpochStats:
     n_k: int
     events: float
     acc: np.ndarray
-    """(ports, windows, N_PACC): see :mod:`sim.kernels.viewing` for the columns (``P_*``)."""
+    """(ports, windows, N_PACC): see :mod:`sim.kernels.layout` for the columns (``P_*``)."""
     oacc: np.ndarray
     """(OLTs, windows, N_OUT): unicast Mbit by kind, events, joins, state-seconds (``O_*``)."""
     olt_down: np.ndarray
@@ -116,13 +121,6 @@ def miss_threshold(tcdf: np.ndarray, cache_titles: int) -> float:
     if cache_titles <= 0:
         return -math.inf
     return math.inf if cache_titles > last else float(tcdf[cache_titles - 1])
-
-
-def line_aligned_zeros(n: int) -> np.ndarray:
-    """``n`` float64 zeros starting on a 64-byte boundary (memory mapped now)."""
-    a = zeros(n + 8)
-    off = (-a.ctypes.data % 64) // 8
-    return a[off:off + n]
 
 
 def pick_table(ctab: np.ndarray, hd_alt: np.ndarray) -> np.ndarray:
@@ -261,14 +259,47 @@ class BoxPopulation:
         self.req = zeros((n_srv, kmax), np.int64)
         self.blk = zeros((n_srv, kmax), np.int64)
         self.miss = zeros((n_srv, kmax), np.int64)
-        # Each server's OLTs in increasing order: admission runs one server per task.
-        self.srv_olts = np.argsort(pop.olt_srv, kind="stable").astype(np.int64)
-        self.srv_olt_ptr = np.searchsorted(pop.olt_srv[self.srv_olts],
-                                           np.arange(n_srv + 1)).astype(np.int64)
-        vk.init_population(pop.olt_box, self.st, self.nt, self.wk, self.ch, self.rate,
-                           pop.box_vert, pop.box_port, pop.box_flags, self.rs, va.vp,
-                           sc_consts, va.cumh, va.hrate, self.ptab, va.on_share, bool(viewing))
+        # Each server's OLTs in increasing order: admission runs one server per task; each
+        # metro's OLTs the same way: metros run one per task.
+        self.srv_olt_ptr, self.srv_olts = members(pop.olt_srv, n_srv)
+        self.metro_olt_ptr, self.metro_olts = members(pop.olt_metro, n_m)
+        self.olt_ones = np.ones(n_o, np.int64)  # metros are dealt to threads by OLT count
+        self._bundle(n_t, n_m, n_srv, lanes)
+        bk.init_population(pop.olt_box, self.boxes, self.behaviour, va.on_share, bool(viewing))
         self.recount()
+
+    def _bundle(self, n_t: int, n_m: int, n_srv: int, lanes: int) -> None:
+        """The kernels' bundles over this object's arrays, every array checked once."""
+        p = self.pop
+        self.boxes = kb.Boxes(self.st, self.nt, self.wk, self.ch, self.rate, self.tu,
+                              p.box_vert, p.box_port, p.box_flags, self.rs)
+        self.topology = kb.Topology(p.olt_box, self.olt_port, p.port_olt, p.port_boxes,
+                                    self.srv_olt_ptr, self.srv_olts, self.metro_olt_ptr,
+                                    self.metro_olts, self.olt_ones)
+        self.behaviour = kb.Behaviour(self.gbit, self.va.vp, self.sc, self.va.cumh,
+                                      self.va.hrate, self.ptab, self.cls_mask, self.cls_rate)
+        self.carry = kb.Carry(self.nst, self.orate, self.prate)
+        self.scratch = kb.EpochScratch(self.acc, self.oac, self.abit, self.aw, self.ebit_o,
+                                       self.abit_o, self.sbit, self.nbit, self.vcnt, self.stat,
+                                       self.vis)
+        self.requests = kb.Requests(self.pend_n, self.pend_list, self.pend_t, self.pend_wk,
+                                    self.pend_r, self.pend_m, self.pend_ok)
+        self.vod = kb.VodServers(self.srv_streams, self.srv_mbps, self.heap_t, self.heap_r,
+                                 self.heap_base, self.heap_n, self.busy_mbps, self.req,
+                                 self.blk, self.miss, float(self.u_miss))
+        self.outputs = kb.Outputs(self.olt_uni, self.olt_cdn, self.olt_down, self.pmax,
+                                  self.psum, self.m_acc, self.m_union, self.m_now, self.m_uni,
+                                  self.m_cdn, self.viewers)
+        self._dims = {"n": p.n_boxes, "P": p.n_ports, "O": p.n_olts, "M": n_m, "S": n_srv,
+                      "G": self.n_groups, "W": self.sbit.shape[1], "K": self.max_windows,
+                      "L": lanes, "T": n_t, "V": self.va.vp.shape[0],
+                      "C": self.n_groups // 2, "R": self.cls_rate.shape[0],
+                      "H": self.heap_t.shape[0], "N_VP": vk.N_VP, "N_SC": vk.N_SC,
+                      "N_ST": vk.N_ST, "N_PACC": vk.N_PACC, "N_ACC": vk.N_ACC,
+                      "N_OUT": vk.N_OUT}
+        for b in (self.boxes, self.topology, self.behaviour, self.carry, self.scratch,
+                  self.requests, self.vod, self.outputs):
+            kb.check_bundle(b, self._dims)
 
     def recount(self) -> None:
         """Rebuild the per-OLT state counts and rate sums, and the per-port rate sums and
@@ -317,26 +348,21 @@ class BoxPopulation:
             raise ValueError("firmware loads are given for one-window epochs only")
         sk = self.idle_sink if sink is None else sink
         kc = max(0, math.ceil((sk.count_from_s - t0) / dt - 1e-9))
-        p = self.pop
-        events = run_epoch(
-            numba.get_num_threads(), float(t0), float(dt), int(n_k), int(kc), self.st, self.nt,
-            self.wk, self.ch, self.rate, self.tu, p.box_vert, p.box_port, p.box_flags, self.rs,
-            p.olt_box, self.olt_port, p.port_olt, p.olt_metro, p.port_boxes, self.srv_olt_ptr,
-            self.srv_olts, self.gbit, self.va.vp, self.sc, self.va.cumh, self.va.hrate,
-            self.ptab, self.cls_mask, self.cls_rate, self.sbit, self.nbit, self.nst, self.orate,
-            self.prate, self.acc, self.oac, self.abit, self.aw, self.ebit_o, self.abit_o, self.vcnt,
-            self.stat, self.vis,
-            self.pend_n, self.pend_list, self.pend_t, self.pend_wk, self.pend_r, self.pend_m,
-            self.pend_ok, self.srv_streams, self.srv_mbps, self.heap_t, self.heap_r, self.heap_base,
-            self.heap_n, self.busy_mbps, self.u_miss, self.req, self.blk, self.miss,
-            self.no_fw if fw_mbit is None else fw_mbit, sk.wifi_mbps, float(sk.cap_pon),
-            float(sk.threshold), float(sk.util_bin), sk.hist, sk.peak, sk.up_peak, sk.over_s,
-            self.olt_uni, self.olt_cdn, self.olt_down, self.pmax, self.psum, self.m_acc,
-            self.m_union, self.m_now, self.m_uni, self.m_cdn, self.viewers)
+        load = self._port_load(sk, self.no_fw if fw_mbit is None else fw_mbit)
+        events = run_epoch(numba.get_num_threads(), kb.make_span(t0, dt, n_k, kc), self.topology,
+                           self.boxes, self.behaviour, self.carry, self.scratch, self.requests,
+                           self.vod, load, self.outputs)
         return EpochStats(n_k, float(events), self.acc, self.oac[:, :, : vk.N_OUT],
                           self.olt_down, self.pmax, self.psum, self.m_acc, self.m_union,
                           self.m_now, self.m_uni, self.m_cdn, self.req, self.blk, self.miss,
                           self.viewers)
+
+    def _port_load(self, sk: PortLoadSink, fw_mbit: np.ndarray) -> kb.PortLoad:
+        """The port-load bundle of a sink, checked (a sink's arrays may be replaced)."""
+        load = kb.PortLoad(fw_mbit, sk.wifi_mbps, sk.hist, sk.peak, sk.up_peak, sk.over_s,
+                           float(sk.cap_pon), float(sk.threshold), float(sk.util_bin))
+        kb.check_bundle(load, {"P": self.pop.n_ports, "B": sk.hist.shape[1]})
+        return load
 
     def step(self, w: int, t0: float, t1: float) -> WindowStats:
         """Advance all boxes over the one window ``[t0, t1)`` (index ``w``)."""
@@ -352,10 +378,8 @@ class BoxPopulation:
 
     def power_off(self, boxes: np.ndarray, t_back: np.ndarray, w: int = 0) -> None:
         """Boxes lose power now; they come back (boot finished) at ``t_back`` (inf: unknown)."""
-        p = self.pop
-        vk.power_off(boxes.astype(np.int64), t_back.astype(np.float64), self.st, self.nt,
-                     self.ch, self.rate, p.box_vert, self.va.vp, p.box_port, p.port_olt,
-                     self.nst, self.orate, self.prate)
+        bk.power_off(boxes.astype(np.int64), t_back.astype(np.float64), self.boxes,
+                     self.pop.port_olt, self.va.vp, self.carry)
 
     def set_back_on(self, boxes: np.ndarray, t_back: np.ndarray) -> None:
         """Offline boxes finish booting at ``t_back`` (then enter standby)."""

@@ -16,7 +16,7 @@ from sim.iptv.population import BoxPopulation
 from sim.iptv.scenario import VERTICALS, IptvScenario
 from sim.iptv.topology import Population
 from sim.iptv.viewing import build_viewing, channel_groups, zipf_cdf
-from sim.kernels import viewing as vk
+from sim.kernels import layout as vk
 
 RESIDENTIAL = VERTICALS.index("residential")
 

@@ -17,7 +17,7 @@ import numpy as np
 from sim.iptv.profiles import LinkProfile, StbProfile
 from sim.iptv.scenario import VERTICALS, IptvScenario
 from sim.iptv.viewing import viewing_params
-from sim.kernels import viewing as vk
+from sim.kernels import layout as vk
 from sim.schema.distributions import sample
 
 

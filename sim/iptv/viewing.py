@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from sim.iptv.scenario import VERTICALS, IptvScenario, ViewingSpec
-from sim.kernels import viewing as vk
+from sim.kernels import layout as vk
 
 #: Default channel popularity exponent: about 80% of live viewing on the top 10% of the
 #: 165 channels, as measured on a large IPTV network (Cha et al., IMC 2008).

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from sim.kernels.heap import key_pop, key_push
 from sim.kernels.rng import uniform
 
 EV_SEND, EV_DONE, EV_TIMEOUT = 0, 1, 2
@@ -21,46 +22,61 @@ N_STAGES = 3
 
 
 @njit(cache=True, inline="always")
-def _swap(ht, hs, hk, hb, ha, i, j):
-    """Swap heap entries ``i`` and ``j`` in all five parallel arrays."""
-    ht[i], ht[j] = ht[j], ht[i]
-    hs[i], hs[j] = hs[j], hs[i]
-    hk[i], hk[j] = hk[j], hk[i]
-    hb[i], hb[j] = hb[j], hb[i]
-    ha[i], ha[j] = ha[j], ha[i]
+def _event(kind, box, aux):
+    """An event's kind, box and attempt code packed in one heap payload."""
+    return np.int64(kind) | (np.int64(box) << 2) | (np.int64(aux) << 33)
 
 
 @njit(cache=True)
-def _push(ht, hs, hk, hb, ha, n, t, seq, kind, box, aux):
-    j = n
-    ht[j], hs[j], hk[j], hb[j], ha[j] = t, seq, kind, box, aux
-    while j > 0:
-        p = (j - 1) >> 1
-        if ht[p] < ht[j] or (ht[p] == ht[j] and hs[p] < hs[j]):
-            break
-        _swap(ht, hs, hk, hb, ha, p, j)
-        j = p
-    return n + 1
+def _push(ht, hs, hv, n, t, seq, kind, box, aux):
+    return key_push(ht, hs, hv, n, t, seq, _event(kind, box, aux))
 
 
 @njit(cache=True)
-def _pop(ht, hs, hk, hb, ha, n):
-    last = n - 1
-    ht[0], hs[0], hk[0], hb[0], ha[0] = ht[last], hs[last], hk[last], hb[last], ha[last]
-    j = 0
-    while True:
-        a = 2 * j + 1
-        if a >= last:
-            break
-        b = a + 1
-        c = a
-        if b < last and (ht[b] < ht[a] or (ht[b] == ht[a] and hs[b] < hs[a])):
-            c = b
-        if ht[j] < ht[c] or (ht[j] == ht[c] and hs[j] < hs[c]):
-            break
-        _swap(ht, hs, hk, hb, ha, c, j)
-        j = c
-    return last
+def _event_heap(n, workers):
+    """The event heap's arrays (time, sequence, packed event) for ``n`` boxes."""
+    cap = 4 * n + 16
+    for s in range(N_STAGES):
+        cap += workers[s]
+    return np.empty(cap), np.empty(cap, np.int64), np.empty(cap, np.int64)
+
+
+@njit(cache=True)
+def _queues(queue_limit):
+    """Each stage's FIFO queue as a ring (box, attempt code), head, length and capacity."""
+    qcap = 1
+    for s in range(N_STAGES):
+        qcap = max(qcap, queue_limit[s] + 1)
+    return (np.zeros((N_STAGES, qcap), np.int64), np.zeros((N_STAGES, qcap), np.int64),
+            np.zeros(N_STAGES, np.int64), np.zeros(N_STAGES, np.int64), qcap)
+
+
+@njit(cache=True, inline="always")
+def _enqueue(qbox, qatt, qhead, qlen, qcap, s, b, code):
+    j = (qhead[s] + qlen[s]) % qcap
+    qbox[s, j] = b
+    qatt[s, j] = code
+    qlen[s] += 1
+
+
+@njit(cache=True, inline="always")
+def _dequeue(qbox, qatt, qhead, qlen, qcap, s):
+    b = qbox[s, qhead[s]]
+    code = qatt[s, qhead[s]]
+    qhead[s] = (qhead[s] + 1) % qcap
+    qlen[s] -= 1
+    return b, code
+
+
+@njit(cache=True)
+def _service(svc_mean_s, svc_cv):
+    """Log-normal service time per stage: sigma of the log and median, from mean and CV."""
+    sig = np.zeros(N_STAGES)
+    med = np.zeros(N_STAGES)
+    for s in range(N_STAGES):
+        sig[s] = np.sqrt(np.log(1.0 + svc_cv[s] ** 2))
+        med[s] = svc_mean_s[s] / np.sqrt(1.0 + svc_cv[s] ** 2)
+    return sig, med
 
 
 @njit(cache=True)
@@ -80,49 +96,32 @@ def boot_storm(t_ready, workers, svc_mean_s, svc_cv, queue_limit, timeout_s, bac
     Returns
     -------
     on_air_s : float64[n] (inf if not back by ``t_max``), counts : int64[4, 3, n_bins]
-        (arrivals, rejects, served, timeouts) per stage and bin, and stale (served after the
-        client gave up) per stage as int64[3].
+        (arrivals, rejects, served, timeouts) per stage and bin, stale : int64[3] (served
+        after the client gave up) per stage.
     """
     n = t_ready.shape[0]
-    cap = 4 * n + 16
-    for s in range(N_STAGES):
-        cap += workers[s]
-    ht = np.empty(cap)
-    hs = np.empty(cap, np.int64)
-    hk = np.empty(cap, np.int8)
-    hb = np.empty(cap, np.int64)
-    ha = np.empty(cap, np.int64)
+    ht, hs, hv = _event_heap(n, workers)
     hn = 0
-    seq = 0
     stage = np.zeros(n, np.int64)
     attempt = np.zeros(n, np.int64)
     tries = np.zeros(n, np.int64)
     on_air = np.full(n, np.inf)
-    qcap = 1
-    for s in range(N_STAGES):
-        qcap = max(qcap, queue_limit[s] + 1)
-    qbox = np.zeros((N_STAGES, qcap), np.int64)
-    qatt = np.zeros((N_STAGES, qcap), np.int64)
-    qhead = np.zeros(N_STAGES, np.int64)
-    qlen = np.zeros(N_STAGES, np.int64)
+    qbox, qatt, qhead, qlen, qcap = _queues(queue_limit)
     busy = np.zeros(N_STAGES, np.int64)
     counts = np.zeros((4, N_STAGES, n_bins), np.int64)
     stale = np.zeros(N_STAGES, np.int64)
-    sig = np.zeros(N_STAGES)
-    med = np.zeros(N_STAGES)
-    for s in range(N_STAGES):
-        sig[s] = np.sqrt(np.log(1.0 + svc_cv[s] ** 2))
-        med[s] = svc_mean_s[s] / np.sqrt(1.0 + svc_cv[s] ** 2)
+    sig, med = _service(svc_mean_s, svc_cv)
     for b in range(n):
-        hn = _push(ht, hs, hk, hb, ha, hn, t_ready[b], seq, EV_SEND, b, 0)
-        seq += 1
+        hn = _push(ht, hs, hv, hn, t_ready[b], b, EV_SEND, b, 0)
+    seq = n
     left = n
     while hn > 0 and left > 0:
         t = ht[0]
-        kind = hk[0]
-        b = hb[0]
-        aux = ha[0]
-        hn = _pop(ht, hs, hk, hb, ha, hn)
+        ev = hv[0]
+        kind = ev & 3
+        b = (ev >> 2) & 0x7FFFFFFF
+        aux = ev >> 33
+        hn = key_pop(ht, hs, hv, hn)
         if t > t_max:
             break
         k = min(int(t / bin_s), n_bins - 1)
@@ -134,37 +133,29 @@ def boot_storm(t_ready, workers, svc_mean_s, svc_cv, queue_limit, timeout_s, bac
             code = a * 4 + s
             if busy[s] < workers[s]:
                 busy[s] += 1
-                d = med[s] * np.exp(sig[s] * _z(seed_state)) if sig[s] > 0 else med[s]
-                hn = _push(ht, hs, hk, hb, ha, hn, t + d, seq, EV_DONE, b, code)
+                d = _service_s(med[s], sig[s], seed_state)
+                hn = _push(ht, hs, hv, hn, t + d, seq, EV_DONE, b, code)
                 seq += 1
             elif qlen[s] < queue_limit[s]:
-                j = (qhead[s] + qlen[s]) % qcap
-                qbox[s, j] = b
-                qatt[s, j] = code
-                qlen[s] += 1
+                _enqueue(qbox, qatt, qhead, qlen, qcap, s, b, code)
             else:
                 counts[1, s, k] += 1
                 tries[b] += 1
-                hn = _push(ht, hs, hk, hb, ha, hn, t + _backoff(tries[b], backoff_base_s,
-                                                                 backoff_max_s, jitter,
-                                                                 seed_state),
-                           seq, EV_SEND, b, 0)
+                back = _backoff(tries[b], backoff_base_s, backoff_max_s, jitter, seed_state)
+                hn = _push(ht, hs, hv, hn, t + back, seq, EV_SEND, b, 0)
                 seq += 1
                 attempt[b] += 1  # nothing pending any more
                 continue
-            hn = _push(ht, hs, hk, hb, ha, hn, t + timeout_s, seq, EV_TIMEOUT, b, a)
+            hn = _push(ht, hs, hv, hn, t + timeout_s, seq, EV_TIMEOUT, b, a)
             seq += 1
         elif kind == EV_DONE:
             s = aux % 4
             a = aux // 4
             counts[2, s, k] += 1
             if qlen[s] > 0:
-                nb = qbox[s, qhead[s]]
-                nc = qatt[s, qhead[s]]
-                qhead[s] = (qhead[s] + 1) % qcap
-                qlen[s] -= 1
-                d = med[s] * np.exp(sig[s] * _z(seed_state)) if sig[s] > 0 else med[s]
-                hn = _push(ht, hs, hk, hb, ha, hn, t + d, seq, EV_DONE, nb, nc)
+                nb, nc = _dequeue(qbox, qatt, qhead, qlen, qcap, s)
+                d = _service_s(med[s], sig[s], seed_state)
+                hn = _push(ht, hs, hv, hn, t + d, seq, EV_DONE, nb, nc)
                 seq += 1
             else:
                 busy[s] -= 1
@@ -176,7 +167,7 @@ def boot_storm(t_ready, workers, svc_mean_s, svc_cv, queue_limit, timeout_s, bac
                     on_air[b] = t
                     left -= 1
                 else:
-                    hn = _push(ht, hs, hk, hb, ha, hn, t, seq, EV_SEND, b, 0)
+                    hn = _push(ht, hs, hv, hn, t, seq, EV_SEND, b, 0)
                     seq += 1
             else:
                 stale[s] += 1
@@ -185,12 +176,16 @@ def boot_storm(t_ready, workers, svc_mean_s, svc_cv, queue_limit, timeout_s, bac
                 counts[3, stage[b], k] += 1
                 attempt[b] += 1
                 tries[b] += 1
-                hn = _push(ht, hs, hk, hb, ha, hn, t + _backoff(tries[b], backoff_base_s,
-                                                                 backoff_max_s, jitter,
-                                                                 seed_state),
-                           seq, EV_SEND, b, 0)
+                back = _backoff(tries[b], backoff_base_s, backoff_max_s, jitter, seed_state)
+                hn = _push(ht, hs, hv, hn, t + back, seq, EV_SEND, b, 0)
                 seq += 1
     return on_air, counts, stale
+
+
+@njit(cache=True)
+def _service_s(med, sig, state):
+    """A service time: log-normal by median and sigma of the log (fixed without spread)."""
+    return med * np.exp(sig * _z(state)) if sig > 0 else med
 
 
 @njit(cache=True)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from sim.iptv.synthetic import make_boxes, uniform_population
-from sim.kernels import viewing as vk
+from sim.kernels import layout as vk
 from sim.kernels.boot import boot_storm
 from sim.kernels.firmware import FW_BRICKED, FW_DOWNLOADING, FW_OK, FW_ROLLED_BACK, firmware_window
 from sim.kernels.rng import seed_states
@@ -230,7 +230,7 @@ def test_ziggurat_exponential_follows_the_exponential_law():
 
 
 def test_time_order_is_a_stable_sort():
-    from sim.kernels.viewing import time_order
+    from sim.kernels.admission import time_order
 
     rng = np.random.default_rng(3)
     spread = rng.uniform(100.0, 400.0, 5_000)
@@ -287,7 +287,8 @@ def test_local_random_state_draws_the_same_sequence():
 def test_stream_endheap_pops_in_time_order():
     import heapq
 
-    from sim.kernels.network import heap_pop, heap_push
+    from sim.kernels.heap import stream_pop as heap_pop
+    from sim.kernels.heap import stream_push as heap_push
 
     rng = np.random.default_rng(5)
     ht, hr = np.zeros(500), np.zeros(500)
