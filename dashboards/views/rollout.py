@@ -6,10 +6,24 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.figures import to_png
+from dashboards.fonts import cjk_available
 from dashboards.kinds import province_tables
-from dashboards.plot_maps import plot_province_map
-from dashboards.provinces import province_frame
-from dashboards.rollout_targets import lookup, total_target_10k
+from dashboards.plot_maps import (
+    category_colours,
+    plot_cashflow,
+    plot_province_map,
+    plot_standard_map,
+    threshold_colours,
+)
+from dashboards.provinces import maritime_boundary, province_frame, territory_frame
+from dashboards.rollout_targets import (
+    BATCH_PALETTE,
+    SHARE_COLOURS,
+    SHARE_EDGES,
+    SHARE_LABELS,
+    lookup,
+    total_target_10k,
+)
 from dashboards.ui import frame, guarded, ok_runs, runs_root
 
 st.title("Rollout map")
@@ -32,7 +46,87 @@ def _map_png(column: str, values: tuple[tuple[int, object], ...], title: str,
     return to_png(plot_province_map(gdf, column, title, label), dpi=100)
 
 
+YEAR_MEASURES = ("activated / 2016 target", "launch batch")
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _year_map_png(path: str, month_end: str, measure: str, rows: tuple[tuple[str, ...], ...],
+                  order: tuple[str, ...]) -> bytes:
+    """The standard national map of one month of a rollout run (``rows``: province,
+    batch, activated, target)."""
+    gdf = provinces().copy()
+    by_code = {getattr(lookup(r[0]), "adcode", None): r for r in rows}
+    gdf["batch_label"] = gdf["adcode"].map(lambda c: by_code[c][1] if c in by_code else None)
+    gdf["share"] = gdf["adcode"].map(lambda c: float(by_code[c][2]) / max(float(by_code[c][3]),
+                                                                        1.0)
+                                     if c in by_code else None)
+    names = "name_zh" if cjk_available() else "name"
+    if measure == YEAR_MEASURES[1]:
+        colours, handles = category_colours(gdf["batch_label"], list(order),
+                                            dict(zip(order, BATCH_PALETTE, strict=False)))
+        title, legend = "Launch batch (on-sale date)", "batch"
+    else:
+        colours, handles = threshold_colours(gdf["share"].astype(float), SHARE_EDGES,
+                                             SHARE_LABELS, SHARE_COLOURS)
+        title = f"Boxes activated by {month_end} / 2016 target"
+        legend = "activated / target (share of boxes)"
+    fig = plot_standard_map(gdf, colours, handles, title, legend, territory_frame(),
+                            maritime_boundary(), names=names)
+    return to_png(fig, dpi=100)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _cash_png(path: str, province: str, rows: tuple[tuple[object, ...], ...]) -> bytes:
+    df = pd.DataFrame(rows, columns=["province", "month", "net_cny", "cumulative_cny"])
+    return to_png(plot_cashflow(df, province), dpi=100)
+
+
+def rollout_year(root_dir) -> None:  # type: ignore[no-untyped-def]
+    """Month slider, batch map and cash flow of a rollout-year run (kind iptv_rollout)."""
+    year_runs = [r for r in ok_runs(root_dir)
+                 if (r.path / "tables" / "monthly.parquet").is_file()
+                 and (r.path / "tables" / "cashflow.parquet").is_file()]
+    if not year_runs:
+        return
+    st.header("Rollout year")
+    names = [r.name for r in year_runs]
+    run = year_runs[names.index(st.selectbox("Rollout run", names, key="rollout_year_run"))]
+    with guarded(f"rollout tables of {run.name}"):
+        monthly = frame(run, "tables/monthly.parquet")
+        if "replication" in monthly.columns:
+            monthly = monthly[monthly["replication"] == monthly["replication"].min()]
+        months = sorted(monthly["month_end"].unique())
+        month_end = st.select_slider("Month end", options=months, value=months[-1],
+                                     key="rollout_month")
+        measure = st.radio("Colour provinces by", YEAR_MEASURES, horizontal=True,
+                           key="rollout_year_measure")
+        now = monthly[monthly["month_end"] == month_end]
+        provs = frame(run, "tables/provinces.parquet")
+        order = tuple(provs.sort_values("on_sale")["batch"].drop_duplicates()) \
+            if "on_sale" in provs.columns else tuple(sorted(now["batch"].unique()))
+        rows = tuple((str(r.province), str(r.batch), str(r.activated_boxes),
+                      str(r.target_boxes)) for r in now.itertuples())
+        st.image(_year_map_png(str(run.path), str(month_end), str(measure), rows, order))
+        st.caption("Thresholds: below 50%, 50–80%, 80–100% and at least 100% of the 2016 "
+                   "target (boxes activated by the month's end). Standard national map with "
+                   "Taiwan, Hong Kong, Macau and the South China Sea islands (inset).")
+        table = now[["province", "batch", "activated_boxes", "target_boxes"]].copy()
+        table["activated / target [%]"] = (100.0 * table["activated_boxes"]
+                                           / table["target_boxes"].clip(lower=1)).round(1)
+        st.dataframe(table.sort_values("activated / target [%]"), hide_index=True)
+        cash = frame(run, "tables/cashflow.parquet")
+        if "replication" in cash.columns:
+            cash = cash[cash["replication"] == cash["replication"].min()]
+        choices = ["national", *sorted(p for p in cash["province"].unique() if p != "national")]
+        who = st.selectbox("Cash flow of", choices, key="rollout_cash_province")
+        mine = cash[cash["province"] == who]
+        st.image(_cash_png(str(run.path), str(who), tuple(
+            (str(r.province), int(r.month), float(r.net_cny), float(r.cumulative_cny))
+            for r in mine.itertuples())))
+
+
 root = runs_root()
+rollout_year(root)
 measures: dict[str, tuple[dict[int, object], str]] = {}
 with guarded("province boundaries"):
     base = provinces()
