@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
+import os
+import re
 import sys
 from pathlib import Path
 
@@ -82,6 +85,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.set_defaults(func=cmd_emit)
 
 
+#: Upper bounds of the numbers the twin commands take (far beyond any sensible use, far
+#: below what would allocate without end).
+MAX_LATENESS_S = 7 * 86400.0
+MAX_EMIT_S = 366 * 86400.0
+MAX_REPORTS_PER_DEVICE = 10_000_000
+MAX_SEED = 2**63 - 1
+MAX_REPLICATIONS = 1000
+
+
+def _number(option: str, value: float | int | None, lo: float, hi: float,
+            lo_open: bool = False, hi_open: bool = False) -> None:
+    """Refuse a value of ``option`` that is NaN, infinite or outside ``[lo, hi]``."""
+    if value is None:
+        return
+    name = option.lstrip("-").replace("-", "_")
+    if not math.isfinite(value):
+        raise DataError(option, [Problem(name, "must be a finite number", value)])
+    below = value <= lo if lo_open else value < lo
+    above = value >= hi if hi_open else value > hi
+    if below or above:
+        interval = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+        raise DataError(option, [Problem(name, f"must be in {interval}", value)])
+
+
 def _epoch(text: str | None) -> dt.datetime:
     from twins.config import DEFAULT_EPOCH
 
@@ -91,10 +118,67 @@ def _epoch(text: str | None) -> dt.datetime:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
         raise DataError("--epoch", [Problem("epoch", "not an ISO 8601 time", text)]) from None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    value = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if not 2000 <= value.year <= 2098:
+        raise DataError("--epoch", [Problem("epoch", "must be in the years 2000-2098 (JT/T "
+                                            "808 times have two-digit years)", text)])
+    return value
+
+
+def _writable_file(option: str, path: Path | None) -> None:
+    """Refuse an output file that cannot be written, before any work is done."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise DataError(option, [Problem(option.lstrip("-"), "is a folder, not a file",
+                                         str(path))])
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise DataError(option, [Problem(option.lstrip("-"), "folder does not exist",
+                                         str(parent))])
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise DataError(option, [Problem(option.lstrip("-"), "cannot be written",
+                                         str(path))])
+
+
+def _writable_dir(option: str, path: Path) -> None:
+    """Refuse an output folder that exists as a file or cannot be written."""
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise DataError(option, [Problem(option.lstrip("-"), "is a file, not a folder",
+                                         str(probe))])
+    if probe.exists() and not os.access(probe, os.W_OK):
+        raise DataError(option, [Problem(option.lstrip("-"), "cannot be written", str(probe))])
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from sim.schema.loader import problems_from_validation
+
+    _number("--lateness-s", args.lateness_s, 0, MAX_LATENESS_S)
+    if args.name is not None and not re.fullmatch(r"[A-Za-z0-9_\-\.]{1,80}", args.name):
+        raise DataError("--name", [Problem("name", "must be 1-80 letters, digits, '_', '-' "
+                                           "or '.'", args.name)])
+    if args.twin_dir.exists() and not args.twin_dir.is_dir():
+        raise DataError(args.twin_dir, [Problem("", "is a file, not a folder",
+                                                has_value=False)])
+    _writable_dir("twin_dir", args.twin_dir)
+    if args.devices is not None and not args.devices.is_file():
+        raise DataError("--devices", [Problem("devices", "file not found", str(args.devices))])
+    try:
+        return _init(args)
+    except ValidationError as exc:
+        raise DataError(args.twin_dir, problems_from_validation(exc, {})) from None
+    except OSError as exc:
+        raise DataError(args.twin_dir, [Problem("", f"cannot write the twin folder: "
+                                                f"{exc.strerror or exc}", has_value=False)]
+                        ) from None
+
+
+def _init(args: argparse.Namespace) -> int:
     from twins.config import Region
     from twins.setup import init_from_run, init_plain
 
@@ -106,6 +190,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         if args.region:
             try:
                 a, b, c, d = (float(x) for x in args.region.split(","))
+                if not all(math.isfinite(v) for v in (a, b, c, d)):
+                    raise ValueError("every bound must be a finite number")
                 region = Region(lon_min=a, lat_min=b, lon_max=c, lat_max=d)
             except ValueError as exc:
                 raise DataError("--region", [Problem("region", f"expected lon_min,lat_min,"
@@ -148,6 +234,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from sim.cli.tables import render
     from twins.ingest import Twin
 
+    _number("--devices", args.devices, 0, 1_000_000)
     with Twin(args.twin_dir, read_only=True) as twin:
         counts = twin.counters()
         reasons = twin.quarantine_summary()
@@ -186,6 +273,7 @@ def cmd_drift(args: argparse.Namespace) -> int:
     from twins.drift import findings, measure_drift
     from twins.ingest import Twin
 
+    _number("--threshold", args.threshold, 0, 100, lo_open=True)
     with Twin(args.twin_dir, read_only=True) as twin:
         measures = measure_drift(twin, args.run, args.predictions)
         found = findings(measures, twin, args.threshold)
@@ -209,6 +297,13 @@ def cmd_fork(args: argparse.Namespace) -> int:
     from sim.results.rundir import read_json
     from twins.fork import fork
 
+    _number("--seed", args.seed, 0, MAX_SEED)
+    _number("--replications", args.replications, 1, MAX_REPLICATIONS)
+    if args.name is not None and not re.fullmatch(r"[A-Za-z0-9_\-\.]{1,120}", args.name) \
+            or args.name in (".", ".."):
+        raise DataError("--name", [Problem("name", "must be 1-120 letters, digits, '_', '-' "
+                                           "or '.' (a folder name, not a path)", args.name)])
+    _writable_dir("--out", args.out)
     run_dir = fork(args.twin_dir, args.scenario, args.overrides, args.out, args.name,
                    args.seed, args.replications, progress=not args.quiet)
     origin = read_json(run_dir / "manifest.json")["forked_from"]
@@ -228,8 +323,25 @@ def cmd_fork(args: argparse.Namespace) -> int:
 def cmd_emit(args: argparse.Namespace) -> int:
     from twins.emit import EmitOptions, generate, read_truth, write_jsonl, write_jt808
 
+    _number("--noise", args.noise, 0, 100)
+    _number("--loss", args.loss, 0, 1, hi_open=True)
+    _number("--duplicate", args.duplicate, 0, 1, hi_open=True)
+    _number("--reorder-s", args.reorder_s, 0, 86400)
+    _number("--heartbeat-s", args.heartbeat_s, 1, 86400)
+    _number("--until-s", args.until_s, 0, MAX_EMIT_S, lo_open=True)
+    _number("--seed", args.seed, 0, MAX_SEED)
+    _number("--replication", args.replication, 0, MAX_REPLICATIONS - 1)
+    if args.until_s is not None and args.until_s / args.heartbeat_s > MAX_REPORTS_PER_DEVICE:
+        raise DataError("--until-s", [Problem("until_s", f"is more than "
+                                              f"{MAX_REPORTS_PER_DEVICE:,} heartbeats of "
+                                              f"{args.heartbeat_s:g} s", args.until_s)])
+    epoch = _epoch(args.epoch)
+    _writable_file("--out", args.out)
+    if not (args.run_dir / "manifest.json").is_file():
+        raise DataError(args.run_dir, [Problem("", "not a run folder (no manifest.json)",
+                                               has_value=False)])
     truth = read_truth(args.run_dir, args.replication)
-    opt = EmitOptions(epoch_s=_epoch(args.epoch).timestamp(), noise=args.noise, loss=args.loss,
+    opt = EmitOptions(epoch_s=epoch.timestamp(), noise=args.noise, loss=args.loss,
                       duplicate=args.duplicate, reorder_s=args.reorder_s,
                       heartbeat_s=args.heartbeat_s, replication=args.replication,
                       seed=args.seed, until_s=args.until_s)
@@ -238,12 +350,16 @@ def cmd_emit(args: argparse.Namespace) -> int:
             raise DataError(f"--{name}", [Problem(name, "must be in [0, 1)",
                                                   getattr(opt, name))])
     table = generate(truth, opt)
+    clamped: dict[str, int] = {}
     if args.format == "jt808":
         if args.out:
             with args.out.open("wb") as fh:
-                n = write_jt808(table, fh)
+                n = write_jt808(table, fh, clamped)
         else:
-            n = write_jt808(table, sys.stdout.buffer)
+            n = write_jt808(table, sys.stdout.buffer, clamped)
+        if clamped:
+            print("values clamped to their JT/T 808 field: " + ", ".join(
+                f"{k} {v:,}" for k, v in sorted(clamped.items())), file=sys.stderr)
     elif args.out:
         with args.out.open("w", encoding="utf-8") as fh:
             n = write_jsonl(table, fh)

@@ -6,7 +6,9 @@ Each vehicle's terminal reports its position every ``report_interval_s`` (drawn 
 terminal profile), plus a report at every change of operational state; while off shift it
 only sends a heartbeat every ``heartbeat_s``. Positions move along the straight line between
 the nodes of consecutive events of ``tables/vehicle_events.parquet``; odometer and fuel are
-interpolated between events; speed is the odometer's rate. Noise is configurable: GPS error
+interpolated between events (fuel as the fuel used, ``fuel_used_l``: the model has no tank,
+so no fuel gauge reading is sent, and JT/T 808 frames carry none); speed is the odometer's
+rate. Noise is configurable: GPS error
 (the profile's ``gps_error_m`` times ``noise``), loss, duplication, and reordering (each
 report delayed by an exponential lag; the stream is in arrival order).
 
@@ -180,12 +182,12 @@ def generate(truth: RunTruth | BoxTruth, opt: EmitOptions) -> pa.Table:
             "lon": np.round(lon + noise_lon, 6)[sel], "lat": np.round(lat + noise_lat, 6)[sel],
             "speed_kmh": np.clip(speed + np.where(moving, speed_noise, 0.0), 0, 250)[sel],
             "heading_deg": heading[sel], "odometer_km": np.round(o[sel], 1),
-            "fuel_l": np.round(fu[sel], 1), "state": state[sel],
+            "fuel_used_l": np.round(fu[sel], 1), "state": state[sel],
             "driver": np.full(len(sel), str(driver_of.get(v, ""))),
         })
     cols = {k: np.concatenate([p[k] for p in parts]) if parts else np.zeros(0)
             for k in ("device", "ts_s", "seq", "msg", "lon", "lat", "speed_kmh", "heading_deg",
-                      "odometer_km", "fuel_l", "state", "driver")}
+                      "odometer_km", "fuel_used_l", "state", "driver")}
     n = len(cols["ts_s"])
     order = np.lexsort((cols["device"], cols["ts_s"]))
     # The network: loss, duplication, delay.
@@ -203,7 +205,7 @@ def generate(truth: RunTruth | BoxTruth, opt: EmitOptions) -> pa.Table:
         if name in cols:
             arr = cols[name][final]
             mask = hb if name in ("lon", "lat", "speed_kmh", "heading_deg", "odometer_km",
-                                  "fuel_l", "state") else None
+                                  "fuel_used_l", "state") else None
             table_cols[name] = pa.array(arr if arr.dtype.kind != "U" else arr.astype(object),
                                         typ, mask=mask)
         elif name == "kind":
@@ -226,8 +228,11 @@ def write_jsonl(table: pa.Table, out: IO[str]) -> int:
     return n
 
 
-def jt808_frames(table: pa.Table) -> Iterable[bytes]:
-    """JT/T 808 frames (0x0200 location reports, 0x0002 heartbeats) for the records."""
+def jt808_frames(table: pa.Table, clamped: dict[str, int] | None = None) -> Iterable[bytes]:
+    """JT/T 808 frames (0x0200 location reports, 0x0002 heartbeats) for the records.
+
+    Values beyond a field's range are clamped and counted in ``clamped`` (by field name).
+    """
     if table.num_rows and pc.any(pc.not_equal(table.column("kind"), "vehicle")).as_py():
         raise RunError("JT/T 808 frames carry vehicle terminal reports only (use --format "
                        "jsonl for set-top boxes)")
@@ -241,14 +246,15 @@ def jt808_frames(table: pa.Table) -> Iterable[bytes]:
         body = encode_location(cols["ts_s"][k], cols["lat"][k], cols["lon"][k],
                                cols["speed_kmh"][k] or 0.0, cols["heading_deg"][k] or 0.0,
                                odometer_km=cols["odometer_km"][k], fuel_l=cols["fuel_l"][k],
-                               state=cols["state"][k])
+                               state=cols["state"][k], clamped={} if clamped is None
+                               else clamped)
         yield encode_frame(MSG_LOCATION, cols["device"][k], cols["seq"][k], body)
 
 
-def write_jt808(table: pa.Table, out: IO[bytes]) -> int:
+def write_jt808(table: pa.Table, out: IO[bytes], clamped: dict[str, int] | None = None) -> int:
     n = 0
     buf: list[bytes] = []
-    for frame in jt808_frames(table):
+    for frame in jt808_frames(table, clamped):
         buf.append(frame)
         n += 1
         if len(buf) >= 65536:

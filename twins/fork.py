@@ -73,7 +73,7 @@ def city_fork_point(twin: Twin, nodes: pa.Table, stale_after_s: float = 3600.0) 
     node = nearest_nodes(nodes, lon[usable], lat[usable])
     state = st.column("state").to_pylist()
     odo = np.asarray(st.column("odometer_km").to_numpy(zero_copy_only=False), float)
-    fuel = np.asarray(st.column("fuel_l").to_numpy(zero_copy_only=False), float)
+    fuel = np.asarray(st.column("fuel_used_l").to_numpy(zero_copy_only=False), float)
     vehicles: dict[int, Any] = {}
     for k, i in enumerate(np.flatnonzero(usable)):
         s = state[i] if state[i] in VEHICLE_STATES else "idle"

@@ -67,7 +67,12 @@ class VehicleReport(ReportBase):
     odometer_km: float | None = Field(default=None, ge=0, le=1e7, allow_inf_nan=False,
                                       description="odometer, km (JT/T 808 item 0x01)")
     fuel_l: float | None = Field(default=None, ge=0, le=2000, allow_inf_nan=False,
-                                 description="fuel reading, litres (JT/T 808 item 0x02)")
+                                 description="fuel gauge reading (what is in the tank), "
+                                 "litres (JT/T 808 item 0x02)")
+    fuel_used_l: float | None = Field(default=None, ge=0, le=1e8, allow_inf_nan=False,
+                                      description="fuel used since the start of the record, "
+                                      "litres (a fleet application's counter; JT/T 808 has "
+                                      "no item for it)")
     state: Literal["idle", "to_pickup", "busy", "off_shift", "maintenance"] | None = Field(
         default=None, description="operational state reported by the fleet application")
     fault_code: int | None = Field(default=None, ge=0, le=65535, description="fault code")
@@ -117,6 +122,7 @@ COLUMNS: dict[str, pa.DataType] = {
     "alarm": pa.int64(),
     "odometer_km": pa.float64(),
     "fuel_l": pa.float64(),
+    "fuel_used_l": pa.float64(),
     "state": pa.string(),
     "fault_code": pa.int64(),
     "driver": pa.string(),
@@ -155,6 +161,17 @@ def numeric_bounds() -> dict[str, tuple[float | None, float | None]]:
                     hi = float(meta.le)  # type: ignore[arg-type]
             if lo is not None or hi is not None:
                 out[name] = (lo, hi)
+    return out
+
+
+def string_limits() -> dict[str, int]:
+    """Largest length (characters) of every bounded string column, read from the models."""
+    out: dict[str, int] = {}
+    for model in REPORT_MODELS.values():
+        for name, info in model.model_fields.items():
+            for meta in info.metadata:
+                if isinstance(meta, annotated_types.MaxLen):
+                    out[name] = int(meta.max_length)
     return out
 
 

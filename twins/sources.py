@@ -237,10 +237,11 @@ def _bad_utf8_rows(table: pa.Table) -> dict[int, str]:
             pass
         base = 0
         for chunk in col.chunks:
-            binary = chunk.view(pa.binary() if pa.types.is_string(col.type)
-                                else pa.large_binary())
-            offsets = np.asarray(binary.offsets.to_numpy(zero_copy_only=False), np.int64)
-            data = binary.buffers()[2]
+            wide = pa.types.is_large_string(col.type)
+            buffers = chunk.buffers()
+            offsets = np.frombuffer(buffers[1], np.int64 if wide else np.int32)[
+                chunk.offset:chunk.offset + len(chunk) + 1].astype(np.int64)
+            data = buffers[2]
             u = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
             bad = utf8_errors(u, offsets[:-1], offsets[1:])
             valid = ~np.asarray(chunk.is_null().to_numpy(zero_copy_only=False))

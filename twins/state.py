@@ -222,6 +222,8 @@ class TwinState:
         self.first_ms[devs] = col("first_ms")
         self.records[devs] = col("records")
         for c in STATE_COLUMNS:
+            if c not in table.column_names:  # a snapshot from before the column existed
+                continue
             self.values[c][devs] = col(c)
             self.col_ms[c][devs] = col(f"{c}__ms")
             self.col_seq[c][devs] = col(f"{c}__seq")

@@ -130,7 +130,10 @@ class Store:
 
         if getattr(self, "_registered", None) != len(self.parts):
             files = [str(self._part_path(p)) for p in self.parts]
-            self.con.register("twin_records", ds.dataset(files, format="parquet"))
+            schema = pa.schema([*COLUMNS.items(), ("source", pa.int32()),
+                                ("position", pa.int64())])
+            self.con.register("twin_records", ds.dataset(files, schema=schema,
+                                                          format="parquet"))
             self._registered = len(self.parts)
         return "twin_records"
 
@@ -203,7 +206,12 @@ class Store:
             "WHERE ts_s >= ?", params=[since_s]).to_arrow_table()
 
     def read_part(self, name: str) -> pa.Table:
-        return pq.read_table(self._part_path(name))
+        """A part file with every canonical column (older parts may lack a newer one)."""
+        part = pq.read_table(self._part_path(name))
+        for c, t in COLUMNS.items():
+            if c not in part.column_names:
+                part = part.append_column(c, pa.nulls(part.num_rows, t))
+        return part
 
     def clocks(self, sid: int) -> dict[str, float]:
         """Each device's JT/T 808 clock for source ``sid``."""

@@ -22,14 +22,21 @@ from twins.records import (
     STATE_COLUMNS,
     VEHICLE_STATES,
     numeric_bounds,
+    string_limits,
 )
 
 _BOUNDS = numeric_bounds()
+_MAX_LEN = string_limits()
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text):,} chars)"
+
 #: 2100-01-01T00:00:00Z: no report is later, whatever the clock setting (a far-future time
 #: would make every later report of its device late).
 MAX_TIME_S = 4102444800.0
 _FLOAT_COLS = ("ts_s", "lon", "lat", "altitude_m", "speed_kmh", "heading_deg", "odometer_km",
-               "fuel_l", "bitrate_kbps")
+               "fuel_l", "fuel_used_l", "bitrate_kbps")
 
 
 @dataclass
@@ -106,6 +113,13 @@ def check(table: pa.Table, twin: LoadedTwin, now_s: float) -> Checked:
         empty = np.zeros(0, bool)
     r.flag(~has_dev, "missing field device")
     r.flag(empty, "empty device id")
+    for c, most in _MAX_LEN.items():
+        col = table.column(c)
+        if n and col.null_count < n:
+            long = np.asarray(pc.fill_null(pc.greater(pc.utf8_length(col), most), False)
+                              .to_numpy(zero_copy_only=False))
+            r.flag(long, lambda i, c=c, most=most, col=col:
+                   f"{c} longer than {most} characters (got {_short(col[i].as_py())})")
     ts = _np(table.column("ts_s"))
     msg_in = table.column("msg")
     r.flag(np.isnan(ts) & np.asarray(pc.fill_null(pc.is_in(msg_in, pa.array(

@@ -160,6 +160,26 @@ def decode_location(body: bytes) -> Location:
     return loc
 
 
+#: Largest value of each encoded field, in the field's unit (the wire holds u16/u32 tenths).
+FIELD_MAX = {"altitude_m": 65535.0, "speed_kmh": 6553.5, "odometer_km": 429496729.5,
+             "fuel_l": 6553.5}
+#: Report times a BCD ``YYMMDDhhmmss`` can hold (2000-01-01 to 2099-12-31, GMT+8).
+TIME_MIN_S = 946684800.0 - TZ_OFFSET_S
+TIME_MAX_S = 4102444799.0 - TZ_OFFSET_S
+
+
+def _clamp(name: str, value: float, lo: float, clamped: dict[str, int] | None) -> float:
+    hi = FIELD_MAX[name]
+    if value != value:
+        raise ValueError(f"{name} is not a number")
+    if lo <= value <= hi:
+        return value
+    if clamped is None:
+        raise ValueError(f"{name} {value:g} does not fit the JT/T 808 field [{lo:g}, {hi:g}]")
+    clamped[name] = clamped.get(name, 0) + 1
+    return min(max(value, lo), hi)
+
+
 def encode_location(
     ts_s: float,
     lat: float,
@@ -173,24 +193,43 @@ def encode_location(
     fuel_l: float | None = None,
     state: str | None = None,
     extra: dict[int, bytes] | None = None,
+    clamped: dict[str, int] | None = None,
 ) -> bytes:
-    """Build a 0x0200 body. ``status`` defaults to the bits of ``state``."""
+    """Build a 0x0200 body. ``status`` defaults to the bits of ``state``.
+
+    A value that does not fit its field (altitude, speed, odometer, fuel) raises
+    ``ValueError``, or, when ``clamped`` is given, is clamped to the field's range and counted
+    there by field name. Position and time out of range always raise (no clamp is honest).
+    ``fuel_l`` is the fuel gauge reading (item 0x02), not the fuel used.
+    """
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValueError(f"position ({lon}, {lat}) out of range")
+    if not TIME_MIN_S <= ts_s <= TIME_MAX_S:
+        raise ValueError(f"time {ts_s} outside 2000-2099, which JT/T 808 cannot encode")
     if status is None:
         status = status_for_state(state)
-    status = status & ~(STATUS_SOUTH | STATUS_WEST)
+    status = status & ~(STATUS_SOUTH | STATUS_WEST) & 0xFFFFFFFF
     status |= (STATUS_SOUTH if lat < 0 else 0) | (STATUS_WEST if lon < 0 else 0)
+    altitude_m = _clamp("altitude_m", altitude_m, 0.0, clamped)
+    speed_kmh = _clamp("speed_kmh", speed_kmh, 0.0, clamped)
+    heading = heading_deg % 360.0 if heading_deg == heading_deg else 0.0
     body = struct.pack(">IIIIHHH", alarm & 0xFFFFFFFF, status, round(abs(lat) * 1e6),
-                       round(abs(lon) * 1e6), max(0, round(altitude_m)) & 0xFFFF,
-                       round(speed_kmh * 10) & 0xFFFF, round(heading_deg) % 360)
+                       round(abs(lon) * 1e6), round(altitude_m),
+                       min(round(speed_kmh * 10), 0xFFFF), round(heading) % 360)
     body += bcd_time_encode(ts_s)
     if odometer_km is not None:
-        body += bytes([ITEM_MILEAGE, 4]) + struct.pack(">I", round(odometer_km * 10))
+        odometer_km = _clamp("odometer_km", odometer_km, 0.0, clamped)
+        body += bytes([ITEM_MILEAGE, 4]) + struct.pack(">I", min(round(odometer_km * 10),
+                                                                 0xFFFFFFFF))
     if fuel_l is not None:
-        body += bytes([ITEM_FUEL, 2]) + struct.pack(">H", round(fuel_l * 10))
+        fuel_l = _clamp("fuel_l", fuel_l, 0.0, clamped)
+        body += bytes([ITEM_FUEL, 2]) + struct.pack(">H", min(round(fuel_l * 10), 0xFFFF))
     if state is not None:
         body += bytes([ITEM_STATE, 1, STATE_IDS[state]])
     for item, value in (extra or {}).items():
-        body += bytes([item, len(value)]) + value
+        if len(value) > 255:
+            raise ValueError(f"additional item 0x{item:02x} of {len(value)} bytes (at most 255)")
+        body += bytes([item & 0xFF, len(value)]) + value
     return body
 
 
