@@ -78,3 +78,18 @@ def schedule_fees(month0: np.ndarray, first_share: np.ndarray, price_cny: np.nda
     share = np.where(m == a, first_share[:, None], 1.0)
     per_box = round_fen(share * price_cny[:, None])
     return np.where(active, per_box * boxes[:, None], 0.0)
+
+
+def spread(month0: np.ndarray, first_cny: np.ndarray, full_cny: np.ndarray, months: int,
+           stop_month: np.ndarray | None = None) -> np.ndarray:
+    """Cohort amounts on a calendar: ``first_cny`` in ``month0`` (already billed per day and
+    rounded), ``full_cny`` in each later month before ``stop_month``.
+
+    The same bill as :func:`schedule_fees` when cohorts are summed per box first, so many
+    activations of one month, package and price are billed as one row.
+    """
+    m = np.arange(months)[None, :]
+    a = month0[:, None]
+    hi = np.full_like(a, months) if stop_month is None else stop_month[:, None]
+    return np.where(m == a, first_cny[:, None], np.where((m > a) & (m < hi),
+                                                          full_cny[:, None], 0.0))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.economics.billing import first_month_factor, schedule_fees
+from sim.economics.billing import first_month_factor, round_fen, spread
 from sim.economics.incentives import north_bundle, pool_payouts
 from sim.economics.tariffs import BASIC_MONTHLY_CNY, BASIC_YEARLY_CNY, BOX_PRICE_CNY, PACKAGES
 from sim.rollout.checks import bands_of
@@ -85,32 +85,44 @@ def cash_flows(s: RolloutScenario, rec: RolloutRecord, agents: np.ndarray) -> Ca
     settle = np.array([p.settlement_cny for p in pk])[o.package[order]]
     basic = np.array([p.basic for p in pk])[o.package[order]]
     disc = visit_discounts(s, o.boxes[order])
-    year2 = a + 12
     keep = e.renewal_rate
-    custom_first = schedule_fees(a, share, np.where(basic, 0.0, price), boxes, months,
-                                 stop_month=year2)
-    custom_later = schedule_fees(year2, share, np.where(basic, 0.0, price), boxes * keep,
-                                 months)
     monthly = (1.0 - e.yearly_payment_share) * keep
-    basic_monthly = schedule_fees(year2, share, np.where(basic, BASIC_MONTHLY_CNY * disc, 0.0),
-                                  boxes * monthly, months)
-    yearly = np.zeros_like(basic_monthly)
+    custom = np.where(basic, 0.0, price)
+    renew = np.where(basic, BASIC_MONTHLY_CNY * disc, 0.0)
+    # one row per (province, package, discount, activation month): every amount below is
+    # per box and already rounded to the fen, so cohorts sum exactly
+    per_box = {
+        "custom_first": round_fen(share * custom), "custom_full": custom,
+        "settle_first": round_fen(share * settle), "settle_full": settle,
+        "renew_first": round_fen(share * renew), "renew_full": renew,
+        "yearly": np.where(basic, BASIC_YEARLY_CNY * disc, 0.0),
+    }
+    key = np.unique(np.column_stack([prov, o.package[order], np.rint(disc * 100), a]), axis=0,
+                    return_inverse=True)
+    rows, inv = key[0], key[1].ravel()
+    c_prov, c_a = rows[:, 0].astype(np.int64), rows[:, 3].astype(np.int64)
+    tot = {k: np.bincount(inv, weights=v * boxes, minlength=rows.shape[0])
+           for k, v in per_box.items()}
+    c_boxes = np.bincount(inv, weights=boxes, minlength=rows.shape[0])
+    year2 = c_a + 12
+    fees = (spread(c_a, tot["custom_first"], tot["custom_full"], months, year2)
+            + keep * spread(year2, tot["custom_first"], tot["custom_full"], months)
+            + monthly * spread(year2, tot["renew_first"], tot["renew_full"], months))
     for k in range(12, months, 12):  # yearly payers pay on each anniversary
-        yearly += _at_month(a + k, np.where(basic, BASIC_YEARLY_CNY * disc, 0.0) * boxes
-                            * e.yearly_payment_share * keep, months)
-    settle_first = schedule_fees(a, share, settle, boxes, months, stop_month=year2)
-    settle_later = schedule_fees(year2, share, settle, boxes * keep, months)
+        fees += _at_month(c_a + k, tot["yearly"] * e.yearly_payment_share * keep, months)
+    settlement = (spread(c_a, tot["settle_first"], tot["settle_full"], months, year2)
+                  + keep * spread(year2, tot["settle_first"], tot["settle_full"], months))
     pool = pool_payouts(t, v.boxes[done], e.incentive_pool_cny, e.incentive_per_box_cny)
     north = north_bundle(boxes, rec.north[prov], e.north_bundle_share)
-    per_visit = {
-        "box_sales_cny": _at_month(a, BOX_PRICE_CNY * boxes, months),
-        "fees_cny": custom_first + custom_later + basic_monthly + yearly,
-        "vas_cny": _at_month(a, e.vas_take * e.vas_price_cny * boxes, months),
-        "incentive_cny": _at_month(a, pool + north, months),
-        "settlement_cny": settle_first + settle_later,
-        "boxes_cny": _at_month(a, e.box_cost_cny * boxes, months),
+    per_cohort = {
+        "box_sales_cny": _at_month(c_a, BOX_PRICE_CNY * c_boxes, months),
+        "fees_cny": fees,
+        "vas_cny": _at_month(c_a, e.vas_take * e.vas_price_cny * c_boxes, months),
+        "settlement_cny": settlement,
+        "boxes_cny": _at_month(c_a, e.box_cost_cny * c_boxes, months),
     }
-    flows = {k: _by_province(prov, P, m) for k, m in per_visit.items()}
+    flows = {k: _by_province(c_prov, P, m) for k, m in per_cohort.items()}
+    flows["incentive_cny"] = _by_province(prov, P, _at_month(a, pool + north, months))
     flows["crews_cny"] = _crew_costs(s, rec, months)
     flows["agents_cny"] = _agent_costs(s, rec, agents, months)
     paid = pool > 0
