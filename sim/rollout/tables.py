@@ -11,7 +11,7 @@ from sim.economics.contract import QuarterPay
 from sim.engine.recorder import Recorder
 from sim.rollout.handover import installed_sites
 from sim.rollout.money import CashFlows
-from sim.rollout.plan import SEGMENT_CODES, VERTICALS
+from sim.rollout.plan import BY_NAME, SEGMENT_CODES, VERTICALS
 from sim.rollout.platform import PlatformLoad
 from sim.rollout.record import DAY_S, RolloutRecord
 from sim.rollout.schema import RolloutScenario
@@ -60,7 +60,11 @@ def record_tables(rec_out: Recorder, s: RolloutScenario, rec: RolloutRecord,
     rec_out.add_table("cashflow", cols)
     o = rec.orders
     act = rec.order_activated_s
+    codes = np.array([BY_NAME[p].adcode // 10000 for p in rec.provinces])[o.province]
     rec_out.add_table("orders", {
+        # the enterprise ID that groups an order's boxes: province code + order number
+        "enterprise_id": np.char.add(codes.astype(str), np.char.zfill(
+            np.arange(len(o)).astype(str), 7)).astype(object),
         "province": np.array(rec.provinces, dtype=object)[o.province],
         "vertical": np.array(VERTICALS, dtype=object)[o.vertical],
         "segment_code": o.segment,

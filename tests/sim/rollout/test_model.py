@@ -148,3 +148,20 @@ def test_impatient_callers_abandon() -> None:
 def test_batch_dates(day: dt.date, small_run) -> None:  # type: ignore[no-untyped-def]
     model, _ = small_run
     assert model.on_sale_s[0] == (day - dt.date(2016, 1, 1)).days * DAY
+
+
+def test_handover_command_writes_a_valid_iptv_scenario(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from sim.cli.main import main
+    from sim.rollout.handover import main as handover
+
+    assert main(["run", str(SMALL), "--out", str(tmp_path), "--name", "r", "--quiet"]) == 0
+    out = tmp_path / "dec.yaml"
+    assert handover([str(tmp_path / "r"), "--base", "iptv_hotel_district", "--out",
+                     str(out)]) == 0
+    loaded = load_scenario(out)  # the IPTV schema and its profile references accept it
+    groups = loaded.scenario.site_groups
+    assert {g.province for g in groups} <= {"Tibet", "Beijing", "Ningxia"}
+    import pyarrow.parquet as pq
+    orders = pq.read_table(tmp_path / "r" / "tables" / "orders.parquet").to_pandas()
+    assert orders["enterprise_id"].is_unique
+    assert orders["enterprise_id"].str.match(r"^(54|11|64)\d{7}$").all()
