@@ -109,8 +109,7 @@ def _cell(stats: dict[str, Any] | None) -> str:
         return "-"
     if stats.get("ci_low") is None:
         return fmt(stats["mean"])
-    half = (stats["ci_high"] - stats["ci_low"]) / 2
-    return f"{fmt(stats['mean'])} ± {fmt(half)}"
+    return f"{fmt(stats['mean'])} [{fmt(stats['ci_low'])}, {fmt(stats['ci_high'])}]"
 
 
 def _print(out: Path, outcome: Any, summary: list[dict[str, Any]], kpis: list[str],
@@ -122,7 +121,8 @@ def _print(out: Path, outcome: Any, summary: list[dict[str, Any]], kpis: list[st
     rows = [[p["label"], f"{p['n']}/{reps}"] + [_cell(p["kpis"].get(k)) for k in kpis]
             for p in summary]
     w.write(render(headers, rows) + "\n")
-    w.write("values: mean ± half-width of the 95% interval over replications\n")
+    w.write("values: mean [95% interval] over replications (Wilson for rates, log scale for "
+            "non-negative quantities)\n")
 
 
 def _json_default(value: Any) -> Any:
