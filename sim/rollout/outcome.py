@@ -61,15 +61,16 @@ def finish_record(s: RolloutScenario, rec: RolloutRecord, ctx: Context) -> dict[
     targets = c.quarter_targets or [0.0, 0.0, 0.4 * plan, 0.6 * plan]
     pay = quarterly_pay(rec.year, c.fee_cny_per_year, c.fixed_share, targets, achieved,
                         c.slope, c.credit_days)
-    national_out = outflow.sum(0).copy()
+    partner = np.zeros(e.months)
     for q in pay:
         m = (q.paid_on.year - rec.year) * 12 + q.paid_on.month - 1
-        if 0 <= m < national_out.size:
-            national_out[m] += q.total_cny
+        if 0 <= m < partner.size:
+            partner[m] += q.total_cny
     hours_m = np.array([(dt.date(rec.year + (m + 1) // 12, (m + 1) % 12 + 1, 1)
                          - dt.date(rec.year + m // 12, m % 12 + 1, 1)).days * 24.0
                         for m in range(e.months)])
-    national_out += s.hotline.centre.agents * e.agent_cost_cny_per_h * hours_m
+    centre_cost = s.hotline.centre.agents * e.agent_cost_cny_per_h * hours_m
+    national_out = outflow.sum(0) + partner + centre_cost
     nat = appraise(inflow.sum(0), national_out, e.discount_rate_yearly)
     t3 = time.perf_counter()
     ctx.timings["platform_s"] = t1 - t0
@@ -120,7 +121,8 @@ def finish_record(s: RolloutScenario, rec: RolloutRecord, ctx: Context) -> dict[
         "cost_benefit": [a.cost_benefit for a in apps],
     }
     record_tables(ctx.recorder, s, rec, prov_rows, ordered, activated, cash, inflow, outflow,
-                  plat, pay, lines, centre, INFLOWS, OUTFLOWS)
+                  plat, pay, lines, centre, INFLOWS, OUTFLOWS,
+                  {"partner_cny": partner, "centre_agents_cny": centre_cost})
     calls = sum(ln.calls for ln in lines)
     variable = sum(q.variable_cny for q in pay)
     variable_max = c.fee_cny_per_year * (1 - c.fixed_share)

@@ -27,7 +27,8 @@ def record_tables(rec_out: Recorder, s: RolloutScenario, rec: RolloutRecord,
                   prov_rows: dict[str, Any], ordered: np.ndarray, activated: np.ndarray,
                   cash: CashFlows, inflow: np.ndarray, outflow: np.ndarray,
                   plat: PlatformLoad, pay: list[QuarterPay], lines: list[LineResult],
-                  centre: LineResult, inflows: Sequence[str], outflows: Sequence[str]) -> None:
+                  centre: LineResult, inflows: Sequence[str], outflows: Sequence[str],
+                  national_costs: dict[str, np.ndarray]) -> None:
     P = len(rec.provinces)
     rec_out.add_table("provinces", prov_rows)
     # month-end state per province: the dashboard's month slider
@@ -54,7 +55,13 @@ def record_tables(rec_out: Recorder, s: RolloutScenario, rec: RolloutRecord,
     for k in (*inflows, *outflows):
         m = cash.flows[k]
         cols[k] = np.concatenate([m, m.sum(0, keepdims=True)]).ravel()
-    net = np.concatenate([inflow - outflow, (inflow - outflow).sum(0, keepdims=True)])
+    # costs borne nationally only (the partner's fee, the centre's agents)
+    extra = np.zeros(M)
+    for k, row in national_costs.items():
+        cols[k] = np.concatenate([np.zeros(P * M), row])
+        extra = extra + row
+    net = np.concatenate([inflow - outflow, (inflow - outflow).sum(0, keepdims=True)
+                          - extra[None, :]])
     cols["net_cny"] = net.ravel()
     cols["cumulative_cny"] = np.cumsum(net, 1).ravel()
     rec_out.add_table("cashflow", cols)

@@ -165,3 +165,21 @@ def test_handover_command_writes_a_valid_iptv_scenario(tmp_path) -> None:  # typ
     orders = pq.read_table(tmp_path / "r" / "tables" / "orders.parquet").to_pandas()
     assert orders["enterprise_id"].is_unique
     assert orders["enterprise_id"].str.match(r"^(54|11|64)\d{7}$").all()
+
+
+def test_national_cash_flow_is_the_kpis_cash_flow(small_run) -> None:  # type: ignore[no-untyped-def]
+    from sim.economics.finance import appraise
+
+    model, result = small_run
+    cash = result.tables["cashflow"].to_pandas()
+    nat = cash[cash["province"] == "national"].sort_values("month")
+    inflow = nat[["box_sales_cny", "fees_cny", "vas_cny", "incentive_cny"]].sum(axis=1)
+    assert np.allclose(nat["net_cny"], inflow - nat[[
+        "settlement_cny", "boxes_cny", "crews_cny", "agents_cny", "partner_cny",
+        "centre_agents_cny"]].sum(axis=1))
+    a = appraise(inflow.to_numpy(), (inflow - nat["net_cny"]).to_numpy(),
+                 model.s.economics.discount_rate_yearly)
+    assert a.npv_cny == pytest.approx(result.kpis["npv_cny"])
+    provinces = cash[cash["province"] != "national"]
+    assert provinces["box_sales_cny"].sum() == pytest.approx(
+        449.0 * result.kpis["activated_dec31"])
