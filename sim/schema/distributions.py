@@ -217,8 +217,11 @@ Distribution = Annotated[
     Field(discriminator="family"),
 ]
 
+#: A plain number standing for a deterministic quantity (bounded like ``Deterministic``).
+PlainNumber = Annotated[float, Field(ge=-_MAX, le=_MAX)]
+
 #: A profile quantity: a plain number or a distribution.
-Quantity = float | Distribution
+Quantity = PlainNumber | Distribution
 
 FAMILIES: dict[str, type[_Dist]] = {
     c.model_fields["family"].default: c

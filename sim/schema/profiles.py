@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from sim.errors import Problem, ProfileError
 from sim.schema.base import StrictModel
-from sim.schema.distributions import Quantity
+from sim.schema.distributions import Quantity, mean_of
 from sim.schema.loader import load_yaml, validate_model
 
 
@@ -75,12 +75,14 @@ class VehicleProfile(ProfileBase):
 
     KIND: ClassVar[str] = "vehicle"
 
-    fuel_l_per_100km: float = Field(gt=0, description="fuel (or kWh-equivalent) per 100 km")
-    seats: int = Field(default=4, ge=1)
-    payload_kg: float = Field(default=0.0, ge=0)
-    failure_rate_per_1000h: float = Field(ge=0, description="breakdowns per 1000 operating h")
+    fuel_l_per_100km: float = Field(gt=0, le=1000,
+                                    description="fuel (or kWh-equivalent) per 100 km")
+    seats: int = Field(default=4, ge=1, le=500)
+    payload_kg: float = Field(default=0.0, ge=0, le=1e6)
+    failure_rate_per_1000h: float = Field(ge=0, le=1000,
+                                          description="breakdowns per 1000 operating h")
     repair_time_h: Quantity = 4.0
-    maintenance_cny_per_km: float = Field(default=0.3, ge=0)
+    maintenance_cny_per_km: float = Field(default=0.3, ge=0, le=1e4)
 
 
 @register_profile_kind
@@ -92,9 +94,16 @@ class VehicleTerminalProfile(ProfileBase):
     protocol: str = "jt808"
     report_interval_s: Quantity = Field(description="time between location reports")
     message_size_bytes: Quantity = 80.0
-    gps_error_m: float = Field(ge=0, description="standard deviation of position error")
-    failure_rate_per_1000h: float = Field(ge=0)
-    cameras: int = Field(default=0, ge=0)
+    gps_error_m: float = Field(ge=0, le=1e5, description="standard deviation of position error")
+    failure_rate_per_1000h: float = Field(ge=0, le=1000)
+    cameras: int = Field(default=0, ge=0, le=64)
+
+    @field_validator("report_interval_s")
+    @classmethod
+    def _report_interval(cls, value: Any) -> Any:
+        if mean_of(value) < 0.1:
+            raise ValueError("must average at least 0.1 s")
+        return value
 
 
 @dataclass(frozen=True)
