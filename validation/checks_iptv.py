@@ -2,6 +2,8 @@
 
 - distinct channels watched per access node vs E[D] = sum_i [1 - (1 - p_i)^N] (Zipf p_i);
 - VoD blocking vs Erlang B for the measured offered load (loss system, fallback to live);
+- VoD blocking at a CDN edge smaller than the server vs Erlang B at the edge's capacity in
+  streams (the edge is a loss system: utilisation never above 1);
 - convergence of window-dependent results as the window shrinks;
 - default channel popularity: about 80% of live viewing on the top 10% of channels
   (Cha et al., "Watching television over an IP network", IMC 2008);
@@ -71,21 +73,23 @@ def check_distinct_channels(full: bool) -> list[CheckResult]:
 
 
 def simulate_vod_blocking(streams: int, offered: float, hours: float, seed: int,
-                          boxes: int = 100_000, hold_s: float = 30.0) -> dict[str, float]:
+                          boxes: int = 100_000, hold_s: float = 30.0,
+                          vod_mbps: float = math.inf) -> dict[str, float]:
     """Loss system fed by live viewers leaving for VoD; blocked boxes go back to live TV.
+    Boxes decode HD only: every stream is ``hd_mbps`` (8 Mbit/s by default).
 
     Returns requests, blocked, the measured offered load (requests per s x mean holding
     time) and Erlang B for that load.
     """
     dwell = 600.0
     p_leave = offered / hold_s * dwell / boxes  # per dwell end: total rate = offered / hold
-    pop = uniform_population(boxes // 100, 100)
+    pop = uniform_population(boxes // 100, 100, flags=vk.F_HD)
     sigma = 0.5
     median = hold_s / math.exp(sigma ** 2 / 2)
     view = {"session_mean_s": dwell / p_leave, "vod_share": 1.0, "call_share": 0.0,
             "zap_share": 0.0, "watch_mean_s": dwell, "vod_median_s": median,
             "vod_sigma": sigma, "vod_then_live": 1.0}
-    bp = make_boxes(pop, seed, view, all_live=True, vod_streams=streams)
+    bp = make_boxes(pop, seed, view, all_live=True, vod_streams=streams, vod_mbps=vod_mbps)
     dt = 60.0
     warm = int(1800 / dt)
     n_w = warm + int(hours * 3600 / dt)
@@ -199,6 +203,39 @@ def _max_threads() -> int:
     import numba
 
     return int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+
+
+def edge_capacity_streams(edge_gbps: float, usable_share: float, stream_mbps: float
+                          ) -> tuple[float, int]:
+    """A single-server province's VoD egress as the model sizes it from its CDN edge link
+    (:func:`sim.iptv.sizing.vod_edge_share_mbps`), and that capacity in streams."""
+    from sim.iptv.sizing import vod_edge_share_mbps
+
+    edge = np.array([edge_gbps * 1000.0 * usable_share])
+    mbps = float(vod_edge_share_mbps(edge, np.array([1000.0]), np.array([1000.0]), 1)[0])
+    return mbps, int(math.floor(mbps / stream_mbps + 1e-9))
+
+
+@register_check("iptv_cdn_edge_erlang_b", "iptv")
+def check_cdn_edge_blocking(full: bool) -> list[CheckResult]:
+    """VoD blocking at a CDN edge smaller than its VoD server vs Erlang B at the edge's
+    capacity in streams (8 Mbit/s HD streams), within 5% relative."""
+    out = []
+    for edge_gbps, load_share in ((0.4, 1.0), (0.8, 0.95)):
+        mbps, c = edge_capacity_streams(edge_gbps, 0.95, 8.0)
+        offered = c * load_share
+        seeds = range(4 if full else 1)
+        rs = [simulate_vod_blocking(1_000_000, offered, 12.0 if full else 8.0, 31 + s,
+                                    vod_mbps=mbps) for s in seeds]
+        n_req = sum(r["requests"] for r in rs)
+        blk = sum(r["blocked"] for r in rs) / n_req
+        a = float(np.mean([r["offered"] for r in rs]))
+        exp = erlang_b(c, a)
+        rel = abs(blk - exp) / exp
+        out.append(CheckResult(f"CDN edge {edge_gbps:g} Gbit/s = {c} streams, A={a:.1f} Erl",
+                               round(exp, 5), round(blk, 5), "5% rel", rel <= 0.05,
+                               f"{n_req} requests, rel {rel:.4f}"))
+    return out
 
 
 def run_threads(threads: int, seed: int = 9) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.iptv.network import hist_quantile
+from sim.iptv.network import UTIL_BIN, hist_quantile
 from sim.iptv.population import EpochStats
 from sim.iptv.scenario import VERTICALS
 from sim.kernels import layout as vk
@@ -33,6 +33,16 @@ KPIS: dict[str, str] = {
     "multicast_peak_gbps": "highest multicast load summed over metros (Gbit/s)",
     "overload_minutes": "minutes with at least one link above the overload threshold",
     "pon_overload_port_minutes": "port-minutes above the overload threshold",
+    "pon_peak_offered": "highest PON port downstream load offered / capacity (above 1: "
+    "the excess is not carried)",
+    "olt_peak_offered": "highest OLT uplink load offered / capacity",
+    "metro_peak_offered": "highest metro link load offered / capacity",
+    "cdn_peak_offered": "highest CDN edge egress offered / capacity (VoD beyond it is "
+    "blocked at admission; bursts, ads and firmware beyond it are degraded)",
+    "cdn_degraded_gbit": "CDN edge demand above capacity, not carried (Gbit)",
+    "link_degraded_minutes": "minutes an OLT uplink, metro or CDN edge was offered more than "
+    "its capacity (most of the three)",
+    "pon_degraded_port_minutes": "port-minutes a PON port was offered more than its capacity",
     "vod_requests": "VoD requests",
     "vod_blocked": "VoD requests blocked (box fell back to live TV)",
     "vod_blocking": "share of VoD requests blocked",
@@ -69,7 +79,7 @@ class Summary:
             "vod_requests", "vod_blocked", "vod_cache_misses", "multicast_gbps", "unicast_gbps",
             "fw_gbps",
             "pon_peak_util", "pon_mean_util", "olt_peak_util", "metro_peak_util",
-            "cdn_peak_util", "cdn_gbps"])
+            "cdn_peak_util", "cdn_gbps", "cdn_degraded_gbps"])
         self.prov = rec.series("provinces", [
             "t_s", "province", "live", "vod", "vod_requests", "vod_blocked", "metro_util",
             "cdn_gbps"])
@@ -112,12 +122,13 @@ class Summary:
         metro_multicast = es.m_union[k]
         metro_down = metro_multicast + es.m_uni[k]
         cdn = es.m_cdn[k]
-        m.loads.record(w, olt_down, metro_down, cdn)
-        port_max = float(es.port_util_max[:, k].max(initial=0.0))
+        lk = m.loads.record(w, olt_down, metro_down, cdn, dt, t0 >= m.sc.warmup_s)
+        port_max = min(1.0, float(es.port_util_max[:, k].max(initial=0.0)))
         port_mean = float(es.port_util_sum[:, k].sum()) / max(1, self.n_ports)
-        metro_util = metro_down / cap["metro"]
+        metro_util = np.minimum(metro_down, cap["metro"]) / cap["metro"]
+        cdn = np.minimum(cdn, cap["cdn_egress"])  # carried
         cdn_util = cdn / cap["cdn_egress"]
-        olt_max = float(olt_down.max(initial=0.0)) / cap["olt_uplink"]
+        olt_max = min(1.0, lk["olt_uplink"])
         fw_mbps = fw_sent_mbit / dt
         uni = float(col[vk.O_VOD] + col[vk.O_AD] + col[vk.O_CALL_DN] + col[vk.O_FCC]) / dt
         multicast = float(metro_multicast.sum()) / 1000.0
@@ -125,7 +136,7 @@ class Summary:
                         float(col[vk.O_JOINS]), int(req.sum()), int(blk.sum()), miss,
                         multicast, (uni + fw_mbps) / 1000.0, fw_mbps / 1000.0, port_max,
                         port_mean, olt_max, float(metro_util.max()), float(cdn_util.max()),
-                        float(cdn.sum()) / 1000.0)
+                        float(cdn.sum()) / 1000.0, lk["cdn_egress_degraded_mbps"] / 1000.0)
         live_p = m_acc[:, vk.O_OCC + vk.LIVE] / dt
         vod_p = m_acc[:, vk.O_OCC + vk.VOD] / dt
         n_m = len(p.provinces)
@@ -195,7 +206,9 @@ class Summary:
         p = m.pop
         lt = m.loads
         w0 = int(math.ceil(m.sc.warmup_s / m.dt))
-        peak = lt.port_peak / lt.cap["pon"]
+        peak = np.minimum(lt.port_peak / lt.cap["pon"], 1.0)
+        over_bin = int(round(1.0 / UTIL_BIN))  # port-windows above capacity
+        pon_degraded = float(lt.port_util_hist[:, over_bin:].sum()) * m.dt / 60.0
         req, blk = int(self.vod_req.sum()), int(self.vod_blk.sum())
         k: dict[str, float] = {
             "boxes": float(p.n_boxes),
@@ -205,7 +218,7 @@ class Summary:
             "live_peak": self.live_peak,
             "vod_peak": self.vod_peak,
             "pon_peak_util": float(peak.max()) if peak.size else math.nan,
-            "pon_p95_util": float(hist_quantile(lt.port_util_hist.sum(axis=0), 0.95)),
+            "pon_p95_util": min(1.0, float(hist_quantile(lt.port_util_hist.sum(axis=0), 0.95))),
             "olt_peak_util": float(lt.olt_down_hist[w0:].max() / lt.cap["olt_uplink"]),
             "metro_peak_util": float((lt.metro_down_hist[w0:] / lt.cap["metro"]).max()),
             "cdn_peak_util": float((lt.cdn_hist[w0:] / lt.cap["cdn_egress"]).max()),
@@ -213,6 +226,13 @@ class Summary:
             "multicast_peak_gbps": self.multicast_peak,
             "overload_minutes": self.overload_s / 60.0,
             "pon_overload_port_minutes": float(lt.port_over.sum() / 60.0),
+            "pon_peak_offered": float(lt.port_peak.max(initial=0.0) / lt.cap["pon"]),
+            "olt_peak_offered": lt.offered_peak["olt_uplink"],
+            "metro_peak_offered": lt.offered_peak["metro"],
+            "cdn_peak_offered": lt.offered_peak["cdn_egress"],
+            "cdn_degraded_gbit": lt.degraded_mbit["cdn_egress"] / 1000.0,
+            "link_degraded_minutes": max(lt.degraded_s.values()) / 60.0,
+            "pon_degraded_port_minutes": pon_degraded,
             "vod_requests": float(req),
             "vod_blocked": float(blk),
             "vod_blocking": blk / req if req else 0.0,

@@ -28,6 +28,7 @@ from sim.iptv.online import OnlineByNode, offline_mask
 from sim.iptv.population import BoxPopulation
 from sim.iptv.profiles import StbProfile
 from sim.iptv.scenario import IptvScenario
+from sim.iptv.sizing import vod_edge_share_mbps
 from sim.iptv.state import OFFLINE, IptvInitialState, apply_initial_state, check_campaign_firmware
 from sim.iptv.topology import build_population
 from sim.iptv.viewing import build_viewing, channel_groups, zipf_cdf
@@ -141,7 +142,10 @@ class IptvModel:
                                  ).astype(np.int64)
         mbps = (streams * (float(egress) * 1000.0 / prof_streams) if egress
                 else np.full(n_srv, np.inf))
+        core = self._core_links()
+        mbps = np.minimum(mbps, self._vod_cdn_share_mbps(core, n_srv))
         self.vod_streams = streams
+        self.vod_mbps = mbps
         # Up to an hour of windows per kernel call (scratch memory grows with it).
         self.max_epoch = max(1, min(MAX_EPOCH_WINDOWS, int(EPOCH_S // self.dt)))
         # From an initial state every box starts live, then each is set to its state.
@@ -165,14 +169,9 @@ class IptvModel:
         wifi = np.array([s.wifi_clients * s.wifi_client_mbps for s in self.stbs])
         port_wifi = np.bincount(self.pop.box_port, weights=wifi[self.pop.box_stb],
                                 minlength=self.pop.n_ports)
-        core: Any = 1
-        if sc.network.core_boxes_per_link:
-            prov_boxes = np.bincount(self.pop.olt_metro, weights=np.diff(self.pop.olt_box),
-                                     minlength=self.pop.n_metros)
-            core = np.maximum(1, np.ceil(prov_boxes / sc.network.core_boxes_per_link))
         self.loads = LoadTracker(self.pop, port_wifi, self.n_windows,
                                  threshold=sc.network.overload_threshold, warmup_s=sc.warmup_s,
-                                 core_links=core)
+                                 core_links=self._core_links())
         self.campaign: Campaign | None = None
         fw_spec = sc.events.firmware_campaign
         if fw_spec is not None:
@@ -195,6 +194,31 @@ class IptvModel:
         self.events_processed = 0
         self.kernel_s = 0.0
         ctx.timings["iptv_build_s"] = time.perf_counter() - t0
+
+    def _core_links(self) -> Any:
+        """Parallel metro and CDN edge links per province (1, or by boxes per link)."""
+        per_link = self.sc.network.core_boxes_per_link
+        if not per_link:
+            return 1
+        return np.maximum(1, np.ceil(self._province_boxes() / per_link))
+
+    def _province_boxes(self) -> np.ndarray:
+        return np.bincount(self.pop.olt_metro, weights=np.diff(self.pop.olt_box),
+                           minlength=self.pop.n_metros)
+
+    def _vod_cdn_share_mbps(self, core: Any, n_srv: int) -> np.ndarray:
+        """Each VoD server's share of its province's CDN edge egress (Mbit/s), less what a
+        firmware campaign reserves (:func:`sim.iptv.sizing.vod_edge_share_mbps`)."""
+        from sim.iptv.network import usable_mbps
+
+        edge = usable_mbps(self.pop.links["cdn_egress"]) * np.broadcast_to(
+            np.asarray(core, float), (self.pop.n_metros,))
+        fw = self.sc.events.firmware_campaign
+        srv_boxes = np.bincount(self.pop.olt_srv, weights=np.diff(self.pop.olt_box),
+                                minlength=n_srv)
+        return vod_edge_share_mbps(edge, self._province_boxes(), srv_boxes,
+                                   self.sc.network.vod_servers_per_province,
+                                   fw.egress_cap_gbps * 1000.0 if fw is not None else 0.0)
 
     # -- SimPy processes ------------------------------------------------------------------
     def start(self) -> None:

@@ -5,6 +5,11 @@ Downstream load of a PON port = multicast groups watched on it during the window
 window + hotspot guests. An OLT uplink carries its own multicast union plus its ports'
 unicast; a metro the union of its OLTs' groups plus their unicast; a CDN edge the unicast it
 serves (VoD, ads, bursts, firmware). Utilisation is load / (line rate x usable share).
+
+Every link is a loss system at its capacity: VoD streams that do not fit the CDN edge are
+blocked at admission (:mod:`sim.kernels.admission`); whatever else is offered beyond a link's
+capacity (channel-change bursts, ads, firmware, multicast) is not carried but degraded, and
+counted (offered/capacity peak, degraded Gbit and minutes), so utilisation never exceeds 1.
 """
 
 from __future__ import annotations
@@ -71,13 +76,31 @@ class LoadTracker:
         self.cap["metro"] = self.cap["metro"] * self.core_links
         self.cap["cdn_egress"] = self.cap["cdn_egress"] * self.core_links
         self.cap_up_pon = usable_mbps(p.links["pon"], "up")
+        layers = ("olt_uplink", "metro", "cdn_egress")
+        self.offered_peak = dict.fromkeys(layers, 0.0)
+        self.degraded_mbit = dict.fromkeys(layers, 0.0)
+        self.degraded_s = dict.fromkeys(layers, 0.0)
         self.sink = PortLoadSink(self.port_wifi_mbps, float(self.cap["pon"]), self.threshold,
                                  UTIL_BIN, self.port_util_hist, self.port_peak,
                                  self.port_up_peak, self.port_over, self.warmup_s)
 
     def record(self, w: int, olt_down: np.ndarray, metro_down: np.ndarray,
-               cdn: np.ndarray) -> None:
-        """Keep window ``w``'s OLT uplink, metro and CDN edge loads (Mbit/s)."""
-        self.olt_down_hist[w] = olt_down
-        self.metro_down_hist[w] = metro_down
-        self.cdn_hist[w] = cdn
+               cdn: np.ndarray, dt: float, counted: bool) -> dict[str, float]:
+        """Keep window ``w``'s OLT uplink, metro and CDN edge loads (Mbit/s) as carried: a
+        link carries at most its capacity; what is offered beyond it is not carried
+        (delayed or dropped: degraded) and is counted here (windows ``counted`` only).
+        Returns the window's offered/capacity peaks and degraded Mbit/s per link layer."""
+        out: dict[str, float] = {}
+        for name, load, hist, cap in (
+                ("olt_uplink", olt_down, self.olt_down_hist, self.cap["olt_uplink"]),
+                ("metro", metro_down, self.metro_down_hist, self.cap["metro"]),
+                ("cdn_egress", cdn, self.cdn_hist, self.cap["cdn_egress"])):
+            hist[w] = np.minimum(load, cap)
+            over = np.maximum(load - cap, 0.0)
+            out[name] = float((load / cap).max(initial=0.0))
+            out[name + "_degraded_mbps"] = float(over.sum())
+            if counted:
+                self.offered_peak[name] = max(self.offered_peak[name], out[name])
+                self.degraded_mbit[name] += out[name + "_degraded_mbps"] * dt
+                self.degraded_s[name] += dt if out[name + "_degraded_mbps"] > 0 else 0.0
+        return out

@@ -46,11 +46,12 @@ def uniform_population(n_ports: int, boxes_per_port: int, ports_per_olt: int = 1
 def make_boxes(pop: Population, seed: int, viewing: dict[str, Any] | None = None,
                service: dict[str, Any] | None = None, start_hour: float = 20.0,
                vod_streams: int = 1_000_000, all_live: bool = False,
-               max_windows: int = 1) -> BoxPopulation:
+               max_windows: int = 1, vod_mbps: float = np.inf) -> BoxPopulation:
     """A :class:`BoxPopulation` over ``pop`` with residential behaviour plus ``viewing``.
 
     ``all_live`` starts every box watching live TV (with ``session_mean_s`` very long they
-    never leave). VoD goes to one server of ``vod_streams`` streams.
+    never leave). VoD goes to one server of ``vod_streams`` streams and ``vod_mbps`` egress
+    (its share of the CDN edge).
     """
     sc = IptvScenario.model_validate({
         "name": "synthetic", "horizon_s": 1.0, "start_hour": start_hour,
@@ -68,5 +69,5 @@ def make_boxes(pop: Population, seed: int, viewing: dict[str, Any] | None = None
                        svc.fcc_burst_s * svc.fcc_rate_factor, start_hour * 3600.0])
     n_srv = int(pop.olt_srv.max()) + 1
     return BoxPopulation(pop, va, gbit, hd_alt, consts, zipf_cdf(svc.vod_titles, svc.vod_zipf),
-                         seed, np.full(n_srv, vod_streams, np.int64), np.full(n_srv, np.inf),
+                         seed, np.full(n_srv, vod_streams, np.int64), np.full(n_srv, vod_mbps),
                          svc.edge_cache_titles, max_windows=max_windows)

@@ -29,12 +29,13 @@ def write_tables(s: Summary, w0: int) -> None:
     prov = np.asarray(p.provinces, dtype=object)
     port_prov = p.olt_metro[p.port_olt]
     cap = lt.cap
-    port_p95 = hist_quantile(lt.port_util_hist, 0.95) * cap["pon"]
+    port_p95 = np.minimum(hist_quantile(lt.port_util_hist, 0.95), 1.0) * cap["pon"]
+    port_peak = np.minimum(lt.port_peak, cap["pon"])  # carried
     rec.add_table("ports", {
         "port": np.arange(p.n_ports), "olt": p.port_olt, "province": prov[port_prov],
         "boxes": p.port_boxes,
-        "peak_down_mbps": lt.port_peak, "p95_down_mbps": port_p95,
-        "peak_util": lt.port_peak / cap["pon"], "p95_util": port_p95 / cap["pon"],
+        "peak_down_mbps": port_peak, "p95_down_mbps": port_p95,
+        "peak_util": port_peak / cap["pon"], "p95_util": port_p95 / cap["pon"],
         "peak_up_mbps": lt.port_up_peak, "overload_min": lt.port_over / 60.0,
     })
     oh = lt.olt_down_hist[w0:]
@@ -62,7 +63,7 @@ def write_tables(s: Summary, w0: int) -> None:
         "metro_p95_util": _p95(mh) / cap["metro"],
         "cdn_peak_gbps": chh.max(axis=0) / 1000.0,
         "cdn_peak_util": chh.max(axis=0) / cap["cdn_egress"],
-        "pon_peak_util": np.array([lt.port_peak[port_prov == k].max(initial=0.0)
+        "pon_peak_util": np.array([port_peak[port_prov == k].max(initial=0.0)
                                    for k in range(p.n_metros)]) / cap["pon"],
     }
     camp = m.campaign

@@ -92,3 +92,19 @@ def test_national_short_run_has_province_tables(name, tmp_path):
     assert sorted(prov["province"]) == ["Guangdong", "Sichuan", "Tibet"]
     series = pq.read_table(run / "timeseries/provinces.parquet").to_pandas()
     assert set(series["province"]) == {"Guangdong", "Sichuan", "Tibet"}
+
+
+def test_cdn_edge_is_a_loss_system(tmp_path):
+    """A CDN edge smaller than the VoD server: streams that do not fit the edge are blocked,
+    the edge never carries more than its capacity, and the demand beyond it is reported."""
+    run = _run_cli(tmp_path, "iptv_hotel_district", "horizon_s=3600", "warmup_s=600",
+                   "site_groups[0].sites=6", "site_groups[1].sites=6",
+                   "network.profile_overrides={vod_server: {streams: 1400, egress_gbps: 15}, "
+                   "cdn_egress: {down_gbps: 0.3}}")
+    kpis = json.loads((run / "kpis.json").read_text())
+    assert kpis["vod_blocking"] > 0.05
+    assert kpis["cdn_peak_util"] <= 1.0
+    assert kpis["cdn_peak_offered"] >= kpis["cdn_peak_util"]
+    net = pq.read_table(run / "timeseries/network.parquet").to_pandas()
+    assert (net["cdn_peak_util"] <= 1.0 + 1e-12).all()
+    assert (net["cdn_gbps"] <= 0.3 * 0.95 + 1e-9).all()
