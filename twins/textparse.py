@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.json as pjson
 from pydantic import ValidationError, create_model
@@ -365,11 +366,53 @@ def csv_header_problem(header: bytes) -> str | None:
     return None
 
 
+_FLOAT_RE = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?$"
+_INT_RE = r"^-?\d{1,18}$"
+_TRUE = ("1", "True", "TRUE", "true")
+_FALSE = ("0", "False", "FALSE", "false")
+
+
+def _csv_convert(table: pa.Table, names: list[str]) -> tuple[pa.Table, dict[int, str]]:
+    """Columns read as text converted to their types, column by column; (table, bad rows)."""
+    bad: dict[int, str] = {}
+    for name in names:
+        typ = COLUMNS.get(name)
+        if typ is None or pa.types.is_string(typ):
+            continue
+        col = table.column(name)
+        if pa.types.is_boolean(typ):
+            ok = pc.is_in(col, value_set=pa.array(_TRUE + _FALSE))
+            value = pc.is_in(col, value_set=pa.array(_TRUE))
+            label = "bool"
+        else:
+            ok = pc.match_substring_regex(col, _FLOAT_RE if pa.types.is_floating(typ)
+                                          else _INT_RE)
+            value = None
+            label = "double" if pa.types.is_floating(typ) else "int64"
+        present = pc.is_valid(col)
+        wrong = np.asarray(pc.and_(present, pc.invert(pc.fill_null(ok, False)))
+                           .to_numpy(zero_copy_only=False))
+        if wrong.any():
+            for r in np.flatnonzero(wrong).tolist():
+                bad.setdefault(r, f"wrong type: {name} must be {label} "
+                                  f"(got {bounded_repr(col[r].as_py())})")
+        keep = pc.and_(present, pc.fill_null(ok, False))
+        if value is None:
+            value = pc.cast(pc.if_else(keep, col, pa.scalar(None, pa.string())), typ)
+        else:
+            value = pc.if_else(keep, value, pa.scalar(None, pa.bool_()))
+        table = table.set_column(table.schema.get_field_index(name), name, value)
+    return table, bad
+
+
 def parse_csv(buf: bytes, header: bytes, first_line: int, base_offset: int = 0) -> ParsedBatch:
     """Parse a buffer of whole CSV lines (without the header); ``header`` is the first line.
 
     Lines are screened first: invalid UTF-8 and unbalanced quotes never reach Arrow, and a
-    header that cannot be used quarantines every row with its reason.
+    header that cannot be used quarantines every row with its reason. Arrow reads every
+    column as text in one call (rows with the wrong number of columns are set aside by row
+    number); each typed column is then converted as a whole, a value that is not of its
+    column's type quarantining its row. A bad line therefore costs no extra parse.
     """
     starts, ends, index = line_spans(buf)
     head_problem = csv_header_problem(header)
@@ -378,6 +421,58 @@ def parse_csv(buf: bytes, header: bytes, first_line: int, base_offset: int = 0) 
                                                       for r in range(len(starts))],
                        first_line, base_offset)
     names = csv_header_columns(header)
+    bad_utf8 = utf8_errors(buf, starts, ends)
+    u = np.frombuffer(buf, np.uint8)
+    quotes = np.cumsum(np.r_[0, (u == 34).astype(np.int64)])
+    odd = (quotes[ends] - quotes[starts]) % 2 == 1
+    bad: list[tuple[int, str]] = []
+    for r in np.flatnonzero((bad_utf8 >= 0) | odd).tolist():
+        bad.append((r, f"not valid UTF-8 at byte {bad_utf8[r]}" if bad_utf8[r] >= 0
+                    else "malformed CSV row: unbalanced quotes"))
+    good = np.flatnonzero((bad_utf8 < 0) & ~odd)
+    if len(good) == 0:
+        return _finish(buf, starts, ends, index, [], bad, first_line, base_offset)
+    sub, _, _ = _subset(buf, starts, ends, good)
+    skipped: list[tuple[int, str]] = []
+
+    def handler(row: Any) -> str:
+        skipped.append((row.number, f"malformed CSV row: expected {row.expected_columns} "
+                        f"columns, got {row.actual_columns}"))
+        return "skip"
+
+    try:
+        table = pcsv.read_csv(
+            io.BytesIO(sub),
+            read_options=pcsv.ReadOptions(use_threads=False, column_names=names,
+                                          block_size=max(len(sub), 1 << 16)),
+            parse_options=pcsv.ParseOptions(invalid_row_handler=handler),
+            convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
+                                                strings_can_be_null=True,
+                                                quoted_strings_can_be_null=False),
+        )
+        if any(n < 1 for n, _ in skipped):
+            raise pa.ArrowInvalid("rows set aside without their row number")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return _parse_csv_isolated(buf, starts, ends, index, good, bad, header, names,
+                                   first_line, base_offset)
+    gone = np.zeros(len(good), bool)
+    for n, why in skipped:
+        gone[n - 1] = True
+        bad.append((int(good[n - 1]), why))
+    rows = good[~gone]
+    table, wrong = _csv_convert(table, names)
+    if wrong:
+        for r, why in wrong.items():
+            bad.append((int(rows[r]), why))
+        keep = np.setdiff1d(np.arange(len(rows)), np.fromiter(wrong, np.int64))
+        table, rows = table.take(pa.array(keep)), rows[keep]
+    return _finish(buf, starts, ends, index, [(rows, table)], bad, first_line, base_offset)
+
+
+def _parse_csv_isolated(buf: bytes, starts: np.ndarray, ends: np.ndarray, index: np.ndarray,
+                        good: np.ndarray, bad: list[tuple[int, str]], header: bytes,
+                        names: list[str], first_line: int, base_offset: int) -> ParsedBatch:
+    """The slow way, for whatever the one-call read refuses: parse, split where it fails."""
     types = {n: COLUMNS[n] for n in names if n in COLUMNS}
     invalid: list[tuple[int, str]] = []
 
@@ -410,15 +505,6 @@ def parse_csv(buf: bytes, header: bytes, first_line: int, base_offset: int = 0) 
                     f"(got {bounded_repr(m.group(2))})")
         return f"malformed CSV row: {message[:200]}"
 
-    bad_utf8 = utf8_errors(buf, starts, ends)
-    u = np.frombuffer(buf, np.uint8)
-    quotes = np.cumsum(np.r_[0, (u == 34).astype(np.int64)])
-    odd = (quotes[ends] - quotes[starts]) % 2 == 1
-    bad: list[tuple[int, str]] = []
-    for r in np.flatnonzero((bad_utf8 >= 0) | odd).tolist():
-        bad.append((r, f"not valid UTF-8 at byte {bad_utf8[r]}" if bad_utf8[r] >= 0
-                    else "malformed CSV row: unbalanced quotes"))
-    good = np.flatnonzero((bad_utf8 < 0) & ~odd)
     # Arrow numbers CSV rows from 1, header included.
     pieces, more = _bulk(buf, starts, ends, good, parse, header.rstrip(b"\r\n") + b"\n",
                          reason, hint_offset=-2)
