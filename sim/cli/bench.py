@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sim.cli.checks import writable_dir
 from sim.errors import FleetTwinError
 
 
@@ -59,10 +60,10 @@ def parse_tolerance(items: list[str]) -> tuple[float, dict[str, float]]:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    default_tol, per_kpi = parse_tolerance(args.tolerance)  # before the slow imports
     from sim.cli.tables import render
     from validation import bench
 
-    default_tol, per_kpi = parse_tolerance(args.tolerance)
     bset = bench.benchmark_set(args.fast)
     unknown = set(per_kpi) - set(bench.CITY_KPIS) - set(bench.INSTANCE_KPIS)
     if unknown:
@@ -80,8 +81,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
     elif target is not None:
         baseline = bench.load_baseline(target)
         bench.check_same_set(baseline, bset, str(target))
-    doc = bench.run_bench(bset, args.dispatcher, _progress(args, bset))
     out = args.out or Path("runs") / f"bench-{bset.mode}.json"
+    writable_dir(out.parent)  # before the work, not after it
+    if args.update_baseline:
+        writable_dir((target or bench.baseline_path(bset.mode)).parent, "--compare")
+    doc = bench.run_bench(bset, args.dispatcher, _progress(args, bset))
     _write(out, doc)
     print(f"benchmark set {bset.mode} ({bset.id}), seeds {list(bset.seeds)}; results: {out}")
     print(render(["dispatcher", "case", "kpi", "mean", "ci_low", "ci_high"],

@@ -40,6 +40,17 @@ def _time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, old)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _imports_done() -> None:
+    """Import every command and model once, outside the timed cases (a cold import of
+    SciPy, pyarrow and the models takes seconds on a loaded machine)."""
+    from sim.cli.main import build_parser
+    from sim.engine.registry import model_kinds
+
+    build_parser()
+    model_kinds()
+
+
 @dataclass
 class Case:
     """One bad input: the command line (``{tmp}``, ``{file}`` filled in), what to expect."""
@@ -465,6 +476,10 @@ OPTIONS = [
                               "--replications", "1", "--workers", "0", "--quiet",
                               "--out", "{tmp}/afile"],
         ["--out: exists and is not a folder"]),
+    opt("bench-tolerance-nan", ["bench", "--fast", "--tolerance", "nan"],
+        ["--tolerance 'nan'", "must be >= 0"]),
+    opt("bench-tolerance-negative", ["bench", "--fast", "--tolerance", "wait_p95_s=-1"],
+        ["--tolerance 'wait_p95_s=-1'", "must be >= 0"]),
     opt("staffing-rate-nan", ["staffing", "--calls-per-h", "nan", "--handle-s", "240"],
         ["--calls-per-h", "(got nan)"]),
     opt("staffing-rate-inf", ["staffing", "--calls-per-h", "inf", "--handle-s", "240"],
