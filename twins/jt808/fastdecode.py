@@ -270,7 +270,10 @@ def decode_frames(
     for j in np.flatnonzero(nonempty & ~fast):
         a, z = int(orig_s[j]), int(seg_e[j])
         raw = buf[max(a - 1, 0):z + 1]
-        position = base_offset + max(a - 1, 0)
+        if a == 0 and base_offset > 0:
+            raw = b"\x7e" + raw  # its opening flag ended the previous buffer
+        # A frame's position is its opening flag's, wherever the stream was cut.
+        position = max(base_offset + a - 1, 0)
         try:
             frame = decode_frame(raw)
             if frame.encrypted:
@@ -347,7 +350,7 @@ def _assemble(
     if seg_s is not None and seg_e is not None:
         a = np.maximum(seg_s[sorted_frames] - 1, 0)
         span = np.stack([a, seg_e[sorted_frames] + 1], axis=1)
-        position = base_offset + a
+        position = np.maximum(base_offset + seg_s[sorted_frames] - 1, 0)
     else:
         span = np.zeros((0, 2), np.int64)
         position = np.zeros(0, np.int64)
