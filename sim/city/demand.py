@@ -24,6 +24,15 @@ class RequestArrays:
     deadline_s: np.ndarray
     trip_s: np.ndarray
     trip_km: np.ndarray
+    riders: np.ndarray  # seats taken
+    goods_kg: np.ndarray
+    pickup_service_s: np.ndarray
+    dropoff_service_s: np.ndarray
+    pickup_early_s: np.ndarray  # earliest start of the pickup (request time, or a window)
+    dropoff_early_s: np.ndarray
+    dropoff_late_s: np.ndarray  # inf unless a window or a maximum travel time says otherwise
+    origin_stop: np.ndarray  # stop index (-1: door to door)
+    destination_stop: np.ndarray
 
     def __len__(self) -> int:
         return int(self.created_s.size)
@@ -75,19 +84,44 @@ def arrival_times(demand: Demand, horizon_s: float, start_time_s: float,
 
 
 def generate(demand: Demand, net: RoadNetwork, table: TravelTable, zones: dict[str, np.ndarray],
-             horizon_s: float, start_time_s: float, rng: np.random.Generator) -> RequestArrays:
+             horizon_s: float, start_time_s: float, rng: np.random.Generator,
+             stop_nodes: dict[str, int] | None = None) -> RequestArrays:
+    """Requests: the explicit list, or Poisson arrivals over the zones. ``stop_nodes`` maps
+    stop names to road nodes (explicit requests may name a stop instead of a node)."""
     n = net.n_nodes
+    stop_nodes = stop_nodes or {}
+    stop_index = {name: i for i, name in enumerate(stop_nodes)}
+    pu_svc = demand.pickup_service_s if demand.pickup_service_s is not None else demand.dwell_s
+    do_svc = demand.dropoff_service_s if demand.dropoff_service_s is not None else demand.dwell_s
     if demand.requests is not None:
         reqs = sorted(demand.requests, key=lambda r: r.t_s)
+        m = len(reqs)
         created = np.array([r.t_s for r in reqs], dtype=float)
-        origin = np.array([r.origin for r in reqs], dtype=np.int64)
-        dest = np.array([r.destination for r in reqs], dtype=np.int64)
+
+        def end(node: int | None, stop: str | None) -> int:
+            return int(stop_nodes[stop]) if stop is not None else int(node)  # type: ignore[arg-type]
+
+        origin = np.array([end(r.origin, r.origin_stop) for r in reqs], dtype=np.int64)
+        dest = np.array([end(r.destination, r.destination_stop) for r in reqs], dtype=np.int64)
+        o_stop = np.array([stop_index.get(r.origin_stop or "", -1) for r in reqs], np.int64)
+        d_stop = np.array([stop_index.get(r.destination_stop or "", -1) for r in reqs], np.int64)
         urgent = np.array([r.urgent for r in reqs], dtype=bool)
         patience = np.array([
             r.patience_s if r.patience_s is not None else _patience(demand, r.urgent, rng)
             for r in reqs], dtype=float)
         deadline_in = np.array([r.deadline_s if r.deadline_s is not None else np.nan
                                 for r in reqs], dtype=float)
+        riders = np.array([r.riders for r in reqs], dtype=float)
+        goods = np.array([r.goods_kg for r in reqs], dtype=float)
+        svc = [r.service_s for r in reqs]
+        pu_s = np.array([pu_svc if x is None else x for x in svc], dtype=float)
+        do_s = np.array([do_svc if x is None else x for x in svc], dtype=float)
+        pw = [r.pickup_window_s for r in reqs]
+        dw = [r.dropoff_window_s for r in reqs]
+        pe = np.array([created[i] if w is None else w[0] for i, w in enumerate(pw)])
+        pl_in = np.array([np.nan if w is None else w[1] for w in pw])
+        de = np.array([0.0 if w is None else w[0] for w in dw])
+        dl = np.array([np.inf if w is None else w[1] for w in dw])
     else:
         created = arrival_times(demand, horizon_s, start_time_s, rng)
         m = created.size
@@ -107,6 +141,11 @@ def generate(demand: Demand, net: RoadNetwork, table: TravelTable, zones: dict[s
             _patience_many(demand, False, m, rng),
         )
         deadline_in = np.full(m, np.nan)
+        riders, goods = _loads(demand, m, rng)
+        pu_s, do_s = np.full(m, float(pu_svc)), np.full(m, float(do_svc))
+        pe, pl_in = created.copy(), np.full(m, np.nan)
+        de, dl = np.zeros(m), np.full(m, np.inf)
+        o_stop = d_stop = np.full(m, -1, dtype=np.int64)
     base_deadline = np.where(
         urgent,
         demand.urgent_deadline_s if demand.urgent_deadline_s is not None else np.inf,
@@ -114,10 +153,27 @@ def generate(demand: Demand, net: RoadNetwork, table: TravelTable, zones: dict[s
     )
     deadline = created + np.where(np.isnan(deadline_in), base_deadline, deadline_in)
     priority = np.where(urgent, demand.urgent_priority, 0).astype(np.int64)
-    trip_s = table.time_s[origin, dest].astype(float)
-    trip_km = table.dist_m[origin, dest].astype(float) / 1000.0
+    visit = dest < 0
+    to = np.where(visit, origin, dest)
+    trip_s = np.where(visit, 0.0, table.time_s[origin, to].astype(float))
+    trip_km = np.where(visit, 0.0, table.dist_m[origin, to].astype(float) / 1000.0)
+    latest = np.where(np.isnan(pl_in), created + patience, pl_in)
     return RequestArrays(created, origin.astype(np.int64), dest.astype(np.int64), urgent,
-                         priority, created + patience, deadline, trip_s, trip_km)
+                         priority, latest, deadline, trip_s, trip_km, riders, goods, pu_s, do_s,
+                         pe, de, dl, o_stop, d_stop)
+
+
+def _loads(demand: Demand, m: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Party size and goods of each request (drawn after everything else, so that a single
+    party size and a fixed payload leave the other draws as they were)."""
+    sizes = np.array(sorted(demand.riders), dtype=float)
+    shares = np.array([demand.riders[int(k)] for k in sizes], dtype=float)
+    riders = np.full(m, sizes[0]) if sizes.size == 1 else \
+        rng.choice(sizes, size=m, p=shares / shares.sum())
+    q = demand.goods_kg
+    goods = np.full(m, float(q)) if isinstance(q, int | float) else \
+        np.asarray(sample(q, rng, m), dtype=float)
+    return riders, np.maximum(goods, 0.0)
 
 
 def _patience(demand: Demand, urgent: bool, rng: np.random.Generator) -> float:

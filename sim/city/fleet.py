@@ -49,6 +49,8 @@ class FleetArrays:
     failure_rate_per_s: np.ndarray
     failure_pending: np.ndarray
     repair_time_h: list[Any]
+    seats: np.ndarray  # riders each vehicle may carry
+    payload_kg: np.ndarray  # goods each vehicle may carry
     report_interval_s: np.ndarray  # mean, for telemetry volume
     message_bytes: np.ndarray  # mean
     groups: list[ShiftGroup]
@@ -89,6 +91,7 @@ def _shift_process(env: simpy.Environment, model: CityModel, g: ShiftGroup,
                 f.on_duty[v] = False
                 if f.state[v] == IDLE:
                     model.set_state(int(v), OFF_SHIFT)
+        model.sync_available()
         if kind == 1 and model.immediate and model.open:
             model.decide()
 
@@ -124,7 +127,7 @@ def build_fleet(sc: CityScenario, profiles: dict[str, ProfileBase], net: RoadNet
     weights = node_weights(sc.demand, net.n_nodes, zones, dest=False)
     cols: dict[str, list[Any]] = {k: [] for k in (
         "fleet", "vp", "tp", "driver", "node", "maxd", "fuel", "maint", "fail", "repair",
-        "report", "msg", "on")}
+        "report", "msg", "on", "seats", "payload")}
     groups: list[ShiftGroup] = []
     base = 0
     for name, f in sc.fleets.items():
@@ -148,6 +151,8 @@ def build_fleet(sc: CityScenario, profiles: dict[str, ProfileBase], net: RoadNet
         cols["maxd"] += [f.max_driving_h * 3600.0] * f.count
         cols["fuel"] += [vp.fuel_l_per_100km / 100.0] * f.count
         cols["maint"] += [vp.maintenance_cny_per_km] * f.count
+        cols["seats"] += [float(vp.seats)] * f.count
+        cols["payload"] += [float(vp.payload_kg)] * f.count
         cols["fail"] += [vp.failure_rate_per_1000h / 1000.0 / 3600.0] * f.count
         cols["report"] += [mean_of(tp.report_interval_s)] * f.count
         cols["msg"] += [mean_of(tp.message_size_bytes)] * f.count
@@ -192,6 +197,8 @@ def build_fleet(sc: CityScenario, profiles: dict[str, ProfileBase], net: RoadNet
         failure_rate_per_s=np.array(cols["fail"]),
         failure_pending=np.zeros(n, dtype=bool),
         repair_time_h=cols["repair"],
+        seats=np.array(cols["seats"], dtype=float),
+        payload_kg=np.array(cols["payload"], dtype=float),
         report_interval_s=np.array(cols["report"]),
         message_bytes=np.array(cols["msg"]),
         groups=groups,

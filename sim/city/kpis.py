@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.city.state import BUSY, ON_DUTY_STATES, STATES
+from sim.dispatch.engine import ABANDONED, REJECTED, SERVED
 
 if TYPE_CHECKING:
     from sim.city.model import CityModel
@@ -16,13 +17,21 @@ KPI_MEANINGS = {
     "requests": "requests created after warm-up and before the horizon",
     "served": "of those, picked up and delivered",
     "abandoned": "of those, given up after waiting longer than their patience",
+    "rejected": "of those, refused at once: no vehicle schedule could take them",
     "service_rate": "served / requests",
     "abandonment_rate": "abandoned / requests",
+    "rejection_rate": "rejected / requests",
     "wait_mean_s": "mean time from request to pickup (served), s",
     "wait_p95_s": "95th percentile of that wait, s",
     "deadhead_ratio": "empty km (to pickups and repositioning) / all km driven",
     "utilisation": "loaded time / on-duty time (idle, to pickup, loaded, repositioning)",
     "on_time_rate": "tasks with a deadline delivered by it (abandoned count as late)",
+    "on_time_rate_urgent": "the same over urgent tasks",
+    "on_time_rate_ordinary": "the same over ordinary tasks",
+    "occupancy": "rider-km / vehicle-km (mean riders on board per km driven)",
+    "pooled_share": "served requests that shared the vehicle with another request",
+    "detour_ratio": "mean ride time / direct ride time of served requests",
+    "stops_per_vehicle_h": "stops served per vehicle-hour on duty",
     "km_total": "km driven (to pickup, loaded, repositioning)",
     "fuel_l": "fuel for those km, litres",
     "cost_cny": "fuel + driver hours on duty + maintenance per km, yuan",
@@ -51,49 +60,69 @@ def state_seconds(model: CityModel, t0: float, t1: float) -> np.ndarray:
     return out
 
 
+def _rate(num: float, den: float) -> float:
+    return float(num / den) if den else math.nan
+
+
 def compute_kpis(model: CityModel) -> dict[str, float]:
-    sc, q, f = model.sc, model.req, model.fleet
+    sc, q, f, e = model.sc, model.req, model.fleet, model.engine
     w0, h = sc.warmup_s, sc.horizon_s
+    status = e.status
     win = (q.created_s >= w0) & (q.created_s < h)
-    served = win & (model.status == 2)
-    abandoned = win & (model.status == 3)
+    served = win & (status == SERVED)
+    abandoned = win & (status == ABANDONED)
+    rejected = win & (status == REJECTED)
     n = int(win.sum())
-    wait = (model.pickup_s - q.created_s)[served]
-    veh = model.vehicle_of[served]
-    empty_km = model.pickup_km[served]
-    loaded_km = q.trip_km[served]
-    moves = np.asarray(model.moves, dtype=float).reshape(-1, 3)
-    in_win = (moves[:, 0] >= w0) & (moves[:, 0] < h)
-    move_veh = moves[in_win, 1].astype(np.int64)
-    move_km = moves[in_win, 2]
-    km = np.concatenate([empty_km + loaded_km, move_km])
-    veh = np.concatenate([veh, move_veh])
-    empty_total = float(empty_km.sum() + move_km.sum())
-    fuel = float(np.sum(km * f.fuel_l_per_km[veh]))
-    has_deadline = win & np.isfinite(q.deadline_s) & (served | abandoned)
-    on_time = served & (model.dropoff_s <= q.deadline_s)
+    wait = (e.pickup_s - q.created_s)[served]
+    # Driven legs: those toward a stop of a served request created in the window, and moves
+    # (repositioning, idle policies) ending in the window.
+    legs = np.asarray(model.legs, dtype=float).reshape(-1, 7)
+    leg_r = legs[:, 4].astype(np.int64)
+    is_move = leg_r < 0
+    counted = np.where(is_move, (legs[:, 1] >= w0) & (legs[:, 1] < h),
+                       served[np.maximum(leg_r, 0)])
+    km_leg = legs[counted, 3]
+    veh = legs[counted, 2].astype(np.int64)
+    empty = legs[counted, 6] > 0
+    km_total = float(km_leg.sum())
+    fuel = float(np.sum(km_leg * f.fuel_l_per_km[veh]))
+    rider_km = float(np.sum(km_leg * legs[counted, 5]))
+    has_deadline = win & np.isfinite(q.deadline_s) & (served | abandoned | rejected)
+    on_time = served & (e.dropoff_s <= q.deadline_s)
     secs = state_seconds(model, w0, h)
     on_duty_s = secs[:, list(ON_DUTY_STATES)].sum(axis=1)
     eco = sc.economics
+    trip = served & (q.destination >= 0) & (q.trip_s > 0)
+    ride = (e.dropoff_s - q.dropoff_service_s) - (e.pickup_s + q.pickup_service_s)
+    stops = np.asarray(model.stop_times)
+    on_duty_h = on_duty_s.sum() / 3600.0
     kpis = {
         "requests": float(n),
         "served": float(served.sum()),
         "abandoned": float(abandoned.sum()),
-        "service_rate": served.sum() / n if n else math.nan,
-        "abandonment_rate": abandoned.sum() / n if n else math.nan,
+        "rejected": float(rejected.sum()),
+        "service_rate": _rate(served.sum(), n),
+        "abandonment_rate": _rate(abandoned.sum(), n),
+        "rejection_rate": _rate(rejected.sum(), n),
         "wait_mean_s": float(wait.mean()) if wait.size else math.nan,
         "wait_p95_s": float(np.percentile(wait, 95)) if wait.size else math.nan,
-        "deadhead_ratio": empty_total / float(km.sum()) if km.sum() > 0 else math.nan,
+        "deadhead_ratio": float(km_leg[empty].sum()) / km_total if km_total > 0 else math.nan,
         "utilisation": float(secs[:, BUSY].sum() / on_duty_s.sum()) if on_duty_s.sum() > 0
         else math.nan,
-        "on_time_rate": float(on_time.sum() / has_deadline.sum()) if has_deadline.sum()
-        else math.nan,
-        "km_total": float(km.sum()),
+        "on_time_rate": _rate(on_time.sum(), has_deadline.sum()),
+        "on_time_rate_urgent": _rate((on_time & q.urgent).sum(), (has_deadline & q.urgent).sum()),
+        "on_time_rate_ordinary": _rate((on_time & ~q.urgent).sum(),
+                                       (has_deadline & ~q.urgent).sum()),
+        "occupancy": rider_km / km_total if km_total > 0 else math.nan,
+        "pooled_share": _rate((served & e.pooled).sum(), served.sum()),
+        "detour_ratio": float(np.mean(ride[trip] / q.trip_s[trip])) if trip.any() else math.nan,
+        "stops_per_vehicle_h": _rate(float(((stops >= w0) & (stops < h)).sum()), on_duty_h),
+        "km_total": km_total,
         "fuel_l": fuel,
         "cost_cny": fuel * eco.fuel_price_cny_per_l
         + on_duty_s.sum() / 3600.0 * eco.driver_cost_cny_per_h
-        + float(np.sum(km * f.maintenance_cny_per_km[veh])),
-        "revenue_cny": float(np.sum(eco.fare_base_cny + eco.fare_per_km_cny * loaded_km
+        + float(np.sum(km_leg * f.maintenance_cny_per_km[veh])),
+        "revenue_cny": float(np.sum(eco.fare_base_cny + eco.fare_per_km_cny * q.trip_km[served]
                                     + eco.urgent_surcharge_cny * q.urgent[served])),
         "telemetry_msgs": float(np.sum(on_duty_s / f.report_interval_s)),
         "vehicles": float(f.n),
@@ -107,7 +136,7 @@ def record_tables(model: CityModel, secs: np.ndarray, on_duty_s: np.ndarray) -> 
     from sim.city.model import STATUS_NAMES
 
     rec = model.ctx.recorder
-    q, f, net = model.req, model.fleet, model.net
+    q, f, net, e = model.req, model.fleet, model.net, model.engine
     rec.add_table("requests", {
         "request": np.arange(len(q), dtype=np.int64),
         "created_s": q.created_s,
@@ -116,14 +145,18 @@ def record_tables(model: CityModel, secs: np.ndarray, on_duty_s: np.ndarray) -> 
         "urgent": q.urgent,
         "priority": q.priority,
         "deadline_s": np.where(np.isfinite(q.deadline_s), q.deadline_s, np.nan),
-        "status": STATUS_NAMES[model.status],
-        "vehicle": model.vehicle_of,
-        "assigned_s": model.assigned_s,
-        "pickup_s": model.pickup_s,
-        "dropoff_s": model.dropoff_s,
-        "abandoned_s": model.abandon_s,
-        "pickup_km": model.pickup_km,
+        "status": STATUS_NAMES[e.status],
+        "vehicle": e.vehicle_of,
+        "assigned_s": e.assigned_s,
+        "pickup_s": e.pickup_s,
+        "dropoff_s": e.dropoff_s,
+        "abandoned_s": np.where(e.status == ABANDONED, e.closed_s, np.nan),
+        "rejected_s": np.where(e.status == REJECTED, e.closed_s, np.nan),
+        "pickup_km": np.where(np.isfinite(e.pickup_s), model.pickup_km, np.nan),
         "trip_km": q.trip_km,
+        "riders": q.riders,
+        "goods_kg": q.goods_kg,
+        "pooled": e.pooled,
     })
     names = np.array(STATES, dtype=object)
     rec.add_table("vehicle_events", {
@@ -168,9 +201,9 @@ def record_tables(model: CityModel, secs: np.ndarray, on_duty_s: np.ndarray) -> 
                                  weights=None if weights is None else weights[ok])
         return counts
 
-    served = model.status == 2
-    wait = np.where(served, model.pickup_s - q.created_s, np.nan)
-    pick = np.where(served, model.pickup_s, np.nan)
+    served = e.status == SERVED
+    wait = np.where(served, e.pickup_s - q.created_s, np.nan)
+    pick = np.where(served, e.pickup_s, np.nan)
     n_pick = per_interval(pick)
     sum_wait = per_interval(pick, np.nan_to_num(wait))
     series = {"t_s": t}
@@ -179,7 +212,8 @@ def record_tables(model: CityModel, secs: np.ndarray, on_duty_s: np.ndarray) -> 
     series["open_requests"] = samples[:, -1].astype(np.int64)
     series["requests"] = per_interval(q.created_s)
     series["served"] = n_pick
-    series["abandoned"] = per_interval(model.abandon_s)
+    series["abandoned"] = per_interval(np.where(e.status == ABANDONED, e.closed_s, np.nan))
+    series["rejected"] = per_interval(np.where(e.status == REJECTED, e.closed_s, np.nan))
     with np.errstate(invalid="ignore", divide="ignore"):
         series["wait_mean_s"] = np.where(n_pick > 0, sum_wait / np.maximum(n_pick, 1), np.nan)
     rec.add_series("fleet", series)

@@ -1,9 +1,11 @@
-"""The city fleet model: SimPy orders requests, dispatch rounds, pickups and drop-offs.
+"""The city fleet model: SimPy orders requests, dispatch rounds and every stop of every vehicle.
 
-Vehicles live in NumPy arrays (state, node, counters); each trip is a chain of two SimPy
-timeouts (reach pickup, reach drop-off). Dispatchers see open requests and idle vehicles as
-arrays and return assignments. KPIs are computed at the end from the request arrays and the
-vehicle state log, over requests created in ``[warmup_s, horizon_s)``.
+Vehicles live in NumPy arrays (state, node, counters); their schedules and the requests are
+kept by the dispatch engine (:mod:`sim.dispatch.engine`), which executes the schedules as
+chains of SimPy timeouts (leg to the next stop, service there, next leg) and diverts vehicles
+when a dispatcher re-plans them. This model adds what a city fleet has beyond dispatch:
+drivers' shifts and driving limits, breakdowns and repairs, what idle vehicles do, the state
+log and the KPIs, computed at the end over requests created in ``[warmup_s, horizon_s)``.
 """
 
 from __future__ import annotations
@@ -30,15 +32,20 @@ from sim.city.state import (
     STATES,
     TO_PICKUP,
 )
-from sim.dispatch import DISPATCHERS, FleetView, RequestView, get_dispatcher
+from sim.dispatch import DISPATCHERS, get_dispatcher
+from sim.dispatch import engine as eng
+from sim.dispatch.params import check_params
 from sim.dispatch.rebalance import DemandForecast
+from sim.dispatch.schedule import GOODS, N_LOAD, REQUESTS, RIDERS, Requests
 from sim.engine.registry import Context, ModelKind, register_model
 from sim.errors import Problem, ScenarioError
 from sim.schema.distributions import sample
 from sim.schema.profiles import ProfileBase, ProfileCatalog
 
-OPEN, ASSIGNED, SERVED, ABANDONED = range(4)
-STATUS_NAMES = np.array(["open", "assigned", "served", "abandoned"], dtype=object)
+OPEN, ASSIGNED, SERVED, ABANDONED, REJECTED = 1, 2, 3, 4, 5
+STATUS_NAMES = np.array(eng.STATUS_NAMES, dtype=object)
+_ENGINE_STATE = {eng.IDLE: IDLE, eng.TO_PICKUP: TO_PICKUP, eng.BUSY: BUSY,
+                 eng.REPOSITIONING: REPOSITIONING}
 
 
 class CityModel:
@@ -70,9 +77,12 @@ class CityModel:
         problems += self._check_nodes()
         if problems:
             raise ScenarioError(ctx.source, problems)
+        svc = sc.policies.service
+        self.stop_nodes = {name: self.net.nearest_node(x * 1000, y * 1000)
+                           for name, (x, y) in svc.stops.items()}
         t0 = time.perf_counter()
         self.req = demand_mod.generate(sc.demand, self.net, self.table, zones, sc.horizon_s,
-                                       start_clock, ctx.rng.stream("demand"))
+                                       start_clock, ctx.rng.stream("demand"), self.stop_nodes)
         ctx.timings["demand_s"] = time.perf_counter() - t0
         self.fleet: FleetArrays = build_fleet(sc, ctx.profiles, self.net, zones, start_clock,
                                               init, ctx.rng.stream("placement"))
@@ -83,24 +93,12 @@ class CityModel:
         if disp.max_pickup_s is not None:
             params["max_pickup_s"] = disp.max_pickup_s
         self.dispatcher = get_dispatcher(disp.algorithm, **params)
-        self.immediate = self.dispatcher.batch_window_s <= 0
         self.rebalancing = hasattr(self.dispatcher, "reposition") and sc.demand.requests is None
         if self.rebalancing:
             w = demand_mod.node_weights(sc.demand, self.net.n_nodes, zones, dest=False)
             self.cells = demand_mod.cell_grid(self.net, w, int(getattr(self.dispatcher, "cells",
                                                                       8)))
-        self.moves: list[tuple[float, int, float]] = []  # (start, vehicle, km) repositioning
-
-        m = len(self.req)
-        self.status = np.zeros(m, dtype=np.int8)
-        self.vehicle_of = np.full(m, -1, dtype=np.int64)
-        self.assigned_s = np.full(m, np.nan)
-        self.pickup_s = np.full(m, np.nan)
-        self.dropoff_s = np.full(m, np.nan)
-        self.abandon_s = np.full(m, np.nan)
-        self.pickup_km = np.full(m, np.nan)
-        self.open: list[int] = []
-        self.next_req = 0
+        self.engine = self._build_engine()
         self.events_processed = 0
         self.log_t: list[float] = []
         self.log_v: list[int] = []
@@ -109,9 +107,83 @@ class CityModel:
         self.log_req: list[int] = []
         self.log_odo: list[float] = []
         self.log_fuel: list[float] = []
+        # Driven legs: start, end, vehicle, km, request of the stop it led to (-1: a move),
+        # riders on board, empty (nothing on board).
+        self.legs: list[tuple[float, float, int, float, int, float, bool]] = []
+        self.stop_times: list[float] = []
+        self.pickup_km = np.zeros(len(self.req))
         self.samples: list[tuple[Any, ...]] = []
         self.repair_rng = ctx.rng.stream("repairs")
         self.failure_rng = ctx.rng.stream("failures")
+        self.cruise_rng = ctx.rng.stream("cruise")
+        idle = sc.policies.idle
+        self.stand_nodes = np.array([self.net.nearest_node(x * 1000, y * 1000)
+                                     for x, y in idle.stands], dtype=np.int64)
+        self.home = self.fleet.node.copy()
+
+    def _build_engine(self) -> eng.DispatchEngine:
+        sc, r, f = self.sc, self.req, self.fleet
+        T = np.asarray(self.T, dtype=np.float64)
+        svc = sc.policies.service
+        latest = r.latest_pickup_s
+        if svc.max_wait_s is not None:
+            latest = np.minimum(latest, r.created_s + svc.max_wait_s)
+        drop_late = r.dropoff_late_s
+        if svc.max_travel_time_alpha is not None:
+            beta = float(svc.max_travel_time_beta_s or 0.0)
+            drop_late = np.minimum(drop_late, r.created_s + svc.max_travel_time_alpha * r.trip_s
+                                   + beta)
+        walk = self._access_walk_s()
+        q = Requests.build(
+            r.created_s, r.origin, r.destination, T,
+            pickup_window=(np.maximum(r.pickup_early_s, r.created_s + walk), latest),
+            dropoff_window=(r.dropoff_early_s, drop_late),
+            pickup_service_s=r.pickup_service_s, dropoff_service_s=r.dropoff_service_s,
+            riders=r.riders, goods=r.goods_kg, deadline_s=r.deadline_s, urgent=r.urgent,
+            priority=r.priority)
+        cap = np.zeros((f.n, N_LOAD))
+        cap[:, RIDERS] = f.seats
+        cap[:, GOODS] = f.payload_kg
+        pooling = bool(getattr(self.dispatcher, "pooling", False))
+        cap[:, REQUESTS] = np.inf if pooling else 1.0
+        csr = self.net.time_csr
+        graph = (csr.indptr.astype(np.int64), csr.indices.astype(np.int64),
+                 np.asarray(csr.data, dtype=np.float64))
+        e = eng.DispatchEngine(self.env, T, q, self.dispatcher, self, f.n, cap, f.node,
+                               graph=graph, tt=self.table)
+        if self.no_stop.any():
+            e.status[self.no_stop] = eng.REJECTED
+            e.closed_s[self.no_stop] = r.created_s[self.no_stop]
+        return e
+
+    def _access_walk_s(self) -> np.ndarray:
+        """Walk to the pickup stop when service is stop-based (0 door to door); requests with
+        no stop within the walking distance are marked in ``no_stop`` (rejected)."""
+        svc, r = self.sc.policies.service, self.req
+        m = len(r)
+        self.no_stop = np.zeros(m, dtype=bool)
+        if not svc.stops or self.sc.demand.requests is not None:
+            return np.zeros(m)
+        names = list(self.stop_nodes)
+        sxy = np.array([svc.stops[n] for n in names]) * 1000.0
+        snode = np.array([self.stop_nodes[n] for n in names], dtype=np.int64)
+        walk = np.zeros(m)
+        for end in ("origin", "destination"):
+            xy = self.net.xy_m[getattr(r, end)]
+            d = np.linalg.norm(xy[:, None, :] - sxy[None, :, :], axis=2)
+            k = np.argmin(d, axis=1)
+            best = d[np.arange(m), k]
+            self.no_stop |= best > svc.max_walk_m
+            getattr(r, end)[:] = snode[k]
+            if end == "origin":
+                walk = best / svc.walk_speed_mps
+                r.origin_stop[:] = k
+            else:
+                r.destination_stop[:] = k
+        T = self.table
+        r.trip_s[:] = T.time_s[r.origin, r.destination]
+        r.trip_km[:] = T.dist_m[r.origin, r.destination] / 1000.0
+        return walk
 
     # ----------------------------------------------------------------- checks
     def _check_nodes(self) -> list[Problem]:
@@ -120,7 +192,7 @@ class CityModel:
         for i, r in enumerate(self.sc.demand.requests or []):
             for field in ("origin", "destination"):
                 node = getattr(r, field)
-                if node >= n:
+                if node is not None and node >= n:
                     problems.append(Problem(f"demand.requests[{i}].{field}",
                                             f"no such road node (the network has {n})", node))
         for name, f in self.sc.fleets.items():
@@ -131,19 +203,44 @@ class CityModel:
         return problems
 
     # ------------------------------------------------------------- the engine
+    @property
+    def open(self) -> list[int]:
+        return self.engine.open
+
+    @property
+    def immediate(self) -> bool:
+        return self.engine.immediate
+
+    @property
+    def status(self) -> np.ndarray:
+        return self.engine.status
+
+    @property
+    def vehicle_of(self) -> np.ndarray:
+        return self.engine.vehicle_of
+
+    @property
+    def pickup_s(self) -> np.ndarray:
+        return self.engine.pickup_s
+
+    @property
+    def dropoff_s(self) -> np.ndarray:
+        return self.engine.dropoff_s
+
     def end_time(self) -> float:
-        last = float(self.req.latest_pickup_s.max()) if len(self.req) else 0.0
-        return max(self.sc.horizon_s, last) + 2 * float(self.T.max()) \
-            + 2 * self.sc.demand.dwell_s + 1.0
+        q = self.engine.q
+        last = float(np.max(np.minimum(q.pickup_late_s, self.sc.horizon_s + 86400.0))) \
+            if len(q) else 0.0
+        svc = float(np.max(q.pickup_service_s + q.dropoff_service_s)) if len(q) else 0.0
+        return max(self.sc.horizon_s, last) + 2 * float(self.T.max()) + 2 * svc + 1.0
 
     def start(self) -> None:
         f = self.fleet
         for v in range(f.n):
             self._log(v, int(f.state[v]), -1)
-        if self.immediate:
-            self.env.process(self._arrivals())
-        else:
-            self.env.process(self._batch_loop())
+            self.engine.set_state(v, STATES[int(f.state[v])])
+        self.sync_available()
+        self.engine.start()
         self.env.process(self._sampler())
         if self.rebalancing:
             self.env.process(self._rebalance_loop())
@@ -157,130 +254,69 @@ class CityModel:
                 self._schedule_failure(v, 0.0)
 
     def _after(self, delay: float, fn: Callable[..., None], *args: int) -> None:
-        """Call ``fn(*args)`` ``delay`` seconds from now, as a SimPy event."""
-        ev = self.env.timeout(delay)
-
-        def fire(_event: simpy.Event) -> None:
-            fn(*args)
-
-        ev.callbacks.append(fire)
+        self.engine.after(delay, fn, *args)
 
     def _log(self, v: int, state: int, r: int) -> None:
         f = self.fleet
         self.log_t.append(self.env.now)
         self.log_v.append(v)
         self.log_state.append(state)
-        self.log_node.append(int(f.node[v]))
+        self.log_node.append(int(self.engine.node[v]) if hasattr(self, "engine")
+                             else int(f.node[v]))
         self.log_req.append(r)
         self.log_odo.append(float(f.odometer_km[v]))
         self.log_fuel.append(float(f.fuel_l[v]))
 
     def set_state(self, v: int, state: int, r: int = -1) -> None:
         self.fleet.state[v] = state
+        self.engine.set_state(v, STATES[state], r)
         self._log(v, state, r)
+        self.sync_available(v)
 
-    def _admit(self) -> None:
-        now = self.env.now
-        created = self.req.created_s
-        while self.next_req < created.size and created[self.next_req] <= now:
-            self.open.append(self.next_req)
-            self.next_req += 1
-
-    def _expire(self) -> None:
-        now = self.env.now
-        latest = self.req.latest_pickup_s
-        keep = []
-        for r in self.open:
-            if self.status[r] != OPEN:
-                continue
-            if latest[r] < now:
-                self.status[r] = ABANDONED
-                self.abandon_s[r] = latest[r]
-            else:
-                keep.append(r)
-        self.open = keep
+    def sync_available(self, v: int | None = None) -> None:
+        f, e = self.fleet, self.engine
+        idx = slice(None) if v is None else v
+        e.available[idx] = f.on_duty[idx] & ~f.failure_pending[idx] \
+            & (f.state[idx] != MAINTENANCE) & (f.state[idx] != OFF_SHIFT) \
+            & (f.driving_s[idx] < f.max_driving_s[idx])
 
     def decide(self) -> None:
-        """One dispatch decision over all open requests and idle vehicles."""
-        self._expire()
-        if not self.open:
-            return
-        idle = np.flatnonzero(self.fleet.state == IDLE)
-        if idle.size == 0:
-            return
-        now = self.env.now
-        ids = np.asarray(self.open, dtype=np.int64)
-        q = self.req
-        rv = RequestView(ids, q.origin[ids], q.created_s[ids], q.latest_pickup_s[ids],
-                         q.deadline_s[ids], q.trip_s[ids], q.urgent[ids], q.priority[ids])
-        fv = FleetView(idle, self.fleet.node[idle], np.full(idle.size, now))
-        for r, v in self.dispatcher.assign(now, rv, fv, self.table):
-            self._assign(r, v)
-        self.open = [r for r in self.open if self.status[r] == OPEN]
+        self.engine.decide()
 
-    def _arrivals(self):  # type: ignore[no-untyped-def]
-        created = self.req.created_s
-        for i in range(created.size):
-            dt = created[i] - self.env.now
-            if dt > 0:
-                yield self.env.timeout(dt)
-            self.events_processed += 1
-            self._admit()
-            self.decide()
+    # ---------------------------------------------------- the engine's callbacks
+    def vehicle_state(self, v: int, state: str, r: int) -> None:
+        self.events_processed += 1
+        code = _ENGINE_STATE[state]
+        self.fleet.state[v] = code
+        self._log(v, code, r)
 
-    def _batch_loop(self):  # type: ignore[no-untyped-def]
-        window = self.dispatcher.batch_window_s
-        while True:
-            self._admit()
-            self.decide()
-            self.events_processed += 1
-            if self.next_req >= len(self.req) and not self.open:
-                return
-            yield self.env.timeout(window)
-
-    def _assign(self, r: int, v: int) -> None:
-        f = self.fleet
-        if self.status[r] != OPEN or f.state[v] != IDLE:
-            raise RuntimeError(f"dispatcher {self.dispatcher.name} returned an unavailable "
-                               f"pair (request {r}, vehicle {v})")
-        now = self.env.now
-        a, o = int(f.node[v]), int(self.req.origin[r])
-        self.status[r] = ASSIGNED
-        self.vehicle_of[r] = v
-        self.assigned_s[r] = now
-        self.set_state(v, TO_PICKUP, r)
-        self._after(float(self.T[a, o]), self._pickup, v, r, a)
-
-    def _drive(self, v: int, a: int, b: int) -> float:
+    def on_leg(self, v: int, a: int, b: int, t0: float, t1: float, r: int,
+               load: np.ndarray) -> None:
         f = self.fleet
         km = float(self.D[a, b]) / 1000.0
         f.odometer_km[v] += km
         f.fuel_l[v] += km * f.fuel_l_per_km[v]
-        f.driving_s[v] += float(self.T[a, b])
+        f.driving_s[v] += max(0.0, t1 - t0)
         f.node[v] = b
-        return km
+        empty = load[RIDERS] <= 0 and load[GOODS] <= 0
+        if r < 0:
+            f.reposition_km[v] += km
+        if empty:
+            f.empty_km[v] += km
+            if r >= 0:
+                self.pickup_km[r] += km
+        else:
+            f.busy_km[v] += km
+        self.legs.append((t0, t1, v, km, r, float(load[RIDERS]), bool(empty)))
 
-    def _pickup(self, v: int, r: int, a: int) -> None:
+    def on_stop(self, v: int, kind: int, r: int, node: int, arrive: float, start: float,
+                end: float) -> None:
         self.events_processed += 1
-        o, d = int(self.req.origin[r]), int(self.req.destination[r])
-        self.pickup_km[r] = km = self._drive(v, a, o)
-        self.fleet.empty_km[v] += km
-        self.pickup_s[r] = self.env.now
-        self.set_state(v, BUSY, r)
-        dwell = self.sc.demand.dwell_s
-        self._after(2 * dwell + float(self.T[o, d]), self._dropoff, v, r, o)
+        self.fleet.node[v] = node
+        self.stop_times.append(start)
 
-    def _dropoff(self, v: int, r: int, o: int) -> None:
-        self.events_processed += 1
-        f = self.fleet
-        d = int(self.req.destination[r])
-        f.busy_km[v] += self._drive(v, o, d)
-        self.dropoff_s[r] = self.env.now
-        self.status[r] = SERVED
-        self.release(v)
-
-    def release(self, v: int) -> None:
-        """A vehicle finished its task: maintenance, end of shift, or idle again."""
+    def on_free(self, v: int) -> None:
+        """A vehicle finished its schedule: maintenance, end of shift, or idle again."""
         f = self.fleet
         if f.failure_pending[v]:
             f.failure_pending[v] = False
@@ -288,38 +324,50 @@ class CityModel:
         elif not f.on_duty[v] or f.driving_s[v] >= f.max_driving_s[v]:
             self.set_state(v, OFF_SHIFT)
         else:
-            self.set_state(v, IDLE)
-            if self.immediate and self.open:
+            if f.state[v] != IDLE:
+                self.set_state(v, IDLE)
+            if self.immediate and self.engine.open:
                 self.decide()
+            if f.state[v] == IDLE and self.engine.schedules.n[v] == 0 \
+                    and self.engine.mode[v] == 0:
+                self._idle_move(v)
+
+    def _idle_move(self, v: int) -> None:
+        """What an idle vehicle does, by ``policies.idle``."""
+        pol = self.sc.policies.idle
+        if pol.policy == "stay" or self.env.now >= self.sc.horizon_s:
+            return
+        here = int(self.engine.node[v])
+        if pol.policy == "depot":
+            dest = int(self.home[v])
+        elif pol.policy == "stand":
+            dest = int(self.stand_nodes[np.argmin(self.T[here, self.stand_nodes])])
+        else:
+            near = np.flatnonzero(self.T[here] <= pol.cruise_radius_s)
+            dest = int(near[self.cruise_rng.integers(near.size)]) if near.size else here
+        if dest != here:
+            self.engine.move(v, dest)
 
     # ------------------------------------------------------------ rebalancing
     def _rebalance_loop(self):  # type: ignore[no-untyped-def]
         d: Any = self.dispatcher
         cell, share, anchor = self.cells
+        from sim.dispatch.base import FleetView
+
         while self.env.now < self.sc.horizon_s:
             yield self.env.timeout(d.rebalance_interval_s)
-            idle = np.flatnonzero(self.fleet.state == IDLE)
+            idle = self.engine.idle_vehicles()
             if idle.size < 2:
                 continue
             now = self.env.now
             expected = share * demand_mod.expected_requests(
                 self.sc.demand, self.start_clock + now, d.lookahead_s)
             forecast = DemandForecast(cell, expected, anchor)
-            fv = FleetView(idle, self.fleet.node[idle], np.full(idle.size, now))
+            fv = FleetView(idle, self.engine.node[idle], np.full(idle.size, now))
             for v, dest in d.reposition(now, fv, forecast, self.table):
-                a = int(self.fleet.node[v])
-                if dest < 0 or dest == a or self.fleet.state[v] != IDLE:
+                if dest < 0 or dest == int(self.engine.node[v]) or self.fleet.state[v] != IDLE:
                     continue
-                self.set_state(v, REPOSITIONING)
-                self._after(float(self.T[a, dest]), self._repositioned, v, a, int(dest))
-
-    def _repositioned(self, v: int, a: int, b: int) -> None:
-        self.events_processed += 1
-        km = self._drive(v, a, b)
-        self.fleet.empty_km[v] += km
-        self.fleet.reposition_km[v] += km
-        self.moves.append((self.env.now, v, km))
-        self.release(v)
+                self.engine.move(v, int(dest))
 
     # --------------------------------------------------------- reliability
     def _schedule_failure(self, v: int, after: float) -> None:
@@ -336,6 +384,7 @@ class CityModel:
         s = self.fleet.state[v]
         if s in (TO_PICKUP, BUSY, REPOSITIONING):
             self.fleet.failure_pending[v] = True
+            self.sync_available(v)
         elif s == MAINTENANCE:
             pass
         else:
@@ -351,7 +400,7 @@ class CityModel:
         f = self.fleet
         ok = f.on_duty[v] and f.driving_s[v] < f.max_driving_s[v]
         self.set_state(v, IDLE if ok else OFF_SHIFT)
-        if ok and self.immediate and self.open:
+        if ok and self.immediate and self.engine.open:
             self.decide()
         self._schedule_failure(v, self.env.now)
 
@@ -360,18 +409,19 @@ class CityModel:
         step = self.sc.record_interval_s
         t = 0.0
         while t <= self.sc.horizon_s:
-            self._expire()
+            self.engine.expire()
             counts = np.bincount(self.fleet.state, minlength=len(STATES))
-            self.samples.append((t, *counts.tolist(), len(self.open)))
+            self.samples.append((t, *counts.tolist(), len(self.engine.open)))
             t += step
             yield self.env.timeout(step)
 
     def finish(self) -> dict[str, float]:
-        self._expire()
-        still_open = self.status == OPEN
-        late = still_open & (self.req.latest_pickup_s <= self.env.now)
-        self.status[late] = ABANDONED
-        self.abandon_s[late] = self.req.latest_pickup_s[late]
+        e = self.engine
+        e.expire()
+        still_open = e.status == eng.OPEN
+        late = still_open & (e.q.pickup_late_s <= self.env.now)
+        e.status[late] = eng.ABANDONED
+        e.closed_s[late] = e.q.pickup_late_s[late]
         return compute_kpis(self)
 
 
@@ -395,12 +445,46 @@ def _prepare(sc: CityScenario, catalog: ProfileCatalog, source: str
                                 f"unknown dispatcher (known: {', '.join(sorted(DISPATCHERS))})",
                                 disp.algorithm))
     else:
-        try:
-            get_dispatcher(disp.algorithm, **disp.params)
-        except TypeError as exc:
-            problems.append(Problem("policies.dispatch.params",
-                                    f"not accepted by {disp.algorithm}: {exc}", disp.params))
+        params: dict[str, Any] = dict(disp.params)
+        for key in ("batch_window_s", "max_pickup_s"):
+            if getattr(disp, key) is not None:
+                params[key] = getattr(disp, key)
+        problems += check_params(DISPATCHERS[disp.algorithm], params, "policies.dispatch.params")
+    problems += _check_loads(sc, profiles)
     return profiles, problems
+
+
+def _check_loads(sc: CityScenario, profiles: dict[str, ProfileBase]) -> list[Problem]:
+    """Requests no vehicle of the scenario could ever carry, and unknown stop names."""
+    vehicles = [p for k, p in profiles.items() if k.endswith(".vehicle")]
+    if len(vehicles) != len(sc.fleets):
+        return []  # a profile problem is reported already
+    seats = max(int(getattr(p, "seats", 0)) for p in vehicles)
+    payload = max(float(getattr(p, "payload_kg", 0.0)) for p in vehicles)
+    stops = sc.policies.service.stops
+    out: list[Problem] = []
+    d = sc.demand
+    for size, share in d.riders.items():
+        if share > 0 and size > seats:
+            out.append(Problem(f"demand.riders.{size}", f"a party of {size} fits no vehicle of "
+                               f"the scenario (most seats: {seats})", size))
+    if isinstance(d.goods_kg, int | float) and d.goods_kg > payload:
+        out.append(Problem("demand.goods_kg", f"fits no vehicle of the scenario (largest "
+                           f"payload: {payload:g} kg)", d.goods_kg))
+    for i, r in enumerate(d.requests or []):
+        if r.riders > seats:
+            out.append(Problem(f"demand.requests[{i}].riders", f"request {i} fits no vehicle "
+                               f"of the scenario (most seats: {seats})", r.riders))
+        if r.goods_kg > payload:
+            out.append(Problem(f"demand.requests[{i}].goods_kg", f"request {i} fits no vehicle "
+                               f"of the scenario (largest payload: {payload:g} kg)", r.goods_kg))
+        for key in ("origin_stop", "destination_stop"):
+            name = getattr(r, key)
+            if name is not None and name not in stops:
+                known = ", ".join(sorted(stops)) or "none defined in policies.service.stops"
+                out.append(Problem(f"demand.requests[{i}].{key}",
+                                   f"unknown stop (known: {known})", name))
+    return out
 
 
 register_model(ModelKind(

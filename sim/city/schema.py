@@ -52,12 +52,39 @@ class World(StrictModel):
 
 
 class ExplicitRequest(StrictModel):
-    t_s: float = Field(ge=0)
-    origin: int = Field(ge=0)
-    destination: int = Field(ge=0)
+    """One request: from ``origin`` to ``destination`` (road nodes, or named stops of
+    ``policies.service.stops``); ``destination: -1`` is a single visit (no drop-off)."""
+
+    t_s: float = Field(ge=0, le=366 * 86400)
+    origin: int | None = Field(default=None, ge=0)
+    destination: int | None = Field(default=None, ge=-1)
+    origin_stop: str | None = None
+    destination_stop: str | None = None
     urgent: bool = False
-    patience_s: float | None = Field(default=None, gt=0)
-    deadline_s: float | None = Field(default=None, gt=0)
+    patience_s: float | None = Field(default=None, gt=0, le=366 * 86400)
+    deadline_s: float | None = Field(default=None, gt=0, le=366 * 86400)
+    riders: int = Field(default=1, ge=0, le=1000, description="seats taken")
+    goods_kg: float = Field(default=0.0, ge=0, le=1e6, description="payload taken")
+    service_s: float | None = Field(default=None, ge=0, le=86400,
+                                    description="time at each of its stops (default dwell_s)")
+    pickup_window_s: tuple[float, float] | None = Field(
+        default=None, description="[earliest, latest] start of the pickup, s")
+    dropoff_window_s: tuple[float, float] | None = Field(
+        default=None, description="[earliest, latest] start of the drop-off, s")
+
+    @model_validator(mode="after")
+    def _ends(self) -> ExplicitRequest:
+        if self.origin is None and self.origin_stop is None:
+            raise ValueError("needs origin (a road node) or origin_stop (a stop name)")
+        if self.destination is None and self.destination_stop is None:
+            raise ValueError("needs destination (a road node, -1 for a single visit) or "
+                             "destination_stop (a stop name)")
+        for name in ("pickup_window_s", "dropoff_window_s"):
+            w = getattr(self, name)
+            if w is not None and w[0] > w[1]:
+                raise ValueError(f"{name}: the window starts after it ends ({w[0]:g} > "
+                                 f"{w[1]:g})")
+        return self
 
 
 class Demand(StrictModel):
@@ -77,7 +104,16 @@ class Demand(StrictModel):
     urgent_deadline_s: float | None = Field(default=None, gt=0)
     patience_s: Quantity = 600.0
     urgent_patience_s: Quantity | None = None
-    dwell_s: float = Field(default=30.0, ge=0, description="time at each pickup and drop-off")
+    dwell_s: float = Field(default=30.0, ge=0, le=86400,
+                           description="time at each pickup and drop-off (the default)")
+    pickup_service_s: float | None = Field(default=None, ge=0, le=86400,
+                                           description="time at a pickup (default dwell_s)")
+    dropoff_service_s: float | None = Field(default=None, ge=0, le=86400,
+                                            description="time at a drop-off (default dwell_s)")
+    riders: dict[int, float] = Field(
+        default_factory=lambda: {1: 1.0},
+        description="party size -> share of requests (seats taken per request)")
+    goods_kg: Quantity = Field(default=0.0, description="payload per request, kg")
     requests: list[ExplicitRequest] | None = Field(
         default=None, description="explicit requests; replace the Poisson demand when given")
 
@@ -85,6 +121,10 @@ class Demand(StrictModel):
     def _profile_positive(self) -> Demand:
         if any(w < 0 for w in self.hourly_profile):
             raise ValueError("hourly_profile weights must be >= 0")
+        if any(k < 0 or k > 1000 for k in self.riders) or any(
+                not w >= 0 for w in self.riders.values()) or sum(self.riders.values()) <= 0:
+            raise ValueError(f"riders: party sizes 0..1000 with shares >= 0 summing above 0 "
+                             f"(got {self.riders})")
         if self.requests is None and sum(self.hourly_profile) <= 0:
             raise ValueError("hourly_profile must have a positive weight")
         return self
@@ -120,13 +160,54 @@ class Fleet(StrictModel):
 
 class DispatchPolicy(StrictModel):
     algorithm: str = "nearest_idle"
-    batch_window_s: float | None = Field(default=None, ge=0)
-    max_pickup_s: float | None = Field(default=None, gt=0)
+    batch_window_s: float | None = Field(default=None, ge=0, le=3600)
+    max_pickup_s: float | None = Field(default=None, gt=0, le=86400)
     params: dict[str, float | int | str | bool] = Field(default_factory=dict)
+
+
+class Service(StrictModel):
+    """Service constraints with MATSim DRT's meaning, and optional stop-based service."""
+
+    max_wait_s: float | None = Field(
+        default=None, gt=0, le=86400,
+        description="latest pickup = request time + max_wait_s (and the rider's patience)")
+    max_travel_time_alpha: float | None = Field(
+        default=None, ge=1, le=100,
+        description="latest drop-off = request time + alpha x direct ride time + beta")
+    max_travel_time_beta_s: float | None = Field(default=None, ge=0, le=86400)
+    stops: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, description="named stops [x_km, y_km]: riders walk to the "
+                                          "nearest one and are picked up there")
+    max_walk_m: float = Field(default=500.0, gt=0, le=10000)
+    walk_speed_mps: float = Field(default=1.2, gt=0, le=5)
+
+    @model_validator(mode="after")
+    def _alpha_beta(self) -> Service:
+        if (self.max_travel_time_alpha is None) != (self.max_travel_time_beta_s is None):
+            raise ValueError("max_travel_time_alpha and max_travel_time_beta_s go together")
+        return self
+
+
+class IdlePolicy(StrictModel):
+    """What a vehicle with nothing to do does: stay, return to its depot (its start node),
+    go to the nearest stand, or cruise to a random node within ``cruise_radius_s``."""
+
+    policy: Literal["stay", "depot", "stand", "cruise"] = "stay"
+    stands: list[tuple[float, float]] = Field(default_factory=list,
+                                              description="taxi stands [x_km, y_km]")
+    cruise_radius_s: float = Field(default=300.0, gt=0, le=3600)
+
+    @model_validator(mode="after")
+    def _stands(self) -> IdlePolicy:
+        if self.policy == "stand" and not self.stands:
+            raise ValueError("policy 'stand' needs stands: [[x_km, y_km], ...]")
+        return self
 
 
 class Policies(StrictModel):
     dispatch: DispatchPolicy = Field(default_factory=DispatchPolicy)
+    service: Service = Field(default_factory=Service)
+    idle: IdlePolicy = Field(default_factory=IdlePolicy)
 
 
 class Economics(StrictModel):

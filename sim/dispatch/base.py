@@ -1,20 +1,33 @@
 """The dispatch protocol.
 
-At a decision time the engine hands a dispatcher the open requests and the available vehicles
-(as arrays) plus a travel-time oracle; the dispatcher returns ``(request_id, vehicle_id)``
-pairs. It never mutates engine state, so the same dispatcher serves the city model, the
-dynamic benchmark instances and any other model.
+At a decision time the engine hands a dispatcher the open requests and the vehicles that may
+take them (as arrays) plus a travel-time oracle; the dispatcher returns assignments:
+``(request_id, vehicle_id)`` pairs, or :class:`Insertion` records that place a request's
+stops at given positions of a vehicle's schedule.
+
+Dispatchers that plan over schedules (``uses_schedules = True``) see every available vehicle,
+busy ones included, and reach the schedules through ``fleet.plan`` (a
+:class:`sim.dispatch.plan.Plan`), which evaluates insertions and commits them; the others see
+the idle vehicles only and their pairs become one-request schedules (the capacity-1 case). A
+dispatcher never changes engine state except through the plan, so the same dispatcher serves
+the city model, the dynamic benchmark instances and any other model.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 
 from sim.errors import FleetTwinError
+
+log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from sim.dispatch.plan import Plan
 
 
 @dataclass(frozen=True)
@@ -26,7 +39,7 @@ class RequestView:
     created_s: np.ndarray  # float64
     latest_pickup_s: np.ndarray  # float64: the rider gives up / the window closes then
     deadline_s: np.ndarray  # float64: due time of the whole task (inf if none)
-    trip_s: np.ndarray  # float64: travel time pickup -> drop-off
+    trip_s: np.ndarray  # float64: pickup service + ride + drop-off service
     urgent: np.ndarray  # bool
     priority: np.ndarray  # int64, higher is more important
 
@@ -41,9 +54,21 @@ class FleetView:
     ids: np.ndarray  # int64
     location: np.ndarray  # int64 location index
     available_s: np.ndarray  # float64: when the vehicle is free at ``location``
+    plan: Plan | None = None  # schedules of all vehicles (dispatchers with uses_schedules)
 
     def __len__(self) -> int:
         return int(self.ids.size)
+
+
+@dataclass(frozen=True)
+class Insertion:
+    """Request ``request`` placed in vehicle ``vehicle``'s schedule: its pickup before
+    original stop ``pickup_pos``, its drop-off before original stop ``dropoff_pos``."""
+
+    request: int
+    vehicle: int
+    pickup_pos: int
+    dropoff_pos: int
 
 
 class TravelTimes(Protocol):
@@ -59,7 +84,7 @@ class Dispatcher(Protocol):
 
     def assign(
         self, now_s: float, requests: RequestView, fleet: FleetView, tt: TravelTimes
-    ) -> list[tuple[int, int]]: ...
+    ) -> list[Any]: ...
 
 
 DISPATCHERS: dict[str, Callable[..., Dispatcher]] = {}
@@ -72,12 +97,20 @@ def register_dispatcher(cls: Any) -> Any:
 
 
 def get_dispatcher(name: str, **params: Any) -> Dispatcher:
+    """A dispatcher by name. Parameters it does not take but another dispatcher does are
+    ignored with a warning (switching the algorithm of a scenario keeps working)."""
+    from sim.dispatch.params import split_params
+
     try:
         factory = DISPATCHERS[name]
     except KeyError:
         raise FleetTwinError(
             f"unknown dispatcher {name!r} (known: {', '.join(sorted(DISPATCHERS))})"
         ) from None
+    params, ignored = split_params(factory, params)
+    if ignored:
+        log.warning("dispatcher %s ignores %s (parameters of other dispatchers)", name,
+                    ", ".join(ignored))
     return factory(**params)
 
 

@@ -10,13 +10,23 @@ total empty driving time).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
+from pydantic import Field
 from scipy.optimize import linear_sum_assignment
 
 from sim.dispatch.base import FleetView, TravelTimes, register_dispatcher
-from sim.dispatch.policies import BatchMatching
+from sim.dispatch.params import DispatcherParams
+from sim.dispatch.policies import BatchMatching, _BatchParams
+
+
+class RebalanceParams(_BatchParams):
+    rebalance_interval_s: float = Field(default=300.0, gt=0, le=86400)
+    lookahead_s: float = Field(default=900.0, gt=0, le=86400)
+    max_move_share: float = Field(default=0.3, ge=0, le=1)
+    max_move_s: float = Field(default=900.0, gt=0, le=86400)
+    cells: int = Field(default=8, ge=1, le=256)
 
 
 @dataclass(frozen=True)
@@ -33,17 +43,16 @@ class Rebalance(BatchMatching):
     """Batch matching plus moves of surplus idle vehicles to under-supplied cells."""
 
     name: ClassVar[str] = "rebalance"
+    Params: ClassVar[type[DispatcherParams]] = RebalanceParams
 
-    def __init__(self, batch_window_s: float = 30.0, candidates: int = 12,
-                 max_pickup_s: float = float("inf"), rebalance_interval_s: float = 300.0,
-                 lookahead_s: float = 900.0, max_move_share: float = 0.3,
-                 max_move_s: float = 900.0, cells: int = 8):
-        super().__init__(batch_window_s, candidates, max_pickup_s)
-        self.cells = int(cells)
-        self.rebalance_interval_s = float(rebalance_interval_s)
-        self.lookahead_s = float(lookahead_s)
-        self.max_move_share = float(max_move_share)
-        self.max_move_s = float(max_move_s)
+    def __init__(self, **params: Any):
+        super().__init__(**params)
+        p: Any = self.params
+        self.cells = int(p.cells)
+        self.rebalance_interval_s = float(p.rebalance_interval_s)
+        self.lookahead_s = float(p.lookahead_s)
+        self.max_move_share = float(p.max_move_share)
+        self.max_move_s = float(p.max_move_s)
 
     def reposition(self, now_s: float, idle: FleetView, forecast: DemandForecast,
                    tt: TravelTimes) -> list[tuple[int, int]]:

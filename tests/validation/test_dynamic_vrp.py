@@ -68,7 +68,7 @@ def test_exact_trace_with_reload_lateness_and_a_rejection():
         (600.0, 0, "arrive", 1, 0),
         (900.0, 0, "done", 1, 0),
         (900.0, 0, "assign", 1, 1),  # customer 2 fits the window from node 1 ...
-        (1500.0, 0, "arrive", 0, 1),  # ... but not the load: unload at the depot first
+        (1500.0, 0, "arrive", 0, -1),  # ... but not the load: unload at the depot first
         (2700.0, 0, "arrive", 2, 1),
         (3000.0, 0, "done", 2, 1),
         (4200.0, 0, "home", 0, -1),
@@ -98,13 +98,14 @@ def test_verifier_catches_broken_routes():
 def test_every_dispatcher_serves_online_and_verifies(name):
     inst = load_instance(name)
     for disp in sorted(DISPATCHERS):
-        res = run_online(inst, get_dispatcher(disp))
-        v = verify_routes(inst, res.routes, single_load=True)
+        d = get_dispatcher(disp)
+        res = run_online(inst, d)
+        v = verify_routes(inst, res.routes, single_load=not getattr(d, "pooling", False))
         assert v.ok, (disp, v.problems[:3])
         assert v.distance == pytest.approx(res.kpis["distance"], rel=1e-9)
         assert (v.served, v.late, v.vehicles) == (res.kpis["served"], res.kpis["late"],
                                                   res.kpis["vehicles_used"])
-        # An online single-task dispatcher cannot beat the best-known vehicle count here.
+        # Nobody online beats the best-known static vehicle count here.
         assert res.kpis["vehicles_used"] >= inst.best_vehicles
 
 

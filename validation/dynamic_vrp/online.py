@@ -1,5 +1,6 @@
 """A benchmark instance served online: tasks are revealed over time and a registered
-dispatcher assigns them, one task per idle vehicle, through the dispatch protocol.
+dispatcher places them, through the dispatch protocol and the same dispatch engine as the city
+model (:mod:`sim.dispatch.engine`).
 
 Rules of the game (documented in the validation README):
 
@@ -9,20 +10,30 @@ Rules of the game (documented in the validation README):
   ``lead_k = lead_fraction * horizon``, times ``U(1 - jitter, 1 + jitter)`` drawn from the
   named stream ``release`` when ``jitter > 0``. So every task is known at least ``lead_k``
   before its window opens, and a fresh vehicle leaving the depot when it appears reaches it
-  ``lead_k`` before its due time (both unless the release is clipped at zero).
+  ``lead_k`` before its due time (both unless the release is clipped at zero). In PDPTW the
+  due time is the earlier of the pickup's and the latest pickup that still makes the
+  delivery's window.
 - **Time.** One instance time unit is ``time_unit_s`` seconds (default 60: Solomon units read
   as minutes), so dispatcher settings keep their meaning in seconds. Travel time equals
-  Euclidean distance.
-- **Vehicles.** Up to the instance's fleet, all starting at the depot; a vehicle drives to its
-  task at once, waits if early, serves, and waits where it is for the next assignment. At the
-  end every vehicle that left the depot drives back. "Vehicles used" counts those.
-- **Capacity (VRPTW).** Dispatchers do not see loads. A vehicle whose remaining capacity
-  cannot take the next customer first drives to the depot to unload (a *reload*), then on.
-- **Windows.** Dispatchers only assign a vehicle that reaches the task by its due time. A
-  reload detour can still make it late: the task is then served late and counted (``late``).
-  A task no vehicle took before its window closed is rejected (``missed``).
-- **PDPTW** (single load): a vehicle takes one task at a time, pickup then its paired
-  delivery, waiting for each window; it is free again at the delivery node.
+  Euclidean distance. Vehicles cannot turn off mid-leg (there is no road network): a new first
+  stop is inserted only after the stop a vehicle is heading to.
+- **Vehicles.** Up to the instance's fleet, all starting at the depot, each with the
+  instance's capacity and due back at the depot by its closing time (schedule-planning
+  dispatchers plan the return in). A vehicle drives to its next stop at once, waits if early,
+  serves, and waits where it is. At the end every vehicle that left the depot drives back.
+  "Vehicles used" counts those.
+- **Capacity (VRPTW).** A customer's demand stays on board until the vehicle unloads at the
+  depot (a *reload*). Schedule-planning dispatchers never exceed the capacity; a vehicle with
+  nothing to do and less room left than ``reload_below`` goes to unload. Dispatchers that see
+  only idle vehicles (pairs) do not see loads: a vehicle whose remaining capacity cannot take
+  its next customer first drives to the depot to unload, then on; that detour can make the
+  customer late (served late and counted, ``late``).
+- **Windows.** Tasks are placed only where they meet their windows (pairs: a vehicle that
+  reaches the task by its due time). A task no vehicle took before its window closed is
+  rejected (``missed``).
+- **PDPTW.** Pickup then its paired delivery, each in its window. Dispatchers that see idle
+  vehicles carry one task at a time; schedule-planning ones may carry several within the
+  capacity.
 """
 
 from __future__ import annotations
@@ -33,12 +44,16 @@ from typing import Any
 import numpy as np
 import simpy
 
-from sim.dispatch import Dispatcher, FleetView, RequestView
+from sim.dispatch import Dispatcher
+from sim.dispatch import insertion as ins
+from sim.dispatch.engine import SERVED, DispatchEngine
+from sim.dispatch.schedule import GOODS, N_LOAD, REQUESTS, RIDERS, Requests
 from sim.engine.rng import RngStreams
 from validation.dynamic_vrp.instances import Instance
 
-PENDING, OPEN, ASSIGNED, SERVED, MISSED = range(5)
-_EPS = 1e-9
+#: Task outcome codes in :attr:`OnlineResult.status`.
+SERVED_TASK, MISSED = 3, 4
+_EPS = 1e-6
 
 
 @dataclass(frozen=True)
@@ -50,12 +65,15 @@ class ReleaseRule:
 
     def release_times(self, inst: Instance, seed: int = 0) -> np.ndarray:
         """Release time of each task, in instance time units."""
-        origin, _ = inst.task_nodes()
+        origin, dest = inst.task_nodes()
         lead = np.full(origin.size, self.lead_fraction * inst.horizon)
         if self.jitter > 0:
             rng = RngStreams(seed).stream("release")
             lead *= rng.uniform(1.0 - self.jitter, 1.0 + self.jitter, origin.size)
-        latest_leave = inst.due[origin] - inst.dist[0, origin]
+        due = inst.due[origin]
+        if inst.kind == "pdptw":  # the delivery must still be made in its window too
+            due = np.minimum(due, inst.due[dest] - inst.service[origin] - inst.dist[origin, dest])
+        latest_leave = due - inst.dist[0, origin]
         return np.maximum(0.0, np.minimum(inst.ready[origin], latest_leave) - lead)
 
 
@@ -91,178 +109,122 @@ class OnlineResult:
     trace: list[tuple[float, int, str, int, int]] = field(default_factory=list)
 
 
+_KIND = {ins.VISIT: "service", ins.PICKUP: "pickup", ins.DROPOFF: "delivery",
+         ins.DEPOT: "reload"}
+
+
 class OnlineRun:
     """Serve one instance online with one dispatcher on a :class:`simpy.Environment`."""
 
     def __init__(self, inst: Instance, dispatcher: Dispatcher, release: np.ndarray,
-                 time_unit_s: float = 60.0, fleet_size: int | None = None):
+                 time_unit_s: float = 60.0, fleet_size: int | None = None,
+                 reload_below: float | None = None):
         self.inst, self.disp, self.unit = inst, dispatcher, float(time_unit_s)
         self.env = simpy.Environment()
         self.tt = _Travel(inst.dist, self.unit)
         self.origin, self.dest = inst.task_nodes()
-        n = self.origin.size
-        self.release = np.asarray(release, dtype=float)
-        self.order = np.argsort(self.release, kind="stable")
-        self.status = np.full(n, PENDING, dtype=np.int8)
         o, d = self.origin, self.dest
-        svc_o = inst.service[o]
-        if inst.kind == "pdptw":
-            trip = svc_o + inst.dist[o, d] + inst.service[d]
-            deadline = inst.due[d] + inst.service[d]
-        else:
-            trip, deadline = svc_o, inst.due[o] + svc_o
+        n = o.size
         u = self.unit
-        self.view_all = RequestView(
-            ids=np.arange(n, dtype=np.int64), origin=o.astype(np.int64),
-            created_s=self.release * u, latest_pickup_s=inst.due[o] * u,
-            deadline_s=deadline * u, trip_s=trip * u, urgent=np.zeros(n, dtype=bool),
-            priority=np.zeros(n, dtype=np.int64))
+        self.release = np.asarray(release, dtype=float)
+        T = np.ascontiguousarray(self.tt.time_s, dtype=np.float64)
+        if inst.kind == "pdptw":
+            q = Requests.build(
+                self.release * u, o, d, T,
+                pickup_window=(inst.ready[o] * u, inst.due[o] * u),
+                dropoff_window=(inst.ready[d] * u, inst.due[d] * u),
+                pickup_service_s=inst.service[o] * u, dropoff_service_s=inst.service[d] * u,
+                riders=0.0, goods=inst.demand[o].astype(float),
+                deadline_s=(inst.due[d] + inst.service[d]) * u)
+        else:
+            q = Requests.build(
+                self.release * u, o, np.full(n, -1), T,
+                pickup_window=(inst.ready[o] * u, inst.due[o] * u),
+                pickup_service_s=inst.service[o] * u, riders=0.0,
+                goods=inst.demand[o].astype(float), deadline_s=(inst.due[o] + inst.service[o]) * u)
         m = int(fleet_size or inst.vehicles)
-        self.node = np.zeros(m, dtype=np.int64)
-        self.load = np.zeros(m, dtype=np.int64)
-        self.idle = np.ones(m, dtype=bool)
-        self.free_at = np.zeros(m)
+        cap = np.zeros((m, N_LOAD))
+        cap[:, RIDERS] = np.inf
+        cap[:, GOODS] = inst.capacity
+        pooling = bool(getattr(dispatcher, "pooling", False)) or inst.kind == "vrptw"
+        cap[:, REQUESTS] = np.inf if pooling else 1
+        self.engine = DispatchEngine(self.env, T, q, dispatcher, self, m, cap,
+                                     np.zeros(m, dtype=np.int64), release_s=self.release * u,
+                                     tt=self.tt)
+        self.engine.schedules.end_node[:] = 0
+        self.engine.schedules.end_late[:] = inst.due[0] * u
+        if inst.kind == "vrptw":
+            self.engine.reload_node = 0
+        self.reload_below = float(np.mean(inst.demand[o])) if reload_below is None \
+            else float(reload_below)
         self.routes: list[list[Stop]] = [[] for _ in range(m)]
         self.km = np.zeros(m)
         self.late = np.zeros(n, dtype=bool)
         self.lateness = np.zeros(n)
-        self.open: list[int] = []
-        self.next_rel = 0
-        self.rounds = 0
         self.trace: list[tuple[float, int, str, int, int]] = []
 
-    # ------------------------------------------------------------------ decisions
-    def _admit(self) -> None:
-        now = self.env.now
-        while self.next_rel < self.order.size and \
-                self.release[self.order[self.next_rel]] * self.unit <= now + _EPS:
-            k = int(self.order[self.next_rel])
-            self.status[k] = OPEN
-            self.open.append(k)
-            self.next_rel += 1
+    # ------------------------------------------------------------------ the engine's host
+    def vehicle_state(self, v: int, state: str, r: int) -> None:
+        """States are not recorded here: the trace and the routes say what happened."""
 
-    def _expire(self) -> None:
-        now = self.env.now
-        latest = self.view_all.latest_pickup_s
-        keep = []
-        for k in self.open:
-            if self.status[k] != OPEN:
-                continue
-            if latest[k] < now - _EPS:
-                self.status[k] = MISSED
-            else:
-                keep.append(k)
-        self.open = keep
+    def on_assign(self, r: int, v: int) -> None:
+        self.trace.append((self.env.now, v, "assign", int(self.engine.node[v]), r))
 
-    def decide(self) -> None:
-        """One dispatch round over the open tasks and the idle vehicles."""
-        self._expire()
-        idle = np.flatnonzero(self.idle)
-        if not self.open or idle.size == 0:
+    def on_leg(self, v: int, a: int, b: int, t0: float, t1: float, r: int,
+               load: np.ndarray) -> None:
+        self.km[v] += self.inst.dist[a, b]
+        self.trace.append((t1, v, "arrive", b, r))
+
+    def on_stop(self, v: int, kind: int, r: int, node: int, arrive: float, start: float,
+                end: float) -> None:
+        u = self.unit
+        if kind != ins.DEPOT and start > self.inst.due[node] * u + _EPS:
+            self.late[r] = True
+            self.lateness[r] += start / u - self.inst.due[node]
+        self.routes[v].append(Stop(node, _KIND[kind], r, arrive / u, start / u, end / u))
+        if kind != ins.DEPOT:
+            self.trace.append((end, v, "done", node, r))
+
+    def on_free(self, v: int) -> None:
+        e = self.engine
+        room = self.inst.capacity - e.cur_load[v, GOODS]
+        if e.uses_schedules and self.inst.kind == "vrptw" and e.cur_load[v, GOODS] > 0 \
+                and room < self.reload_below:
+            e.schedules.append_depot(v, 0)
+            e.schedules.dload[v, 0, GOODS] = -e.cur_load[v, GOODS]
+            e.go(v)
             return
-        self.rounds += 1
-        now = self.env.now
-        ids = np.asarray(self.open, dtype=np.int64)
-        va = self.view_all
-        rv = RequestView(ids, va.origin[ids], va.created_s[ids], va.latest_pickup_s[ids],
-                         va.deadline_s[ids], va.trip_s[ids], va.urgent[ids], va.priority[ids])
-        fv = FleetView(idle.astype(np.int64), self.node[idle], np.full(idle.size, now))
-        for k, v in self.disp.assign(now, rv, fv, self.tt):
-            if not (0 <= k < self.status.size and 0 <= v < self.idle.size) \
-                    or self.status[k] != OPEN or not self.idle[v]:
-                raise RuntimeError(f"dispatcher {self.disp.name} returned an unavailable "
-                                   f"pair (task {k}, vehicle {v})")
-            self.status[k] = ASSIGNED
-            self.idle[v] = False
-            self.trace.append((now, v, "assign", int(self.node[v]), k))
-            self.env.process(self._trip(v, k))
-        self.open = [k for k in self.open if self.status[k] == OPEN]
-
-    @property
-    def immediate(self) -> bool:
-        return self.disp.batch_window_s <= 0
-
-    def _arrivals(self):  # type: ignore[no-untyped-def]
-        for k in self.order:
-            dt = self.release[k] * self.unit - self.env.now
-            if dt > 0:
-                yield self.env.timeout(dt)
-            self._admit()
-            self.decide()
-
-    def _batch_loop(self):  # type: ignore[no-untyped-def]
-        while True:
-            self._admit()
-            self.decide()
-            if self.next_rel >= self.order.size and not self.open:
-                return
-            yield self.env.timeout(self.disp.batch_window_s)
-
-    # ------------------------------------------------------------------- driving
-    def _trip(self, v: int, k: int):  # type: ignore[no-untyped-def]
-        inst, u = self.inst, self.unit
-        o, d = int(self.origin[k]), int(self.dest[k])
-        legs: list[tuple[int, str]] = []
-        if inst.kind == "vrptw":
-            if self.load[v] + inst.demand[o] > inst.capacity:
-                legs.append((0, "reload"))
-            legs.append((o, "service"))
-        else:
-            legs += [(o, "pickup"), (d, "delivery")]
-        for node, kind in legs:
-            a = int(self.node[v])
-            yield self.env.timeout(self.tt.time_s[a, node])
-            self.km[v] += inst.dist[a, node]
-            self.node[v] = node
-            arrive = self.env.now
-            self.trace.append((arrive, v, "arrive", node, k))
-            if kind == "reload":
-                self.load[v] = 0
-                self.routes[v].append(Stop(node, kind, k, arrive / u, arrive / u, arrive / u))
-                continue
-            if arrive > inst.due[node] * u + _EPS:
-                self.late[k] = True
-                self.lateness[k] += arrive / u - inst.due[node]
-            wait = inst.ready[node] * u - arrive
-            if wait > 0:
-                yield self.env.timeout(wait)
-            start = self.env.now
-            yield self.env.timeout(inst.service[node] * u)
-            self.routes[v].append(Stop(node, kind, k, arrive / u, start / u, self.env.now / u))
-            self.trace.append((self.env.now, v, "done", node, k))
-        if inst.kind == "vrptw":
-            self.load[v] += inst.demand[o]
-        self.status[k] = SERVED
-        self.idle[v] = True
-        self.free_at[v] = self.env.now
-        if self.immediate:
-            self._admit()
-            self.decide()
+        if e.immediate and e.open:
+            e.admit()
+            e.decide()
 
     # ------------------------------------------------------------------- running
     def run(self) -> OnlineResult:
         """Run until every task is served or rejected, then send the vehicles home."""
-        if self.immediate:
-            self.env.process(self._arrivals())
-        else:
-            self.env.process(self._batch_loop())
+        e = self.engine
+        e.start()
         self.env.run()
-        self._expire()
-        self.status[self.status == OPEN] = MISSED
-        self.status[self.status == PENDING] = MISSED
+        e.expire()
+        missed = (e.status != SERVED)
         inst = self.inst
         used = np.array([bool(r) for r in self.routes])
-        back = self.free_at + inst.dist[self.node, 0] * self.unit
+        back = e.free_at + inst.dist[e.node, 0] * self.unit
         for v in np.flatnonzero(used):
-            self.km[v] += inst.dist[self.node[v], 0]
+            self.km[v] += inst.dist[e.node[v], 0]
             self.trace.append((float(back[v]), int(v), "home", 0, -1))
-        return OnlineResult(self._kpis(used, back), self.routes, self.status.copy(),
-                            self.release.copy(), self.trace)
+        status = np.where(missed, MISSED, SERVED_TASK).astype(np.int8)
+        return OnlineResult(self._kpis(used, back), self.routes, status, self.release.copy(),
+                            self.trace)
+
+    @property
+    def rounds(self) -> int:
+        return self.engine.rounds
 
     def _kpis(self, used: np.ndarray, back_s: np.ndarray) -> dict[str, float]:
         inst = self.inst
-        n = self.status.size
-        served = int((self.status == SERVED).sum())
+        e = self.engine
+        n = e.status.size
+        served = int((e.status == SERVED).sum())
         late = int(self.late.sum())
         distance = float(self.km.sum())
         vehicles = int(used.sum())
@@ -283,7 +245,7 @@ class OnlineRun:
             "best_distance": inst.best_distance,
             "distance_gap": distance / inst.best_distance - 1.0,
             "vehicle_gap": float(vehicles - inst.best_vehicles),
-            "dispatch_rounds": float(self.rounds),
+            "dispatch_rounds": float(e.rounds),
         }
 
 

@@ -68,20 +68,6 @@ def test_greedy_takes_oldest_first():
     assert get_dispatcher("batch_matching").assign(0, req, fleet, Matrix(m)) == [(7, 3)]
 
 
-def test_priority_serves_urgent_first_and_respects_deadlines():
-    # Two vehicles: A at loc 2 (1 s from the urgent task at 0), B at loc 3 (50 s away).
-    m = np.array([[0, 9, 1, 50], [9, 0, 3, 9], [1, 3, 0, 9], [50, 9, 9, 0]], dtype=float)
-    req = RequestView(ids=np.array([1, 2]), origin=np.array([0, 1]),
-                      created_s=np.array([10.0, 0.0]), latest_pickup_s=np.full(2, 1e9),
-                      deadline_s=np.array([30.0, np.inf]), trip_s=np.array([10.0, 10.0]),
-                      urgent=np.array([True, False]), priority=np.array([2, 0]))
-    fleet = FleetView(ids=np.array([100, 101]), location=np.array([2, 3]),
-                      available_s=np.zeros(2))
-    pairs = get_dispatcher("priority").assign(0, req, fleet, Matrix(m))
-    assert pairs[0] == (1, 100)  # urgent first, the only vehicle meeting its deadline
-    assert pairs[1] == (2, 101)
-
-
 def test_registry_and_unknown_dispatcher():
     assert {"nearest_idle", "batch_matching", "priority"} <= set(DISPATCHERS)
     with pytest.raises(FleetTwinError, match="unknown dispatcher 'x'"):
@@ -90,5 +76,5 @@ def test_registry_and_unknown_dispatcher():
 
 def test_infeasible_pickup_is_not_assigned():
     req, fleet, tt = batch(3, 3, 1, patience=0.5)
-    for name in ("nearest_idle", "batch_matching", "priority"):
+    for name in ("nearest_idle", "batch_matching"):
         assert get_dispatcher(name).assign(0.0, req, fleet, tt) == []

@@ -24,7 +24,7 @@ def test_surplus_moves_to_deficit_cells():
                               expected=np.array([10.0, 20.0]), anchor=np.array([2, 7]))
     idle = FleetView(ids=np.arange(6) + 100, location=np.array([0, 1, 2, 3, 4, 4]),
                      available_s=np.zeros(6))
-    d = get_dispatcher("rebalance", max_move_share=1.0, max_move_s=1e9)
+    d = get_dispatcher("rebalance", max_move_share=1.0, max_move_s=86400)
     moves = d.reposition(0.0, idle, forecast, Line())
     assert len(moves) == 4 and all(dest == 7 for _, dest in moves)
     # The cars nearest to the deficit go (minimum total empty driving).

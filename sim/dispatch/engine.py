@@ -1,0 +1,450 @@
+"""The dispatch engine: requests, vehicle schedules and their execution on SimPy.
+
+One engine serves the city model and the dynamic routing benchmark. It releases requests,
+calls the dispatcher (at every release, or every ``batch_window_s``), commits its answers into
+the vehicles' schedules and drives each vehicle through its stops: leg to the next stop, wait
+for the window to open, serve, next leg. A vehicle on its way can be diverted when a new first
+stop is put before the one it heads to (it turns off at the next node of its path, when the
+model gives the road network; otherwise it first reaches the stop it is heading to).
+
+The model that owns the engine (the *host*) keeps everything else: drivers and shifts,
+breakdowns, logs and KPIs. It gets callbacks (:class:`Host`) and says which vehicles may take
+work (``available``).
+
+Request states: pending (not yet known), open (known, not placed), assigned (in a schedule),
+served, abandoned (its pickup window closed while it waited for a vehicle) and rejected (a
+dispatcher that answers at once found no schedule that could take it, as MATSim DRT rejects).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+import simpy
+
+from sim.dispatch import insertion as ins
+from sim.dispatch.base import Dispatcher, FleetView, Insertion, RequestView
+from sim.dispatch.schedule import GOODS, N_LOAD, Requests, Schedules
+
+PENDING, OPEN, ASSIGNED, SERVED, ABANDONED, REJECTED = range(6)
+STATUS_NAMES = ("pending", "open", "assigned", "served", "abandoned", "rejected")
+#: What a vehicle is doing, as the engine sees it (the host maps these onto its own states).
+IDLE, TO_PICKUP, BUSY, REPOSITIONING = "idle", "to_pickup", "busy", "repositioning"
+_EPS = 1e-6
+
+
+class Host(Protocol):
+    """What the engine tells the model that owns it."""
+
+    def vehicle_state(self, v: int, state: str, r: int) -> None:
+        """Vehicle ``v`` now does ``state`` (for request ``r``, or -1)."""
+
+    def on_leg(self, v: int, a: int, b: int, t0: float, t1: float, r: int,
+               load: np.ndarray) -> None:
+        """``v`` drove ``a -> b`` from ``t0`` to ``t1`` toward request ``r``'s stop (-1: a
+        move with no stop) carrying ``load`` (per load dimension)."""
+
+    def on_stop(self, v: int, kind: int, r: int, node: int, arrive: float, start: float,
+                end: float) -> None:
+        """``v`` served a stop (kind from :mod:`sim.dispatch.insertion`)."""
+
+    def on_free(self, v: int) -> None:
+        """``v`` is at a node with nothing left to do."""
+
+
+class DispatchEngine:
+    """Schedules of ``n_vehicles`` vehicles and the requests in ``q``, run on ``env``.
+
+    Parameters
+    ----------
+    T
+        Travel time (s) between nodes, float64 ``n x n``.
+    release_s
+        When each request becomes known to the dispatcher (default: its creation time).
+    capacity
+        ``(n_vehicles, 3)``: riders, goods and requests on board each vehicle may carry.
+    graph
+        ``(indptr, indices, weights)`` of the road network (weights in s), so that vehicles on
+        the way can turn off at the next node; ``None``: they first reach where they head to.
+    """
+
+    def __init__(self, env: simpy.Environment, T: np.ndarray, q: Requests,
+                 dispatcher: Dispatcher, host: Host, n_vehicles: int, capacity: np.ndarray,
+                 start_node: np.ndarray, release_s: np.ndarray | None = None,
+                 graph: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                 tt: Any = None):
+        self.env, self.T, self.q, self.disp, self.host = env, T, q, dispatcher, host
+        self.T_to = np.ascontiguousarray(T.T)
+        self.tt = tt
+        self.release_s = q.created_s if release_s is None else np.asarray(release_s, float)
+        self.order = np.argsort(self.release_s, kind="stable")
+        m, nv = len(q), int(n_vehicles)
+        self.status = np.full(m, PENDING, dtype=np.int8)
+        self.vehicle_of = np.full(m, -1, dtype=np.int64)
+        self.assigned_s = np.full(m, np.nan)
+        self.pickup_s = np.full(m, np.nan)
+        self.dropoff_s = np.full(m, np.nan)
+        self.closed_s = np.full(m, np.nan)  # abandoned or rejected at
+        self.pooled = np.zeros(m, dtype=bool)
+        self.open: list[int] = []
+        self.next_rel = 0
+        self.rounds = 0
+        self.schedules = Schedules(nv, capacity)
+        self.available = np.ones(nv, dtype=bool)
+        self.mode = np.zeros(nv, dtype=np.int64)
+        self.node = np.asarray(start_node, dtype=np.int64).copy()
+        self.free_at = np.zeros(nv)
+        self.leg_from = np.zeros(nv, dtype=np.int64)
+        self.leg_to = np.zeros(nv, dtype=np.int64)
+        self.leg_dep = np.zeros(nv)
+        self.leg_arr = np.zeros(nv)
+        self.leg_kind = np.zeros(nv, dtype=np.int64)
+        self.leg_req = np.full(nv, -1, dtype=np.int64)
+        self.cur_load = np.zeros((nv, N_LOAD))
+        self.onboard: list[set[int]] = [set() for _ in range(nv)]
+        self.version = np.zeros(nv, dtype=np.int64)
+        self.serving = np.zeros(nv, dtype=bool)
+        self._idle: set[int] = set()
+        self.state = [IDLE] * nv
+        self.state_req = np.full(nv, -1, dtype=np.int64)
+        self.extra_cost = np.zeros(nv)
+        self.used = np.zeros(nv, dtype=bool)  # has taken a request
+        self.stops_served = np.zeros(nv, dtype=np.int64)
+        self.divert = graph is not None
+        empty_i, empty_f = np.zeros(1, np.int64), np.zeros(1)
+        self.graph = graph if graph is not None else (empty_i, empty_i, empty_f)
+        self.displaced: set[int] = set()
+        self.reload_node = -1
+        self.reload_share = 1.0
+
+    # ------------------------------------------------------------------ timing helpers
+    def after(self, delay: float, fn: Callable[..., None], *args: int) -> None:
+        """Call ``fn(*args)`` ``delay`` seconds from now, as a SimPy event."""
+        ev = self.env.timeout(max(0.0, delay))
+        ev.callbacks.append(lambda _e: fn(*args))
+
+    @property
+    def immediate(self) -> bool:
+        return self.disp.batch_window_s <= 0
+
+    @property
+    def uses_schedules(self) -> bool:
+        return bool(getattr(self.disp, "uses_schedules", False))
+
+    def start(self) -> None:
+        """Register the release / decision processes."""
+        self.env.process(self._arrivals() if self.immediate else self._batch_loop())
+
+    def done(self) -> bool:
+        return self.next_rel >= self.order.size and not self.open
+
+    def _arrivals(self):  # type: ignore[no-untyped-def]
+        for r in self.order:
+            dt = self.release_s[r] - self.env.now
+            if dt > 0:
+                yield self.env.timeout(dt)
+            self.admit()
+            self.decide()
+
+    def _batch_loop(self):  # type: ignore[no-untyped-def]
+        window = self.disp.batch_window_s
+        while True:
+            self.admit()
+            self.decide()
+            if self.done():
+                return
+            yield self.env.timeout(window)
+
+    # ------------------------------------------------------------------ requests
+    def admit(self) -> None:
+        now = self.env.now
+        while self.next_rel < self.order.size and \
+                self.release_s[self.order[self.next_rel]] <= now + _EPS:
+            r = int(self.order[self.next_rel])
+            if self.status[r] == PENDING:
+                self.status[r] = OPEN
+                self.open.append(r)
+            self.next_rel += 1
+
+    def expire(self) -> None:
+        """Open requests whose pickup window has closed are abandoned."""
+        now = self.env.now
+        late = self.q.pickup_late_s
+        keep = []
+        for r in self.open:
+            if self.status[r] != OPEN:
+                continue
+            if late[r] < now - _EPS:
+                self.status[r] = ABANDONED
+                self.closed_s[r] = late[r]
+            else:
+                keep.append(r)
+        self.open = keep
+
+    def reject(self, r: int) -> None:
+        self.status[r] = REJECTED
+        self.closed_s[r] = self.env.now
+
+    def request_view(self, ids: np.ndarray) -> RequestView:
+        q = self.q
+        trip = q.pickup_service_s[ids] + q.direct_s[ids] + np.where(
+            q.destination[ids] >= 0, q.dropoff_service_s[ids], 0.0)
+        return RequestView(ids, q.origin[ids], q.created_s[ids], q.pickup_late_s[ids],
+                           q.deadline_s[ids], trip, q.urgent[ids], q.priority[ids])
+
+    def idle_vehicles(self) -> np.ndarray:
+        s = self.schedules
+        return np.flatnonzero(self.available & (self.mode == ins.STOPPED) & (s.n == 0)
+                              & (self.free_at <= self.env.now + _EPS) & ~self.serving)
+
+    def decide(self) -> None:
+        """One dispatch decision over the open requests."""
+        self.expire()
+        if not self.open:
+            return
+        now = self.env.now
+        ids = np.asarray(self.open, dtype=np.int64)
+        rv = self.request_view(ids)
+        self.displaced = set()
+        if self.uses_schedules:
+            from sim.dispatch.plan import Plan
+
+            vs = np.flatnonzero(self.available)
+            if vs.size == 0 and not getattr(self.disp, "rejects", False):
+                return
+            self.rounds += 1
+            fv = FleetView(vs, self.node[vs], np.maximum(self.free_at[vs], now), Plan(self))
+            self.disp.assign(now, rv, fv, self.tt)
+        else:
+            idle = self.idle_vehicles()
+            if idle.size == 0:
+                return
+            self._idle = set(idle.tolist())
+            self.rounds += 1
+            fv = FleetView(idle, self.node[idle], np.full(idle.size, now))
+            for pair in self.disp.assign(now, rv, fv, self.tt):
+                r, v = (pair.request, pair.vehicle) if isinstance(pair, Insertion) else pair
+                self._commit_pair(int(r), int(v))
+        if getattr(self.disp, "rejects", False):
+            for r in ids:
+                if self.status[r] == OPEN and int(r) not in self.displaced:
+                    self.reject(int(r))
+        self.open = [r for r in self.open if self.status[r] == OPEN]
+
+    # ------------------------------------------------------------------ committing
+    def prepare(self, vs: np.ndarray) -> None:
+        """Start points and schedule times of vehicles ``vs`` at the current time."""
+        s = self.schedules
+        indptr, indices, weights = self.graph
+        ins.prepare(np.asarray(vs, dtype=np.int64), float(self.env.now), self.divert,
+                    self.mode, self.node, self.free_at, self.leg_from, self.leg_to,
+                    self.leg_dep, self.leg_arr, self.leg_kind, self.cur_load, indptr, indices,
+                    weights, self.T, s.n, s.node, s.early, s.late, s.svc, s.dload, s.p_node,
+                    s.p_time, s.p_load, s.fixed, s.end_node, s.end_late, s.arr, s.start, s.dep,
+                    s.load, s.fs, s.end_slack)
+
+    def _commit_pair(self, r: int, v: int) -> None:
+        """A pair from a dispatcher that sees idle vehicles: a one-request schedule (with a
+        reload at the depot first when the goods on board leave no room)."""
+        if not (0 <= r < self.status.size and 0 <= v < self.available.size) \
+                or self.status[r] != OPEN or v not in self._idle:
+            raise RuntimeError(f"dispatcher {self.disp.name} returned an unavailable pair "
+                               f"(request {r}, vehicle {v})")
+        self.prepare(np.array([v]))
+        s = self.schedules
+        self._idle.discard(v)
+        if np.isfinite(s.check(v, self.T, self.q, r, 0, 0)[0]):
+            self.commit(r, v, 0, 0)
+            return
+        if self.reload_node >= 0 and self.cur_load[v, GOODS] > 0:
+            # The dispatcher did not see the load: unload first, even if that makes it late.
+            s.append_depot(v, self.reload_node)
+            s.dload[v, 0, GOODS] = -self.cur_load[v, GOODS]
+            self.commit(r, v, 1, 1)
+
+    def commit(self, r: int, v: int, i: int, j: int, promise_s: float = np.inf) -> None:
+        """Put request ``r`` into vehicle ``v``'s schedule (positions as in
+        :class:`~sim.dispatch.base.Insertion`) and set the vehicle going."""
+        s = self.schedules
+        s.insert(v, r, i, j, self.q, promise_s)
+        s.refresh(v, self.T)
+        self.status[r] = ASSIGNED
+        self.vehicle_of[r] = v
+        self.assigned_s[r] = self.env.now
+        self.used[v] = True
+        hook = getattr(self.host, "on_assign", None)
+        if hook is not None:
+            hook(r, v)
+        self.replan(v)
+
+    def displace(self, v: int, r: int) -> None:
+        """Take request ``r`` (not yet picked up) out of ``v``'s schedule; it is open again."""
+        s = self.schedules
+        s.remove_request(v, r)
+        s.refresh(v, self.T)
+        self.status[r] = OPEN
+        self.vehicle_of[r] = -1
+        self.assigned_s[r] = np.nan
+        self.displaced.add(r)
+        if r not in self.open:
+            self.open.append(r)
+        self.replan(v)
+
+    def replan(self, v: int) -> None:
+        """After a schedule change: set an idle vehicle going, or divert one whose first stop
+        is no longer the one it heads to."""
+        s = self.schedules
+        if self.mode[v] == ins.STOPPED:
+            if self.free_at[v] <= self.env.now + _EPS and not self.serving[v]:
+                self.go(v)
+            self._update_state(v)
+            return
+        heading = self.leg_kind[v] == ins.TO_STOP
+        first_same = s.n[v] > 0 and s.node[v, 0] == self.leg_to[v] and \
+            s.req[v, 0] == self.leg_req[v]
+        if heading and first_same:
+            self._update_state(v)
+            return
+        if not heading and s.n[v] == 0:
+            return
+        if not self.divert:
+            # It first reaches where it heads to; the new plan starts there.
+            if heading:
+                raise RuntimeError(f"dispatcher {self.disp.name} put a stop before the one "
+                                   f"vehicle {v} cannot turn away from")
+            return
+        self._turn(v)
+
+    def _turn(self, v: int) -> None:
+        """Divert vehicle ``v`` at the next node of its path."""
+        indptr, indices, weights = self.graph
+        a, b = int(self.leg_from[v]), int(self.leg_to[v])
+        x, t = ins.diversion_point(a, b, self.leg_dep[v], self.leg_arr[v], self.env.now,
+                                   indptr, indices, weights, self.T)
+        x = int(x)
+        t = max(float(t), self.env.now)
+        self.version[v] += 1
+        if x == b:
+            t = float(self.leg_arr[v])
+        self.host.on_leg(v, a, x, float(self.leg_dep[v]), t, int(self.leg_req[v]),
+                         self.cur_load[v].copy())
+        self.node[v] = x
+        self.mode[v] = ins.STOPPED
+        self.leg_kind[v] = ins.TO_STOP
+        self.free_at[v] = t
+        ver = int(self.version[v])
+        self.after(t - self.env.now, self._depart, v, ver)
+        self._update_state(v)
+
+    # ------------------------------------------------------------------ driving
+    def go(self, v: int) -> None:
+        """``v`` is at ``node[v]`` and free now: head to its first stop, or report it free."""
+        s = self.schedules
+        if s.n[v] == 0:
+            self.mode[v] = ins.STOPPED
+            self.leg_kind[v] = ins.TO_STOP
+            self.free_at[v] = self.env.now
+            self.host.on_free(v)
+            return
+        a, b = int(self.node[v]), int(s.node[v, 0])
+        self._leg(v, a, b, ins.TO_STOP, int(s.req[v, 0]))
+
+    def move(self, v: int, b: int) -> None:
+        """Send an idle vehicle to node ``b`` with no stop there (repositioning, going home)."""
+        self._leg(v, int(self.node[v]), int(b), ins.MOVE, -1)
+
+    def _leg(self, v: int, a: int, b: int, kind: int, r: int) -> None:
+        now = self.env.now
+        self.version[v] += 1
+        self.mode[v] = ins.DRIVING
+        self.leg_from[v], self.leg_to[v], self.leg_kind[v], self.leg_req[v] = a, b, kind, r
+        self.leg_dep[v] = now
+        dt = float(self.T[a, b])
+        self.leg_arr[v] = now + dt
+        self._update_state(v)
+        self.after(dt, self._arrive, v, int(self.version[v]))
+
+    def _update_state(self, v: int) -> None:
+        """Derive what the vehicle does from its leg, load and schedule; tell the host."""
+        s = self.schedules
+        if self.serving[v]:
+            return  # busy at a stop until it departs
+        has_stop = s.n[v] > 0
+        goods_to_deliver = self.cur_load[v, GOODS] > 0 and has_stop and s.kind[v, 0] != ins.DEPOT
+        if self.mode[v] == ins.DRIVING and self.leg_kind[v] == ins.MOVE and not has_stop:
+            state, r = REPOSITIONING, -1
+        elif self.cur_load[v, 0] > 0 or goods_to_deliver:
+            state, r = BUSY, int(s.req[v, 0]) if has_stop else -1
+        elif has_stop:
+            state, r = TO_PICKUP, int(s.req[v, 0])
+        else:
+            return
+        if state != self.state[v]:
+            self.state[v] = state
+            self.state_req[v] = r
+            self.host.vehicle_state(v, state, r)
+
+    def set_state(self, v: int, state: str, r: int = -1) -> None:
+        """The host's own state of a vehicle (idle, off shift, in repair ...)."""
+        self.state[v] = state
+        self.state_req[v] = r
+
+    def _arrive(self, v: int, ver: int) -> None:
+        if ver != self.version[v]:
+            return
+        now = self.env.now
+        a, b = int(self.leg_from[v]), int(self.leg_to[v])
+        self.host.on_leg(v, a, b, float(self.leg_dep[v]), now, int(self.leg_req[v]),
+                         self.cur_load[v].copy())
+        self.node[v] = b
+        self.mode[v] = ins.STOPPED
+        if self.leg_kind[v] == ins.MOVE:
+            self.leg_kind[v] = ins.TO_STOP
+            self.free_at[v] = now
+            self.go(v)
+            return
+        self._serve(v)
+
+    def _serve(self, v: int) -> None:
+        now = self.env.now
+        s = self.schedules
+        node, kind, r, early, _late, svc, dload = s.pop_first(v)
+        start = max(now, early)
+        end = start + svc
+        self.free_at[v] = end
+        self.serving[v] = True
+        self.stops_served[v] += 1
+        if kind == ins.DEPOT:
+            self.cur_load[v, GOODS] = 0.0
+        else:
+            self.cur_load[v] += dload
+        if kind == ins.PICKUP:
+            self.pickup_s[r] = start
+            if self.onboard[v]:
+                self.pooled[r] = True
+                for other in self.onboard[v]:
+                    self.pooled[other] = True
+            self.onboard[v].add(r)
+        elif kind == ins.DROPOFF:
+            self.onboard[v].discard(r)
+            self.dropoff_s[r] = end
+            self.status[r] = SERVED
+        elif kind == ins.VISIT:
+            self.pickup_s[r] = start
+            self.dropoff_s[r] = end
+            self.status[r] = SERVED
+        if kind != ins.DEPOT and self.state[v] != BUSY:
+            self.state[v] = BUSY
+            self.state_req[v] = r
+            self.host.vehicle_state(v, BUSY, r)
+        self.host.on_stop(v, kind, r, node, now, start, end)
+        self.after(end - now, self._depart, v, int(self.version[v]))
+
+    def _depart(self, v: int, ver: int) -> None:
+        if ver != self.version[v]:
+            return
+        self.serving[v] = False
+        self.free_at[v] = self.env.now
+        self.go(v)

@@ -1,0 +1,205 @@
+"""Schedules, the insertion search and the schedule-planning dispatchers."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.dispatch import get_dispatcher
+from sim.dispatch import insertion as ins
+from sim.dispatch.engine import REJECTED, SERVED
+from sim.dispatch.schedule import N_LOAD, Requests, Schedules
+
+
+def line(xs):
+    x = np.asarray(xs, dtype=float)
+    return np.abs(x[:, None] - x[None, :])
+
+
+def path_graph(xs):
+    """CSR of a road through the points of ``xs`` (increasing), travel time = distance."""
+    x = np.asarray(xs, dtype=float)
+    n = x.size
+    nbrs = [[k + 1] if k == 0 else [k - 1] if k == n - 1 else [k - 1, k + 1] for k in range(n)]
+    indptr = np.r_[0, np.cumsum([len(a) for a in nbrs])].astype(np.int64)
+    indices = np.concatenate(nbrs).astype(np.int64)
+    w = np.abs(x[indices] - x[np.repeat(np.arange(n), np.diff(indptr))])
+    return indptr, indices, w
+
+
+def requests(T, rows, **kw):
+    """rows: (created, origin, destination); keyword arrays as in Requests.build."""
+    a = np.array(rows, dtype=float)
+    return Requests.build(a[:, 0], a[:, 1].astype(int), a[:, 2].astype(int), T, **kw)
+
+
+# ------------------------------------------------------------------ insertion search
+def simulate(T, start_node, start_t, start_load, stops, cap):
+    """Times of a stop list done by hand; None if a window or a capacity breaks."""
+    t, x, load, drive = start_t, start_node, np.array(start_load, float), 0.0
+    for node, early, late, svc, dload in stops:
+        drive += T[x, node]
+        t = max(t + T[x, node], early)
+        if t > late + 1e-9:
+            return None
+        load = load + dload
+        if np.any(load > cap + 1e-9):
+            return None
+        t += svc
+        x = node
+    return drive
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 5), st.integers(0, 10_000))
+def test_best_insertion_matches_brute_force(n_stops, seed):
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 100, (8, 2))
+    T = np.linalg.norm(xy[:, None] - xy[None, :], axis=2)
+    cap = np.array([3.0, np.inf, 3.0])
+    s = Schedules(1, cap[None, :])
+    # A random feasible schedule: stops with loose windows, riders picked up and dropped.
+    stops = []
+    onboard = 0
+    for _ in range(n_stops):
+        node = int(rng.integers(8))
+        if onboard and rng.random() < 0.5:
+            d = np.array([-1.0, 0.0, -1.0])
+            onboard -= 1
+        elif onboard < 3:
+            d = np.array([1.0, 0.0, 1.0])
+            onboard += 1
+        else:
+            d = np.array([-1.0, 0.0, -1.0])
+            onboard -= 1
+        late = float(rng.uniform(200, 1500))
+        stops.append((node, 0.0, late, float(rng.uniform(0, 10)), d))
+    start_load = np.zeros(N_LOAD)
+    if simulate(T, 0, 0.0, start_load, stops, cap) is None:
+        return  # infeasible to begin with
+    s.n[0] = len(stops)
+    for k, (node, early, late, svc, d) in enumerate(stops):
+        s.node[0, k], s.early[0, k], s.late[0, k], s.svc[0, k] = node, early, late, svc
+        s.dload[0, k] = d
+        s.kind[0, k] = ins.PICKUP if d[0] > 0 else ins.DROPOFF
+    s.p_node[0], s.p_time[0] = 0, 0.0
+    s.refresh(0, T)
+    base = simulate(T, 0, 0.0, start_load, stops, cap)
+    o, d = int(rng.integers(8)), int(rng.integers(8))
+    pl, dl = float(rng.uniform(50, 800)), float(rng.uniform(100, 1600))
+    q = requests(T, [(0.0, o, d)], pickup_window=(np.zeros(1), np.array([pl])),
+                 dropoff_window=(np.zeros(1), np.array([dl])), pickup_service_s=3.0,
+                 dropoff_service_s=4.0)
+    best = np.inf
+    for i, j in itertools.combinations_with_replacement(range(len(stops) + 1), 2):
+        trial = list(stops)
+        trial.insert(j, (d, 0.0, dl, 4.0, -q.load[0]))
+        trial.insert(i, (o, 0.0, pl, 3.0, q.load[0]))
+        drive = simulate(T, 0, 0.0, start_load, trial, cap)
+        if drive is not None:
+            best = min(best, drive - base)
+    got = s.check(0, T, q, 0, -1, -1)[0]
+    if np.isinf(best):
+        assert np.isinf(got)
+    else:
+        assert got == pytest.approx(best, abs=1e-6)
+
+
+def test_diversion_point_on_a_path():
+    # A path 0-1-2-3 with 10 s per edge; a vehicle left 0 for 3 at t = 0.
+    indptr = np.array([0, 1, 3, 5, 6])
+    indices = np.array([1, 0, 2, 1, 3, 2])
+    w = np.full(6, 10.0)
+    T = line([0, 10, 20, 30])
+    assert ins.diversion_point(0, 3, 0.0, 30.0, 15.0, indptr, indices, w, T) == (2, 20.0)
+    assert ins.diversion_point(0, 3, 0.0, 30.0, 0.0, indptr, indices, w, T) == (0, 0.0)
+    assert ins.diversion_point(0, 3, 0.0, 30.0, 29.0, indptr, indices, w, T) == (3, 30.0)
+
+
+# ------------------------------------------------------------------ dispatchers
+def test_urgent_task_takes_the_vehicle_that_meets_its_deadline(engine_factory):
+    # On a line: A starts at 0 and takes R0 to X = 900; the urgent U (960 -> 1260, due 900 s
+    # after it is made) is cheapest for A (right after its drop-off: 360 s more driving) but A
+    # would finish it at 1260; B, idle at 480, adds 780 s of driving and finishes at 790.
+    T = line([0, 900, 960, 1260, 480])
+    rows = [(0.0, 0, 1), (10.0, 2, 3)]
+    kw = dict(deadline_s=np.array([np.inf, 910.0]), urgent=np.array([False, True]),
+              priority=np.array([0, 2]))
+    for name, expect in (("insertion", 0), ("priority", 1)):
+        params = {"batch_window_s": 0.0} | ({"pooling": False} if name == "insertion" else {})
+        env, e, _ = engine_factory(T, get_dispatcher(name, **params), [0, 4],
+                                   requests(T, rows, **kw))
+        e.start()
+        env.run()
+        assert e.vehicle_of[1] == expect, name
+        assert (e.status == SERVED).all()
+    assert e.dropoff_s[1] == pytest.approx(790.0)  # priority: B, on time
+
+
+def test_urgent_task_diverts_a_vehicle_heading_to_an_ordinary_pickup(engine_factory):
+    # A road 0-1-2-...-10, 100 s per edge. The only vehicle heads from 0 to an ordinary pickup
+    # at 10; at t = 150 an urgent task appears at node 3 due at t = 600: the vehicle turns
+    # off at node 2 (t = 200), serves the urgent task, then the ordinary one again.
+    T = line(np.arange(11) * 100.0)
+    graph = path_graph(np.arange(11) * 100.0)
+    rows = [(0.0, 10, 9), (150.0, 3, 4)]
+    q = requests(T, rows, deadline_s=np.array([np.inf, 600.0]), urgent=np.array([False, True]),
+                 priority=np.array([0, 2]))
+    env, e, host = engine_factory(T, get_dispatcher("priority", batch_window_s=0.0), [0], q,
+                                  graph=graph)
+    e.start()
+    env.run()
+    assert (e.status == SERVED).all()
+    assert e.pickup_s[1] == pytest.approx(300.0)  # 150 -> node 2 at 200 -> node 3 at 300
+    assert e.dropoff_s[1] == pytest.approx(400.0)
+    assert e.pickup_s[0] == pytest.approx(1000.0)  # then 4 -> 10 (600 s)
+    assert host.km == pytest.approx(200 + 100 + 100 + 600 + 100)
+
+
+def test_pooling_shares_a_vehicle_and_capacity_is_enforced(engine_factory):
+    # Two riders along one corridor; one vehicle far behind the second vehicle.
+    T = line([0, 100, 1000, 1100, 5000])
+    rows = [(0.0, 0, 2), (10.0, 1, 3)]
+    lim = dict(pickup_window=(np.zeros(2), np.array([600.0, 610.0])),
+               dropoff_window=(np.zeros(2), np.array([1e4, 1e4])))
+    road = path_graph([0, 100, 1000, 1100, 5000])
+    env, e, _ = engine_factory(T, get_dispatcher("insertion"), [0, 4], requests(T, rows, **lim),
+                               seats=4, pooling=True, graph=road)
+    e.start()
+    env.run()
+    assert e.vehicle_of.tolist() == [0, 0]
+    assert e.pooled.all()
+    # With one seat the second rider cannot board before the first leaves: vehicle 1 is
+    # too far (5000 - 100 > 610 s), so the second request is rejected at once.
+    env, e, _ = engine_factory(T, get_dispatcher("insertion"), [0, 4], requests(T, rows, **lim),
+                               seats=1, pooling=True, graph=road)
+    e.start()
+    env.run()
+    assert e.status.tolist() == [SERVED, REJECTED]
+
+
+def test_batch_insertion_assigns_a_window_together(engine_factory):
+    # Two requests, two vehicles: greedy by cost would give request 0 the vehicle both want.
+    T = line([0, 10, 25, 1000, 1010, 1025])
+    rows = [(0.0, 1, 4), (0.0, 2, 5)]
+    env, e, _ = engine_factory(T, get_dispatcher("batch_insertion", batch_window_s=5.0),
+                               [0, 3], requests(T, rows), seats=1)
+    e.start()
+    env.run()
+    assert (e.status == SERVED).all()
+    assert sorted(e.vehicle_of.tolist()) == [0, 1]
+
+
+def test_dispatcher_params_have_a_schema():
+    from pydantic import ValidationError
+
+    for name, bad in (("batch_matching", {"batch_window_s": 0}),
+                      ("rebalance", {"rebalance_interval_s": -1}),
+                      ("insertion", {"candidates": 0}),
+                      ("priority", {"typo": 1})):
+        with pytest.raises(ValidationError):
+            get_dispatcher(name, **bad)
