@@ -184,13 +184,22 @@ def _kill_after(root: Path, sources: list[Path], commits: int) -> None:
 def test_killed_mid_ingest_restart_equals_uninterrupted(tmp_path: Path) -> None:
     recs = stream(8000, dup=0.05)
     jsonl = write_jsonl(tmp_path / "s.jsonl", recs)
-    # a JT/T 808 source too, with sub-packaged messages spread over the file
+    # bad lines of the kinds that used to stop an ingest for good
+    lines = jsonl.read_bytes().split(b"\n")
+    for k in range(50, len(lines) - 1, 173):
+        lines[k] = (b"null", b'{"device": "\xff"}', b"[" * 5000, b'{"ts_s": 1e999}')[k % 4]
+    jsonl.write_bytes(b"\n".join(lines))
+    # a JT/T 808 source too, with sub-packaged messages, heartbeats (stamped with their
+    # device's clock, which must survive the restart) and a repeated sub-package
     frames = []
     for i, r in enumerate(recs[:3000]):
         body = encode_location(r["ts_s"] + 7, r["lat"], r["lon"], r["speed_kmh"],
                                odometer_km=r["odometer_km"], state=r["state"])
         if i % 97 == 0:
-            frames += split_message(0x0200, r["device"], 40000 + i, body, max_part=12)
+            parts = split_message(0x0200, r["device"], 40000 + i, body, max_part=12)
+            frames += parts + parts[:1] if i % 2 else parts
+        elif i % 13 == 0:
+            frames.append(encode_frame(0x0002, r["device"], 30000 + i))
         else:
             frames.append(encode_frame(0x0200, r["device"], 20000 + i, body))
     bin_path = tmp_path / "s.808"
