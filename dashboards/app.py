@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboards.ui import runs, runs_root
+from dashboards.ui import cjk_page_css, runs, runs_root
 
 HERE = Path(__file__).parent
 
@@ -25,6 +25,10 @@ PAGES = [
             url_path="profiles"),
 ]
 
+# Chinese KPI terms render with the CJK font shipped with the project, on any machine.
+css = cjk_page_css()
+if css:
+    st.html(f"<style>{css}</style>")
 page = st.navigation(PAGES)
 root = runs_root()
 with st.sidebar:

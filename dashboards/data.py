@@ -52,10 +52,12 @@ class RunInfo:
 
     @property
     def verdict(self) -> str:
-        """``PASS`` when every SLA passed, ``FAIL`` when one failed, ``-`` without SLAs."""
+        """``FAIL`` when an SLA failed, else ``UNCERTAIN`` when one's interval straddles its
+        threshold, else ``PASS``; ``-`` without SLAs."""
         if not self.sla:
             return "-"
-        return "PASS" if all(v.get("passed") for v in self.sla) else "FAIL"
+        words = {sla_word(v) for v in self.sla}
+        return next(w for w in ("FAIL", "UNCERTAIN", "PASS") if w in words or w == "PASS")
 
     @property
     def group(self) -> str:
@@ -77,6 +79,36 @@ class RunInfo:
         if isinstance(overrides, list) and overrides:
             parts.append("--set " + " ".join(map(str, overrides)))
         return "; ".join(parts)
+
+
+def sla_word(verdict: dict[str, Any]) -> str:
+    """One SLA verdict as PASS, FAIL or UNCERTAIN (runs with replications say UNCERTAIN when
+    the interval straddles the threshold; older runs only have ``passed``)."""
+    word = str(verdict.get("verdict") or "").upper()
+    if word in ("PASS", "FAIL", "UNCERTAIN"):
+        return word
+    return "PASS" if verdict.get("passed") else "FAIL"
+
+
+def show_time(stamp: Any) -> str:
+    """An ISO time stamp as ``2026-12-07 02:46 UTC`` (unchanged when it is not one)."""
+    import datetime as dt
+
+    try:
+        t = dt.datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return str(stamp or "")
+    if t.tzinfo is not None:
+        t = t.astimezone(dt.UTC)
+    return t.strftime("%Y-%m-%d %H:%M") + (" UTC" if t.tzinfo is not None else "")
+
+
+def sla_label(verdict: dict[str, Any], kind: str | None = None) -> str:
+    """An SLA in words from the KPI catalogue, e.g. "Service rate >= 95.0%"."""
+    from sim.results.catalogue import entry
+
+    e = entry(str(verdict.get("kpi")), kind)
+    return f"{e.title()} {verdict.get('op', '')} {e.show(verdict.get('threshold'))}"
 
 
 _STANDARD_MANIFEST = {

@@ -177,3 +177,31 @@ def font_face_css(text: str) -> str:
 #: paint (listed later, Chromium drew the first CJK run as empty boxes).
 HTML_FONT_STACK = (f"'{HTML_FAMILY}', system-ui, -apple-system, 'Segoe UI', 'DejaVu Sans', "
                    f"Arial, 'Noto Sans CJK SC', 'WenQuanYi Micro Hei', sans-serif")
+
+
+#: Unicode ranges the CJK face covers in a page whose own face lacks them.
+CJK_UNICODE_RANGE = "U+2E80-2FFF, U+3000-303F, U+3040-9FFF, U+F900-FAFF, U+FF00-FFEF"
+
+
+@functools.lru_cache(maxsize=8)
+def _unicode_range_css(families: tuple[str, ...], chars: str) -> str:
+    path = cjk_font_path()
+    if path is None or not chars:
+        return ""
+    data = base64.b64encode(_subset(path, chars)).decode("ascii")
+    return "\n".join(
+        f"@font-face {{ font-family: '{family}'; src: url(data:font/otf;base64,{data}) "
+        f"format('opentype'); unicode-range: {CJK_UNICODE_RANGE}; font-display: block; }}"
+        for family in families)
+
+
+def page_font_css(text: str, families: tuple[str, ...] = ("Source Sans", "Source Sans Pro")
+                  ) -> str:
+    """``@font-face`` rules that add the CJK glyphs of ``text`` to a page's own font families.
+
+    Each rule reuses a family name the page already uses (Streamlit's "Source Sans") with a
+    ``unicode-range`` of CJK code points, so the browser takes Chinese characters from the
+    embedded subset and everything else from the page's face: the look stays the same.
+    """
+    chars = "".join(sorted({c for c in text if has_cjk(c)}))
+    return _unicode_range_css(families, chars)

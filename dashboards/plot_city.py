@@ -57,7 +57,11 @@ def plot_wait(by_interval: pd.DataFrame, sla: Sequence[dict[str, Any]] = (),
 
 
 def plot_fleet_state(fleet: pd.DataFrame, ax: Axes | None = None) -> Figure:
-    """Vehicles per state over time (stacked), open requests on a second axis."""
+    """Vehicles per state over time (stacked), open requests on a second axis.
+
+    The second axis is drawn only when requests were ever left open (an all-zero column
+    would otherwise draw an empty axis from -0.04 to 0.04).
+    """
     fig, ax = new_axes(ax)
     t, xlabel = time_axis(fleet["t_s"].to_numpy())
     states = [s for s in FLEET_STATES if s in fleet.columns]
@@ -68,10 +72,12 @@ def plot_fleet_state(fleet: pd.DataFrame, ax: Axes | None = None) -> Figure:
     ax.set_title("fleet state over time")
     ax.set_xlim(t.min(), t.max())
     handles, labels = ax.get_legend_handles_labels()
-    if "open_requests" in fleet.columns:
+    opened = pd.to_numeric(fleet.get("open_requests", pd.Series(dtype=float)), errors="coerce")
+    if opened.notna().any() and float(opened.max()) > 0:
         ax2 = ax.twinx()
-        (line,) = ax2.plot(t, fleet["open_requests"], color="black", lw=1.0, ls=":")
+        (line,) = ax2.plot(t, opened.to_numpy(float), color="black", lw=1.0, ls=":")
         ax2.set_ylabel("open requests")
+        ax2.set_ylim(bottom=0)
         handles.append(line)
         labels.append("open requests")
     ax.legend(handles, labels, fontsize=8, loc="upper left", ncol=2)

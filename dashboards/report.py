@@ -17,12 +17,12 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from dashboards import city
-from dashboards.data import files_of, read_frame
+from dashboards.data import files_of, read_frame, read_run_json
 from dashboards.figures import save_png
 from dashboards.plot_city import plot_city_map, plot_demand, plot_fleet_state, plot_wait
 from dashboards.plot_series import numeric_columns, plot_series, sla_for_column
 from sim.errors import RunError
-from sim.results.rundir import read_json
+from sim.results.catalogue import label
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ MAX_PANELS = 16
 
 def _sla(run_dir: Path) -> list[dict[str, Any]]:
     try:
-        data = read_json(run_dir / "sla.json")
+        data = read_run_json(run_dir, "sla.json")
     except RunError:
         return []
     return [v for v in data if isinstance(v, dict)] if isinstance(data, list) else []
@@ -51,7 +51,7 @@ def series_figure(run_dir: Path, name: str, sla: list[dict[str, Any]]) -> Figure
     fig = Figure(figsize=(6.0 * ncols, 2.6 * nrows), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax, col in zip(axes, cols, strict=False):
-        plot_series(df, [col], sla, title=col, ax=ax)
+        plot_series(df, [col], sla, title=label(col), ax=ax)
     for ax in axes[len(cols):]:
         ax.axis("off")
     fig.suptitle(f"{run_dir.name}: {name}")

@@ -46,7 +46,8 @@ def point_table(runs: list[RunInfo], kpis: list[str]) -> list[dict[str, Any]]:
     for key, group in by_point(runs).items():
         row: dict[str, Any] = {"point": key, "replications": len(group)}
         for k in kpis:
-            ci = mean_ci([r.kpis.get(k) for r in group if isinstance(r.kpis.get(k), int | float)])
+            ci = mean_ci([float(r.kpis[k]) for r in group
+                          if isinstance(r.kpis.get(k), int | float)])
             if ci["mean"] is None:
                 row[k] = ""
             elif ci["ci_low"] is None:

@@ -201,3 +201,86 @@ def series_png(run: RunInfo, name: str, columns: list[str]) -> bytes:
     """A time series figure of a run as PNG bytes (cached)."""
     sla = tuple(tuple(sorted(v.items())) for v in run.sla)
     return _series_png(str(run.path), run.mtime_ns, name, tuple(columns), sla)
+
+
+@st.cache_resource(show_spinner=False)
+def cjk_page_css() -> str:
+    """CSS that adds the CJK glyphs of every catalogue term to the page's font (once)."""
+    from dashboards.fonts import page_font_css
+    from sim.results.catalogue import catalogue
+
+    terms = "".join(e.zh or "" for kind in catalogue().values() for e in kind.values())
+    try:
+        return page_font_css(terms)
+    except Exception:  # a broken font file must not take the app down: English labels stay
+        log.warning("CJK font could not be embedded", exc_info=True)
+        return ""
+
+
+def kpi_entry(run: RunInfo, name: str) -> Any:
+    """The catalogue entry of a run's KPI (by the run's model kind)."""
+    from sim.results.catalogue import entry
+
+    return entry(name, run.kind or None)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _deck_data(path: str, stamp: int) -> Any:
+    from dashboards.city_deck import load
+
+    return load(Path(path))
+
+
+def deck_data(run: RunInfo) -> Any:
+    """Roads, requests and deadhead legs of a city run for the map (cached)."""
+    return _deck_data(str(run.path), run.mtime_ns)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _wait_by_interval(path: str, stamp: int, interval_s: float) -> pd.DataFrame:
+    return city.wait_by_interval(Path(path), interval_s)
+
+
+def wait_by_interval(run: RunInfo, interval_s: float = 900.0) -> pd.DataFrame:
+    """Requests, served, abandoned and waits per interval of a city run (cached)."""
+    return _wait_by_interval(str(run.path), run.mtime_ns, interval_s)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _fleet_series(path: str, stamp: int) -> pd.DataFrame:
+    return city.fleet_series(Path(path))
+
+
+def fleet_series(run: RunInfo) -> pd.DataFrame:
+    """The fleet state series of a city run averaged over replications (cached)."""
+    return _fleet_series(str(run.path), run.mtime_ns)
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """A table as UTF-8 CSV (with a byte-order mark, so spreadsheet programs read Chinese)."""
+    return df.to_csv(index=False).encode("utf-8-sig")
+
+
+@st.cache_data(show_spinner=False, max_entries=8, ttl=600)
+def _report_html(paths: tuple[str, ...], stamps: tuple[int, ...]) -> bytes:
+    from dashboards.report_html import build_html, load_runs
+
+    return build_html(load_runs([Path(p) for p in paths])).encode("utf-8")
+
+
+def report_button(runs_: list[RunInfo], key: str) -> None:
+    """A download button for the HTML report of ``runs_`` (made when clicked)."""
+    paths = tuple(str(r.path) for r in runs_)
+    stamps = tuple(r.mtime_ns for r in runs_)
+    name = (runs_[0].name.replace("/", "_") if len(runs_) == 1 else "comparison")
+
+    def make() -> bytes:
+        try:
+            return _report_html(paths, stamps)
+        except RunError as exc:  # a run corrupted since the page was drawn
+            return (f"<!DOCTYPE html><meta charset='utf-8'><p>Report not made: {exc}</p>"
+                    ).encode()
+
+    st.download_button("Download report (HTML)", data=make, file_name=f"{name}-report.html",
+                       mime="text/html", key=key, icon=":material/download:",
+                       on_click="ignore")

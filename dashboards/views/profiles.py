@@ -117,8 +117,8 @@ if ref:
             pngs = [folder / p for p in rep.get("plots", []) if (folder / p).is_file()
                     and (folder / p).resolve().is_relative_to(folder.resolve())]
             if pngs:
-                cols = st.columns(min(len(pngs), 3))
+                png_cols = list(st.columns(min(len(pngs), 3)))
                 for i, png in enumerate(pngs):
-                    cols[i % len(cols)].image(str(png), caption=png.name)
+                    png_cols[i % len(png_cols)].image(str(png), caption=png.name)
             with st.expander("report.json"):
                 st.json({k2: v for k2, v in rep.items() if k2 != "folder"}, expanded=False)

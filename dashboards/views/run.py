@@ -1,30 +1,42 @@
-"""Run: one run's KPI cards with SLA verdicts, time series with thresholds, its map, its tables."""
+"""Run: one run's SLA verdict and KPIs (labelled by the KPI catalogue), interactive charts
+sharing one time range, the city map with a time slider, its tables, a report download and
+the what-if launcher."""
 
 from __future__ import annotations
 
-import json
-
+import pandas as pd
 import streamlit as st
 
-from dashboards import city
-from dashboards.data import RunInfo, files_of, read_head, read_scenario
-from dashboards.figures import to_png
+from dashboards import charts, city
+from dashboards.data import (
+    RunInfo,
+    files_of,
+    read_head,
+    read_kpis_ci,
+    read_run_bytes,
+    read_run_json,
+    read_run_text,
+    show_time,
+    sla_label,
+    sla_word,
+)
 from dashboards.kinds import access_node_tables, load_columns, province_tables
-from dashboards.plot_maps import plot_access_nodes
-from dashboards.plot_series import key_column, numeric_columns, sla_for_column
 from dashboards.ui import (
-    city_map_png,
-    city_pngs,
-    fmt,
+    csv_bytes,
+    deck_data,
+    fleet_series,
     frame,
     guarded,
+    kpi_entry,
     no_runs_note,
     ok_runs,
+    report_button,
     run_by_name,
     runs_root,
     selected,
-    series_png,
+    wait_by_interval,
 )
+from dashboards.whatif_panel import whatif_panel
 
 st.title("Run")
 root = runs_root()
@@ -42,17 +54,22 @@ if bad:
 first = next((n for n in wanted if n in names), names[0])
 name = st.selectbox("Run", names, index=names.index(first), key="run_name")
 run = run_by_name(root, name)
-if run is None:  # the folder changed under us
-    st.warning(f"{name}: no longer readable")
+if run is None:  # the folder changed under us (deleted or rewritten while open)
+    st.warning(f"Run `{name}` is no longer readable (deleted or changed while open); choose "
+               "another run.", icon=":material/warning:")
     st.stop()
+kind = run.kind or None
 
-st.caption(f"scenario **{run.scenario}** · kind `{run.kind or '?'}` · created {run.created} · "
+st.caption(f"scenario **{run.scenario}** · kind `{run.kind or '?'}` · created "
+           f"{show_time(run.created)} · "
            f"seed {run.seed} · {run.replications} replication(s)"
            + (f" · {run.wall_s:.1f} s wall" if run.wall_s is not None else ""))
 if run.origin:
     st.caption(f"made as: {run.origin}")
 for note in run.notes:
     st.info(note, icon=":material/info:")
+with guarded("report"):
+    report_button([run], key="run_report")
 
 
 def sla_cards(run: RunInfo) -> None:
@@ -62,38 +79,59 @@ def sla_cards(run: RunInfo) -> None:
     st.subheader(f"SLA verdict: {run.verdict}")
     cols = st.columns(min(len(run.sla), 4))
     for i, v in enumerate(run.sla):
-        passed = bool(v.get("passed"))
+        e = kpi_entry(run, str(v.get("kpi")))
+        word = sla_word(v)
+        ci = (f", 95% interval {e.show(v['ci_low'])} … {e.show(v['ci_high'])}"
+              if v.get("ci_low") is not None and v.get("ci_high") is not None else "")
         cols[i % len(cols)].metric(
-            label=str(v.get("name") or v.get("kpi")),
-            value=fmt(v.get("value")),
-            delta=("PASS" if passed else "FAIL") + f" ({v.get('op', '')} {fmt(v.get('threshold'))})",
-            delta_color="normal" if passed else "inverse",
+            label=sla_label(v, kind),
+            value=e.show(v.get("value")),
+            delta=f"{word} ({v.get('op', '')} {e.show(v.get('threshold'))}{ci})",
+            delta_color="normal" if word == "PASS" else "inverse" if word == "FAIL" else "orange",
             delta_arrow="off",
             border=True,
+            help=f"SLA `{v.get('name')}`. {e.title()}: {e.meaning}",
         )
 
 
-def kpi_cards(run: RunInfo) -> None:
-    from dashboards.data import read_kpis_ci
+def kpi_table(run: RunInfo, ci: dict) -> pd.DataFrame:
+    rows = []
+    for k, value in run.kpis.items():
+        e = kpi_entry(run, k)
+        c = ci.get(k) or {}
+        interval = (f"{e.show(c['ci_low'])} … {e.show(c['ci_high'])}"
+                    if c.get("ci_low") is not None and c.get("ci_high") is not None else "")
+        rows.append({"KPI": e.title(), "value": e.show(value), "95% interval": interval,
+                     "unit": e.unit, "better": e.better, "meaning": e.meaning})
+    return pd.DataFrame(rows)
 
+
+def kpi_cards(run: RunInfo) -> None:
     try:
         ci = read_kpis_ci(run.path)
-    except Exception:  # an unreadable CI file only loses the intervals
+    except Exception as exc:  # an unreadable CI file only loses the intervals
+        st.info(f"95% intervals not shown: {exc}", icon=":material/info:")
         ci = {}
     sla_by_kpi = {str(v.get("kpi")): v for v in run.sla}
     st.subheader("KPIs")
-    items = list(run.kpis.items())
     cols = st.columns(4)
-    for i, (k, value) in enumerate(items):
-        entry = ci.get(k) or {}
-        help_text = None
-        if entry.get("ci_low") is not None and entry.get("ci_high") is not None:
-            help_text = (f"95% CI {fmt(entry['ci_low'])} … {fmt(entry['ci_high'])} "
-                         f"over {entry.get('n')} replications")
-        label = k
+    for i, (k, value) in enumerate(run.kpis.items()):
+        e = kpi_entry(run, k)
+        entry_ci = ci.get(k) or {}
+        help_text = e.meaning
+        if entry_ci.get("ci_low") is not None and entry_ci.get("ci_high") is not None:
+            help_text += (f"\n\n95% interval {e.show(entry_ci['ci_low'])} … "
+                          f"{e.show(entry_ci['ci_high'])} over {entry_ci.get('n')} replications")
+        label = e.title()
         if k in sla_by_kpi:
-            label += " :green[SLA pass]" if sla_by_kpi[k].get("passed") else " :red[SLA fail]"
-        cols[i % 4].metric(label, fmt(value), help=help_text)
+            label += {"PASS": " :green[SLA pass]", "FAIL": " :red[SLA fail]"}.get(
+                sla_word(sla_by_kpi[k]), " :orange[SLA uncertain]")
+        cols[i % 4].metric(label, e.show(value), help=help_text)
+    with st.expander("All KPIs as a table"):
+        df = kpi_table(run, ci)
+        st.dataframe(df, hide_index=True)
+        st.download_button("CSV", csv_bytes(df), file_name=f"{run.name.replace('/', '_')}"
+                           "-kpis.csv", mime="text/csv", key="kpi_csv", on_click="ignore")
 
 
 with guarded("SLA verdicts"):
@@ -101,52 +139,99 @@ with guarded("SLA verdicts"):
 with guarded("KPIs"):
     kpi_cards(run)
 
-tab_ts, tab_map, tab_tables, tab_details = st.tabs(["Time series", "Map", "Tables", "Details"])
+# One time range for every chart and the map of this page.
+is_city = city.has_city_tables(run.path)
+series_names = files_of(run.path, "timeseries")
+span: tuple[float, float] | None = None
+with guarded("time range"):
+    frames = [frame(run, f"timeseries/{s}.parquet", ["t_s"]) for s in series_names]
+    if is_city:
+        frames.append(wait_by_interval(run)[["t_s"]])
+    span = charts.time_range_h(frames)
+window: tuple[float, float] | None = None
+if span is not None:
+    lo, hi = round(span[0], 2), round(span[1], 2)
+    window = st.slider("Time range [h] (all charts and the map)", min_value=lo, max_value=hi,
+                       value=(lo, hi), step=max(round((hi - lo) / 96, 2), 0.01),
+                       key="time_range")
+
+tab_ts, tab_map, tab_tables, tab_whatif, tab_details = st.tabs(
+    ["Charts", "Map", "Tables", "What if", "Details"])
 
 with tab_ts:
-    if city.has_city_tables(run.path):
-        with guarded("city figures"):
-            pngs = city_pngs(run)
+    if is_city:
+        with guarded("demand and waits"):
+            by = charts.in_window(wait_by_interval(run), window)
             c1, c2 = st.columns(2)
-            c1.image(pngs["demand"], caption="demand over the day")
-            c2.image(pngs["wait"], caption="wait by request time, SLA thresholds dashed")
-            if "fleet" in pngs:
-                st.image(pngs["fleet"], caption="fleet state over time")
-    series = files_of(run.path, "timeseries")
-    if not series:
+            per_h = by.assign(**{c: by[c] * 4 for c in ("requests", "served", "abandoned")})
+            c1.altair_chart(charts.line_chart(per_h, ["requests", "served", "abandoned"],
+                                              title="Demand over the day (per hour)",
+                                              kind=run.kind, y_title="requests per hour"),
+                            key="chart_demand")
+            c2.altair_chart(charts.line_chart(by.assign(
+                wait_mean_s=by["wait_mean_s"] / 60, wait_p95_s=by["wait_p95_s"] / 60),
+                ["wait_mean_s", "wait_p95_s"],
+                [dict(v, threshold=float(v["threshold"]) / 60) for v in run.sla
+                 if str(v.get("kpi", "")).startswith("wait") and
+                 isinstance(v.get("threshold"), int | float)],
+                title="Wait for pickup by request time", kind=run.kind,
+                y_title="wait [min]"), key="chart_wait")
+        with guarded("fleet state"):
+            st.altair_chart(charts.fleet_state_chart(charts.in_window(fleet_series(run), window)),
+                            key="chart_fleet")
+    if not series_names:
         st.info("This run has no time series (timeseries/*.parquet).")
-    for sname in series:
+    for sname in series_names:
+        if is_city and sname == "fleet":
+            continue
         with guarded(f"time series {sname}"):
             df = frame(run, f"timeseries/{sname}.parquet")
-            cols = numeric_columns(df)
-            with_sla = [c for c in cols if sla_for_column(c, run.sla)]
-            default = (with_sla + [c for c in cols if c not in with_sla])[:3]
-            chosen = st.multiselect(f"Columns of `{sname}`", cols, default=default,
+            cols = charts.numeric_series_columns(df)
+            sla_cols = [c for c in cols if charts.sla_for_column(c, run.sla)]
+            default = (sla_cols + [c for c in cols if c not in sla_cols])[:3]
+            chosen = st.multiselect(f"Series `{sname}`", cols, default=default,
+                                    format_func=lambda c: charts.column_label(c, kind),
                                     key=f"ts_{sname}")
-            key = key_column(df)
-            if key:
-                st.caption(f"`{sname}` has one row per {key} and time: one line per {key} "
-                           f"(the 8 highest) for `{chosen[0] if chosen else '?'}`.")
+            key_col = charts.key_column(df)
+            if key_col and chosen:
+                st.caption(f"`{sname}` has one row per {key_col} and time: one line per "
+                           f"{key_col} (the 8 highest) for {charts.column_label(chosen[0], kind)}.")
             if chosen:
-                st.image(series_png(run, sname, chosen))
+                st.altair_chart(charts.line_chart(charts.in_window(df, window), chosen, run.sla,
+                                                  title=sname, kind=run.kind),
+                                key=f"chart_{sname}")
 
 with tab_map:
     shown = False
-    if city.has_city_tables(run.path):
+    if is_city:
         with guarded("city map"):
-            st.image(city_map_png(run), caption="served pickups per node (colour), abandonment "
-                     "hot spots (red crosses) and deadhead legs (orange) on the road network")
+            from dashboards.city_deck import deck, window_counts
+
+            data = deck_data(run)
+            n = window_counts(data, window)
+            st.pydeck_chart(deck(data, window), key="city_map", height=520)
+            st.caption(f"Requests made in the time range: {n['served']:,} served (blue, size "
+                       f"by count per node), {n['abandoned']:,} abandoned (red: hot spots), "
+                       f"{n['deadhead']:,} deadhead legs (orange, at most 3,000 drawn). Move "
+                       "the time range above to follow the day.")
         shown = True
     for tname, id_col in access_node_tables(run.path):
         with guarded(f"access nodes ({tname})"):
             df = frame(run, f"tables/{tname}.parquet")
             loads = load_columns(list(df.columns))
-            value = st.selectbox(f"Colour access nodes of `{tname}` by", loads,
-                                 key=f"an_{tname}")
+            value = str(st.selectbox(f"`{tname}` by", loads, key=f"an_{tname}",
+                                     format_func=lambda c: charts.column_label(c, kind)))
+            label_col = id_col
             if "province" in df.columns:
                 df = df.assign(_label=df["province"].astype(str) + " · " + df[id_col].astype(str))
-            st.image(to_png(plot_access_nodes(df, value, name="_label" if "_label" in df.columns
-                                              else id_col)))
+                label_col = "_label"
+            thr = next((float(v["threshold"]) for v in run.sla
+                        if "util" in value and "util" in str(v.get("kpi", ""))
+                        and isinstance(v.get("threshold"), int | float)), None)
+            st.altair_chart(charts.bar_chart(df, label_col, value,
+                                             title=f"{tname}: the 30 highest by "
+                                             f"{charts.column_label(value, run.kind)}",
+                                             threshold=thr), key=f"bars_{tname}")
         shown = True
     for tname, pcol in province_tables(run.path):
         st.info(f"Per-province table `{tname}` (column `{pcol}`): see the Rollout map page.",
@@ -154,7 +239,8 @@ with tab_map:
         shown = True
     if not shown:
         st.info("No map for this run: it has neither road-network tables (tables/nodes, "
-                "tables/requests) nor a per-access-node or per-province table.", icon=":material/info:")
+                "tables/requests) nor a per-access-node or per-province table.",
+                icon=":material/info:")
 
 with tab_tables:
     tables = files_of(run.path, "tables")
@@ -166,16 +252,20 @@ with tab_tables:
             head, total = read_head(run.path, f"tables/{tname}.parquet", 200)
             st.caption(f"`{tname}`: {total:,} rows; the first {len(head):,} shown")
             st.dataframe(head, hide_index=True)
+            st.download_button("CSV of the rows shown", csv_bytes(head),
+                               file_name=f"{run.name.replace('/', '_')}-{tname}.csv",
+                               mime="text/csv", key="table_csv", on_click="ignore")
+
+with tab_whatif:
+    whatif_panel(run, root)
 
 with tab_details:
     with guarded("manifest"):
-        manifest = json.loads((run.path / "manifest.json").read_text(encoding="utf-8"))
-        st.json(manifest, expanded=False)
+        st.json(read_run_json(run.path, "manifest.json"), expanded=False)
     with guarded("scenario"):
-        read_scenario(run.path)  # raises a labelled problem when the YAML is broken
-        path = run.path / "scenario.yaml"
-        if path.is_file():
-            st.code(path.read_text(encoding="utf-8")[:50000], language="yaml")
+        if (run.path / "scenario.yaml").exists() or (run.path / "scenario.yaml").is_symlink():
+            st.code(read_run_text(run.path, "scenario.yaml")[:50000], language="yaml")
     plots = sorted((run.path / "plots").glob("*.png")) if (run.path / "plots").is_dir() else []
     for p in plots:
-        st.image(str(p), caption=f"plots/{p.name}")
+        with guarded(f"plots/{p.name}"):
+            st.image(read_run_bytes(run.path, f"plots/{p.name}"), caption=f"plots/{p.name}")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
-from dashboards.data import RunInfo
-from dashboards.ui import fmt, no_runs_note, runs, runs_root, selected, set_selected
+from dashboards.data import RunInfo, show_time
+from dashboards.ui import csv_bytes, no_runs_note, runs, runs_root, selected, set_selected
+from sim.results.catalogue import entry
 
 #: KPIs shown by default when present (besides those an SLA names).
 HEADLINE = ["service_rate", "wait_mean_s", "wait_p95_s", "deadhead_ratio", "utilisation",
@@ -26,7 +29,7 @@ def table(listing: list[RunInfo], kpis: list[str]) -> pd.DataFrame:
             "reps": r.replications,
             "SLA": r.verdict if r.ok else "",
         }
-        row.update({k: r.kpis.get(k) for k in kpis})
+        row.update({entry(k).title(): r.kpis.get(k) for k in kpis})
         row["origin"] = r.origin
         row["problem"] = r.problem or "; ".join(r.notes)
         rows.append(row)
@@ -35,6 +38,7 @@ def table(listing: list[RunInfo], kpis: list[str]) -> pd.DataFrame:
 
 def _colour_verdict(v: object) -> str:
     return {"PASS": "background-color: #d4edda", "FAIL": "background-color: #f8d7da",
+            "UNCERTAIN": "background-color: #fff3cd",
             "problem": "background-color: #fff3cd"}.get(str(v), "")
 
 
@@ -56,11 +60,14 @@ with st.expander("Filter and columns", expanded=False):
     text = c1.text_input("Name or scenario contains", key="runs_filter")
     kinds = sorted({r.kind for r in listing if r.kind})
     kind_sel = c2.multiselect("Kinds", kinds, default=kinds, key="runs_kinds")
-    verdicts = c3.multiselect("SLA verdict", ["PASS", "FAIL", "-", "problem"],
-                              default=["PASS", "FAIL", "-", "problem"], key="runs_verdicts")
-    kpi_cols = st.multiselect("KPI columns", all_kpis, default=default_kpis, key="runs_kpis")
+    all_verdicts = ["PASS", "FAIL", "UNCERTAIN", "-", "problem"]
+    verdicts = c3.multiselect("SLA verdict", all_verdicts, default=all_verdicts,
+                              key="runs_verdicts")
+    kpi_cols = st.multiselect("KPI columns", all_kpis, default=default_kpis, key="runs_kpis",
+                              format_func=lambda k: entry(k).title())
     s1, s2 = st.columns(2)
-    sort_by = s1.selectbox("Sort by", ["created", "run", "scenario", "SLA", *kpi_cols],
+    sort_by = s1.selectbox("Sort by", ["created", "run", "scenario", "SLA",
+                                       *[entry(k).title() for k in kpi_cols]],
                            key="runs_sort")
     descending = s2.toggle("Descending", value=True, key="runs_desc")
 
@@ -80,9 +87,14 @@ if not df.empty and sort_by in df.columns:
 n_ok = sum(r.ok for r in listing)
 st.caption(f"{len(shown)} of {len(listing)} entries in `{root}` "
            f"({n_ok} readable runs, {len(listing) - n_ok} with problems)")
-styled = df.style.map(_colour_verdict, subset=["SLA", "status"]).format(
-    fmt, subset=[c for c in kpi_cols if c in df.columns])
+formats: dict[str, Any] = {entry(k).title(): entry(k).show for k in kpi_cols
+                           if entry(k).title() in df.columns}
+if "created" in df.columns:
+    formats["created"] = show_time
+styled = df.style.map(_colour_verdict, subset=["SLA", "status"]).format(formats)
 st.dataframe(styled, hide_index=True)
+st.download_button("CSV", csv_bytes(df), file_name="runs.csv", mime="text/csv", key="runs_csv",
+                   on_click="ignore", icon=":material/download:")
 
 problems = [r for r in shown if not r.ok]
 for r in problems:

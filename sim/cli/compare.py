@@ -1,4 +1,8 @@
-"""``fleettwin compare``: KPIs of runs side by side, deltas and SLA verdicts (DuckDB)."""
+"""``fleettwin compare``: KPIs of runs side by side, deltas and SLA verdicts (DuckDB).
+
+KPIs are labelled and formatted by the KPI catalogue (:mod:`sim.results.catalogue`); the last
+column keeps each KPI's field name for scripts, and ``--json`` prints the raw values.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from typing import Any
 
 from sim.cli.tables import render
 from sim.errors import FleetTwinError
+from sim.results.catalogue import entry
 from sim.results.rundir import is_run_dir, read_json
 from sim.results.store import find_runs, kpi_rows
 
@@ -52,15 +57,34 @@ def _resolve(items: list[str], args: argparse.Namespace) -> list[Path]:
     return runs
 
 
-def delta(base: Any, value: Any) -> str:
+def delta(base: Any, value: Any, kpi: str = "", kind: str | None = None) -> str:
+    """``value - base`` in the KPI's own unit, with the relative change when base is not 0."""
     if not isinstance(base, int | float) or not isinstance(value, int | float):
         return ""
-    if any(isinstance(x, float) and math.isnan(x) for x in (base, value)):
+    if any(isinstance(x, float) and not math.isfinite(x) for x in (base, value)):
         return ""
     d = value - base
+    shown = entry(kpi, kind).show_delta(base, value) if kpi else f"{d:+.3g}"
     if base:
-        return f"{d:+.3g} ({d / abs(base):+.1%})"
-    return f"{d:+.3g}"
+        return f"{shown} ({d / abs(base):+.1%})"
+    return shown
+
+
+def verdict_word(v: dict[str, Any]) -> str:
+    """PASS, FAIL or UNCERTAIN (runs before the interval verdicts only say passed)."""
+    word = str(v.get("verdict") or "").upper()
+    if word in ("PASS", "FAIL", "UNCERTAIN"):
+        return word
+    return "PASS" if v.get("passed") else "FAIL"
+
+
+def _kind(run: Path) -> str | None:
+    try:
+        manifest = read_json(run / "manifest.json")
+    except FleetTwinError:
+        return None
+    return str(manifest.get("kind")) if isinstance(manifest, dict) and manifest.get("kind") \
+        else None
 
 
 def comparison(runs: list[Path]) -> dict[str, Any]:
@@ -69,7 +93,11 @@ def comparison(runs: list[Path]) -> dict[str, Any]:
     for r in rows:
         names += [k for k in r if k not in ("run", "path") and k not in names]
     slas = [read_json(r / "sla.json") for r in runs]
-    return {"runs": [r["run"] for r in rows], "kpis": names, "rows": rows, "sla": slas}
+    kind = _kind(runs[0]) if runs else None
+    catalogue = {k: {"label": entry(k, kind).title(), "unit": entry(k, kind).unit,
+                     "better": entry(k, kind).better} for k in names}
+    return {"runs": [r["run"] for r in rows], "kpis": names, "rows": rows, "sla": slas,
+            "kind": kind, "catalogue": catalogue}
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -79,15 +107,20 @@ def cmd_compare(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(comp, indent=2, default=str) + "\n")
         return 0
     rows = comp["rows"]
-    headers = ["kpi"] + [f"[{i}]" for i in range(len(rows))]
+    kind = comp["kind"]
+    headers = ["KPI"] + [f"[{i}]" for i in range(len(rows))]
     if len(rows) > 1:
         headers += [f"Δ[{i}]-[0]" for i in range(1, len(rows))]
+    headers.append("field")
     table = []
     for k in comp["kpis"]:
+        e = entry(k, kind)
         values = [r.get(k) for r in rows]
-        line: list[Any] = [k, *values]
+        # English only: the table renderer pads by characters, and CJK ones are two columns wide.
+        line: list[Any] = [e.title(zh=False), *[e.show(v) for v in values]]
         if len(rows) > 1:
-            line += [delta(values[0], v) for v in values[1:]]
+            line += [delta(values[0], v, k, kind) for v in values[1:]]
+        line.append(k)
         table.append(line)
     labels: list[str] = []
     for verdicts in comp["sla"]:
@@ -96,7 +129,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         line = [f"SLA {label}"]
         for verdicts in comp["sla"]:
             v = next((v for v in verdicts if v["name"] == label), None)
-            line.append("-" if v is None else ("PASS" if v["passed"] else "FAIL"))
+            line.append("-" if v is None else verdict_word(v))
         line += [""] * (len(headers) - len(line))
         table.append(line)
     out = sys.stdout

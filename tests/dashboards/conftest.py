@@ -4,6 +4,7 @@
 - ``taxi-batch``: the same with batch matching and two replications (confidence intervals).
 - ``iptv-hotel``: the IPTV hotel district scenario, one hour (per-port, per-OLT and
   per-province tables, long-format series).
+- ``hotline``: the support hotline (queue), four hours, two replications (an UNCERTAIN SLA).
 - ``sweep-taxi/``: a sweep folder, two fleet sizes x two replications.
 - ``national-synthetic``: a run directory in ``write_run``'s layout with a per-province and a
   per-access-node table, written here (no model of that kind is needed to test the views).
@@ -35,7 +36,7 @@ SMALL = [
     "--set", "demand.zones={downtown: {center_km: [2.2, 2.2], radius_km: 1.0, weight: 2.0}}",
     "--quiet",
 ]
-GOOD = ["taxi-nearest", "taxi-batch", "iptv-hotel", "national-synthetic"]
+GOOD = ["taxi-nearest", "taxi-batch", "iptv-hotel", "hotline", "national-synthetic"]
 PROBLEMS = ["broken-manifest", ".tmp-halfway-1234abcd", "no-kpis", "bad-parquet", "old-schema"]
 
 
@@ -108,6 +109,9 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
                  "--set", "policies.dispatch.batch_window_s=30", "--replications", "2"]) == 0
     assert main(["run", "iptv_hotel_district", "--out", str(root), "--name", "iptv-hotel",
                  "--set", "horizon_s=3600", "--set", "warmup_s=0", "--quiet"]) == 0
+    assert main(["run", "hotline_support", "--out", str(root), "--name", "hotline",
+                 "--set", "horizon_s=14400", "--set", "warmup_s=1800", "--replications", "2",
+                 "--quiet"]) == 0
     assert main(["sweep", "city_taxi", "--out", str(root / "sweep-taxi"), "--workers", "0",
                  "--grid", "fleets.taxis.count=40,60", "--replications", "2",
                  *SMALL]) == 0

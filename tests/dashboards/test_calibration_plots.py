@@ -6,14 +6,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from scipy import stats
 
-from dashboards.calibration_plots import (
-    plot_fit_histogram,
-    plot_hourly_rates,
-    plot_qq,
-    plot_survival,
-    plot_zipf,
-    write_profile_plots,
-)
+from dashboards.calibration_plots import plot_survival, write_profile_plots
 
 
 def _data():
@@ -23,13 +16,10 @@ def _data():
     return np.minimum(t, w), t > w
 
 
-def test_profile_plots_return_figures_and_draw_into_given_axes():
+def test_profile_plots_draw_into_given_axes():
+    # What the figures look like is checked against stored images (test_plot_images.py).
     x, c = _data()
     fits = [("weibull", stats.weibull_min(1.5, scale=100)), ("exponential", stats.expon(scale=90))]
-    for fig in (plot_fit_histogram(x, c, fits, "weibull", "h"),
-                plot_qq(x, c, fits[0][1], "weibull", "h"),
-                plot_survival(x, c, fits, "weibull", "h")):
-        assert isinstance(fig, Figure)
     fig = Figure()
     ax = fig.add_subplot()
     assert plot_survival(x, c, fits, "weibull", ax=ax) is fig
@@ -46,11 +36,3 @@ def test_write_profile_plots(tmp_path):
     (tmp_path / "uncensored").mkdir()
     paths = write_profile_plots(tmp_path / "uncensored", x, None, fits, "weibull")
     assert {p.name for p in paths} == {"histogram.png", "qq.png"}
-
-
-def test_behaviour_plots():
-    r = np.arange(1, 51) ** -0.9 * 1000
-    assert isinstance(plot_zipf(r, r, r * 0.8, r * 1.2, 0.9), Figure)
-    rates = np.linspace(10, 50, 24)
-    assert isinstance(plot_hourly_rates(rates, rates - 3, rates + 3, np.tile(rates, (3, 1))),
-                      Figure)

@@ -36,6 +36,17 @@ def _images(at: AppTest) -> int:
     return count(at._tree)
 
 
+def _count(at: AppTest, *types: str) -> int:
+    """Elements of the given types anywhere on the page (``vega_lite_chart``, ...)."""
+    def count(node) -> int:  # type: ignore[no-untyped-def]
+        n = int(getattr(node, "type", "") in types)
+        children = getattr(node, "children", None)
+        if isinstance(children, dict):
+            n += sum(count(c) for c in children.values())
+        return n
+    return count(at._tree)
+
+
 def _texts(at: AppTest) -> str:
     parts = [e.value for e in at.markdown] + [e.value for e in at.caption]
     parts += [e.value for e in at.warning] + [e.value for e in at.info]
@@ -58,9 +69,10 @@ def test_runs_page_lists_runs_and_labels_problems(monkeypatch, results):
     warnings = " ".join(w.value for w in at.warning)
     assert "corrupt manifest" in warnings and "incomplete" in warnings
     assert "KPIs unreadable" in warnings
-    # The SLA verdict column and a headline KPI are there.
-    assert "SLA" in df.columns and "wait_p95_s" in df.columns
-    assert set(df.loc[df["status"] == "ok", "SLA"]) <= {"PASS", "FAIL", "-"}
+    # The SLA verdict column and a headline KPI (by its catalogue label) are there.
+    assert "SLA" in df.columns and "95th-percentile wait" in df.columns
+    assert "wait_p95_s" not in df.columns
+    assert set(df.loc[df["status"] == "ok", "SLA"]) <= {"PASS", "FAIL", "UNCERTAIN", "-"}
 
 
 def test_runs_page_filter_and_sort(monkeypatch, results):
@@ -92,10 +104,18 @@ def test_run_page_city(monkeypatch, results):
     _page(at, "run")
     assert at.selectbox(key="run_name").value == "taxi-batch"
     labels = [m.label for m in at.metric]
-    assert any("p95 wait" in lab for lab in labels)  # SLA card
-    assert any(lab.startswith("service_rate") and "SLA" in lab for lab in labels)
+    assert "95th-percentile wait <= 8.0 min" in labels  # SLA card, in words
+    assert any(lab.startswith("Service rate") and "SLA" in lab for lab in labels)
+    assert any(lab.startswith("Empty-running ratio (空驶率)") for lab in labels)
+    run = next(r for r in __import__("dashboards.data").data.list_runs(results)
+               if r.name == "taxi-batch")
+    assert not set(labels) & set(run.kpis), "a raw KPI name is shown"
+    values = {m.label.split(" :")[0]: m.value for m in at.metric}
+    assert values["Service rate"].endswith("%") and values["Operating cost (运营成本)"][0] == "¥"
     assert any(s.value.startswith("SLA verdict") for s in at.subheader)
-    assert _images(at) >= 4  # demand, wait, fleet state, series, map
+    assert _count(at, "vega_lite_chart") >= 3  # demand, wait, fleet state (interactive)
+    assert _count(at, "deck_gl_json_chart") == 1  # the city map
+    assert at.slider(key="time_range").value[0] < at.slider(key="time_range").value[1]
     assert not at.warning
 
 
@@ -117,7 +137,8 @@ def test_run_page_iptv(monkeypatch, results):
     assert at.multiselect(key="ts_channels").value == ["viewers"]
     text = _texts(at)
     assert "one line per channel" in text and "Per-province table `provinces`" in text
-    assert any("PON port peak" in m.label for m in at.metric)
+    assert any("PON port peak utilisation" in m.label for m in at.metric)
+    assert _count(at, "vega_lite_chart") >= 3  # series and the ports and OLTs by peak load
     assert not at.warning
 
 
@@ -147,12 +168,17 @@ def test_compare_page(monkeypatch, results):
     for h in ("KPIs", "SLA verdicts", "Scenario fields that differ", "Distributions",
               "Confidence intervals", "Time series"):
         assert h in heads
-    kpis = at.table[0].value
-    assert "Δ[1] vs [0]" in kpis.columns and "wait_p95_s" in kpis.index
-    diff = at.table[2].value
+    kpis = at.dataframe[0].value.set_index("KPI")
+    assert "Δ[1] vs [0]" in kpis.columns and "95th-percentile wait" in kpis.index
+    assert kpis.loc["Service rate"].iloc[0].endswith("%")
+    assert kpis.loc["Service rate", "Δ[1] vs [0]"].split()[1] == "pp"
+    sla = at.dataframe[1].value
+    assert "Service rate >= 95.0%" in set(sla["SLA"])
+    diff = at.dataframe[2].value.set_index("field")
     assert "policies.dispatch.algorithm" in diff.index
     assert list(diff.loc["policies.dispatch.algorithm"]) == ["nearest_idle", "batch_matching"]
-    assert _images(at) >= 3  # CDFs, CI, series overlay
+    assert _count(at, "vega_lite_chart") >= 3  # CDFs, CI, series overlay
+    assert _count(at, "download_button") >= 4  # the report and a CSV per table
     assert not at.warning
 
 
@@ -231,11 +257,12 @@ def test_compare_a_sweep_folder(monkeypatch, results):
     at.radio(key="cmp_mode").set_value("a sweep folder").run()
     assert at.selectbox(key="cmp_group").value == "sweep-taxi"
     assert not at.exception
-    points = at.table[0].value
+    points = at.dataframe[0].value
     assert len(points) == 2 and set(points["replications"]) == {2}
-    assert all("±" in str(v) for v in points.iloc[:, 1])  # intervals from two replications
+    assert all("±" in str(v) for v in points.iloc[:, 2])  # intervals from two replications
     assert "Sweep points" in [s.value for s in at.subheader]
-    assert len(at.table[1].value.columns) == 4 + 3  # four runs and three deltas
+    # KPI, four runs, three deltas, unit
+    assert len(at.dataframe[1].value.columns) == 1 + 4 + 3 + 1
 
 
 def test_origin_of_runs_is_shown(monkeypatch, results):

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import shutil
 
-import numpy as np
 import pytest
-from matplotlib.figure import Figure
 
 from dashboards import city
-from dashboards.plot_compare import plot_cdfs, plot_kpi_ci
-from dashboards.plot_maps import plot_province_map
 from dashboards.plot_profiles import distribution_fields, plot_distribution
 from dashboards.plot_series import sla_for_column
 from dashboards.provinces import province_frame
@@ -95,18 +91,11 @@ def test_dashboard_command_line(tmp_path):
     assert main(["dashboard", "--runs", str(afile)]) == 2
 
 
-def test_plot_functions_return_figures():
-    rng = np.random.default_rng(0)
-    fig = plot_cdfs({"a": rng.exponential(100, 500), "b": rng.exponential(80, 30000)},
-                    thresholds=[("SLA", 480.0)])
-    assert isinstance(fig, Figure) and len(fig.axes[0].lines) == 3
-    fig = plot_kpi_ci(["a", "b"], [{"mean": 1.0, "ci_low": 0.9, "ci_high": 1.1, "n": 3}, None],
-                      "x", [[0.95, 1.0, 1.05], []], SLA[1])
-    assert isinstance(fig, Figure)
+def test_province_frame_has_every_province():
+    # The figures themselves are checked against stored images (test_plot_images.py).
     gdf = province_frame()
     assert len(gdf) == 31 and gdf.crs.to_epsg() == 4326
-    gdf = gdf.assign(v=gdf["target_10k"].where(gdf["batch"] == 2))
-    assert isinstance(plot_province_map(gdf, "v"), Figure)
+    assert gdf["target_10k"].notna().all()
 
 
 def test_every_profile_distribution_can_be_drawn():
@@ -114,6 +103,9 @@ def test_every_profile_distribution_can_be_drawn():
     for entry in ProfileCatalog().latest():
         for name, dist in distribution_fields(entry.profile).items():
             fig = plot_distribution(dist, name)
-            assert isinstance(fig, Figure)
+            ax = fig.axes[0]
+            # Something was drawn over the distribution's support, and it is titled.
+            assert ax.lines or ax.patches, name
+            assert ax.get_title(), name
             drawn += 1
     assert drawn >= 5
