@@ -22,6 +22,8 @@ from sim.errors import DataError, Problem
 #: Values accepted in a censoring column (case-insensitive).
 _TRUE = {"1", "true", "yes", "y", "t", "censored"}
 _FALSE = {"0", "false", "no", "n", "f", "failed", "observed", ""}
+#: Largest measured value accepted (the bound of every profile quantity).
+MAX_VALUE = 1e12
 _MAX_ROW_PROBLEMS = 10
 
 
@@ -215,6 +217,8 @@ def load_samples(path: str | Path, column: str | None = None, censor_column: str
             msg = "negative value (durations and sizes must be > 0)"
         elif f == 0:
             msg = "zero value (the families fitted here need values > 0)"
+        elif f > MAX_VALUE:
+            msg = f"larger than {MAX_VALUE:g} (a profile quantity cannot hold it)"
         if msg:
             bad += 1
             if bad <= _MAX_ROW_PROBLEMS:

@@ -62,6 +62,7 @@ class Case:
     file_text: str | bytes | None = None
     profile: tuple[str, str | bytes] | None = None  # (kind folder, YAML) in FLEETTWIN_PROFILES
     env: dict[str, str] = field(default_factory=dict)
+    file_name: str = "bad.yaml"
 
 
 def _cli(capsys, argv: list[str]) -> tuple[int, str, str, float]:
@@ -74,7 +75,7 @@ def _cli(capsys, argv: list[str]) -> tuple[int, str, str, float]:
 
 
 def _check(case: Case, tmp_path: Path, monkeypatch, capsys) -> str:
-    file = tmp_path / "bad.yaml"
+    file = tmp_path / case.file_name
     if case.file_text is not None:
         data = case.file_text
         file.write_bytes(data if isinstance(data, bytes) else data.encode())
@@ -565,7 +566,28 @@ PROFILES = [
     prof("profile-invalid-utf8", "vehicle", b"id: bad\xff\n", ["cannot read file"]),
 ]
 
-CASES = SCENARIO_FILES + NUMBERS + SET_SYNTAX + OPTIONS + PROFILES
+CALIBRATE = ["calibrate", "sedan_ice", "--data", "{file}", "--field", "repair_time_h",
+             "--dry-run", "--no-plots", "--quiet", "--bootstrap", "20"]
+
+
+def data(cid: str, text: str | bytes, expect: list[str]) -> Case:
+    """A measured-data file for ``fleettwin calibrate``; its name is in the message."""
+    return Case(f"calibrate-{cid}", CALIBRATE, ["data.csv", *expect], file_text=text,
+                file_name="data.csv")
+
+
+CALIBRATION_DATA = [
+    data("nan-and-inf", "repair_time_h\n1.5\nnan\n2\ninf\n",
+         ["repair_time_h (row 3): not a finite number", "'nan'", "(row 5)", "'inf'"]),
+    data("no-rows", "repair_time_h\n", ["repair_time_h: file has no data rows"]),
+    data("too-few", "repair_time_h\n3\n", ["at least 5 are needed for a fit"]),
+    data("negative", "repair_time_h\n-1\n2\n3\n", ["(row 2): negative value", "'-1'"]),
+    data("text", "repair_time_h\nabc\n2\n", ["(row 2): not a finite number", "'abc'"]),
+    data("binary", b"\xff\xfe\x00", ["cannot read file"]),
+    data("huge", "repair_time_h\n" + "1e308\n" * 6, ["larger than 1e+12", "'1e308'"]),
+]
+
+CASES = SCENARIO_FILES + NUMBERS + SET_SYNTAX + OPTIONS + PROFILES + CALIBRATION_DATA
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
