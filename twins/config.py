@@ -153,14 +153,21 @@ def read_devices_csv(path: Path, problems: list[Problem]) -> list[DeviceSpec]:
         problems.append(Problem("devices_file", "file not found", str(path)))
         return []
     out: list[DeviceSpec] = []
-    with path.open(newline="", encoding="utf-8") as fh:
-        for line, row in enumerate(csv.DictReader(fh), start=2):
-            data = {k: v for k, v in row.items() if k and v not in ("", None)}
-            try:
-                out.append(validate_model(DeviceSpec, data, path, DataError))
-            except DataError as exc:
-                problems += [Problem(f"{path.name}:{line}.{p.field}", p.message, p.value)
-                             for p in exc.problems]
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            for line, row in enumerate(csv.DictReader(fh), start=2):
+                data = {k: v for k, v in row.items() if isinstance(k, str) and k
+                        and isinstance(v, str) and v}
+                try:
+                    out.append(validate_model(DeviceSpec, data, path, DataError))
+                except DataError as exc:
+                    problems += [Problem(f"{path.name}:{line}.{p.field}", p.message, p.value)
+                                 for p in exc.problems]
+                if len(problems) >= 20:
+                    break
+    except (UnicodeDecodeError, csv.Error) as exc:
+        problems.append(Problem("devices_file", f"unreadable devices CSV {path.name}",
+                                str(exc)[:120]))
     return out
 
 

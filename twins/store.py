@@ -207,7 +207,12 @@ class Store:
 
     def read_part(self, name: str) -> pa.Table:
         """A part file with every canonical column (older parts may lack a newer one)."""
-        part = pq.read_table(self._part_path(name))
+        path = self._part_path(name)
+        try:
+            part = pq.read_table(path)
+        except (OSError, pa.ArrowException) as exc:
+            raise DataError(path, [Problem("", f"unreadable record part: {str(exc)[:200]}",
+                                           has_value=False)]) from None
         for c, t in COLUMNS.items():
             if c not in part.column_names:
                 part = part.append_column(c, pa.nulls(part.num_rows, t))

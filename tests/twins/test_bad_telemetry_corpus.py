@@ -528,3 +528,40 @@ def test_status_and_drift_on_a_fresh_twin(tmp_path: Path) -> None:
     assert rc == 0, err
     assert "no drift measures" in out
     assert not (twin / "twin.duckdb").exists()  # looking does not write
+
+
+def _devices_csv(root: Path, data: bytes) -> None:
+    (root / "twin.yaml").write_text("name: t\ndevices_file: devices.csv\n", encoding="utf-8")
+    (root / "devices.csv").write_bytes(data)
+
+
+def _corrupt_part(root: Path) -> None:
+    make_twin(root, DEVICES)
+    src = root.parent / "s.jsonl"
+    src.write_bytes(jl(rec(1)) + b"\n")
+    with Twin(root) as twin:
+        twin.ingest([src])
+    (root / "records" / "part-00000000.parquet").write_bytes(b"PAR1 not really")
+    (root / "twin.duckdb").unlink(missing_ok=True)  # no snapshot: the part must be read
+    with Twin(root) as twin:  # a fresh store knows no parts; put the name back
+        twin.store.con.execute("INSERT INTO parts VALUES ('part-00000000.parquet', 1, 1)")
+
+
+@pytest.mark.parametrize("setup,pattern", [
+    (lambda r: _devices_csv(r, b"id,kind\n013800000001,vehicle\n01380\xff,vehicle\n"),
+     r"devices_file: unreadable devices CSV devices\.csv .*0xff"),
+    (lambda r: _devices_csv(r, b"id,kind\n013800000001,tractor\n"),
+     r"devices\.csv:2\.kind: .*'tractor'"),
+    (lambda r: (make_twin(r, DEVICES), (r / "twin.duckdb").write_bytes(b"not a database" * 99)),
+     r"twin\.duckdb: 1 problem.*cannot open the twin store"),
+    (_corrupt_part, r"part-00000000\.parquet: 1 problem.*unreadable record part"),
+], ids=["devices CSV not UTF-8", "devices CSV bad kind", "store not a database",
+        "record part corrupt"])
+def test_bad_twin_folder(setup: Callable[[Path], object], pattern: str, tmp_path: Path) -> None:
+    root = tmp_path / "twin"
+    root.mkdir()
+    setup(root)
+    rc, out, err = run_cli("twin", "status", root)
+    assert rc == 2, (out, err)
+    assert "Traceback" not in out + err
+    assert re.search(pattern, err, re.S), err
