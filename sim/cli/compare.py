@@ -87,6 +87,18 @@ def _kind(run: Path) -> str | None:
         else None
 
 
+def kpi_table(kpis: dict[str, Any], ci: dict[str, Any] | None, kind: str | None) -> str:
+    """One run's KPIs as a table in the catalogue's words and formats (``fleettwin run``)."""
+    rows = []
+    for k, v in kpis.items():
+        e = entry(k, kind)
+        c = (ci or {}).get(k) or {}
+        interval = (f"[{e.show(c['ci_low'])}, {e.show(c['ci_high'])}]"
+                    if c.get("ci_low") is not None and c.get("ci_high") is not None else "")
+        rows.append([k, e.title(zh=False), e.show(v), interval])
+    return render(["field", "KPI", "value", "95% interval"], rows)
+
+
 def comparison(runs: list[Path]) -> dict[str, Any]:
     rows = kpi_rows(runs)
     names: list[str] = []

@@ -64,11 +64,11 @@ def sla_line(v: dict[str, Any]) -> str:
 
 
 def print_result(result, run_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    from sim.cli.tables import format_kpis
+    from sim.cli.compare import kpi_table  # KPIs in the catalogue's words and units
 
     out = sys.stdout
     out.write(f"run: {run_dir}\n")
-    out.write(format_kpis(result.kpis, result.kpis_ci, result.loaded.model.kpis) + "\n")
+    out.write(kpi_table(result.kpis, result.kpis_ci, result.loaded.model.kind) + "\n")
     if result.sla:
         out.write("SLA:\n")
         for v in result.sla:
