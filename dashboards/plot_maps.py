@@ -12,7 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from dashboards.figures import FAIL_COLOUR, PASS_COLOUR, new_axes
-from dashboards.fonts import safe_text
+from dashboards.fonts import register_cjk_font, safe_text
 
 #: Mainland view; the small South China Sea islands vanish at this scale anyway.
 MAIN_EXTENT = (73.0, 136.0, 17.5, 54.0)
@@ -121,14 +121,15 @@ def plot_standard_map(provinces: gpd.GeoDataFrame, colours: list[Any],
     ``names`` is the column labelling each province (``name_zh`` for Chinese names; pass
     ``name`` when no CJK font is available).
     """
+    register_cjk_font()  # before any text is made: a text keeps the font it was made with
     fig, ax = new_axes(ax, size=(9.0, 7.4))
     _draw_china(ax, provinces, colours, territories, maritime)
     ax.set_xlim(*STANDARD_EXTENT[:2])
     ax.set_ylim(*STANDARD_EXTENT[2:])
     for _, row in provinces.iterrows():
         pt = row.geometry.representative_point()
-        ax.annotate(str(row[names]), (pt.x, pt.y), fontsize=6.5, ha="center", va="center",
-                    color="0.1")
+        ax.annotate(safe_text(str(row[names]), str(row.get("name", row[names]))),
+                    (pt.x, pt.y), fontsize=6.5, ha="center", va="center", color="0.1")
     inset = ax.inset_axes((0.80, 0.015, 0.19, 0.30))
     _draw_china(inset, provinces, colours, territories, maritime, lw=0.3)
     inset.set_xlim(*SCS_EXTENT[:2])
@@ -198,8 +199,8 @@ def plot_cashflow(df: pd.DataFrame, province: str, ax: Axes | None = None) -> Fi
     if cum.size and cum[-1] >= 0:
         pay = int(month[neg[-1] + 1]) if neg.size else int(month[0])
         ax.axvline(pay, color="0.3", ls="--", lw=1)
-        ax.annotate(f"payback: month {pay}", (pay, cum.max()), fontsize=8, ha="left",
-                    xytext=(4, -4), textcoords="offset points")
+        ax.annotate(f"payback: month {pay}", (pay, 0.0), fontsize=8, ha="left",
+                    va="bottom", xytext=(4, 6), textcoords="offset points")
     ax.set_xlabel("month (1 = January of the plan year)")
     ax.set_ylabel("million yuan")
     ax.set_title(f"cash flow: {province}")
