@@ -27,6 +27,8 @@ class Problem:
 
     def render(self) -> str:
         where = self.field or "<file>"
+        if len(where) > 200:  # a field path typed on the command line can be any length
+            where = where[:197] + "..."
         if self.has_value:
             return f"{where}: {self.message} (got {_short(self.value)})"
         return f"{where}: {self.message}"
@@ -114,6 +116,8 @@ class InputError(FleetTwinError):
 
     def __init__(self, source: str | Path | None, problems: list[Problem]):
         self.source = str(source) if source is not None else "<input>"
+        if len(self.source) > 300:
+            self.source = self.source[:297] + "..."
         self.problems = list(problems)
         super().__init__(self.render())
 

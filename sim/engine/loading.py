@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.engine.registry import ModelKind, model_kinds
-from sim.errors import Problem, ScenarioError
+from sim.errors import Problem, ScenarioError, bounded_repr
 from sim.schema.loader import apply_overrides, load_yaml, structure_problem, validate_model
 from sim.schema.profiles import ProfileBase, ProfileCatalog, default_profile_dirs
 
@@ -28,16 +28,22 @@ def available_scenarios() -> list[Path]:
 def find_scenario(ref: str | Path) -> Path:
     """A path to a scenario file, or the name of a shipped scenario."""
     p = Path(ref)
-    if p.is_file():
-        return p
-    for cand in (scenarios_dir() / f"{ref}.yaml", scenarios_dir() / str(ref)):
-        if cand.is_file():
+    for cand in (p, scenarios_dir() / f"{ref}.yaml", scenarios_dir() / str(ref)):
+        if _is_file(cand):
             return cand
     known = ", ".join(s.stem for s in available_scenarios())
     raise ScenarioError(
-        str(ref), [Problem("", f"no such scenario file or shipped scenario (shipped: {known})",
-                           str(ref))]
+        bounded_repr(str(ref), 200).strip("'"),
+        [Problem("", f"no such scenario file or shipped scenario (shipped: {known})", str(ref))],
     )
+
+
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, False for names the system refuses (too long, NUL bytes)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 @dataclass

@@ -196,6 +196,7 @@ SCENARIO_FILES = [
     Case("file-missing", [*RUN, "{tmp}/nope.yaml"], ["nope.yaml", "no such scenario"]),
     Case("file-is-directory", [*RUN, "{tmp}"], ["no such scenario"]),
     Case("file-name-with-nul", [*RUN, "a\x00b"], ["no such scenario"]),
+    Case("file-name-too-long", [*RUN, "a" * 5000], ["no such scenario", "aaaa..."]),
     Case("file-too-large", [*RUN, "{file}"], ["{file}", "larger than 20 MB"],
          file_text="name: x\nkind: city_fleet\ndescription: '" + "x" * (21 << 20) + "'\n"),
 ]
@@ -420,6 +421,8 @@ SET_SYNTAX = [
                             "&e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d], [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e], "
                             "[*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]]"],
          ["--set", "world", "expands to more than 1,000,000 values"]),
+    Case("set-path-5000-chars", [*RUN, "city_taxi", "--set", "a" * 5000 + "=1"],
+         ["aaaa...: unknown field", "(got 1)"]),
     Case("set-unknown-top-field", [*RUN, "city_taxi", "--set", "colour=yellow"],
          ["colour: unknown field", "'yellow'"]),
     Case("set-huge-list-index", [*RUN, "city_taxi", "--set", "slas[99999999999999999999]=1"],
