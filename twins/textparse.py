@@ -379,7 +379,7 @@ def _csv_convert(table: pa.Table, names: list[str]) -> tuple[pa.Table, dict[int,
         typ = COLUMNS.get(name)
         if typ is None or pa.types.is_string(typ):
             continue
-        col = table.column(name)
+        col = table.column(name).combine_chunks()
         if pa.types.is_boolean(typ):
             ok = pc.is_in(col, value_set=pa.array(_TRUE + _FALSE))
             value = pc.is_in(col, value_set=pa.array(_TRUE))
@@ -390,6 +390,19 @@ def _csv_convert(table: pa.Table, names: list[str]) -> tuple[pa.Table, dict[int,
             value = None
             label = "double" if pa.types.is_floating(typ) else "int64"
         present = pc.is_valid(col)
+        if pa.types.is_floating(typ):
+            # an integer a double cannot hold exactly (beyond 2^53) is refused, not rounded
+            long_int = pc.fill_null(pc.match_substring_regex(col, r"^[+-]?0*\d{16,}$"), False)
+            if pc.any(long_int).as_py():
+                digits = pc.utf8_ltrim(pc.utf8_ltrim(col, "+-"), "0")
+                huge = pc.or_(pc.greater(pc.utf8_length(digits), 16), pc.and_(
+                    pc.equal(pc.utf8_length(digits), 16), pc.greater(digits, "9007199254740992")))
+                big = np.asarray(pc.fill_null(pc.and_(long_int, huge), False)
+                                 .to_numpy(zero_copy_only=False))
+                for r in np.flatnonzero(big).tolist():
+                    bad.setdefault(r, f"{name}: an integer beyond 2^53 cannot be held exactly "
+                                      f"(got {bounded_repr(col[r].as_py())})")
+                ok = pc.and_(pc.fill_null(ok, False), pc.invert(pa.array(big)))
         wrong = np.asarray(pc.and_(present, pc.invert(pc.fill_null(ok, False)))
                            .to_numpy(zero_copy_only=False))
         if wrong.any():

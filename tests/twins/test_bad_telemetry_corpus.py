@@ -197,6 +197,9 @@ CSV_CASES = [
              r"location report without lon/lat"),  # Arrow reads nan as a missing value
     csv_case("integer beyond int64", H, [G1, G2.replace(b",2,", b",99999999999999999999,")],
              1, 1, r"seq must be int64 \(got '99999999999999999999'\)"),
+    csv_case("integer beyond 2^53 in a number column", H, [G1, G2.replace(
+        f"{T0 + 60:.0f}".encode(), b"9007199254740993")], 1, 1,
+        r"ts_s: an integer beyond 2\^53 cannot be held exactly \(got '9007199254740993'\)"),
     csv_case("unknown column", H + b",colour", [G1 + b",", G2 + b",red"], 1, 1,
              r"unknown field 'colour'"),
     csv_case("boolean that is not", b"device,ts_s,online", [f"stb-1,{T0:.0f},maybe".encode(),
