@@ -7,6 +7,7 @@
 - convergence of window-dependent results as the window shrinks;
 - default channel popularity: about 80% of live viewing on the top 10% of channels
   (Cha et al., "Watching television over an IP network", IMC 2008);
+- barracks video calls per evening vs the vertical's call share (binomial sampling error);
 - identical results for 1 and 2 kernel threads.
 
 Run ``python -m validation.checks_iptv --curve convergence.csv`` to write the convergence
@@ -22,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.iptv.scenario import VERTICALS
 from sim.iptv.synthetic import make_boxes, uniform_population
 from sim.iptv.viewing import DEFAULT_CHANNEL_ZIPF
 from sim.kernels import layout as vk
@@ -236,6 +238,45 @@ def check_cdn_edge_blocking(full: bool) -> list[CheckResult]:
                                round(exp, 5), round(blk, 5), "5% rel", rel <= 0.05,
                                f"{n_req} requests, rel {rel:.4f}"))
     return out
+
+
+def barracks_evening(boxes: int, seed: int, start_hour: float = 17.0,
+                     hours: float = 7.0) -> dict[str, float]:
+    """Barracks boxes (flags from the ``barracks_stb`` profile) over an evening: video calls
+    started, choices (session starts and live sessions left, where a box picks live, VoD or
+    a call) and the vertical's call share."""
+    from sim.iptv.topology import stb_flags
+    from sim.iptv.viewing import viewing_params
+    from sim.schema.profiles import ProfileCatalog, default_profile_dirs
+
+    prof = ProfileCatalog(default_profile_dirs()).get("stb", "barracks_stb").profile
+    vert = VERTICALS.index("barracks")
+    pop = uniform_population(boxes // 50, 50, flags=stb_flags(prof), vertical=vert)  # type: ignore[arg-type]
+    bp = make_boxes(pop, seed, start_hour=start_hour, max_windows=12)
+    dt = 300.0
+    n_w = int(hours * 3600 / dt)
+    calls = choices = 0.0
+    for w in range(0, n_w, 12):
+        n_k = min(12, n_w - w)
+        es = bp.step_epoch(n_k, w * dt, dt)
+        calls += float(es.oacc[:, :n_k, vk.O_CALLS].sum())
+        choices += float(es.oacc[:, :n_k, vk.O_CHOICES].sum())
+    return {"calls": calls, "choices": choices, "boxes": float(pop.n_boxes),
+            "share": float(viewing_params("barracks", None)["call_share"])}
+
+
+@register_check("iptv_barracks_calls", "iptv")
+def check_barracks_calls(full: bool) -> list[CheckResult]:
+    """Barracks video calls per evening: calls / choices vs the vertical's call share, within
+    3.5 binomial standard errors (calls fire on boxes whose profile takes a USB camera)."""
+    r = barracks_evening(40_000 if full else 10_000, 17)
+    n, p = r["choices"], r["share"]
+    got = r["calls"] / max(n, 1.0)
+    se = math.sqrt(p * (1 - p) / max(n, 1.0))
+    return [CheckResult("barracks calls / choices, 17:00-24:00", p, round(got, 4),
+                        "3.5 s.e.", abs(got - p) <= 3.5 * se,
+                        f"{r['calls']:.0f} calls by {r['boxes']:.0f} boxes "
+                        f"({r['calls'] / r['boxes']:.3f} per box per evening), s.e. {se:.4f}")]
 
 
 def run_threads(threads: int, seed: int = 9) -> dict[str, Any]:

@@ -43,6 +43,7 @@ KPIS: dict[str, str] = {
     "link_degraded_minutes": "minutes an OLT uplink, metro or CDN edge was offered more than "
     "its capacity (most of the three)",
     "pon_degraded_port_minutes": "port-minutes a PON port was offered more than its capacity",
+    "video_calls": "multi-party video calls started (boxes with a USB camera)",
     "vod_requests": "VoD requests",
     "vod_blocked": "VoD requests blocked (box fell back to live TV)",
     "vod_blocking": "share of VoD requests blocked",
@@ -75,7 +76,7 @@ class Summary:
         rec = model.ctx.recorder
         self.rec = rec
         self.net = rec.series("network", [
-            "t_s", "standby", "live", "vod", "ad", "call", "offline", "events", "joins",
+            "t_s", "standby", "live", "vod", "ad", "call", "offline", "events", "joins", "calls",
             "vod_requests", "vod_blocked", "vod_cache_misses", "multicast_gbps", "unicast_gbps",
             "fw_gbps",
             "pon_peak_util", "pon_mean_util", "olt_peak_util", "metro_peak_util",
@@ -90,6 +91,7 @@ class Summary:
         self.vod_req = np.zeros(p.n_metros, np.int64)
         self.vod_blk = np.zeros(p.n_metros, np.int64)
         self.vod_miss = 0
+        self.calls = 0.0
         self.prov_live_peak = np.zeros(p.n_metros)
         self.channel_viewer_s = np.zeros(model.gbit.shape[0] // 2)
         self.distinct_sum = 0.0
@@ -133,7 +135,8 @@ class Summary:
         uni = float(col[vk.O_VOD] + col[vk.O_AD] + col[vk.O_CALL_DN] + col[vk.O_FCC]) / dt
         multicast = float(metro_multicast.sum()) / 1000.0
         self.net.append(t0, *(float(x) for x in occ), float(col[vk.O_EVENTS]),
-                        float(col[vk.O_JOINS]), int(req.sum()), int(blk.sum()), miss,
+                        float(col[vk.O_JOINS]), float(col[vk.O_CALLS]), int(req.sum()),
+                        int(blk.sum()), miss,
                         multicast, (uni + fw_mbps) / 1000.0, fw_mbps / 1000.0, port_max,
                         port_mean, olt_max, float(metro_util.max()), float(cdn_util.max()),
                         float(cdn.sum()) / 1000.0, lk["cdn_egress_degraded_mbps"] / 1000.0)
@@ -152,6 +155,7 @@ class Summary:
         if t0 < m.sc.warmup_s:
             return
         self.vod_miss += miss
+        self.calls += float(col[vk.O_CALLS])
         self.vod_req += req.astype(np.int64)
         self.vod_blk += blk.astype(np.int64)
         self.channel_viewer_s += viewers * dt
@@ -233,6 +237,7 @@ class Summary:
             "cdn_degraded_gbit": lt.degraded_mbit["cdn_egress"] / 1000.0,
             "link_degraded_minutes": max(lt.degraded_s.values()) / 60.0,
             "pon_degraded_port_minutes": pon_degraded,
+            "video_calls": self.calls,
             "vod_requests": float(req),
             "vod_blocked": float(blk),
             "vod_blocking": blk / req if req else 0.0,

@@ -32,7 +32,8 @@ class StbProfile(ProfileBase):
     wifi_hotspot: bool = False
     wifi_clients: int = Field(default=0, ge=0, description="guest devices on the hotspot")
     wifi_client_mbps: float = Field(default=0.0, ge=0, description="mean load per guest device")
-    usb_camera: bool = False
+    usb_camera: bool = Field(default=False, description="takes a USB camera: multi-party "
+                             "video calls (the vertical's call_share of sessions)")
 
     @model_validator(mode="after")
     def _wifi(self) -> StbProfile:

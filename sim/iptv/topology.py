@@ -62,7 +62,8 @@ class Population:
         return len(self.provinces)
 
 
-def _flags(prof: StbProfile) -> int:
+def stb_flags(prof: StbProfile) -> int:
+    """A box's kernel flags (layout.F_*) from its profile: HD, 4K, USB camera."""
     f = 0
     if "hd" in prof.decodes:
         f |= vk.F_HD
@@ -112,8 +113,8 @@ def build_population(sc: IptvScenario, profiles: dict[str, Any],
                 stb_ids.append(ref)
         uhd = rng.random(total) < g.uhd_box_share
         stb = np.where(uhd, stb_ids.index(g.uhd_stb), stb_ids.index(g.stb)).astype(np.int16)
-        base = _flags(profiles[f"stb:{g.stb}"])
-        alt = _flags(profiles[f"stb:{g.uhd_stb}"])
+        base = stb_flags(profiles[f"stb:{g.stb}"])
+        alt = stb_flags(profiles[f"stb:{g.uhd_stb}"])
         flags = np.where(uhd, alt, base).astype(np.uint8)
         flags |= np.where(rng.random(total) < params["ads_share"], vk.F_ADS, 0).astype(np.uint8)
         box_parts["vert"].append(np.full(total, VERTICALS.index(g.vertical), np.int8))

@@ -45,6 +45,8 @@ from sim.kernels.layout import (
     O_AD,
     O_CALL_DN,
     O_CALL_UP,
+    O_CALLS,
+    O_CHOICES,
     O_EVENTS,
     O_FCC,
     O_JOINS,
@@ -299,10 +301,12 @@ def run_box(i, since, port_olt, sp, bx, beh, scr, tid):
             t_nx = wk_cur
         elif s == STANDBY or s == AD:
             z, ask, call, live = _session_start(z, v, fx, vp)
+            oac[o, ix(k), O_CHOICES] += 1.0
         elif s == LIVE:
             mark(p, o, c_cur, since, te, sp, scr, tid)
             c_cur = -1
             z, ask, call, live, standby = _after_live(z, v, fx, vp)
+            oac[o, ix(k), O_CHOICES] += 1.0 if not live else 0.0
         elif s == VOD:
             z, u = uniform_z(z)
             live = u < vp[v, VOD_THEN_LIVE]
@@ -312,6 +316,7 @@ def run_box(i, since, port_olt, sp, bx, beh, scr, tid):
         if ask:
             s_cur = PENDING
         elif call:
+            oac[o, ix(k), O_CALLS] += 1.0
             s_cur = CALL
             r_cur = vp[v, CALL_DOWN_MBPS]
             z, e = exponential_z(z, vp[v, CALL_MEAN_S])

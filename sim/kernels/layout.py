@@ -32,9 +32,10 @@ SD_MBPS, HD_MBPS, UHD_MBPS, FCC_MBIT_PER_MBPS, CLOCK0_S = range(5)
 N_SC = 5
 
 # Per OLT-window values (columns of ``EpochScratch.oac[olt, window]``): unicast Mbit by kind
-# (VoD, ads, call down, call up, channel change bursts), events, joins (counts), then
-# state-seconds per state (PENDING last: zero once an epoch is done) ...
-O_VOD, O_AD, O_CALL_DN, O_CALL_UP, O_FCC, O_EVENTS, O_JOINS, O_OCC = range(8)
+# (VoD, ads, call down, call up, channel change bursts), events, joins, video calls started,
+# choices (session starts and live sessions left: where a box picks live, VoD or a call)
+# (counts), then state-seconds per state (PENDING last: zero once an epoch is done) ...
+O_VOD, O_AD, O_CALL_DN, O_CALL_UP, O_FCC, O_EVENTS, O_JOINS, O_CALLS, O_CHOICES, O_OCC = range(10)
 N_OUT = O_OCC + N_STATES + 1
 # ... then the change in state counts (boxes) and in unicast rate sums (Mbit/s: VoD, ads,
 # call down, call up) during the window.

@@ -4,6 +4,7 @@ from validation.registry import discover
 def test_iptv_checks_pass_in_fast_mode():
     checks = {n: c for n, c in discover().items() if c.group == "iptv"}
     assert set(checks) == {"iptv_distinct_channels", "iptv_vod_erlang_b", "iptv_cdn_edge_erlang_b",
+                           "iptv_barracks_calls",
                            "iptv_window_convergence", "iptv_top_channels_share",
                            "iptv_thread_determinism"}
     failed = []
