@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -34,9 +35,11 @@ def kpi_rows(runs: list[Path]) -> list[dict[str, Any]]:
     if not runs:
         return []
     files = [r / "kpis.json" for r in runs]
-    for f in files:
+    for r, f in zip(runs, files, strict=True):
         if not f.is_file():
             raise RunError(f"{f}: missing; the run directory is incomplete")
+        if f.is_symlink() or not f.resolve().is_relative_to(r.resolve()):
+            raise RunError(f"{f}: refused, it points outside its run directory")
     con = duckdb.connect()
     try:
         rel = con.sql(
@@ -70,12 +73,20 @@ def run_summary(run: Path) -> dict[str, Any]:
 
 
 def query(sql: str, **tables: Path) -> list[tuple[Any, ...]]:
-    """Run SQL with each keyword bound as a view over a Parquet glob or file."""
+    """Run SQL with each keyword bound as a view over a Parquet glob or file.
+
+    The paths are passed to DuckDB as values, never spliced into SQL text; view names must
+    be plain identifiers.
+    """
     con = duckdb.connect()
     try:
         for name, path in tables.items():
-            con.sql(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{path}', "
-                    "union_by_name=true)")
+            if not _IDENTIFIER.match(name):
+                raise RunError(f"query: {name!r} is not a plain table name")
+            con.read_parquet(str(path), union_by_name=True).create_view(name)
         return con.sql(sql).fetchall()
     finally:
         con.close()
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
