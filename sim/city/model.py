@@ -240,10 +240,8 @@ class CityModel:
             self._log(v, int(f.state[v]), -1)
             self.engine.set_state(v, STATES[int(f.state[v])])
         self.sync_available()
-        self.engine.start()
+        self.engine.start(self.sc.horizon_s)
         self.env.process(self._sampler())
-        if self.rebalancing:
-            self.env.process(self._rebalance_loop())
         for proc in f.shift_processes(self.env, self):
             self.env.process(proc)
         for v in range(f.n):
@@ -349,25 +347,15 @@ class CityModel:
             self.engine.move(v, dest)
 
     # ------------------------------------------------------------ rebalancing
-    def _rebalance_loop(self):  # type: ignore[no-untyped-def]
-        d: Any = self.dispatcher
+    def forecast(self, now: float, lookahead_s: float) -> DemandForecast | None:
+        """Expected requests per map cell over the next ``lookahead_s`` (the engine's
+        rebalancing asks; explicit request lists give no forecast)."""
+        if not self.rebalancing:
+            return None
         cell, share, anchor = self.cells
-        from sim.dispatch.base import FleetView
-
-        while self.env.now < self.sc.horizon_s:
-            yield self.env.timeout(d.rebalance_interval_s)
-            idle = self.engine.idle_vehicles()
-            if idle.size < 2:
-                continue
-            now = self.env.now
-            expected = share * demand_mod.expected_requests(
-                self.sc.demand, self.start_clock + now, d.lookahead_s)
-            forecast = DemandForecast(cell, expected, anchor)
-            fv = FleetView(idle, self.engine.node[idle], np.full(idle.size, now))
-            for v, dest in d.reposition(now, fv, forecast, self.table):
-                if dest < 0 or dest == int(self.engine.node[v]) or self.fleet.state[v] != IDLE:
-                    continue
-                self.engine.move(v, int(dest))
+        expected = share * demand_mod.expected_requests(self.sc.demand,
+                                                        self.start_clock + now, lookahead_s)
+        return DemandForecast(cell, expected, anchor)
 
     # --------------------------------------------------------- reliability
     def _schedule_failure(self, v: int, after: float) -> None:
@@ -417,6 +405,10 @@ class CityModel:
 
     def finish(self) -> dict[str, float]:
         e = self.engine
+        self.ctx.timings["dispatch_s"] = e.decide_s
+        self.ctx.timings["insertion_search_s"] = e.search_s
+        self.ctx.timings["dispatch_decisions"] = float(e.rounds)
+        self.ctx.timings["requests_decided"] = float(e.decided)
         e.expire()
         still_open = e.status == eng.OPEN
         late = still_open & (e.q.pickup_late_s <= self.env.now)

@@ -18,6 +18,7 @@ dispatcher that answers at once found no schedule that could take it, as MATSim 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -111,11 +112,17 @@ class DispatchEngine:
         self.state_req = np.full(nv, -1, dtype=np.int64)
         self.extra_cost = np.zeros(nv)
         self.used = np.zeros(nv, dtype=bool)  # has taken a request
+        #: What putting an unused vehicle to work costs, in seconds of driving (the model's
+        #: view: 0 for a fleet whose vehicles run anyway, more where fewer vehicles is a goal).
+        self.vehicle_cost_s = 0.0
         self.stops_served = np.zeros(nv, dtype=np.int64)
         self.divert = graph is not None
         empty_i, empty_f = np.zeros(1, np.int64), np.zeros(1)
         self.graph = graph if graph is not None else (empty_i, empty_i, empty_f)
         self.displaced: set[int] = set()
+        self.search_s = 0.0  # wall time in the insertion search (candidates and pricing)
+        self.decide_s = 0.0  # wall time in dispatch decisions, search included
+        self.decided = 0  # requests offered to the dispatcher, summed over decisions
         self.reload_node = -1
         self.reload_share = 1.0
 
@@ -133,9 +140,33 @@ class DispatchEngine:
     def uses_schedules(self) -> bool:
         return bool(getattr(self.disp, "uses_schedules", False))
 
-    def start(self) -> None:
-        """Register the release / decision processes."""
+    def start(self, horizon_s: float | None = None) -> None:
+        """Register the release / decision processes, and rebalancing until ``horizon_s``
+        when the dispatcher repositions idle vehicles and the host forecasts demand."""
         self.env.process(self._arrivals() if self.immediate else self._batch_loop())
+        if hasattr(self.disp, "reposition") and hasattr(self.host, "forecast"):
+            self.env.process(self._rebalance_loop(horizon_s))
+
+    def _rebalance_loop(self, horizon_s: float | None):  # type: ignore[no-untyped-def]
+        """Every ``rebalance_interval_s`` the idle vehicles and the host's demand forecast go
+        to the dispatcher's ``reposition``; the moves it returns are driven."""
+        d: Any = self.disp
+        end = np.inf if horizon_s is None else horizon_s
+        while self.env.now < end and not (horizon_s is None and self.done()):
+            yield self.env.timeout(d.rebalance_interval_s)
+            idle = self.idle_vehicles()
+            if idle.size < 2:
+                continue
+            now = self.env.now
+            forecast = self.host.forecast(now, d.lookahead_s)  # type: ignore[attr-defined]
+            if forecast is None:
+                continue
+            fv = FleetView(idle, self.node[idle], np.full(idle.size, now))
+            for v, dest in d.reposition(now, fv, forecast, self.tt):
+                if dest < 0 or dest == int(self.node[v]) or not self.available[v] \
+                        or self.mode[v] != ins.STOPPED or self.schedules.n[v]:
+                    continue
+                self.move(v, int(dest))
 
     def done(self) -> bool:
         return self.next_rel >= self.order.size and not self.open
@@ -204,8 +235,16 @@ class DispatchEngine:
         self.expire()
         if not self.open:
             return
+        t0 = time.perf_counter()
+        try:
+            self._decide()
+        finally:
+            self.decide_s += time.perf_counter() - t0
+
+    def _decide(self) -> None:
         now = self.env.now
         ids = np.asarray(self.open, dtype=np.int64)
+        self.decided += ids.size
         rv = self.request_view(ids)
         self.displaced = set()
         if self.uses_schedules:

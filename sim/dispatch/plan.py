@@ -8,6 +8,7 @@ the vehicles going (and diverts those whose first stop changed).
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -41,6 +42,7 @@ class Plan:
         vehicles standing at one node are interchangeable: at most ``copies`` of them count.
         CSR ``(ptr, vehicles)``; the vehicles' schedule times are brought up to date."""
         e = self.engine
+        t0 = time.perf_counter()
         nv = e.available.size
         anchor_node = np.empty(nv, dtype=np.int64)
         anchor_time = np.empty(nv)
@@ -53,6 +55,7 @@ class Plan:
                                   e.T_to)
         if veh.size:
             e.prepare(np.unique(veh))
+        e.search_s += time.perf_counter() - t0
         return ptr, veh
 
     def _distinct(self, copies: int) -> np.ndarray:
@@ -71,17 +74,21 @@ class Plan:
         return avail
 
     def evaluate(self, reqs: np.ndarray, ptr: np.ndarray, veh: np.ndarray,
-                 wait_weight: float = 0.0) -> np.ndarray:
+                 wait_weight: float = 0.0, vehicle_cost: float = 0.0) -> np.ndarray:
         """``(pairs, 5)``: cost, pickup position, drop-off position, pickup start and finish
         time of the cheapest feasible insertion of each request into each of its candidates
         (cost ``inf`` where none fits)."""
         s, q, e = self.schedules, self.q, self.engine
-        return ins.evaluate_pairs(
+        t0 = time.perf_counter()
+        res = ins.evaluate_pairs(
             np.asarray(reqs, dtype=np.int64), ptr, veh, q.origin, q.destination,
             q.pickup_early_s, q.pickup_late_s, q.dropoff_early_s, q.dropoff_late_s,
             q.pickup_service_s, q.dropoff_service_s, q.load, q.created_s, float(wait_weight),
-            e.extra_cost, self.T, s.n, s.node, s.late, s.fixed, s.cap, s.p_node, s.p_time,
+            np.where(e.used, 0.0, max(float(vehicle_cost), e.vehicle_cost_s)), self.T, s.n, s.node, s.late, s.fixed,
+            s.cap, s.p_node, s.p_time,
             s.p_load, s.end_node, s.end_late, s.arr, s.start, s.dep, s.load, s.fs, s.end_slack)
+        e.search_s += time.perf_counter() - t0
+        return res
 
     def commit(self, r: int, v: int, i: int, j: int, promise_s: float = np.inf) -> Insertion:
         """Put request ``r`` into vehicle ``v``'s schedule for good; ``promise_s`` makes its

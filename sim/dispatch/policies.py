@@ -133,6 +133,9 @@ class _PriorityParams(DispatcherParams):
     batch_window_s: float = Field(default=10.0, ge=0, le=3600)
     candidates: int = Field(default=30, ge=1, le=10000,
                             description="vehicles priced per task (nearest first)")
+    vehicle_cost_s: float = Field(default=0.0, ge=0, le=86400,
+                                  description="cost of putting a vehicle to use that has not "
+                                              "taken a request yet (fewer vehicles)")
     pooling: bool = Field(default=True, description="tasks may share a vehicle")
     wait_weight: float = Field(default=1.0, ge=0, le=100,
                                description="cost per second of pickup delay, on top of the "
@@ -169,6 +172,7 @@ class Priority:
         self.pooling = bool(p.pooling)  # type: ignore[attr-defined]
         self.preempt = bool(p.preempt)  # type: ignore[attr-defined]
         self.wait_weight = float(p.wait_weight)  # type: ignore[attr-defined]
+        self.vehicle_cost_s = float(p.vehicle_cost_s)  # type: ignore[attr-defined]
         ahead = p.commit_ahead_s  # type: ignore[attr-defined]
         self.commit_ahead_s = np.inf if ahead is None else float(ahead)
 
@@ -189,7 +193,8 @@ class Priority:
     def _place(self, plan: Plan, r: int, urgent: bool, deadline: float) -> Insertion | None:
         rr = np.array([r], dtype=np.int64)
         ptr, veh = plan.candidates(rr, self.candidates)
-        res = plan.evaluate(rr, ptr, veh, self.wait_weight) if veh.size else np.empty((0, 5))
+        res = plan.evaluate(rr, ptr, veh, self.wait_weight, self.vehicle_cost_s) if veh.size \
+            else np.empty((0, 5))
         feasible = np.isfinite(res[:, COST])
         if not urgent and np.isfinite(self.commit_ahead_s):
             opens = max(plan.now, float(plan.q.pickup_early_s[r]))

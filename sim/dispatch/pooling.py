@@ -37,6 +37,9 @@ class InsertionParams(DispatcherParams):
     wait_weight: float = Field(default=0.0, ge=0, le=100,
                                description="cost per second of pickup delay, on top of the "
                                            "added driving time")
+    vehicle_cost_s: float = Field(default=0.0, ge=0, le=86400,
+                                  description="cost of putting a vehicle to use that has not "
+                                              "taken a request yet (fewer vehicles)")
     pooling: bool = Field(default=True, description="riders may share a vehicle")
 
 
@@ -73,6 +76,7 @@ class CheapestInsertion:
         self.batch_window_s = float(p.batch_window_s)  # type: ignore[attr-defined]
         self.candidates = int(p.candidates)  # type: ignore[attr-defined]
         self.wait_weight = float(p.wait_weight)  # type: ignore[attr-defined]
+        self.vehicle_cost_s = float(p.vehicle_cost_s)  # type: ignore[attr-defined]
         self.pooling = bool(p.pooling)  # type: ignore[attr-defined]
 
     def assign(self, now_s: float, requests: RequestView, fleet: FleetView,
@@ -85,7 +89,7 @@ class CheapestInsertion:
             ptr, veh = plan.candidates(r, self.candidates)
             if veh.size == 0:
                 continue
-            res = plan.evaluate(r, ptr, veh, self.wait_weight)
+            res = plan.evaluate(r, ptr, veh, self.wait_weight, self.vehicle_cost_s)
             b = _best(res)
             if b >= 0:
                 out.append(plan.commit(int(r[0]), int(veh[b]), int(res[b, POS_I]),
@@ -125,7 +129,7 @@ class BatchInsertion(CheapestInsertion):
     def _round(self, plan: Plan, todo: np.ndarray, urgent: dict[int, float],
                out: list[Insertion]) -> tuple[np.ndarray, np.ndarray]:
         ptr, veh = plan.candidates(todo, self.candidates, copies=todo.size)
-        res = plan.evaluate(todo, ptr, veh, self.wait_weight)
+        res = plan.evaluate(todo, ptr, veh, self.wait_weight, self.vehicle_cost_s)
         row = np.repeat(np.arange(todo.size), np.diff(ptr))
         ok = np.isfinite(res[:, COST])
         feasible = np.zeros(todo.size, dtype=bool)

@@ -34,7 +34,8 @@ class OfflineResult:
 
 
 def solve_offline(inst: Instance, runtime_s: float = 5.0, seed: int = 1,
-                  scale: int = 1000, vehicle_cost: float = 400.0) -> OfflineResult:
+                  scale: int = 1000, vehicle_cost: float = 400.0,
+                  iterations: int | None = None) -> OfflineResult:
     """Solve the static VRPTW or PDPTW instance with PyVRP within ``runtime_s`` seconds.
 
     Parameters
@@ -42,7 +43,9 @@ def solve_offline(inst: Instance, runtime_s: float = 5.0, seed: int = 1,
     inst
         The benchmark instance (VRPTW customers become clients, PDPTW pairs shipments).
     runtime_s
-        Wall-clock budget of the search.
+        Wall-clock budget of the search (when ``iterations`` is not given).
+    iterations
+        Iteration budget instead: the same solution on any machine, however loaded.
     seed
         PyVRP's seed.
     scale
@@ -58,7 +61,7 @@ def solve_offline(inst: Instance, runtime_s: float = 5.0, seed: int = 1,
     import time
 
     from pyvrp import Model
-    from pyvrp.stop import MaxRuntime
+    from pyvrp.stop import MaxIterations, MaxRuntime
 
     def i(x: float) -> int:
         return int(round(float(x) * scale))
@@ -91,7 +94,8 @@ def solve_offline(inst: Instance, runtime_s: float = 5.0, seed: int = 1,
                 m.add_edge(locs[a], locs[b], distance=int(dist[a, b]),
                            duration=int(dist[a, b]))
     t0 = time.perf_counter()
-    res = m.solve(stop=MaxRuntime(runtime_s), seed=seed, display=False, collect_stats=False)
+    stop = MaxIterations(iterations) if iterations is not None else MaxRuntime(runtime_s)
+    res = m.solve(stop=stop, seed=seed, display=False, collect_stats=False)
     wall = time.perf_counter() - t0
     best = res.best
     routes: list[list[int]] = []

@@ -19,7 +19,8 @@ Rules of the game (documented in the validation README):
   stop is inserted only after the stop a vehicle is heading to.
 - **Vehicles.** Up to the instance's fleet, all starting at the depot, each with the
   instance's capacity and due back at the depot by its closing time (schedule-planning
-  dispatchers plan the return in). A vehicle drives to its next stop at once, waits if early,
+  dispatchers plan the return in, and price a vehicle not used yet at
+  ``VEHICLE_COST_UNITS`` of driving, as the benchmark ranks fewer vehicles first). A vehicle drives to its next stop at once, waits if early,
   serves, and waits where it is. At the end every vehicle that left the depot drives back.
   "Vehicles used" counts those.
 - **Capacity (VRPTW).** A customer's demand stays on board until the vehicle unloads at the
@@ -31,6 +32,9 @@ Rules of the game (documented in the validation README):
 - **Windows.** Tasks are placed only where they meet their windows (pairs: a vehicle that
   reaches the task by its due time). A task no vehicle took before its window closed is
   rejected (``missed``).
+- **Rebalancing.** A dispatcher that repositions idle vehicles gets, every
+  ``rebalance_interval_s``, a forecast per map cell built from the tasks released so far
+  (their places and rate), never from tasks still to come.
 - **PDPTW.** Pickup then its paired delivery, each in its window. Dispatchers that see idle
   vehicles carry one task at a time; schedule-planning ones may carry several within the
   capacity.
@@ -47,10 +51,14 @@ import simpy
 from sim.dispatch import Dispatcher
 from sim.dispatch import insertion as ins
 from sim.dispatch.engine import SERVED, DispatchEngine
+from sim.dispatch.rebalance import DemandForecast
 from sim.dispatch.schedule import GOODS, N_LOAD, REQUESTS, RIDERS, Requests
 from sim.engine.rng import RngStreams
 from validation.dynamic_vrp.instances import Instance
 
+#: Cost of using one more vehicle, in instance time units of driving (30: half an hour
+#: when units are minutes).
+VEHICLE_COST_UNITS = 30.0
 #: Task outcome codes in :attr:`OnlineResult.status`.
 SERVED_TASK, MISSED = 3, 4
 _EPS = 1e-6
@@ -155,6 +163,9 @@ class OnlineRun:
         self.engine.schedules.end_late[:] = inst.due[0] * u
         if inst.kind == "vrptw":
             self.engine.reload_node = 0
+        # The benchmark ranks fewer vehicles first: a vehicle put to use costs as much as
+        # VEHICLE_COST_UNITS of driving to dispatchers that price insertions.
+        self.engine.vehicle_cost_s = VEHICLE_COST_UNITS * u
         self.reload_below = float(np.mean(inst.demand[o])) if reload_below is None \
             else float(reload_below)
         self.routes: list[list[Stop]] = [[] for _ in range(m)]
@@ -164,6 +175,26 @@ class OnlineRun:
         self.trace: list[tuple[float, int, str, int, int]] = []
 
     # ------------------------------------------------------------------ the engine's host
+    def forecast(self, now_s: float, lookahead_s: float) -> DemandForecast | None:
+        """Expected tasks per map cell over the look-ahead, from the tasks released so far
+        (where they were and how fast they came): no knowledge of the future."""
+        e = self.engine
+        known = np.flatnonzero(e.status != 0)  # released (not pending)
+        if known.size == 0 or now_s <= 0:
+            return None
+        cells = int(getattr(self.disp, "cells", 8))
+        xy = self.inst.xy
+        lo, span = xy.min(axis=0), np.maximum(np.ptp(xy, axis=0), 1e-9)
+        ij = np.minimum(((xy - lo) / span * cells).astype(np.int64), cells - 1)
+        cell = ij[:, 1] * cells + ij[:, 0]
+        counts = np.bincount(cell[self.origin[known]], minlength=cells * cells).astype(float)
+        expected = counts * (lookahead_s / now_s)
+        anchor = np.full(cells * cells, -1, dtype=np.int64)
+        for c in np.unique(cell[self.origin[known]]):
+            nodes = self.origin[known][cell[self.origin[known]] == c]
+            anchor[c] = int(np.bincount(nodes).argmax())
+        return DemandForecast(cell, expected, anchor)
+
     def vehicle_state(self, v: int, state: str, r: int) -> None:
         """States are not recorded here: the trace and the routes say what happened."""
 
@@ -174,6 +205,9 @@ class OnlineRun:
                load: np.ndarray) -> None:
         self.km[v] += self.inst.dist[a, b]
         self.trace.append((t1, v, "arrive", b, r))
+        if self.engine.leg_kind[v] == ins.MOVE:  # repositioning: on the route, no service
+            u = self.unit
+            self.routes[v].append(Stop(b, "reposition", -1, t1 / u, t1 / u, t1 / u))
 
     def on_stop(self, v: int, kind: int, r: int, node: int, arrive: float, start: float,
                 end: float) -> None:
@@ -202,12 +236,13 @@ class OnlineRun:
     def run(self) -> OnlineResult:
         """Run until every task is served or rejected, then send the vehicles home."""
         e = self.engine
-        e.start()
+        e.start(self.inst.horizon * self.unit)
         self.env.run()
         e.expire()
         missed = (e.status != SERVED)
         inst = self.inst
-        used = np.array([bool(r) for r in self.routes])
+        used = np.array([any(s.kind != "reposition" for s in r) or bool(r)
+                         for r in self.routes])
         back = e.free_at + inst.dist[e.node, 0] * self.unit
         for v in np.flatnonzero(used):
             self.km[v] += inst.dist[e.node[v], 0]

@@ -58,6 +58,9 @@ def verify_routes(inst: Instance, routes: Sequence[Sequence[Stop]],
             if s.arrive < t_prev + leg * (1 - _TOL) - _TOL:
                 problems.append(f"vehicle {v}: reaches node {s.node} at {s.arrive:.3f}, "
                                 f"before it can ({t_prev + leg:.3f})")
+            if s.kind == "reposition":  # an empty move: travel only
+                prev, t_prev = s.node, s.end
+                continue
             if s.kind == "reload":
                 if s.node != 0:
                     problems.append(f"vehicle {v}: reload away from the depot (node {s.node})")
