@@ -99,6 +99,16 @@ class ScenarioBase(StrictModel):
             )
         return self
 
+    @field_validator("horizon_s")
+    @classmethod
+    def _horizon_bounded(cls, value: float) -> float:
+        # Also here, not only in the Field: a model kind that redeclares horizon_s (to give it
+        # a default) keeps the bound.
+        if value > MAX_HORIZON_S:
+            raise ValueError(f"Input should be less than or equal to {MAX_HORIZON_S:.0f} "
+                             "(five years)")
+        return value
+
     @field_validator("record_interval_s")
     @classmethod
     def _records_bounded(cls, value: float, info: ValidationInfo) -> float:

@@ -676,3 +676,32 @@ MODEL_BOUNDS = [
                               for m in MODEL_BOUNDS])
 def test_model_bound_is_refused_at_validation(scenario, override, field_name):
     _refused_at_validation(scenario, override, field_name)
+
+
+# --- the common header, on every shipped scenario of every kind ----------------------------
+
+def _shipped() -> list[str]:
+    from sim.engine.loading import available_scenarios
+
+    return [p.stem for p in available_scenarios()]
+
+
+COMMON = [
+    ("horizon_s=.nan", ["horizon_s", "(got nan)"]),
+    ("horizon_s=1e15", ["horizon_s", "less than or equal to 157680000"]),
+    ("seed=-1", ["seed", "(got -1)"]),
+    ("warmup_s=1.0e+8", ["warmup_s (1e+08) must be shorter than horizon_s"]),
+    ("record_interval_s=1e-9", ["record_interval_s", "records per series"]),
+    ("replications=0", ["replications", "(got 0)"]),
+    ("name=a/b", ["name", "'a/b'"]),
+    ("no_such_field=1", ["no_such_field: unknown field", "(got 1)"]),
+    ("slas=[{kpi: x, threshold: .inf}]", ["slas[0].threshold", "(got inf)"]),
+]
+
+
+@pytest.mark.parametrize("scenario", _shipped())
+@pytest.mark.parametrize(("override", "expect"), COMMON, ids=[c[0] for c in COMMON])
+def test_common_fields_of_every_scenario_kind(scenario, override, expect, tmp_path,
+                                              monkeypatch, capsys):
+    case = sset(f"{scenario}-{override}", scenario, override, expect=expect)
+    _check(case, tmp_path, monkeypatch, capsys)
