@@ -11,6 +11,7 @@ a route that breaks one is not used (its visits stay in the backlog).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from pyvrp import Client, Depot, Location, ProblemData, VehicleType
@@ -113,3 +114,8 @@ def plan_day(xy_km: np.ndarray, service_s: np.ndarray, early_s: np.ndarray,
         routes.append(stops)
         busy += back - shift[0]
     return DayPlan(routes, busy, rejected)
+
+
+def solve_job(args: tuple[Any, ...]) -> DayPlan:
+    """:func:`plan_day` on a tuple of its arguments (what a worker process is handed)."""
+    return plan_day(*args)

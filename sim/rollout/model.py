@@ -1,8 +1,8 @@
 """The rollout year as a SimPy model: launch waves open provinces, crews work day by day.
 
-Processes: one per launch batch (a province may take orders from its on-sale date) and one
-per province that, every working morning, hands each installer team the visits of the orders
-placed so far and lets it plan its day (:mod:`sim.rollout.crews`). Orders come from the
+Processes: one per launch batch (a province may take orders from its on-sale date) and a
+daily one that, every working morning, hands each installer team of every open province the
+visits of the orders placed so far and lets it plan its day (:mod:`sim.rollout.crews`). Orders come from the
 Bass model up front (:mod:`sim.rollout.adoption`); platform load, hotline and money are
 worked out from the record at the end (:mod:`sim.rollout.outcome`).
 """
@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -21,7 +23,7 @@ from sim.engine.registry import Context, ModelKind, register_model
 from sim.errors import Problem
 from sim.rollout.adoption import generate_orders
 from sim.rollout.checks import check_scenario
-from sim.rollout.crews import Travel, plan_day
+from sim.rollout.crews import DayPlan, Travel, solve_job
 from sim.rollout.kpis import KPIS
 from sim.rollout.outcome import finish_record
 from sim.rollout.plan import BY_NAME
@@ -94,13 +96,12 @@ class RolloutModel:
         self.routing_s = 0.0
         self.events_processed = 0
         self.launch_log: list[tuple[float, str]] = []
+        self._pool: ProcessPoolExecutor | None = None
 
     def start(self) -> None:
         for b in self.s.launch.batches:
             self.env.process(self._launch(b.name, self.s.date_s(b.on_sale)))
-        for i in range(len(self.names)):
-            if self.crews[i] > 0 and not np.isnan(self.on_sale_s[i]):
-                self.env.process(self._province(i))
+        self.env.process(self._days())
 
     def end_time(self) -> float:
         return self.s.horizon_s
@@ -114,22 +115,54 @@ class RolloutModel:
         c, n = int(self.crews[i]), int(self.teams[i])
         return c // n + (1 if team < c % n else 0)
 
-    def _province(self, i: int) -> Any:
+    def _days(self) -> Any:
+        """Every working morning, each open province's teams plan their day (in parallel
+        processes when ``installation.workers`` > 1; the plans do not depend on it)."""
         s = self.s
-        first_day = int(self.on_sale_s[i] // DAY_S)
         year0 = dt.date(s.year, 1, 1)
-        seed = self.ctx.rng.seed_for(f"routing.{self.names[i]}")
-        for d in range(first_day, self.days):
+        open_i = [i for i in range(len(self.names))
+                  if self.crews[i] > 0 and not np.isnan(self.on_sale_s[i])]
+        if not open_i:
+            return
+        first = {i: int(self.on_sale_s[i] // DAY_S) for i in open_i}
+        seeds = {i: self.ctx.rng.seed_for(f"routing.{self.names[i]}") for i in open_i}
+        for d in range(min(first.values()), self.days):
             yield self.env.timeout(max(0.0, d * DAY_S + self.shift[0] - self.env.now))
             self.events_processed += 1
             if (year0 + dt.timedelta(days=d)).weekday() not in s.installation.working_weekdays:
                 continue
-            for team in range(int(self.teams[i])):
-                key = i * 100_000 + team
-                if key in self.team_visits:
-                    self._plan(i, team, key, d, (seed + 7919 * d + team) % (2**31 - 1))
+            jobs: list[tuple[Any, ...]] = []
+            meta: list[tuple[int, int, np.ndarray]] = []
+            for i in open_i:
+                if d < first[i]:
+                    continue
+                for team in range(int(self.teams[i])):
+                    key = i * 100_000 + team
+                    if key not in self.team_visits:
+                        continue
+                    job = self._job(i, team, key, (seeds[i] + 7919 * d + team) % (2**31 - 1))
+                    if job is not None:
+                        jobs.append(job[1])
+                        meta.append((i, key, job[0]))
+            t0 = time.perf_counter()
+            plans = self._map(jobs)
+            self.routing_s += time.perf_counter() - t0
+            for (i, key, cand), plan in zip(meta, plans, strict=True):
+                self._apply(i, key, d, cand, plan)
 
-    def _plan(self, i: int, team: int, key: int, day: int, seed: int) -> None:
+    def _map(self, jobs: list[tuple[Any, ...]]) -> list[DayPlan]:
+        workers = self.s.installation.workers
+        if workers <= 1 or len(jobs) < 2:
+            return [solve_job(j) for j in jobs]
+        if self._pool is None:
+            ctx = multiprocessing.get_context("forkserver")
+            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        chunk = max(1, len(jobs) // (4 * workers))
+        return list(self._pool.map(solve_job, jobs, chunksize=chunk))
+
+    def _job(self, i: int, team: int, key: int,
+             seed: int) -> tuple[np.ndarray, tuple[Any, ...]] | None:
+        """The team's candidates today (oldest first) and the arguments of its plan."""
         s, v = self.s, self.visits
         mine, pending = self.team_visits[key], self.pending[key]
         now = self.env.now
@@ -138,7 +171,7 @@ class RolloutModel:
         pending.extend(mine[j:stop].tolist())
         self.next_i[key] = stop
         if not pending:
-            return
+            return None
         crews = self._team_crews(i, team)
         budget = s.installation.plan_factor * crews * (self.shift[1] - self.shift[0])
         cand = np.array(pending, np.int64)
@@ -146,10 +179,11 @@ class RolloutModel:
         cand = cand[:k]
         xy = np.column_stack([self.orders.x_km[v.order[cand]], self.orders.y_km[v.order[cand]]])
         age = np.floor((now - self.release_s[cand]) / DAY_S)
-        t0 = time.perf_counter()
-        plan = plan_day(xy, v.service_s[cand], v.early_s[cand], v.late_s[cand], age, crews,
-                        self.shift, self.travel, s.installation.iterations, seed)
-        self.routing_s += time.perf_counter() - t0
+        return cand, (xy, v.service_s[cand], v.early_s[cand], v.late_s[cand], age, crews,
+                      self.shift, self.travel, s.installation.iterations, seed)
+
+    def _apply(self, i: int, key: int, day: int, cand: np.ndarray, plan: DayPlan) -> None:
+        v = self.visits
         self.rejected += plan.rejected_routes
         done: set[int] = set()
         base = day * DAY_S
@@ -162,10 +196,13 @@ class RolloutModel:
                 done.add(g)
         self.busy_s[i, day] += plan.busy_s
         if done:
-            self.pending[key] = [g for g in pending if g not in done]
+            self.pending[key] = [g for g in self.pending[key] if g not in done]
 
     def finish(self) -> dict[str, float]:
         s = self.s
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
         self.ctx.timings["routing_s"] = self.routing_s
         ready = s.date_s(s.launch.teams_ready)
         year0 = dt.date(s.year, 1, 1)

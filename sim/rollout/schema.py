@@ -85,6 +85,8 @@ class Installation(StrictModel):
     detour: float = Field(default=1.3, ge=1)
     iterations: int = Field(default=20, ge=1, le=100_000, description="PyVRP iterations")
     plan_factor: float = Field(default=1.3, ge=1, description="candidate work / crew time")
+    workers: int = Field(default=1, ge=1, le=64, description="processes planning the teams' "
+                         "days in parallel (the plans do not depend on it)")
 
     @property
     def per_box_min(self) -> float:

@@ -100,6 +100,12 @@ def test_same_seed_same_results(small_run) -> None:  # type: ignore[no-untyped-d
     np.testing.assert_array_equal(list(again.kpis.values()), list(first.kpis.values()))
 
 
+def test_plans_do_not_depend_on_the_worker_processes(small_run) -> None:  # type: ignore[no-untyped-def]
+    _, first = small_run
+    two = Simulation(load_scenario(SMALL, ["installation.workers=2"])).run()
+    np.testing.assert_array_equal(list(two.kpis.values()), list(first.kpis.values()))
+
+
 def test_fewer_installers_never_activate_more() -> None:
     base = Simulation(load_scenario(SMALL, ["installation.crew_factor=0.3"])).run()
     full = Simulation(load_scenario(SMALL)).run()
