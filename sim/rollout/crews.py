@@ -10,6 +10,7 @@ a route that breaks one is not used (its visits stay in the backlog).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +74,7 @@ class DayPlan:
     routes: list[list[Stop]]
     busy_s: int  # crew time from leaving the depot to coming back, all routes
     rejected_routes: int  # routes PyVRP returned that broke a window (not used)
+    cpu_s: float = 0.0  # CPU time of the plan in the process that made it
 
 
 def plan_day(xy_km: np.ndarray, service_s: np.ndarray, early_s: np.ndarray,
@@ -118,4 +120,7 @@ def plan_day(xy_km: np.ndarray, service_s: np.ndarray, early_s: np.ndarray,
 
 def solve_job(args: tuple[Any, ...]) -> DayPlan:
     """:func:`plan_day` on a tuple of its arguments (what a worker process is handed)."""
-    return plan_day(*args)
+    t0 = time.process_time()
+    plan = plan_day(*args)
+    plan.cpu_s = time.process_time() - t0
+    return plan

@@ -94,6 +94,7 @@ class RolloutModel:
         self.travel = Travel(inst.travel_kmh, inst.detour)
         self.rejected = 0
         self.routing_s = 0.0
+        self.worker_cpu_s = 0.0  # CPU time of the plans made in worker processes
         self.events_processed = 0
         self.launch_log: list[tuple[float, str]] = []
         self._pool: ProcessPoolExecutor | None = None
@@ -149,6 +150,8 @@ class RolloutModel:
             self.routing_s += time.perf_counter() - t0
             for (i, key, cand), plan in zip(meta, plans, strict=True):
                 self._apply(i, key, d, cand, plan)
+                if s.installation.workers > 1:
+                    self.worker_cpu_s += plan.cpu_s
 
     def _map(self, jobs: list[tuple[Any, ...]]) -> list[DayPlan]:
         workers = self.s.installation.workers
@@ -204,6 +207,7 @@ class RolloutModel:
             self._pool.shutdown()
             self._pool = None
         self.ctx.timings["routing_s"] = self.routing_s
+        self.ctx.timings["routing_worker_cpu_s"] = self.worker_cpu_s
         ready = s.date_s(s.launch.teams_ready)
         year0 = dt.date(s.year, 1, 1)
         work = np.array([(year0 + dt.timedelta(days=d)).weekday() in
