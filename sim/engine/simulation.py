@@ -17,6 +17,7 @@ from sim.engine.loading import LoadedScenario
 from sim.engine.recorder import Recorder
 from sim.engine.registry import Context, Model
 from sim.engine.rng import RngStreams
+from sim.errors import FleetTwinError
 
 _PROGRESS_STEPS = 200
 
@@ -101,6 +102,9 @@ class Simulation:
         t0 = time.perf_counter()
         self.model.start()
         end = float(self.model.end_time())
+        if not math.isfinite(end) or end < 0:
+            raise FleetTwinError(f"{self.loaded.source}: the model's end time is {end!r}; a "
+                                 "run needs a finite horizon")
         step = end / _PROGRESS_STEPS
         now = 0.0
         while now < end:
