@@ -54,6 +54,9 @@ class Source:
 def resolve(spec: str, fmt: str | None = None) -> Source:
     """A source from a command-line argument (a path or ``-``) and an optional format."""
     if spec == "-":
+        if fmt == "parquet":
+            raise DataError("-", [Problem("format", "standard input can carry jsonl, csv or "
+                                          "jt808, not parquet (pass the file)", fmt)])
         return Source("-", fmt or "jsonl", None)
     path = Path(spec)
     if not path.is_file():

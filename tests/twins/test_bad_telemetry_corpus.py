@@ -445,6 +445,8 @@ def option_cases() -> list[tuple[str, list[str], str]]:
          r"cannot tell the format from the suffix.*\(got '\.txt'\)"),
         ("ingest unknown format", ["ingest", "TWIN", "FILE", "--format", "xml"],
          r"invalid choice: 'xml'"),
+        ("ingest Parquet from stdin", ["ingest", "TWIN", "-", "--format", "parquet"],
+         r"format: standard input can carry jsonl, csv or jt808, not parquet"),
         ("ingest without a twin", ["ingest", "DIR", "FILE"],
          r"twin\.yaml: 1 problem.*no twin configuration here"),
         ("status without a twin", ["status", "DIR"], r"no twin configuration here"),

@@ -16,3 +16,15 @@ def test_ingest_benchmark(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     with capsys.disabled():
         print("\n" + out)
     assert "JSON lines" in out and "JT/T 808" in out
+
+
+@pytest.mark.benchmark
+def test_bad_share_benchmark(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Ingest with 10% bad lines against the clean file (target: within 3x its time)."""
+    from validation.bench_twins import main
+
+    assert main(["--bad-share", "0.1", "--records", "300000", "--workdir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    with capsys.disabled():
+        print("\n" + out)
+    assert "JSON lines" in out and "CSV" in out
