@@ -308,7 +308,6 @@ class DispatchEngine:
         :class:`~sim.dispatch.base.Insertion`) and set the vehicle going."""
         s = self.schedules
         s.insert(v, r, i, j, self.q, promise_s)
-        s.refresh(v, self.T)
         self.status[r] = ASSIGNED
         self.vehicle_of[r] = v
         self.assigned_s[r] = self.env.now

@@ -219,39 +219,86 @@ def candidates(reqs, r_origin, r_pl, now, k, avail, anchor_node, anchor_time,
                T_to):  # pragma: no cover - compiled
     """For each request, up to ``k`` available vehicles with the earliest lower bound on the
     time they could reach its pickup (``anchor_time + T(anchor, origin)``, a lower bound by
-    the triangle inequality), among those whose bound is within the pickup window.
-    ``T_to[o, x]`` is the travel time from ``x`` to ``o`` (the transposed matrix, so that the
-    bounds of all vehicles for one pickup read one row). Returns CSR ``(ptr, vehicles)``."""
+    the triangle inequality), among those whose bound is within the pickup window (ties to
+    the lower vehicle number). ``T_to[o, x]`` is the travel time from ``x`` to ``o`` (the
+    transposed matrix, so that the bounds of all vehicles for one pickup read one row).
+    Returns CSR ``(ptr, vehicles)``, each request's vehicles nearest first."""
     n_r = reqs.shape[0]
     n_v = avail.shape[0]
     ptr = np.zeros(n_r + 1, dtype=np.int64)
     buf = np.empty(n_r * k, dtype=np.int64)
-    lb = np.empty(n_v)
-    idx = np.empty(n_v, dtype=np.int64)
+    best_b = np.empty(k)
+    best_v = np.empty(k, dtype=np.int64)
     fill = 0
     for a in range(n_r):
         r = reqs[a]
         row = T_to[r_origin[r]]
+        limit = r_pl[r] + EPS
         cnt = 0
         for v in range(n_v):
             if not avail[v]:
                 continue
             b = max(now, anchor_time[v] + row[anchor_node[v]])
-            if b <= r_pl[r] + EPS:
-                lb[cnt] = b
-                idx[cnt] = v
+            if b > limit or (cnt == k and b >= best_b[k - 1]):
+                continue
+            # Insert into the sorted top-k buffer.
+            pos = cnt if cnt < k else k - 1
+            while pos > 0 and best_b[pos - 1] > b:
+                if pos < k:
+                    best_b[pos] = best_b[pos - 1]
+                    best_v[pos] = best_v[pos - 1]
+                pos -= 1
+            best_b[pos] = b
+            best_v[pos] = v
+            if cnt < k:
                 cnt += 1
-        if cnt > k:
-            order = np.argsort(lb[:cnt], kind="mergesort")[:k]
-            chosen = idx[order]
-            cnt = k
-        else:
-            chosen = idx[:cnt]
         for c in range(cnt):
-            buf[fill + c] = chosen[c]
+            buf[fill + c] = best_v[c]
         fill += cnt
         ptr[a + 1] = fill
     return ptr, buf[:fill].copy()
+
+
+@nb.njit(cache=True)
+def put_stop(v, pos, n, node, kind, req, early, late, svc, dload, x, kd, r, e, lt, sv,
+             dl):  # pragma: no cover - compiled
+    """Insert a stop at ``pos`` of vehicle ``v``'s schedule (arrays wide enough)."""
+    k = n[v]
+    for c in range(k, pos, -1):
+        node[v, c] = node[v, c - 1]
+        kind[v, c] = kind[v, c - 1]
+        req[v, c] = req[v, c - 1]
+        early[v, c] = early[v, c - 1]
+        late[v, c] = late[v, c - 1]
+        svc[v, c] = svc[v, c - 1]
+        for m in range(dload.shape[2]):
+            dload[v, c, m] = dload[v, c - 1, m]
+    node[v, pos] = x
+    kind[v, pos] = kd
+    req[v, pos] = r
+    early[v, pos] = e
+    late[v, pos] = lt
+    svc[v, pos] = sv
+    for m in range(dload.shape[2]):
+        dload[v, pos, m] = dl[m]
+    n[v] = k + 1
+
+
+@nb.njit(cache=True)
+def remove_stop(v, pos, n, node, kind, req, early, late, svc,
+                dload):  # pragma: no cover - compiled
+    """Remove the stop at ``pos`` of vehicle ``v``'s schedule."""
+    k = n[v]
+    for c in range(pos, k - 1):
+        node[v, c] = node[v, c + 1]
+        kind[v, c] = kind[v, c + 1]
+        req[v, c] = req[v, c + 1]
+        early[v, c] = early[v, c + 1]
+        late[v, c] = late[v, c + 1]
+        svc[v, c] = svc[v, c + 1]
+        for m in range(dload.shape[2]):
+            dload[v, c, m] = dload[v, c + 1, m]
+    n[v] = k - 1
 
 
 @nb.njit(cache=True)

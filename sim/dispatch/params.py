@@ -36,8 +36,8 @@ def split_params(cls: Any, params: dict[str, Any]) -> tuple[dict[str, Any], list
     if schema is None:
         return dict(params), []
     own = set(schema.model_fields)
-    others = {f for c in DISPATCHERS.values() if getattr(c, "Params", None) is not None
-              for f in c.Params.model_fields}
+    schemas = [getattr(c, "Params", None) for c in DISPATCHERS.values()]
+    others = {f for sc in schemas if sc is not None for f in sc.model_fields}
     ignored = sorted(k for k in params if k not in own and k in others)
     return {k: v for k, v in params.items() if k not in ignored}, ignored
 

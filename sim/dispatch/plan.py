@@ -63,6 +63,8 @@ class Plan:
         of them) counted at most ``copies`` times, the first by number."""
         e = self.engine
         avail = e.available.copy()
+        if e.used.all():
+            return avail
         idle = np.flatnonzero(avail & (e.schedules.n == 0) & (e.mode == ins.STOPPED)
                               & (e.free_at <= self.now) & ~e.serving & ~e.used)
         if idle.size > copies:
@@ -90,15 +92,19 @@ class Plan:
         e.search_s += time.perf_counter() - t0
         return res
 
-    def commit(self, r: int, v: int, i: int, j: int, promise_s: float = np.inf) -> Insertion:
+    def commit(self, r: int, v: int, i: int, j: int, promise_s: float = np.inf,
+               checked: bool = False) -> Insertion:
         """Put request ``r`` into vehicle ``v``'s schedule for good; ``promise_s`` makes its
-        finish time (start of the last service) a window later insertions must keep."""
+        finish time (start of the last service) a window later insertions must keep.
+        ``checked``: the positions come from :meth:`evaluate` on the current schedules (no
+        second check)."""
         e = self.engine
-        e.prepare(np.array([v], dtype=np.int64))
-        res = self.schedules.check(v, self.T, self.q, r, i, j)
-        if not np.isfinite(res[0]):
-            raise RuntimeError(f"insertion of request {r} into vehicle {v} at ({i}, {j}) "
-                               "breaks a window or a capacity")
+        if not checked:
+            e.prepare(np.array([v], dtype=np.int64))
+            res = self.schedules.check(v, self.T, self.q, r, i, j)
+            if not np.isfinite(res[0]):
+                raise RuntimeError(f"insertion of request {r} into vehicle {v} at ({i}, {j}) "
+                                   "breaks a window or a capacity")
         e.commit(r, v, i, j, promise_s)
         e.prepare(np.array([v], dtype=np.int64))
         return Insertion(r, v, i, j)

@@ -93,7 +93,7 @@ class CheapestInsertion:
             b = _best(res)
             if b >= 0:
                 out.append(plan.commit(int(r[0]), int(veh[b]), int(res[b, POS_I]),
-                                       int(res[b, POS_J])))
+                                       int(res[b, POS_J]), checked=True))
         return out
 
 
@@ -152,7 +152,7 @@ class BatchInsertion(CheapestInsertion):
             if e < 0 or cost[a, c] >= _BIG:
                 continue
             out.append(plan.commit(int(todo[a]), int(cols[c]), int(res[e, POS_I]),
-                                   int(res[e, POS_J])))
+                                   int(res[e, POS_J]), checked=True))
             done[a] = True
         return done, feasible
 

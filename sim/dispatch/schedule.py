@@ -135,16 +135,11 @@ class Schedules:
 
     def _put(self, v: int, pos: int, node: int, kind: int, r: int, early: float, late: float,
              svc: float, dload: np.ndarray) -> None:
-        k = int(self.n[v])
-        if k + 1 > self.width:
+        if int(self.n[v]) + 1 > self.width:
             self._grow()
-        for name in ("node", "kind", "req", "early", "late", "svc", "dload"):
-            a = getattr(self, name)
-            a[v, pos + 1:k + 1] = a[v, pos:k].copy()
-        self.node[v, pos], self.kind[v, pos], self.req[v, pos] = node, kind, r
-        self.early[v, pos], self.late[v, pos], self.svc[v, pos] = early, late, svc
-        self.dload[v, pos] = dload
-        self.n[v] = k + 1
+        ins.put_stop(v, pos, self.n, self.node, self.kind, self.req, self.early, self.late,
+                     self.svc, self.dload, node, kind, r, float(early), float(late),
+                     float(svc), np.asarray(dload, dtype=np.float64))
 
     def insert(self, v: int, r: int, i: int, j: int, q: Requests,
                promise_s: float = np.inf) -> None:
@@ -175,11 +170,8 @@ class Schedules:
         return out
 
     def _remove(self, v: int, pos: int) -> None:
-        k = int(self.n[v])
-        for name in ("node", "kind", "req", "early", "late", "svc", "dload"):
-            a = getattr(self, name)
-            a[v, pos:k - 1] = a[v, pos + 1:k].copy()
-        self.n[v] = k - 1
+        ins.remove_stop(v, pos, self.n, self.node, self.kind, self.req, self.early, self.late,
+                        self.svc, self.dload)
 
     def remove_request(self, v: int, r: int) -> None:
         """Take request ``r``'s stops out of vehicle ``v``'s schedule."""
