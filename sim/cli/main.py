@@ -83,8 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, no traceback
         if args.debug:
             traceback.print_exc()
-        print(f"fleettwin: unexpected error: {type(exc).__name__}: {bounded_repr(str(exc), 300)}"
-              " (a bug; rerun with --debug for the traceback)", file=sys.stderr)
+        what = ("out of memory: the input asks for more than this machine has"
+                if isinstance(exc, MemoryError) else "unexpected error")
+        print(f"fleettwin: {what}: {type(exc).__name__}: {bounded_repr(str(exc), 300)}"
+              " (rerun with --debug for the traceback)", file=sys.stderr)
         return 1
 
 

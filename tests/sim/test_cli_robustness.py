@@ -105,3 +105,15 @@ def test_kpi_that_does_not_apply_prints_na_and_its_sla_is_uncertain(capsys, tmp_
     row = next(line for line in out.splitlines() if line.startswith("on_time_rate"))
     assert "n/a" in row
     assert "UNCERTAIN" in out and "on_time_rate >= 0.9" in out
+
+
+def test_out_of_memory_is_one_line_naming_the_cause(monkeypatch, capsys, tmp_path):
+    def too_big(*args, **kwargs):
+        raise MemoryError("Unable to allocate 104. TiB")
+
+    monkeypatch.setattr(run_cmd, "run_scenario", too_big)
+    code = main(["run", *QUICK, "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("fleettwin: out of memory") and err.count("\n") == 1
+    assert "104. TiB" in err
