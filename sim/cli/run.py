@@ -48,8 +48,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     free_run_dir(args.out, args.name)
     result = run_scenario(loaded, seed=args.seed, replications=args.replications,
                           progress=not args.quiet)
-    run_dir = write_run(result, args.out, name=args.name, plots=args.plots,
+    run_dir = write_run(result, args.out, name=args.name,
                         extra_manifest={"overrides": list(args.overrides)})
+    if args.plots:  # from the written run directory: the core never imports the views
+        from dashboards.report import write_report
+
+        write_report(run_dir)
     print_result(result, run_dir)
     return 0
 

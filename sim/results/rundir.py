@@ -79,9 +79,10 @@ def write_run(
     out_dir: str | Path = DEFAULT_RUNS_DIR,
     name: str | None = None,
     extra_manifest: dict[str, Any] | None = None,
-    plots: bool = False,
 ) -> Path:
-    """Write ``result`` as a run directory under ``out_dir``; return its final path."""
+    """Write ``result`` as a run directory under ``out_dir``; return its final path.
+    (Plots are made from the written directory by the CLI: the core never reaches the
+    views.)"""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     name = name or default_run_name(result)
@@ -116,10 +117,6 @@ def write_run(
         }
         manifest.update(extra_manifest or {})
         dump_json(tmp / "manifest.json", manifest)
-        if plots:
-            from dashboards.report import write_report
-
-            write_report(tmp)
         os.replace(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
