@@ -31,7 +31,8 @@ _KEY_BYTES = np.frombuffer("".join(_NAMES).encode(), np.uint8).copy()
 _KEY_OFF = np.r_[0, np.cumsum([len(n) for n in _NAMES])].astype(np.int64)
 
 
-def _type_code(name: str) -> int:
+def type_code(name: str) -> int:
+    """The scanner's type code (:data:`T_STRING`, ...) of column ``name``."""
     t = COLUMNS[name]
     if pa.types.is_string(t):
         return T_STRING
@@ -42,7 +43,7 @@ def _type_code(name: str) -> int:
     return T_BOOL
 
 
-_KEY_TYPE = np.array([_type_code(n) for n in _NAMES], np.int64)
+_KEY_TYPE = np.array([type_code(n) for n in _NAMES], np.int64)
 
 
 @njit(cache=True, inline="always")

@@ -85,6 +85,10 @@ def line_reason(line: bytes, arrow_message: str = "") -> str:
     return f"unreadable record: {msg}" if msg else "unreadable record"
 
 
+_TYPE_WORDS = {screen.T_STRING: "a string", screen.T_FLOAT: "a number",
+               screen.T_INT: "an integer", screen.T_BOOL: "true or false"}
+
+
 def _field(col: int) -> str:
     return column_name(col) or "a field"
 
@@ -107,6 +111,14 @@ def screen_reason(line: bytes, code: int, col: int) -> str:
         except (ValueError, RecursionError, AttributeError):
             pass
         return line_reason(line)
+    if code == screen.WRONG_TYPE and column_name(col):
+        name = column_name(col)
+        try:
+            value: Any = json.loads(line)[name]
+        except (ValueError, RecursionError, KeyError, TypeError):
+            return line_reason(line)
+        return f"{name}: must be {_TYPE_WORDS[screen.type_code(str(name))]} " \
+               f"(got {bounded_repr(value)})"
     reason = line_reason(line)
     if not reason.startswith("unreadable record"):
         return reason
@@ -337,7 +349,7 @@ def _finish(
 
 
 def csv_header_columns(header: bytes) -> list[str]:
-    text = header.decode("utf-8", "replace").strip("\r\n")
+    text = header.decode("utf-8", "replace").strip("\r\n").removeprefix("\ufeff")
     try:
         return [c.strip() for c in next(csv.reader([text]))] if text.strip() else []
     except (csv.Error, StopIteration):
