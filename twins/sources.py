@@ -263,6 +263,12 @@ def _rows_json(table: pa.Table) -> list[bytes]:
 
 def _parquet_table(table: pa.Table, positions: np.ndarray, end: int) -> ParsedBatch:
     """Canonical records of a slice of a Parquet file (rows ``positions``)."""
+    for i, f in enumerate(table.schema):
+        if pa.types.is_dictionary(f.type):  # checked and converted as plain values
+            try:
+                table = table.set_column(i, f.name, table.column(i).cast(f.type.value_type))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                pass
     bad = _bad_utf8_rows(table)
     rejects: list[Reject] = []
     if bad:

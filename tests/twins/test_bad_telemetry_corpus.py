@@ -242,10 +242,19 @@ def bad_utf8_parquet() -> bytes:
     return parquet_bytes(rows.set_column(0, "device", dev))
 
 
+def bad_utf8_dictionary_parquet() -> bytes:
+    dev = pa.array([V1.encode(), b"0138\xff"], pa.binary()).view(pa.string())
+    idx = pa.array([0, 1, 0, 0], pa.int32())
+    return parquet_bytes(good_table(4).set_column(0, "device",
+                                                  pa.DictionaryArray.from_arrays(idx, dev)))
+
+
 PARQUET_CASES = [
     Case("corrupt row group", ".parquet", corrupt_second_group, 50, 50,
          r"unreadable Parquet row group 1"),
     Case("string column with invalid UTF-8", ".parquet", bad_utf8_parquet, 1, 2,
+         r"device: not valid UTF-8 at byte 4"),
+    Case("dictionary column with invalid UTF-8", ".parquet", bad_utf8_dictionary_parquet, 1, 3,
          r"device: not valid UTF-8 at byte 4"),
     Case("time as text", ".parquet", lambda: parquet_bytes(good_table(4).set_column(
         1, "ts_s", pa.array(["noon"] * 4))), 4, 0, r"wrong column type in Parquet file"),
@@ -349,6 +358,21 @@ def test_one_far_future_report_does_not_hold_back_heartbeats(tmp_path: Path) -> 
     assert len(reasons) == 1 and re.search(r"timestamp 4070908800 is \d+ s in the future",
                                            reasons[0])
     assert counts == {"read": 6, "accepted": 5, "quarantined": 1}
+
+
+@pytest.mark.parametrize("data", [b"", b"PAR1" + bytes(range(256)) * 4 + b"PAR1",
+                                  b"PAR1PAR1", parquet_bytes(good_table(3))[:-20]],
+                         ids=["empty", "noise", "no footer", "cut short"])
+def test_unreadable_parquet_file(data: bytes, tmp_path: Path) -> None:
+    """A file whose footer cannot be read has no rows to count: a clear error, exit 2."""
+    twin = make_twin(tmp_path / "twin", DEVICES)
+    src = tmp_path / "x.parquet"
+    src.write_bytes(data)
+    rc, out, err = run_cli("twin", "ingest", twin, src, "--quiet")
+    assert rc == 2 and "Traceback" not in out + err
+    assert re.search(r"x\.parquet: 1 problem.*unreadable Parquet", err, re.S), err
+    with Twin(twin, read_only=True) as t:
+        assert t.counters() == {"read": 0, "accepted": 0, "quarantined": 0}
 
 
 NATIVE_CRASHERS = {
