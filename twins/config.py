@@ -73,9 +73,11 @@ class Limits(StrictModel):
 
 
 class DriftSettings(StrictModel):
-    threshold: float = Field(default=0.2, gt=0, description="relative drift that raises a finding")
-    window_s: float = Field(default=600.0, gt=0, description="aggregation window")
-    min_count: int = Field(default=20, ge=1, description="fewer observations: no verdict")
+    threshold: float = Field(default=0.2, gt=0, le=100,
+                             description="relative drift that raises a finding")
+    window_s: float = Field(default=600.0, ge=1, le=86400, description="aggregation window")
+    min_count: int = Field(default=20, ge=1, le=10**9,
+                           description="fewer observations: no verdict")
 
 
 class TwinConfig(StrictModel):
@@ -87,8 +89,8 @@ class TwinConfig(StrictModel):
                                       "predictions drift is measured against")
     epoch: dt.datetime = DEFAULT_EPOCH
     region: Region | None = None
-    lateness_s: float = Field(default=600.0, ge=0)
-    max_future_s: float = Field(default=300.0, ge=0)
+    lateness_s: float = Field(default=600.0, ge=0, le=7 * 86400)
+    max_future_s: float = Field(default=300.0, ge=0, le=366 * 86400)
     min_time_utc: dt.datetime = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
     clock: Literal["wall", "none"] = "wall"
     limits: Limits = Field(default_factory=Limits)
@@ -103,6 +105,8 @@ class TwinConfig(StrictModel):
             value = getattr(self, name)
             if value.tzinfo is None:
                 object.__setattr__(self, name, value.replace(tzinfo=dt.UTC))
+            if not 1970 <= value.year <= 2099:
+                raise ValueError(f"{name} must be in the years 1970-2099 (got {value.year})")
         return self
 
     @property

@@ -513,8 +513,15 @@ def test_bad_twin_option(name: str, argv: list[str], pattern: str, run_dir: Path
     ("name: t\ndevices: [{id: '', kind: vehicle}]\n", r"devices\[0\]\.id: .*at least 1 character"),
     ("name: t\nregion: {lon_min: 1, lon_max: 0, lat_min: 0, lat_max: 1}\n", r"lon_min < lon_max"),
     ("name: t\nlimits: {max_speed_kmh: .inf}\n", r"max_speed_kmh"),
+    ("name: t\nlateness_s: 1e308\n", r"lateness_s: .*less than or equal to 604800"),
+    ("name: t\ndrift: {window_s: 0.000001}\n", r"drift\.window_s: .*greater than or equal"),
+    ("name: t\nepoch: 0001-01-01T00:00:00\n", r"epoch must be in the years 1970-2099"),
+    ("name: t\ndevices: {a: 1}\n", r"devices: .*list"),
+    ("name: 'a b'\n", r"name: .*pattern"),
+    ("- just\n- a list\n", r"twin\.yaml"),
 ], ids=["lateness NaN", "duplicate key", "YAML syntax", "negative future", "empty id",
-        "reversed region", "infinite speed"])
+        "reversed region", "infinite speed", "lateness huge", "window tiny", "epoch year 1",
+        "devices not a list", "name with a space", "not a mapping"])
 def test_bad_twin_configuration(yaml_text: str, pattern: str, tmp_path: Path) -> None:
     root = tmp_path / "twin"
     root.mkdir()
