@@ -373,20 +373,3 @@ def prepare(vs, now, divert, mode, at_node, free_at, leg_from, leg_to, leg_dep, 
             p_load[v, m] = cur_load[v, m]
         refresh(v, T, n, node, early, late, svc, dload, p_node, p_time, p_load, end_node,
                 end_late, arr, start, dep, load, fs, end_slack)
-
-
-@nb.njit(cache=True)
-def anchors(now, mode, at_node, free_at, leg_from, leg_to, leg_dep, leg_arr, leg_kind, divert,
-            anchor_node, anchor_time):  # pragma: no cover - compiled
-    """For every vehicle, a node and a time from which the travel time to any pickup is a lower
-    bound on when the vehicle could get there (see :func:`candidates`)."""
-    for v in range(mode.shape[0]):
-        if mode[v] == STOPPED:
-            anchor_node[v] = at_node[v]
-            anchor_time[v] = max(now, free_at[v])
-        elif divert:
-            anchor_node[v] = leg_from[v]
-            anchor_time[v] = leg_dep[v]
-        else:
-            anchor_node[v] = leg_to[v]
-            anchor_time[v] = leg_arr[v]

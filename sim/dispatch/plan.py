@@ -30,6 +30,7 @@ class Plan:
         self.schedules = engine.schedules
         self.T = engine.T
         self.now = float(engine.env.now)
+        self._prepared = False
 
     @property
     def available(self) -> np.ndarray:
@@ -43,18 +44,19 @@ class Plan:
         CSR ``(ptr, vehicles)``; the vehicles' schedule times are brought up to date."""
         e = self.engine
         t0 = time.perf_counter()
-        nv = e.available.size
-        anchor_node = np.empty(nv, dtype=np.int64)
-        anchor_time = np.empty(nv)
-        ins.anchors(self.now, e.mode, e.node, e.free_at, e.leg_from, e.leg_to, e.leg_dep,
-                    e.leg_arr, e.leg_kind, e.divert, anchor_node, anchor_time)
+        s = self.schedules
+        if not self._prepared:
+            # Every available vehicle's start point, once per decision (commits re-prepare
+            # the vehicle they change): the exact place and time it can turn toward a pickup.
+            e.prepare(np.flatnonzero(e.available))
+            self._prepared = True
+        fixed = s.fixed.astype(bool)
+        anchor_node = np.where(fixed, e.leg_to, s.p_node)
+        anchor_time = np.where(fixed, e.leg_arr, s.p_time)
         reqs = np.asarray(reqs, dtype=np.int64)
         ptr, veh = ins.candidates(reqs, self.q.origin, self.q.pickup_late_s, self.now,
                                   max(1, int(k)), self._distinct(copies), anchor_node,
-                                  anchor_time,
-                                  e.T_to)
-        if veh.size:
-            e.prepare(np.unique(veh))
+                                  anchor_time, e.T_to)
         e.search_s += time.perf_counter() - t0
         return ptr, veh
 
