@@ -387,17 +387,19 @@ def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def scenario_diff(scenarios: list[dict[str, Any]]) -> list[tuple[str, list[Any]]]:
-    """Dotted scenario fields whose values differ between runs, with each run's value."""
+    """Dotted scenario fields whose values differ between runs, with each run's value.
+
+    A field one run lacks (an older schema) and another has as null is not a difference.
+    """
     flats = [flatten(s) for s in scenarios]
     keys: list[str] = []
     for f in flats:
         keys += [k for k in f if k not in keys]
-    missing = object()
     out = []
     for k in keys:
-        values = [f.get(k, missing) for f in flats]
+        values = [f.get(k) for f in flats]
         if any(v != values[0] for v in values[1:]):
-            out.append((k, [None if v is missing else v for v in values]))
+            out.append((k, values))
     return out
 
 

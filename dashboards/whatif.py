@@ -98,8 +98,8 @@ def overrides_for(fields: list[Field], values: dict[str, Any]) -> list[str]:
         if f.type == "scale":
             if v == 1:
                 continue
-            v = f.current * v
-            v = round(v) if isinstance(f.current, int) else float(v)
+            v = float(f.current) * float(v)
+            v = round(v) if isinstance(f.current, int) or v.is_integer() else v
         if v != f.current:
             out.append(f"{f.path}={v}")
     return out

@@ -86,11 +86,11 @@ def sla_cards(run: RunInfo) -> None:
         cols[i % len(cols)].metric(
             label=sla_label(v, kind),
             value=e.show(v.get("value")),
-            delta=f"{word} ({v.get('op', '')} {e.show(v.get('threshold'))}{ci})",
+            delta=f"{word} ({v.get('op', '')} {e.show(v.get('threshold'))})",
             delta_color="normal" if word == "PASS" else "inverse" if word == "FAIL" else "orange",
             delta_arrow="off",
             border=True,
-            help=f"SLA `{v.get('name')}`. {e.title()}: {e.meaning}",
+            help=f"SLA `{v.get('name')}`{ci}. {e.title()}: {e.meaning}",
         )
 
 

@@ -91,11 +91,12 @@ def test_scenario_diff_lists_only_differing_fields():
     a = {"name": "x", "policies": {"dispatch": {"algorithm": "nearest_idle"}}, "slas": [
         {"kpi": "w", "threshold": 1}]}
     b = {"name": "x", "policies": {"dispatch": {"algorithm": "batch_matching"}}, "slas": [
-        {"kpi": "w", "threshold": 2}], "extra": 1}
+        {"kpi": "w", "threshold": 2}], "extra": 1, "newer_field": None}
     assert flatten(a)["slas[0].threshold"] == 1
     diff = dict(scenario_diff([a, b]))
     assert diff == {"policies.dispatch.algorithm": ["nearest_idle", "batch_matching"],
                     "slas[0].threshold": [1, 2], "extra": [None, 1]}
+    assert "newer_field" not in diff  # missing in one run and null in the other: the same
 
 
 def test_specific_views_found_from_tables(results):
