@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sim.schema.base import StrictModel
 from sim.schema.distributions import Quantity
@@ -79,12 +79,14 @@ class ExplicitRequest(StrictModel):
         if self.destination is None and self.destination_stop is None:
             raise ValueError("needs destination (a road node, -1 for a single visit) or "
                              "destination_stop (a stop name)")
-        for name in ("pickup_window_s", "dropoff_window_s"):
-            w = getattr(self, name)
-            if w is not None and w[0] > w[1]:
-                raise ValueError(f"{name}: the window starts after it ends ({w[0]:g} > "
-                                 f"{w[1]:g})")
         return self
+
+    @field_validator("pickup_window_s", "dropoff_window_s")
+    @classmethod
+    def _window(cls, w: tuple[float, float] | None) -> tuple[float, float] | None:
+        if w is not None and w[0] > w[1]:
+            raise ValueError(f"the window starts after it ends ({w[0]:g} > {w[1]:g})")
+        return w
 
 
 class Demand(StrictModel):
