@@ -70,3 +70,21 @@ def test_stop_based_request_is_served_from_the_stop(tmp_path, capsys):
     t = rep.tables["requests"].to_pydict()
     assert t["status"] == ["served"]
     assert t["origin"] == [6]  # the node nearest (0.4 km, 0.4 km) on a 400 m grid: (1, 1)
+
+
+@pytest.mark.parametrize("policy, expect_home", [("stay", False), ("depot", True)])
+def test_idle_policy(tmp_path, policy, expect_home):
+    from sim.engine.loading import load_scenario
+    from sim.engine.simulation import run_scenario
+
+    doc = dict(BASE, demand={"requests": [{"t_s": 0, "origin": 1, "destination": 23}]})
+    doc["fleets"] = {"taxis": {"count": 1, "vehicle_profile": "sedan_ice",
+                               "terminal_profile": "jt808_basic", "start_nodes": [0]}}
+    doc["policies"] = {"dispatch": {"algorithm": "nearest_idle"}, "idle": {"policy": policy}}
+    path = tmp_path / "idle.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    rep = run_scenario(load_scenario(str(path))).replications[0]
+    ev = rep.tables["vehicle_events"].to_pydict()
+    states = ev["state"]
+    assert ("repositioning" in states) == expect_home
+    assert ev["node"][-1] == (0 if expect_home else 23)
