@@ -14,48 +14,60 @@ from matplotlib.figure import Figure
 from dashboards.figures import FAIL_COLOUR, PASS_COLOUR, new_axes
 from dashboards.fonts import register_cjk_font, safe_text
 
-#: Mainland view; the small South China Sea islands vanish at this scale anyway.
-MAIN_EXTENT = (73.0, 136.0, 17.5, 54.0)
+
+def value_bands(values: pd.Series, bands: int = 5,
+                threshold: float | None = None) -> list[float]:
+    """Band edges for a measure: quantiles rounded to two significant digits, with the SLA
+    ``threshold`` (when given) as one of the edges."""
+    v = pd.to_numeric(values, errors="coerce").dropna().astype(float)
+    if v.empty:
+        return [0.0, 1.0]
+    qs = np.quantile(v, np.linspace(0.0, 1.0, bands + 1))
+    edges = sorted({float(f"{q:.2g}") for q in qs} | ({float(threshold)} if threshold
+                                                      is not None else set()))
+    edges[0] = min(edges[0], float(v.min()))
+    if len(edges) == 1:
+        edges.append(edges[0] + 1.0)
+    return edges
 
 
 def plot_province_map(provinces: gpd.GeoDataFrame, column: str, title: str = "",
-                      label: str = "", cmap: str = "YlOrRd", ax: Axes | None = None) -> Figure:
-    """Provinces coloured by ``column``; provinces without a value are hatched grey.
+                      label: str = "", cmap: str = "YlOrRd", ax: Axes | None = None,
+                      threshold: float | None = None) -> Figure:
+    """Provinces coloured by ``column`` on the standard national map (see
+    :func:`plot_standard_map`), as bands with their unit in the legend.
 
-    A boolean column (an SLA verdict) is drawn green for pass and red for fail.
+    A boolean column (an SLA verdict) is drawn green for pass and red for fail; a numeric
+    one in quantile bands, the SLA ``threshold`` (if any) being a band edge.
     """
-    fig, ax = new_axes(ax, size=(9.0, 7.0))
+    from dashboards.provinces import maritime_boundary, territory_frame
+
     values = provinces[column]
     is_bool = values.dropna().map(lambda v: isinstance(v, bool | np.bool_)).all() and \
         values.notna().any()
-    missing = provinces[values.isna()]
-    have = provinces[values.notna()]
-    if len(missing):
-        missing.plot(ax=ax, color="0.92", edgecolor="0.6", hatch="///", lw=0.4)
     if is_bool:
-        colours = [PASS_COLOUR if bool(v) else FAIL_COLOUR for v in have[column]]
-        have.plot(ax=ax, color=colours, edgecolor="white", lw=0.5)
-    elif len(have):
-        have.plot(ax=ax, column=column, cmap=cmap, edgecolor="white", lw=0.5, legend=True,
-                  legend_kwds={"label": label or column, "shrink": 0.6})
-    ax.set_xlim(*MAIN_EXTENT[:2])
-    ax.set_ylim(*MAIN_EXTENT[2:])
-    if is_bool:
-        ax.fill([], [], color=PASS_COLOUR, label="pass")
-        ax.fill([], [], color=FAIL_COLOUR, label="fail")
-    if len(missing):
-        ax.fill([], [], color="0.92", hatch="///", edgecolor="0.6", label="no value")
-    if is_bool or len(missing):
-        ax.legend(loc="lower left", fontsize=8)
-    if not is_bool and len(have):
-        top = have.sort_values(column, ascending=False).head(8)
-        for _, row in top.iterrows():
-            pt = row.geometry.representative_point()
-            ax.annotate(row["name"], (pt.x, pt.y), fontsize=7, ha="center", color="0.15")
-    ax.set_title(title or column)
-    ax.set_xlabel("longitude [°E]")
-    ax.set_ylabel("latitude [°N]")
-    return fig
+        colours: list[Any] = [NO_VALUE if pd.isna(v) else (PASS_COLOUR if bool(v)
+                                                            else FAIL_COLOUR) for v in values]
+        handles: list[tuple[str, Any]] = [("pass", PASS_COLOUR), ("fail", FAIL_COLOUR)]
+        if values.isna().any():
+            handles.append(("no value", NO_VALUE))
+    else:
+        num = pd.to_numeric(values, errors="coerce")
+        edges = value_bands(num, threshold=threshold)
+        unit = f" {label}" if label and label != column else ""
+        names = [f"{a:,.3g} to {b:,.3g}{unit}" for a, b in zip(edges[:-1], edges[1:],
+                                                               strict=True)]
+        if threshold is not None:
+            names = [n + (" (from the SLA threshold)" if a == threshold else "")
+                     for n, a in zip(names, edges[:-1], strict=True)]
+        ramp = matplotlib.colormaps[cmap]
+        shades = [matplotlib.colors.to_hex(ramp(0.15 + 0.8 * k / max(1, len(names) - 1)))
+                  for k in range(len(names))]
+        colours, handles = threshold_colours(num, edges[:-1], names, shades)
+    names_col = "name_zh" if "name_zh" in provinces.columns and register_cjk_font() \
+        else "name"
+    return plot_standard_map(provinces, colours, handles, title or column, label or column,
+                             territory_frame(), maritime_boundary(), names=names_col, ax=ax)
 
 
 def plot_access_nodes(df: pd.DataFrame, value: str, name: str = "", top: int = 30,

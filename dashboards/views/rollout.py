@@ -38,12 +38,12 @@ def provinces():  # type: ignore[no-untyped-def]
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _map_png(column: str, values: tuple[tuple[int, object], ...], title: str,
-             label: str) -> bytes:
+             label: str, threshold: float | None = None) -> bytes:
     gdf = provinces().copy()
     gdf[column] = gdf["adcode"].map(dict(values)).astype(object)
     if all(isinstance(v, int | float) and not isinstance(v, bool) for _, v in values):
         gdf[column] = pd.to_numeric(gdf[column], errors="coerce")
-    return to_png(plot_province_map(gdf, column, title, label), dpi=100)
+    return to_png(plot_province_map(gdf, column, title, label, threshold=threshold), dpi=100)
 
 
 YEAR_MEASURES = ("activated / 2016 target", "launch batch")
@@ -192,8 +192,12 @@ if measures:
     measure = st.selectbox("Colour provinces by", list(measures),
                            index=list(measures).index(default), key="rollout_measure")
     values, label = measures[measure]
+    sla_thresholds = {v.get("kpi"): v.get("threshold") for v in
+                      (national[labels.index(pick)][0].sla if national else [])
+                      if isinstance(v.get("threshold"), int | float)}
+    threshold = sla_thresholds.get(label) if measure.endswith("(simulated)") else None
     with guarded("province map"):
-        st.image(_map_png(label, tuple(sorted(values.items())), measure, label))
+        st.image(_map_png(label, tuple(sorted(values.items())), measure, label, threshold))
         table = provinces()[["name", "name_zh", "adcode", "target_10k", "batch"]].copy()
         table[label if label not in table.columns else f"{label} "] = table["adcode"].map(
             values)

@@ -92,3 +92,19 @@ def test_cashflow_plot_shows_net_and_cumulative_in_million_yuan() -> None:
     assert ax.get_ylabel() == "million yuan"
     assert matplotlib.colors.to_hex(ax.patches[0].get_facecolor()) != \
         matplotlib.colors.to_hex(ax.patches[1].get_facecolor())
+
+
+def test_every_province_map_is_the_standard_map_with_bands_and_units() -> None:
+    from dashboards.plot_maps import plot_province_map, value_bands
+
+    gdf = province_frame().copy()
+    gdf["u"] = np.linspace(0.2, 1.1, len(gdf))
+    fig = plot_province_map(gdf, "u", "peak", "share", threshold=0.8)
+    main = fig.axes[0]
+    assert any(a.get_gid() == "scs_inset" for a in main.child_axes)
+    labels = [t.get_text() for t in main.get_legend().get_texts()]
+    assert all(lab.endswith("share") or "SLA" in lab for lab in labels)
+    assert any(lab.startswith("0.8 to") and "SLA threshold" in lab for lab in labels)
+    assert 0.8 in value_bands(gdf["u"], threshold=0.8)
+    fig = plot_province_map(gdf.assign(ok=[bool(i % 2) for i in range(len(gdf))]), "ok")
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["pass", "fail"]
