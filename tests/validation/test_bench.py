@@ -108,3 +108,27 @@ def test_tolerance_parsing(tol):
 
     default, per = parse_tolerance([tol])
     assert (default, per) in [(0.05, {}), (0.05, {"wait_p95_s": 0.1})]
+
+
+def test_committed_baseline_tells_every_pair_of_dispatchers_apart():
+    """The fast set must discriminate: for every pair of dispatchers some gated KPI of some
+    case differs in the committed baseline (else the gate could not tell a regression of one
+    from the other's behaviour)."""
+    import itertools
+
+    doc = json.loads(baseline_path("fast").read_text())
+    res = doc["results"]
+    gated = doc["benchmark_set"]["gated"]
+
+    def means(d):
+        out = {}
+        for case, v in res[d].items():
+            kind = "instance" if case.startswith("online_") else "city"
+            for k in gated[kind]:
+                out[(case, k)] = v["kpis"][k]["mean"]
+        return out
+
+    table = {d: means(d) for d in res}
+    for a, b in itertools.combinations(sorted(res), 2):
+        differ = [key for key in table[a] if table[a][key] != table[b].get(key)]
+        assert differ, f"{a} and {b} give the same gated KPIs on every case"
