@@ -63,6 +63,15 @@ class SimpyViewing:
         tt = (d + extra) * day + k * 3600 + (target - va.cumh[v, k]) / va.hrate[v, k]
         return max(tt - self.sc[vk.CLOCK0_S], t)
 
+    def closes_at(self, t: float, vp: np.ndarray) -> float:
+        """When the box's site closes after ``t`` if open at ``t``, else -1 (inf: never)."""
+        c = t + self.sc[vk.CLOCK0_S]
+        s = c - math.floor(c / 86400.0) * 86400.0
+        h0, h1 = vp[vk.OPEN_FROM_H] * 3600.0, vp[vk.OPEN_TO_H] * 3600.0
+        if s < h0 or s >= h1:
+            return -1.0
+        return math.inf if h1 >= 86400.0 and h0 <= 0.0 else t + (h1 - s)
+
     def dwell(self, vp: np.ndarray) -> float:
         if self.rng.random() < vp[vk.ZAP_SHARE]:
             return self.rng.exponential(vp[vk.ZAP_MEAN_S])
@@ -92,12 +101,25 @@ class SimpyViewing:
         else:
             nxt = "wait"
             first = self.next_on(0.0, v)
-        state = vk.LIVE if nxt == "live" else (vk.AD if flags & vk.F_ADS else vk.STANDBY)
+        state = vk.LIVE
+        closed = False  # the carousel stopped because the site closed (before the session)
+        if nxt == "wait":
+            wake = first
+            close = self.closes_at(0.0, vp)
+            state = vk.AD if flags & vk.F_ADS and close > 0 else vk.STANDBY
+            closed = state == vk.AD and close < wake
+            first = min(first, close) if state == vk.AD else first
         yield from stay(state, first)
         while env.now < self.horizon:
             self.events += 1
             if state == vk.STANDBY and nxt == "ad":
                 state, nxt = vk.AD, "wait"
+                close = self.closes_at(env.now, vp)
+                closed = 0 <= close < wake
+                yield from stay(state, close if closed else wake)
+                continue
+            if state == vk.AD and closed:  # the site closed: off until the session
+                state, closed = vk.STANDBY, False
                 yield from stay(state, wake)
                 continue
             if state == vk.LIVE and rng.random() >= vp[vk.P_LEAVE]:
@@ -136,7 +158,7 @@ class SimpyViewing:
                 state = vk.STANDBY
                 wake = self.next_on(env.now, v)
                 idle = env.now + vp[vk.AD_IDLE_S]
-                if flags & vk.F_ADS and wake > idle:
+                if flags & vk.F_ADS and wake > idle and self.closes_at(idle, vp) > idle:
                     nxt = "ad"
                     yield from stay(state, idle)
                 else:

@@ -127,8 +127,12 @@ class IptvModel:
             self.box_fw, self.fw_versions = np.zeros(n_boxes, np.int16), [sc.firmware_version]
         self.offline0 = np.zeros(n_boxes, bool) if box_state is None else box_state == OFFLINE
         svc = sc.service
+        # From the steady state: the boxes start two mean sessions before t = 0, unrecorded.
+        self.preroll_windows = self._preroll_windows(box_state is None)
+        preroll_s = self.preroll_windows * self.dt
         consts = np.array([svc.sd_mbps, svc.hd_mbps, svc.uhd_mbps,
-                           svc.fcc_burst_s * svc.fcc_rate_factor, sc.start_hour * 3600.0])
+                           svc.fcc_burst_s * svc.fcc_rate_factor,
+                           sc.start_hour * 3600.0 - preroll_s])
         vod = ctx.profiles["server:vod"]
         n_srv = self.pop.n_metros * sc.network.vod_servers_per_province
         prof_streams = int(getattr(vod, "streams", 1) or 1)
@@ -151,6 +155,10 @@ class IptvModel:
         # From an initial state every box starts live, then each is set to its state.
         va0 = self.va if box_state is None else dataclasses.replace(
             self.va, on_share=np.ones_like(self.va.on_share))
+        if preroll_s:
+            hour = int(math.floor(sc.start_hour - preroll_s / 3600.0)) % 24
+            va0 = dataclasses.replace(self.va, on_share=np.array(
+                [min(0.98, p["diurnal"][hour]) for p in self.va.params]))
         self.bp = BoxPopulation(self.pop, va0, self.gbit, self.hd_alt, consts,
                                 zipf_cdf(svc.vod_titles, svc.vod_zipf),
                                 ctx.rng.seed_for("iptv.boxes"), streams, mbps,
@@ -158,6 +166,10 @@ class IptvModel:
                                 max_windows=self.max_epoch)
         # The viewing population (None when viewing is off: boxes only load firmware).
         self.boxes: BoxPopulation | None = self.bp if sc.viewing_enabled else None
+        if self.preroll_windows:
+            p0 = time.perf_counter()
+            self.bp.preroll(self.preroll_windows, self.dt)
+            ctx.timings["iptv_preroll_s"] = time.perf_counter() - p0
         if self.boxes is not None and box_state is not None:
             apply_initial_state(self.boxes, box_state, self.va.on_share,
                                 ctx.rng.stream("iptv.initial"))
@@ -194,6 +206,21 @@ class IptvModel:
         self.events_processed = 0
         self.kernel_s = 0.0
         ctx.timings["iptv_build_s"] = time.perf_counter() - t0
+
+    def _preroll_windows(self, fresh: bool) -> int:
+        """Windows simulated before t = 0 so that viewing starts from the steady state of
+        the start hour: two of the longest mean session (live, VoD or call) of the verticals
+        present (none when viewing is off, the run starts from a twin's state, or the
+        scenario asks for a cold start)."""
+        sc = self.sc
+        if not (fresh and sc.viewing_enabled and sc.steady_start):
+            return 0
+        longest = 0.0
+        for v in np.unique(self.pop.group_vertical):
+            p = self.va.params[int(v)]
+            vod_mean = p["vod_median_s"] * math.exp(p["vod_sigma"] ** 2 / 2)
+            longest = max(longest, p["session_mean_s"], vod_mean, p["call_mean_s"])
+        return int(math.ceil(2.0 * longest / self.dt))
 
     def _core_links(self) -> Any:
         """Parallel metro and CDN edge links per province (1, or by boxes per link)."""

@@ -364,6 +364,22 @@ class BoxPopulation:
         kb.check_bundle(load, {"P": self.pop.n_ports, "B": sk.hist.shape[1]})
         return load
 
+    def preroll(self, n_windows: int, dt: float) -> None:
+        """Bring the boxes to the steady state of the start hour: for a population built
+        with its clock ``n_windows * dt`` before the run's start, simulate those windows,
+        unrecorded, then move every time back so that the run starts at t = 0 with VoD
+        streams, calls and ad carousels under way."""
+        shift_s = n_windows * dt
+        w = 0
+        while w < n_windows:
+            n_k = min(self.max_windows, n_windows - w)
+            self.step_epoch(n_k, w * dt, dt)
+            w += n_k
+        self.nt -= shift_s
+        self.wk -= shift_s  # next session starts (standby, ads)
+        self.heap_t -= shift_s  # stream ends
+        self.sc[vk.CLOCK0_S] += shift_s
+
     def step(self, w: int, t0: float, t1: float) -> WindowStats:
         """Advance all boxes over the one window ``[t0, t1)`` (index ``w``)."""
         return self.step_epoch(1, t0, t1 - t0).window(0)

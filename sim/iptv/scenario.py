@@ -81,7 +81,8 @@ class ViewingSpec(StrictModel):
     ads_share: float | None = Field(default=None, ge=0, le=1,
                                     description="share of boxes on the comprehensive package")
     ad_idle_s: float | None = Field(default=None, gt=0)
-    ad_mbps: float | None = Field(default=None, ge=0)
+    ad_refresh_mb: float | None = Field(default=None, ge=0, description="playlist refresh "
+                                        "fetched from the CDN each time the carousel starts")
 
     @model_validator(mode="after")
     def _ranges(self) -> ViewingSpec:
@@ -179,6 +180,9 @@ class IptvScenario(ScenarioBase):
     window_s: float = Field(default=60.0, gt=0, le=3600, description="population window")
     start_hour: float = Field(default=0.0, ge=0, lt=24, description="clock time at t = 0")
     viewing_enabled: bool = True
+    steady_start: bool = Field(default=False, description="start viewing from the steady state "
+                               "of the start hour: two mean sessions are simulated before "
+                               "t = 0, unrecorded (false: every box idle or live at t = 0)")
     threads: int | None = Field(default=None, ge=1, description="kernel threads (None: all)")
     firmware_version: str = Field(default="1.0", min_length=1, max_length=40,
                                   description="firmware every box runs at t = 0 (unless the "

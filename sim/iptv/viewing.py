@@ -6,7 +6,10 @@ boxes are in a session at hour ``h``: ``rate = a / (1 - a) / E[session]``. In a 
 a box dwells on a channel (a short zap with probability ``zap_share``, else a longer watch),
 then zaps to a channel drawn from a Zipf popularity over the line-up, or leaves (with
 probability ``mean dwell / session_mean_s``) to VoD, a video call or standby. Boxes on the
-comprehensive package start the ad carousel after ``ad_idle_s`` of standby.
+comprehensive package start the ad carousel after ``ad_idle_s`` of standby, while their site
+is open (:func:`open_hours`): the carousel plays from local storage, and each start fetches a
+playlist refresh of ``ad_refresh_mb`` from the CDN (an assumption: the seed says a configured
+playlist of picture and video ads, not how it is delivered).
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ BASE: dict[str, Any] = {
     "call_down_mbps": 3.0,
     "ads_share": 0.0,
     "ad_idle_s": 300.0,
-    "ad_mbps": 2.0,
+    "ad_refresh_mb": 4.0,
 }
 
 PER_VERTICAL: dict[str, dict[str, Any]] = {
@@ -135,6 +138,16 @@ def mean_dwell_s(p: dict[str, Any]) -> float:
     return float(p["zap_share"] * p["zap_mean_s"] + (1 - p["zap_share"]) * p["watch_mean_s"])
 
 
+def open_hours(diurnal: list[float]) -> tuple[float, float]:
+    """A site's opening hours, the span of clock hours with a positive diurnal share
+    (assumption: boxes are on, and the ad carousel may run, only then): (from, to) in hours,
+    (0, 24) for a site that never closes."""
+    on = [h for h, a in enumerate(diurnal) if a > 0]
+    if len(on) == 24 or not on:
+        return 0.0, 24.0
+    return float(on[0]), float(on[-1] + 1)
+
+
 def build_viewing(sc: IptvScenario) -> ViewingArrays:
     """Kernel arrays for every vertical (rows follow :data:`VERTICALS`)."""
     n = len(VERTICALS)
@@ -162,7 +175,8 @@ def build_viewing(sc: IptvScenario) -> ViewingArrays:
         vp[k, vk.CALL_MEAN_S] = p["call_mean_s"]
         vp[k, vk.UHD_SHARE] = p["uhd_share"]
         vp[k, vk.AD_IDLE_S] = p["ad_idle_s"]
-        vp[k, vk.AD_MBPS] = p["ad_mbps"]
+        vp[k, vk.AD_REFRESH_MBIT] = p["ad_refresh_mb"] * 8.0
+        vp[k, vk.OPEN_FROM_H], vp[k, vk.OPEN_TO_H] = open_hours(p["diurnal"])
         vp[k, vk.CALL_UP_MBPS] = p["call_up_mbps"]
         vp[k, vk.CALL_DOWN_MBPS] = p["call_down_mbps"]
         # Mean time in use per session start (live, VoD or call), for the diurnal rate.

@@ -23,7 +23,7 @@ from sim.kernels.index import ix
 from sim.kernels.layout import (
     AD,
     AD_IDLE_S,
-    AD_MBPS,
+    AD_REFRESH_MBIT,
     CALL,
     CALL_DOWN_MBPS,
     CALL_MEAN_S,
@@ -53,6 +53,8 @@ from sim.kernels.layout import (
     O_OCC,
     O_VOD,
     OFFLINE,
+    OPEN_FROM_H,
+    OPEN_TO_H,
     P_D_DN,
     P_D_UP,
     P_D_USE,
@@ -107,6 +109,19 @@ def next_on_z(z, t, v, cumh, hrate, clock0):
     tt = (d + extra) * DAY_S + k * 3600.0 + (target - cumh[v, kx]) / hrate[v, kx]
     out = tt - clock0
     return z, (out if out > t else t)
+
+
+@njit(cache=True, inline="always")
+def closes_at(t, v, vp, clock0):
+    """When the site of a vertical ``v`` box closes after ``t`` if it is open at ``t``
+    (clock hours ``OPEN_FROM_H`` to ``OPEN_TO_H``), else ``-1``; ``inf`` if it never closes."""
+    c = t + clock0
+    s = c - np.floor(c / DAY_S) * DAY_S
+    h0 = vp[v, OPEN_FROM_H] * 3600.0
+    h1 = vp[v, OPEN_TO_H] * 3600.0
+    if s < h0 or s >= h1:
+        return -1.0
+    return np.inf if h1 >= DAY_S and h0 <= 0.0 else t + (h1 - s)
 
 
 @njit(cache=True, inline="always")
@@ -295,9 +310,16 @@ def run_box(i, since, port_olt, sp, bx, beh, scr, tid):
         k = win_of(te, t0, inv_dt, k_last)
         oac[o, ix(k), O_EVENTS] += 1.0
         ask = call = live = standby = False
-        if s == STANDBY and te < wk_cur:  # idle long enough: ad carousel until the session
-            s_cur = AD
-            r_cur = vp[v, AD_MBPS]
+        if s == STANDBY and te < wk_cur:  # idle long enough: the ad carousel, from local
+            s_cur = AD  # storage, until the session or the site closes; its playlist refresh
+            r_cur = 0.0  # comes from the CDN now
+            close = closes_at(te, v, vp, beh.sc[CLOCK0_S])
+            t_nx = wk_cur if close < 0.0 or close >= wk_cur else close
+            refresh = vp[v, AD_REFRESH_MBIT]
+            oac[o, ix(k), O_AD] += refresh
+            acc[p, ix(k), P_DN] += refresh
+        elif s == AD and te < wk_cur:  # the site closed: off until the next session
+            s_cur = STANDBY
             t_nx = wk_cur
         elif s == STANDBY or s == AD:
             z, ask, call, live = _session_start(z, v, fx, vp)
@@ -331,7 +353,9 @@ def run_box(i, since, port_olt, sp, bx, beh, scr, tid):
             z, wake = next_on_z(z, te, v, beh.cumh, beh.hrate, beh.sc[CLOCK0_S])
             wk_cur = wake
             idle = te + vp[v, AD_IDLE_S]
-            t_nx = idle if ((fx & F_ADS) and wake > idle) else wake
+            ads = ((fx & F_ADS) != 0 and wake > idle
+                   and closes_at(idle, v, vp, beh.sc[CLOCK0_S]) > idle)
+            t_nx = idle if ads else wake
         if s_cur != s:
             rem = t0 + (k + 1) * dt - te
             shift(acc, oac, p, o, k, s, r0, up, -1.0, rem)
@@ -403,12 +427,14 @@ def _init_olt(o, olt_box, bx, beh, on_share, viewing):
         else:
             z, wake = next_on_z(z, 0.0, v, beh.cumh, beh.hrate, beh.sc[CLOCK0_S])
             bx.wk[i] = wake
-            if bx.flags[i] & F_ADS:
+            close = closes_at(0.0, v, beh.vp, beh.sc[CLOCK0_S])
+            bx.nt[i] = wake
+            if (bx.flags[i] & F_ADS) and close > 0.0:  # the carousel runs if the site is open
                 bx.st[i] = AD
-                bx.rate[i] = beh.vp[v, AD_MBPS]
+                bx.rate[i] = 0.0
+                bx.nt[i] = min(wake, close)
             else:
                 bx.st[i] = STANDBY
-            bx.nt[i] = wake
         bx.rs[i] = z
 
 

@@ -21,10 +21,13 @@ F_HD, F_UHD, F_ADS, F_CAMERA = 1, 2, 4, 8
 # Viewing parameters per vertical (columns of ``Behaviour.vp``, float64): shares are
 # probabilities, ``*_S`` seconds, ``*_MBPS`` Mbit/s; VOD_MEDIAN_S and VOD_SIGMA are the
 # log-normal session length.
+# The ad carousel plays from the box's local storage; each time it starts, the box fetches a
+# playlist refresh of AD_REFRESH_MBIT from the CDN. It runs only while the site is open:
+# clock hours OPEN_FROM_H to OPEN_TO_H (24: never closes).
 (ZAP_SHARE, ZAP_MEAN_S, WATCH_MEAN_S, P_LEAVE, LEAVE_VOD, LEAVE_CALL, START_VOD, START_CALL,
- VOD_MEDIAN_S, VOD_SIGMA, VOD_THEN_LIVE, CALL_MEAN_S, UHD_SHARE, AD_IDLE_S, AD_MBPS,
- CALL_UP_MBPS, CALL_DOWN_MBPS) = range(17)
-N_VP = 17
+ VOD_MEDIAN_S, VOD_SIGMA, VOD_THEN_LIVE, CALL_MEAN_S, UHD_SHARE, AD_IDLE_S, AD_REFRESH_MBIT,
+ CALL_UP_MBPS, CALL_DOWN_MBPS, OPEN_FROM_H, OPEN_TO_H) = range(19)
+N_VP = 19
 
 # Service constants (``Behaviour.sc``, float64): VoD bitrates by class (Mbit/s), the fast
 # channel change burst (Mbit per Mbit/s of the channel), the clock time of t = 0 (s).
