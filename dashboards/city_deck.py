@@ -109,6 +109,17 @@ def _per_node(requests: pd.DataFrame, status: str) -> pd.DataFrame:
     return g
 
 
+class FrozenDeck(pdk.Deck):
+    """A Deck whose JSON is made once (the page sends the same map again on every rerun)."""
+
+    _frozen: str | None = None
+
+    def to_json(self) -> str:
+        if self._frozen is None:
+            self._frozen = str(super().to_json())
+        return self._frozen
+
+
 def deck(data: CityDeckData, window_h: tuple[float, float] | None = None,
          seed: int = 0) -> pdk.Deck:
     """The map for requests created in ``window_h`` (hours; all when None)."""
@@ -137,8 +148,8 @@ def deck(data: CityDeckData, window_h: tuple[float, float] | None = None,
     nodes = data.nodes
     view = pdk.ViewState(longitude=float(nodes["lon"].mean()), latitude=float(nodes["lat"].mean()),
                          zoom=_zoom(nodes), pitch=0)
-    return pdk.Deck(layers=layers, initial_view_state=view, map_style=None,
-                    tooltip={"text": "node {node}: {count} requests"})
+    return FrozenDeck(layers=layers, initial_view_state=view, map_style=None,
+                      tooltip={"text": "node {node}: {count} requests"})
 
 
 def _zoom(nodes: pd.DataFrame) -> float:

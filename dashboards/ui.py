@@ -236,6 +236,21 @@ def deck_data(run: RunInfo) -> Any:
     return _deck_data(str(run.path), run.mtime_ns)
 
 
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _city_map(path: str, stamp: int, window: tuple[float, float] | None
+              ) -> tuple[Any, dict[str, int]]:
+    from dashboards.city_deck import deck, window_counts
+
+    data = _deck_data(path, stamp)
+    return deck(data, window), window_counts(data, window)
+
+
+def city_map(run: RunInfo, window: tuple[float, float] | None) -> tuple[Any, dict[str, int]]:
+    """The city map for a time range and its counts (the same Deck object while cached, so
+    its JSON is made once)."""
+    return _city_map(str(run.path), run.mtime_ns, window)
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def _wait_by_interval(path: str, stamp: int, interval_s: float) -> pd.DataFrame:
     return city.wait_by_interval(Path(path), interval_s)

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import charts, city
+from dashboards.chart_cache import city_specs, series_spec
 from dashboards.data import (
     RunInfo,
     files_of,
@@ -22,9 +23,8 @@ from dashboards.data import (
 )
 from dashboards.kinds import access_node_tables, load_columns, province_tables
 from dashboards.ui import (
+    city_map,
     csv_bytes,
-    deck_data,
-    fleet_series,
     frame,
     guarded,
     kpi_entry,
@@ -160,25 +160,12 @@ tab_ts, tab_map, tab_tables, tab_whatif, tab_details = st.tabs(
 
 with tab_ts:
     if is_city:
-        with guarded("demand and waits"):
-            by = charts.in_window(wait_by_interval(run), window)
+        with guarded("demand, waits and fleet state"):
+            specs = city_specs(run, window)
             c1, c2 = st.columns(2)
-            per_h = by.assign(**{c: by[c] * 4 for c in ("requests", "served", "abandoned")})
-            c1.altair_chart(charts.line_chart(per_h, ["requests", "served", "abandoned"],
-                                              title="Demand over the day (per hour)",
-                                              kind=run.kind, y_title="requests per hour"),
-                            key="chart_demand")
-            c2.altair_chart(charts.line_chart(by.assign(
-                wait_mean_s=by["wait_mean_s"] / 60, wait_p95_s=by["wait_p95_s"] / 60),
-                ["wait_mean_s", "wait_p95_s"],
-                [dict(v, threshold=float(v["threshold"]) / 60) for v in run.sla
-                 if str(v.get("kpi", "")).startswith("wait") and
-                 isinstance(v.get("threshold"), int | float)],
-                title="Wait for pickup by request time", kind=run.kind,
-                y_title="wait [min]"), key="chart_wait")
-        with guarded("fleet state"):
-            st.altair_chart(charts.fleet_state_chart(charts.in_window(fleet_series(run), window)),
-                            key="chart_fleet")
+            c1.vega_lite_chart(spec=specs["demand"], key="chart_demand")
+            c2.vega_lite_chart(spec=specs["wait"], key="chart_wait")
+            st.vega_lite_chart(spec=specs["fleet"], key="chart_fleet")
     if not series_names:
         st.info("This run has no time series (timeseries/*.parquet).")
     for sname in series_names:
@@ -197,19 +184,15 @@ with tab_ts:
                 st.caption(f"`{sname}` has one row per {key_col} and time: one line per "
                            f"{key_col} (the 8 highest) for {charts.column_label(chosen[0], kind)}.")
             if chosen:
-                st.altair_chart(charts.line_chart(charts.in_window(df, window), chosen, run.sla,
-                                                  title=sname, kind=run.kind),
-                                key=f"chart_{sname}")
+                st.vega_lite_chart(spec=series_spec(run, sname, chosen, window),
+                                   key=f"chart_{sname}")
 
 with tab_map:
     shown = False
     if is_city:
         with guarded("city map"):
-            from dashboards.city_deck import deck, window_counts
-
-            data = deck_data(run)
-            n = window_counts(data, window)
-            st.pydeck_chart(deck(data, window), key="city_map", height=520)
+            city_deck, n = city_map(run, window)
+            st.pydeck_chart(city_deck, key="city_map", height=520)
             st.caption(f"Requests made in the time range: {n['served']:,} served (blue, size "
                        f"by count per node), {n['abandoned']:,} abandoned (red: hot spots), "
                        f"{n['deadhead']:,} deadhead legs (orange, at most 3,000 drawn). Move "
