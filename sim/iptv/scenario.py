@@ -180,7 +180,7 @@ class IptvScenario(ScenarioBase):
     window_s: float = Field(default=60.0, gt=0, le=3600, description="population window")
     start_hour: float = Field(default=0.0, ge=0, lt=24, description="clock time at t = 0")
     viewing_enabled: bool = True
-    steady_start: bool = Field(default=False, description="start viewing from the steady state "
+    steady_start: bool = Field(default=True, description="start viewing from the steady state "
                                "of the start hour: two mean sessions are simulated before "
                                "t = 0, unrecorded (false: every box idle or live at t = 0)")
     threads: int | None = Field(default=None, ge=1, description="kernel threads (None: all)")

@@ -108,3 +108,15 @@ def test_cdn_edge_is_a_loss_system(tmp_path):
     net = pq.read_table(run / "timeseries/network.parquet").to_pandas()
     assert (net["cdn_peak_util"] <= 1.0 + 1e-12).all()
     assert (net["cdn_gbps"] <= 0.3 * 0.95 + 1e-9).all()
+
+
+def test_viewing_starts_from_the_steady_state_of_the_hour():
+    """VoD sessions are under way at t = 0 (two mean sessions simulated before, unrecorded),
+    close to later in the hour; a cold start has almost none."""
+    sets = ["horizon_s=3600", "warmup_s=0", "site_groups[0].sites=6", "site_groups[1].sites=6"]
+    steady = run_scenario(load_scenario("iptv_hotel_district", sets))
+    cold = run_scenario(load_scenario("iptv_hotel_district", sets + ["steady_start=false"]))
+    vod = steady.replications[0].series["network"].to_pandas()["vod"]
+    vod_cold = cold.replications[0].series["network"].to_pandas()["vod"]
+    assert vod.iloc[0] > 0.5 * vod.iloc[-20:].mean()  # the evening still rising
+    assert vod_cold.iloc[0] < 0.1 * vod.iloc[-20:].mean()
