@@ -115,6 +115,7 @@ class Plan:
     seed: int | None
     out: Path
     name: str
+    origin: str = ""  # the run it starts from (its name in the results folder)
     argv: list[str] = field(default_factory=list)
 
 
@@ -135,7 +136,7 @@ def plan(run: RunInfo, root: Path, new: list[str]) -> Plan:
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", "-".join(o.split("=")[0].rsplit(".", 1)[-1]
                                                      + "-" + o.split("=", 1)[1] for o in new))
     name = f"{run.name.rsplit('/', 1)[-1][:40]}-whatif-{slug[:40]}-{stamp}"
-    p = Plan(run.scenario, [*base, *new], new, run.seed, root / WHATIF_FOLDER, name)
+    p = Plan(run.scenario, [*base, *new], new, run.seed, root / WHATIF_FOLDER, name, run.name)
     p.argv = [sys.executable, "-m", "sim.cli.main", "run", p.scenario, "--out", str(p.out),
               "--name", p.name]
     if p.seed is not None:

@@ -39,8 +39,8 @@ def _inputs(fields: list[whatif.Field]) -> dict[str, Any]:
     return values
 
 
-def _follow(job: whatif.Job, original: str) -> None:
-    """Show the job's progress until it ends, then open the comparison."""
+def _follow(job: whatif.Job) -> None:
+    """Show the job's progress until it ends, then open the comparison with its origin."""
     bar = st.progress(0.0, text=f"running `{job.plan.name}` …")
     while job.poll() is None:
         p = job.progress()
@@ -54,7 +54,7 @@ def _follow(job: whatif.Job, original: str) -> None:
                  icon=":material/error:")
         return
     bar.progress(1.0, text="done")
-    set_selected([original, job.run_name])
+    set_selected([job.plan.origin, job.run_name])
     st.switch_page("views/compare.py")
 
 
@@ -63,7 +63,8 @@ def whatif_panel(run: RunInfo, root: Path) -> None:
     with guarded("what-if"):
         job = st.session_state.get(JOB)
         if isinstance(job, whatif.Job):
-            _follow(job, run.name)
+            st.caption(f"What-if of `{job.plan.origin}` still running:")
+            _follow(job)
             return
         fields = whatif.fields_for(run)
         if not fields:
@@ -88,4 +89,4 @@ def whatif_panel(run: RunInfo, root: Path) -> None:
         st.caption("fleettwin run " + " ".join(plan.argv[4:]))
         job = whatif.launch(plan)
         st.session_state[JOB] = job
-        _follow(job, run.name)
+        _follow(job)
