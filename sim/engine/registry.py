@@ -1,31 +1,132 @@
-"""Model kinds: what a scenario's ``kind`` builds, its schema and its KPIs."""
+"""Registries of pluggable parts (model kinds, profile kinds, dispatchers), one mechanism.
+
+A :class:`Registry` maps names to plug-ins of one kind. Plug-ins register themselves when
+their module is imported (``REGISTRY.register`` as a decorator or a call); the modules are
+found one way, by :func:`load_plugins`: every ``sim.<package>.<module>`` that exists (a
+model kind lives in ``sim/<package>/model.py``, profile kinds in ``.../profiles.py``), plus
+the modules other distributions name under the ``fleettwin.plugins`` entry-point group.
+No list of modules is kept by hand.
+
+Model kinds: what a scenario's ``kind`` builds, its schema and its KPIs (:data:`MODEL_KINDS`).
+"""
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+import importlib.metadata
+import importlib.util
+import pkgutil
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import simpy
 
 from sim.engine.recorder import Recorder
 from sim.engine.rng import RngStreams
-from sim.errors import Problem
-from sim.schema.profiles import ProfileBase, ProfileCatalog
-from sim.schema.scenario import ScenarioBase
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from sim.errors import Problem
+    from sim.schema.profiles import ProfileBase, ProfileCatalog
+    from sim.schema.scenario import ScenarioBase
 
-#: Modules that register model kinds when imported.
-MODEL_MODULES = [
-    "sim.city.model",
-    "sim.iptv.model",
-    "sim.hotline.model",
-    "sim.rollout.model",
-]
+T = TypeVar("T")
+
+#: Entry-point group under which other distributions name their plug-in modules.
+ENTRY_POINT_GROUP = "fleettwin.plugins"
+
+_loaded: set[str] = set()
+
+
+def plugin_modules(module: str) -> list[str]:
+    """The ``sim.<package>.<module>`` modules that exist, in package order."""
+    import sim
+
+    names = []
+    for info in sorted(pkgutil.iter_modules(sim.__path__), key=lambda m: m.name):
+        name = f"sim.{info.name}.{module}"
+        if info.ispkg and importlib.util.find_spec(name) is not None:
+            names.append(name)
+    return names
+
+
+def load_plugins(module: str) -> None:
+    """Import every plug-in module named ``module`` (once per process): the package's
+    ``sim.<package>.<module>`` and the entry points of :data:`ENTRY_POINT_GROUP` whose name
+    is ``module``."""
+    if module in _loaded:
+        return
+    _loaded.add(module)
+    for name in plugin_modules(module):
+        importlib.import_module(name)
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name == module:
+            importlib.import_module(ep.value)
+
+
+class Registry(MutableMapping[str, T], Generic[T]):
+    """Named plug-ins of one kind, as a mapping (``name in reg``, ``reg[name]``,
+    ``sorted(reg)``; ``reg[name] = obj`` registers under an explicit name, as a test's
+    ``monkeypatch.setitem`` does).
+
+    ``key`` gives a plug-in's name (its ``name`` attribute, a ``KIND`` class variable, ...);
+    :meth:`register` adds one and returns it, so it works as a class decorator. ``plugins``
+    is the module name under which plug-ins live (:func:`load_plugins`): they are imported
+    the first time the registry is read. Registering a second plug-in under a taken name is
+    an error unless it replaces the same object (a module imported again).
+    """
+
+    def __init__(self, what: str, key: Callable[[T], str], plugins: str | None = None):
+        self.what = what
+        self._key = key
+        self._plugins = plugins
+        self._items: dict[str, T] = {}
+
+    def register(self, obj: T) -> T:
+        name = self._key(obj)
+        old = self._items.get(name)
+        if old is not None and old is not obj and _qualname(old) != _qualname(obj):
+            raise ValueError(f"{self.what} {name!r} is registered twice "
+                             f"({_qualname(old)} and {_qualname(obj)})")
+        self._items[name] = obj
+        return obj
+
+    __call__ = register
+
+    def _load(self) -> dict[str, T]:
+        if self._plugins is not None:
+            load_plugins(self._plugins)
+        return self._items
+
+    def __getitem__(self, name: str) -> T:
+        items = self._load()
+        if name not in items:
+            raise KeyError(f"unknown {self.what} {name!r} (known: {', '.join(sorted(items))})")
+        return items[name]
+
+    def __setitem__(self, name: str, obj: T) -> None:
+        self._items[name] = obj
+
+    def __delitem__(self, name: str) -> None:
+        del self._items[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._load()
+
+    def __repr__(self) -> str:
+        return f"Registry({self.what!r}: {', '.join(sorted(self._items))})"
+
+
+def _qualname(obj: Any) -> str:
+    target = obj if isinstance(obj, type) else type(obj)
+    return f"{target.__module__}.{target.__qualname__}"
 
 
 @dataclass
@@ -65,15 +166,20 @@ class ModelKind:
     description: str = ""
 
 
-MODEL_KINDS: dict[str, ModelKind] = {}
+MODEL_KINDS: Registry[ModelKind] = Registry("scenario kind", key=lambda k: k.kind,
+                                           plugins="model")
 
 
 def register_model(kind: ModelKind) -> ModelKind:
-    MODEL_KINDS[kind.kind] = kind
-    return kind
+    return MODEL_KINDS.register(kind)
 
 
-def model_kinds() -> dict[str, ModelKind]:
-    for mod in MODEL_MODULES:
-        importlib.import_module(mod)
+def model_kinds() -> Registry[ModelKind]:
+    """Every model kind (the plug-ins are imported on first use)."""
     return MODEL_KINDS
+
+
+def __getattr__(name: str) -> Any:
+    if name == "MODEL_MODULES":  # the plug-in modules, found (kept for older callers)
+        return plugin_modules("model")
+    raise AttributeError(name)

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
+from sim.engine.registry import Registry
 from sim.errors import Problem, ProfileError
 from sim.schema.base import StrictModel
 from sim.schema.distributions import Quantity, mean_of
@@ -50,23 +51,15 @@ class ProfileBase(StrictModel):
     provenance: Provenance | list[Provenance] | None = None
 
 
-PROFILE_KINDS: dict[str, type[ProfileBase]] = {}
-
-#: Modules that register more profile kinds when imported (model packages add theirs).
-PROFILE_MODULES: list[str] = ["sim.iptv.profiles"]
-
-
-def _import_profile_modules() -> None:
-    import importlib
-
-    for mod in PROFILE_MODULES:
-        importlib.import_module(mod)
+#: Profile kinds by ``KIND``; model packages add theirs in ``sim/<package>/profiles.py``
+#: (found by :func:`sim.engine.registry.load_plugins`).
+PROFILE_KINDS: Registry[type[ProfileBase]] = Registry("profile kind", key=lambda c: c.KIND,
+                                                      plugins="profiles")
 
 
 def register_profile_kind(cls: type[ProfileBase]) -> type[ProfileBase]:
     """Class decorator: make a profile kind known to the catalog."""
-    PROFILE_KINDS[cls.KIND] = cls
-    return cls
+    return PROFILE_KINDS.register(cls)
 
 
 @register_profile_kind
@@ -122,7 +115,6 @@ def default_profile_dirs() -> list[Path]:
 
 
 def parse_profile(path: Path, data: Mapping[str, Any] | None = None) -> ProfileBase:
-    _import_profile_modules()
     raw = dict(load_yaml(path, ProfileError) if data is None else data)
     kind = raw.get("kind")
     if kind is None:
