@@ -25,11 +25,12 @@ import pyarrow.parquet as pq
 
 from sim.errors import DataError, Problem
 from twins.batch import ParsedBatch, Reject
+from twins.csvparse import parse_csv
 from twins.jt808.fastdecode import decode_frames
 from twins.jt808.reassembly import Reassembler
 from twins.records import conform
 from twins.screen import utf8_errors
-from twins.textparse import parse_csv, parse_jsonl
+from twins.textparse import parse_jsonl
 
 FORMATS = ("jsonl", "csv", "parquet", "jt808")
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",

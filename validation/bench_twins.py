@@ -149,7 +149,8 @@ def spoil(clean: Path, dirty: Path, share: float, variants: tuple[bytes, ...],
 
 def bad_share_bench(work: Path, records: int, devices: int, share: float) -> int:
     """Ingest time with ``share`` bad lines over the time of the clean file (JSONL, CSV)."""
-    from twins.textparse import parse_csv, parse_jsonl
+    from twins.csvparse import parse_csv
+    from twins.textparse import parse_jsonl
 
     parse_jsonl(b'{"device": "x"}\n', 1)  # compile (or load) the screen before timing
     parse_csv(b"x,1\n", b"device,ts_s\n", 2)
