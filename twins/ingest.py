@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 
 #: Seconds between state snapshots during a long ingest (one is also taken at its end).
 SNAPSHOT_EVERY_S = 60.0
+#: The quarantine keeps at most this much of an item's raw bytes (its source position says
+#: where the rest is): a gigabyte of noise must not become one gigabyte-sized row.
+MAX_RAW_BYTES = 1 << 20
 
 
 QuarantineRow = tuple[int, int, str | None, float | None, str, bytes]
@@ -238,7 +241,7 @@ class Twin:
                 KeyError, UnicodeError) as exc:
             if b - a == 1:
                 why = f"record could not be checked: {type(exc).__name__}: {str(exc)[:200]}"
-                return [], [(sid, int(batch.position[a]), None, None, why, batch.raw(a))]
+                return [], [(sid, int(batch.position[a]), None, None, why, batch.raw(a)[:MAX_RAW_BYTES])]
             mid = (a + b) // 2
             acc1, q1 = self._judge(batch, sid, a, mid)
             acc2, q2 = self._judge(batch, sid, mid, b)
@@ -253,7 +256,7 @@ class Twin:
                 quarantine.append((sid, int(batch.position[a + i]),
                                    dev if dev is None else dev[:200],
                                    None if np.isnan(ts) else float(ts), reasons[i],
-                                   batch.raw(a + i)))
+                                   batch.raw(a + i)[:MAX_RAW_BYTES]))
         self.state.apply(checked.table, checked.dev, checked.ts_s, checked.seq,
                          verdict.accepted)
         acc = np.flatnonzero(verdict.accepted) + a
@@ -272,7 +275,8 @@ class Twin:
         accepted = np.concatenate(acc_parts) if acc_parts else np.zeros(0, np.int64)
         n_acc = len(accepted)
         for rj in batch.rejects:
-            quarantine.append((sid, rj.position, None, None, rj.reason, rj.raw))
+            quarantine.append((sid, rj.position, None, None, rj.reason,
+                               rj.raw[:MAX_RAW_BYTES]))
         read = batch.read
         if n_acc + len(quarantine) != read:
             self._load()
