@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 import yaml
 
 from sim.engine.rng import RngStreams
-from sim.errors import RunError
+from sim.errors import DataError, Problem, RunError
 from sim.results.rundir import read_json, read_table
 from sim.schema.distributions import mean_of, sample
 from sim.schema.profiles import VehicleTerminalProfile
@@ -41,6 +41,8 @@ from twins.jt808.messages import MSG_HEARTBEAT, MSG_LOCATION, encode_location
 from twins.records import COLUMNS, SCHEMA
 
 MOVING = ("to_pickup", "busy")
+#: Most reports one emission makes (each takes about 100 bytes in memory, several copies).
+MAX_REPORTS = 20_000_000
 M_PER_DEG = 111_320.0
 
 
@@ -131,6 +133,13 @@ def generate(truth: RunTruth | BoxTruth, opt: EmitOptions) -> pa.Table:
     base = opt.epoch_s + truth.start_time_s
     parts: list[dict[str, Any]] = []
     bounds = np.r_[0, np.flatnonzero(np.diff(ev_v)) + 1, len(ev_v)]
+    shortest = min((float(mean_of(p.report_interval_s)) for p in truth.terminals.values()),
+                   default=30.0)
+    expected = (len(bounds) - 1) * end / max(shortest, 1.0)
+    if expected > MAX_REPORTS:
+        raise DataError("--until-s", [Problem(
+            "until_s", f"would make about {expected:,.0f} reports ({len(bounds) - 1} vehicles "
+            f"every {shortest:g} s; at most {MAX_REPORTS:,}): emit a shorter span", end)])
     for a, b in zip(bounds[:-1], bounds[1:], strict=True):
         v = int(ev_v[a])
         prof = truth.terminals.get(str(fleet_of.get(v)))

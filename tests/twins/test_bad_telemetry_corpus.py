@@ -607,3 +607,14 @@ def test_bad_twin_folder(setup: Callable[[Path], object], pattern: str, tmp_path
     assert rc == 2, (out, err)
     assert "Traceback" not in out + err
     assert re.search(pattern, err, re.S), err
+
+
+def test_emit_refuses_a_span_that_would_not_fit_in_memory(small_run: Path,
+                                                          tmp_path: Path) -> None:
+    """A year of 30-second reports from 60 taxis is 63 million reports: refused up front."""
+    out = tmp_path / "s.jsonl"
+    rc, _, err = run_cli("twin", "emit", small_run, "--until-s", "31536000", "--out", out)
+    assert rc == 2 and "Traceback" not in err
+    assert re.search(r"until_s: would make about 63,072,000 reports \(60 vehicles every 30 s; "
+                     r"at most 20,000,000\).*\(got 31536000\.0\)", err, re.S), err
+    assert not out.exists()
