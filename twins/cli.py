@@ -341,6 +341,12 @@ def cmd_emit(args: argparse.Namespace) -> int:
         raise DataError(args.run_dir, [Problem("", "not a run folder (no manifest.json)",
                                                has_value=False)])
     truth = read_truth(args.run_dir, args.replication)
+    from twins.emit_stb import BoxTruth
+
+    if args.format == "jt808" and isinstance(truth, BoxTruth):
+        raise DataError("--format", [Problem("format", "JT/T 808 frames carry vehicle terminal "
+                                             "reports; set-top boxes report in jsonl",
+                                             args.format)])
     opt = EmitOptions(epoch_s=epoch.timestamp(), noise=args.noise, loss=args.loss,
                       duplicate=args.duplicate, reorder_s=args.reorder_s,
                       heartbeat_s=args.heartbeat_s, replication=args.replication,
