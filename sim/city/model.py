@@ -123,7 +123,7 @@ class CityModel:
 
     def _build_engine(self) -> eng.DispatchEngine:
         sc, r, f = self.sc, self.req, self.fleet
-        T = np.asarray(self.T, dtype=np.float64)
+        T = self.T
         svc = sc.policies.service
         latest = r.latest_pickup_s
         if svc.max_wait_s is not None:

@@ -61,7 +61,7 @@ class DispatchEngine:
     Parameters
     ----------
     T
-        Travel time (s) between nodes, float64 ``n x n``.
+        Travel time (s) between nodes, ``n x n`` (float32 or float64).
     release_s
         When each request becomes known to the dispatcher (default: its creation time).
     capacity
@@ -77,7 +77,7 @@ class DispatchEngine:
                  graph: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
                  tt: Any = None):
         self.env, self.T, self.q, self.disp, self.host = env, T, q, dispatcher, host
-        self.T_to = np.ascontiguousarray(T.T)
+        self._T_to: np.ndarray | None = None
         self.tt = tt
         self.release_s = q.created_s if release_s is None else np.asarray(release_s, float)
         self.order = np.argsort(self.release_s, kind="stable")
@@ -103,6 +103,8 @@ class DispatchEngine:
         self.leg_arr = np.zeros(nv)
         self.leg_kind = np.zeros(nv, dtype=np.int64)
         self.leg_req = np.full(nv, -1, dtype=np.int64)
+        self.walk_x = np.zeros(nv, dtype=np.int64)  # how far along its leg the path was read
+        self.walk_t = np.zeros(nv)
         self.cur_load = np.zeros((nv, N_LOAD))
         self.onboard: list[set[int]] = [set() for _ in range(nv)]
         self.version = np.zeros(nv, dtype=np.int64)
@@ -125,6 +127,14 @@ class DispatchEngine:
         self.decided = 0  # requests offered to the dispatcher, summed over decisions
         self.reload_node = -1
         self.reload_share = 1.0
+
+    @property
+    def T_to(self) -> np.ndarray:
+        """The transposed travel times (``T_to[o, x]`` = time from ``x`` to ``o``), made on
+        first use: the candidate search reads one row per pickup."""
+        if self._T_to is None:
+            self._T_to = np.ascontiguousarray(self.T.T)
+        return self._T_to
 
     # ------------------------------------------------------------------ timing helpers
     def after(self, delay: float, fn: Callable[..., None], *args: int) -> None:
@@ -279,7 +289,8 @@ class DispatchEngine:
         indptr, indices, weights = self.graph
         ins.prepare(np.asarray(vs, dtype=np.int64), float(self.env.now), self.divert,
                     self.mode, self.node, self.free_at, self.leg_from, self.leg_to,
-                    self.leg_dep, self.leg_arr, self.leg_kind, self.cur_load, indptr, indices,
+                    self.leg_dep, self.leg_arr, self.leg_kind, self.cur_load, self.walk_x,
+                    self.walk_t, indptr, indices,
                     weights, self.T, s.n, s.node, s.early, s.late, s.svc, s.dload, s.p_node,
                     s.p_time, s.p_load, s.fixed, s.end_node, s.end_late, s.arr, s.start, s.dep,
                     s.load, s.fs, s.end_slack)
@@ -359,8 +370,9 @@ class DispatchEngine:
         """Divert vehicle ``v`` at the next node of its path."""
         indptr, indices, weights = self.graph
         a, b = int(self.leg_from[v]), int(self.leg_to[v])
-        x, t = ins.diversion_point(a, b, self.leg_dep[v], self.leg_arr[v], self.env.now,
-                                   indptr, indices, weights, self.T)
+        x, t = ins.diversion_point(int(self.walk_x[v]), b, float(self.walk_t[v]),
+                                   float(self.leg_arr[v]), self.env.now, indptr, indices,
+                                   weights, self.T)
         x = int(x)
         t = max(float(t), self.env.now)
         self.version[v] += 1
@@ -399,6 +411,7 @@ class DispatchEngine:
         self.mode[v] = ins.DRIVING
         self.leg_from[v], self.leg_to[v], self.leg_kind[v], self.leg_req[v] = a, b, kind, r
         self.leg_dep[v] = now
+        self.walk_x[v], self.walk_t[v] = a, now
         dt = float(self.T[a, b])
         self.leg_arr[v] = now + dt
         self._update_state(v)

@@ -31,6 +31,13 @@ class Plan:
         self.T = engine.T
         self.now = float(engine.env.now)
         self._prepared = False
+        self._dirty: list[int] = []  # vehicles changed by a commit, to prepare again
+
+    def _flush(self) -> None:
+        """Bring the vehicles changed since the last search up to date, in one call."""
+        if self._dirty:
+            self.engine.prepare(np.unique(np.asarray(self._dirty, dtype=np.int64)))
+            self._dirty.clear()
 
     @property
     def available(self) -> np.ndarray:
@@ -50,6 +57,8 @@ class Plan:
             # the vehicle they change): the exact place and time it can turn toward a pickup.
             e.prepare(np.flatnonzero(e.available))
             self._prepared = True
+            self._dirty.clear()
+        self._flush()
         fixed = s.fixed.astype(bool)
         anchor_node = np.where(fixed, e.leg_to, s.p_node)
         anchor_time = np.where(fixed, e.leg_arr, s.p_time)
@@ -84,13 +93,13 @@ class Plan:
         (cost ``inf`` where none fits)."""
         s, q, e = self.schedules, self.q, self.engine
         t0 = time.perf_counter()
+        self._flush()
         res = ins.evaluate_pairs(
             np.asarray(reqs, dtype=np.int64), ptr, veh, q.origin, q.destination,
             q.pickup_early_s, q.pickup_late_s, q.dropoff_early_s, q.dropoff_late_s,
             q.pickup_service_s, q.dropoff_service_s, q.load, q.created_s, float(wait_weight),
-            np.where(e.used, 0.0, max(float(vehicle_cost), e.vehicle_cost_s)), self.T, s.n, s.node, s.late, s.fixed,
-            s.cap, s.p_node, s.p_time,
-            s.p_load, s.end_node, s.end_late, s.arr, s.start, s.dep, s.load, s.fs, s.end_slack)
+            np.where(e.used, 0.0, max(float(vehicle_cost), e.vehicle_cost_s)), self.T, s.n,
+            s.node, s.late, s.fixed, s.cap, s.p_node, s.p_time, s.p_load, s.end_node, s.end_late, s.arr, s.start, s.dep, s.load, s.fs, s.end_slack)
         e.search_s += time.perf_counter() - t0
         return res
 
@@ -108,7 +117,7 @@ class Plan:
                 raise RuntimeError(f"insertion of request {r} into vehicle {v} at ({i}, {j}) "
                                    "breaks a window or a capacity")
         e.commit(r, v, i, j, promise_s)
-        e.prepare(np.array([v], dtype=np.int64))
+        self._dirty.append(v)
         return Insertion(r, v, i, j)
 
     def displaceable(self, v: int) -> int:
@@ -128,6 +137,7 @@ class Plan:
         """Like :meth:`evaluate` for request ``r`` and vehicle ``v`` alone, as if ``v``'s
         request ``other`` were taken out (nothing is changed)."""
         s = self.schedules
+        self._flush()
         s.remove_request(v, other)
         s.refresh(v, self.T)
         try:
@@ -139,7 +149,7 @@ class Plan:
 
     def displace(self, v: int, r: int) -> None:
         self.engine.displace(v, r)
-        self.engine.prepare(np.array([v], dtype=np.int64))
+        self._dirty.append(v)
 
     def reject(self, r: int) -> None:
         self.engine.reject(r)
