@@ -345,7 +345,7 @@ def cmd_emit(args: argparse.Namespace) -> int:
 
     if args.format == "jt808" and isinstance(truth, BoxTruth):
         raise DataError("--format", [Problem("format", "JT/T 808 frames carry vehicle terminal "
-                                             "reports; set-top boxes report in jsonl",
+                                             "reports only (set-top boxes: jsonl)",
                                              args.format)])
     opt = EmitOptions(epoch_s=epoch.timestamp(), noise=args.noise, loss=args.loss,
                       duplicate=args.duplicate, reorder_s=args.reorder_s,
