@@ -26,11 +26,11 @@ from sim.errors import FleetTwinError
 from twins.batch import ParsedBatch
 from twins.config import LoadedTwin, load_twin_config
 from twins.jt808.reassembly import Reassembler
+from twins.parquetread import parquet_batches
 from twins.sources import (
     Source,
     fingerprint,
     frame_batches,
-    parquet_batches,
     prefetch,
     resolve,
     text_batches,
@@ -222,7 +222,8 @@ class Twin:
             limit = time.time() + cfg.max_future_s if cfg.clock == "wall" else math.inf
             return frame_batches(source, offset, reassembler, clocks, max_clock_s=limit, **kw)
         if source.fmt == "parquet":
-            return parquet_batches(source, offset)
+            assert source.path is not None  # refused for standard input by resolve()
+            return parquet_batches(source.path, source.key, offset)
         return text_batches(source, offset, line, **kw)
 
     def _judge(self, batch: ParsedBatch, sid: int, a: int, b: int

@@ -9,7 +9,6 @@ restarted ingest resumes: a byte offset for files, a row number for Parquet.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import queue
 import select
@@ -19,17 +18,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from sim.errors import DataError, Problem
-from twins.batch import ParsedBatch, Reject
+from twins.batch import ParsedBatch
 from twins.csvparse import parse_csv
 from twins.jt808.fastdecode import decode_frames
 from twins.jt808.reassembly import Reassembler
-from twins.records import conform
-from twins.screen import utf8_errors
 from twins.textparse import parse_jsonl
 
 FORMATS = ("jsonl", "csv", "parquet", "jt808")
@@ -37,7 +30,6 @@ _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "c
              ".parquet": "parquet", ".pq": "parquet", ".808": "jt808", ".jt808": "jt808",
              ".bin": "jt808"}
 CHUNK_BYTES = 8 << 20
-PARQUET_ROWS = 131072
 
 
 @dataclass
@@ -225,115 +217,3 @@ def prefetch(batches: Iterator[ParsedBatch], depth: int = 2) -> Iterator[ParsedB
     finally:
         stop.set()
         thread.join()
-
-
-def _bad_utf8_rows(table: pa.Table) -> dict[int, str]:
-    """Rows of ``table`` with invalid UTF-8 in a string column, and the reason."""
-    out: dict[int, str] = {}
-    for name in table.column_names:
-        col = table.column(name)
-        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
-            continue
-        try:
-            col.validate(full=True)
-            continue
-        except pa.ArrowInvalid:
-            pass
-        base = 0
-        for chunk in col.chunks:
-            wide = pa.types.is_large_string(col.type)
-            buffers = chunk.buffers()
-            offsets = np.frombuffer(buffers[1], np.int64 if wide else np.int32)[
-                chunk.offset:chunk.offset + len(chunk) + 1].astype(np.int64)
-            data = buffers[2]
-            u = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
-            bad = utf8_errors(u, offsets[:-1], offsets[1:])
-            valid = ~np.asarray(chunk.is_null().to_numpy(zero_copy_only=False))
-            for r in np.flatnonzero((bad >= 0) & valid).tolist():
-                out.setdefault(base + r, f"{name}: not valid UTF-8 at byte {int(bad[r])}")
-            base += len(chunk)
-    return out
-
-
-def _rows_json(table: pa.Table) -> list[bytes]:
-    try:
-        return [json.dumps(r, default=str).encode() for r in table.to_pylist()]
-    except (ValueError, OverflowError, TypeError):
-        return [b""] * table.num_rows
-
-
-def _parquet_table(table: pa.Table, positions: np.ndarray, end: int) -> ParsedBatch:
-    """Canonical records of a slice of a Parquet file (rows ``positions``)."""
-    for i, f in enumerate(table.schema):
-        if pa.types.is_dictionary(f.type):  # checked and converted as plain values
-            try:
-                table = table.set_column(i, f.name, table.column(i).cast(f.type.value_type))
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                pass
-    bad = _bad_utf8_rows(table)
-    rejects: list[Reject] = []
-    if bad:
-        rejects = [Reject(int(positions[r]), b"", why) for r, why in sorted(bad.items())]
-        keep = np.setdiff1d(np.arange(table.num_rows), np.fromiter(bad, np.int64))
-        table, positions = table.take(pa.array(keep)), positions[keep]
-    try:
-        conf, unknown = conform(table)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
-        why = f"wrong column type in Parquet file: {str(exc)[:200]}"
-        rejects += [Reject(int(p), r, why)
-                    for p, r in zip(positions, _rows_json(table), strict=True)]
-        return ParsedBatch(conform(pa.table({}))[0].slice(0, 0), np.zeros(0, np.int64),
-                           np.zeros((0, 2), np.int64), b"", sorted(rejects,
-                                                                  key=lambda r: r.position),
-                           end_offset=end)
-    if unknown:
-        why = f"unknown column(s) {unknown} in Parquet file"
-        rejects += [Reject(int(p), r, why)
-                    for p, r in zip(positions, _rows_json(table), strict=True)]
-        return ParsedBatch(conf.slice(0, 0), np.zeros(0, np.int64), np.zeros((0, 2), np.int64),
-                           b"", sorted(rejects, key=lambda r: r.position), end_offset=end)
-    return ParsedBatch(conf, positions, np.full((len(positions), 2), -1, np.int64), b"",
-                       rejects, end_offset=end, raw_table=table)
-
-
-def parquet_batches(source: Source, offset: int, rows: int = PARQUET_ROWS
-                    ) -> Iterator[ParsedBatch]:
-    """Batches of a Parquet file from row ``offset`` (for bulk backfill).
-
-    Read one row group at a time: a row group that cannot be read (a corrupt page, a bad
-    compression stream) has its remaining rows quarantined with the reader's message, and
-    the next row group is read as usual.
-    """
-    assert source.path is not None
-    try:
-        pf = pq.ParquetFile(source.path)
-        groups = [pf.metadata.row_group(g).num_rows for g in range(pf.metadata.num_row_groups)]
-    except (OSError, pa.ArrowException, ValueError) as exc:
-        raise DataError(source.key, [Problem("", f"unreadable Parquet: {str(exc)[:300]}",
-                                             has_value=False)]) from None
-    row = 0
-    for g, n_g in enumerate(groups):
-        group_end = row + n_g
-        if group_end <= offset:
-            row = group_end
-            continue
-        try:
-            for rb in pf.iter_batches(batch_size=rows, row_groups=[g]):
-                n = rb.num_rows
-                if row + n <= offset:
-                    row += n
-                    continue
-                table = pa.Table.from_batches([rb])
-                if offset > row:
-                    table = table.slice(offset - row)
-                    row = offset
-                positions = np.arange(row, row + table.num_rows, dtype=np.int64)
-                row += table.num_rows
-                yield _parquet_table(table, positions, row)
-        except (OSError, pa.ArrowException, ValueError) as exc:
-            first = max(row, offset)
-            why = f"unreadable Parquet row group {g}: {str(exc)[:200]}"
-            rejects = [Reject(p, b"", why) for p in range(first, group_end)]
-            yield ParsedBatch(conform(pa.table({}))[0].slice(0, 0), np.zeros(0, np.int64),
-                              np.zeros((0, 2), np.int64), b"", rejects, end_offset=group_end)
-        row = group_end
