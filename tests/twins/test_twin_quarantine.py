@@ -195,3 +195,29 @@ def test_jt808_bad_frames(basic_twin: Path, tmp_path: Path) -> None:
                     "bad escape", "incomplete sub-packaged message", "unknown device",
                     "outside the configured region", "stream ended without closing 0x7e"):
         assert pattern in text, pattern
+
+
+def test_a_record_that_cannot_be_checked_is_isolated(basic_twin: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Should the checks fail on one record (a bug), that record alone is quarantined."""
+    import twins.ingest as ingest_mod
+
+    real = ingest_mod.check
+
+    def fragile(table, twin, now_s):  # type: ignore[no-untyped-def]
+        if 117 in table.column("seq").to_pylist():
+            raise ValueError("cannot handle seq 117")
+        return real(table, twin, now_s)
+
+    monkeypatch.setattr(ingest_mod, "check", fragile)
+    path = tmp_path / "s.jsonl"
+    path.write_bytes(b"\n".join(j(good(i, dev=V1 if i % 2 else V2)) for i in range(100, 140))
+                     + b"\n")
+    with Twin(basic_twin) as twin:
+        rep = twin.ingest([path])
+        rows = twin.store.query("SELECT position, reason FROM quarantine").to_pylist()
+        counts = twin.counters()
+    assert (rep.read, rep.accepted, rep.quarantined) == (40, 39, 1)
+    assert counts == {"read": 40, "accepted": 39, "quarantined": 1}
+    assert rows == [{"position": 18, "reason": "record could not be checked: ValueError: "
+                                               "cannot handle seq 117"}]
