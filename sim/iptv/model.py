@@ -28,7 +28,7 @@ from sim.iptv.online import OnlineByNode, offline_mask
 from sim.iptv.population import BoxPopulation
 from sim.iptv.profiles import StbProfile
 from sim.iptv.scenario import IptvScenario
-from sim.iptv.sizing import vod_edge_share_mbps
+from sim.iptv.sizing import core_links, edge_links, vod_edge_share_mbps
 from sim.iptv.state import OFFLINE, IptvInitialState, apply_initial_state, check_campaign_firmware
 from sim.iptv.topology import build_population
 from sim.iptv.viewing import build_viewing, channel_groups, zipf_cdf
@@ -146,8 +146,8 @@ class IptvModel:
                                  ).astype(np.int64)
         mbps = (streams * (float(egress) * 1000.0 / prof_streams) if egress
                 else np.full(n_srv, np.inf))
-        core = self._core_links()
-        mbps = np.minimum(mbps, self._vod_cdn_share_mbps(core, n_srv))
+        self.metro_links, self.edge_links = self._core_links(mbps)
+        mbps = np.minimum(mbps, self._vod_cdn_share_mbps(self.edge_links, n_srv))
         self.vod_streams = streams
         self.vod_mbps = mbps
         # Up to an hour of windows per kernel call (scratch memory grows with it).
@@ -183,7 +183,7 @@ class IptvModel:
                                 minlength=self.pop.n_ports)
         self.loads = LoadTracker(self.pop, port_wifi, self.n_windows,
                                  threshold=sc.network.overload_threshold, warmup_s=sc.warmup_s,
-                                 core_links=self._core_links())
+                                 core_links=self.metro_links, edge_links=self.edge_links)
         self.campaign: Campaign | None = None
         fw_spec = sc.events.firmware_campaign
         if fw_spec is not None:
@@ -222,12 +222,23 @@ class IptvModel:
             longest = max(longest, p["session_mean_s"], vod_mean, p["call_mean_s"])
         return int(math.ceil(2.0 * longest / self.dt))
 
-    def _core_links(self) -> Any:
-        """Parallel metro and CDN edge links per province (1, or by boxes per link)."""
-        per_link = self.sc.network.core_boxes_per_link
-        if not per_link:
-            return 1
-        return np.maximum(1, np.ceil(self._province_boxes() / per_link))
+    def _core_links(self, srv_mbps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Parallel metro and CDN edge links per province, by one rule
+        (:mod:`sim.iptv.sizing`): the edge is sized for the VoD servers when the scenario
+        sizes them by boxes, else both follow ``core_boxes_per_link``."""
+        from sim.iptv.network import usable_mbps
+
+        net = self.sc.network
+        metro = core_links(self._province_boxes(), net.core_boxes_per_link)
+        if not net.vod_streams_per_1000_boxes or not np.isfinite(srv_mbps).all():
+            return metro, metro
+        fw = self.sc.events.firmware_campaign
+        prov_boxes = self._province_boxes()
+        reserved = (fw.egress_cap_gbps * 1000.0 * prov_boxes / max(1.0, prov_boxes.sum())
+                    if fw is not None else 0.0)
+        edge = edge_links(srv_mbps, net.vod_servers_per_province, self.pop.n_metros,
+                          usable_mbps(self.pop.links["cdn_egress"]), reserved)
+        return metro, edge
 
     def _province_boxes(self) -> np.ndarray:
         return np.bincount(self.pop.olt_metro, weights=np.diff(self.pop.olt_box),

@@ -54,7 +54,9 @@ class LoadTracker:
     threshold: float = 0.8
     warmup_s: float = 0.0
     core_links: Any = 1
-    """Parallel metro / CDN edge links per province (scalar or array over provinces)."""
+    """Parallel metro links per province (scalar or array over provinces)."""
+    edge_links: Any = None
+    """Parallel CDN edge links per province (None: as ``core_links``)."""
     port_util_hist: np.ndarray = field(init=False)
     olt_down_hist: np.ndarray = field(init=False)
     metro_down_hist: np.ndarray = field(init=False)
@@ -74,7 +76,8 @@ class LoadTracker:
         self.cap: dict[str, Any] = {role: usable_mbps(link) for role, link in p.links.items()}
         # Metro and CDN edge: parallel links per province when the scenario scales the core.
         self.cap["metro"] = self.cap["metro"] * self.core_links
-        self.cap["cdn_egress"] = self.cap["cdn_egress"] * self.core_links
+        edge = self.core_links if self.edge_links is None else self.edge_links
+        self.cap["cdn_egress"] = self.cap["cdn_egress"] * edge
         self.cap_up_pon = usable_mbps(p.links["pon"], "up")
         layers = ("olt_uplink", "metro", "cdn_egress")
         self.offered_peak = dict.fromkeys(layers, 0.0)

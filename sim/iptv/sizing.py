@@ -1,8 +1,12 @@
 """How the VoD servers and the core links of a province are sized, in one place.
 
-The CDN edge of a province is a loss system for VoD: a stream is admitted only if it fits
-the server (streams and egress) and the server's share of the edge egress
-(:func:`vod_edge_share_mbps`), so the edge never carries more than its capacity.
+One rule: when the scenario sizes the VoD servers by their boxes
+(``vod_streams_per_1000_boxes``), the CDN edge of each province is sized for what its
+servers can send (:func:`edge_links`); otherwise the metro and edge links follow
+``core_boxes_per_link`` (one each by default). The CDN edge is a loss system for VoD: a
+stream is admitted only if it fits the server (streams and egress) and the server's share of
+the edge egress (:func:`vod_edge_share_mbps`), so the edge never carries more than its
+capacity.
 """
 
 from __future__ import annotations
@@ -26,3 +30,21 @@ def vod_edge_share_mbps(edge_mbps: np.ndarray, prov_boxes: np.ndarray, srv_boxes
     prov = np.arange(srv_boxes.shape[0]) // servers_per_province
     share = np.asarray(srv_boxes, float) / np.maximum(1.0, prov_boxes[prov])
     return np.maximum(0.0, edge[prov] * share)
+
+
+def core_links(prov_boxes: np.ndarray, boxes_per_link: int | None) -> np.ndarray:
+    """Parallel metro (and by default CDN edge) links per province: one per
+    ``boxes_per_link`` boxes (at least one), or one each."""
+    prov_boxes = np.asarray(prov_boxes, float)
+    if not boxes_per_link:
+        return np.ones(prov_boxes.shape[0])
+    return np.maximum(1.0, np.ceil(prov_boxes / boxes_per_link))
+
+
+def edge_links(srv_mbps: np.ndarray, servers_per_province: int, n_provinces: int,
+               link_mbps: float, reserved_mbps: np.ndarray | float = 0.0) -> np.ndarray:
+    """CDN edge links per province that carry what its VoD servers can send (``srv_mbps``,
+    finite) plus ``reserved_mbps`` (a firmware campaign's share): at least one."""
+    prov = np.arange(np.asarray(srv_mbps).shape[0]) // servers_per_province
+    need = np.bincount(prov, weights=srv_mbps, minlength=n_provinces) + reserved_mbps
+    return np.maximum(1.0, np.ceil(need / link_mbps - 1e-9))
