@@ -117,6 +117,11 @@ class DispatchEngine:
         #: What putting an unused vehicle to work costs, in seconds of driving (the model's
         #: view: 0 for a fleet whose vehicles run anyway, more where fewer vehicles is a goal).
         self.vehicle_cost_s = 0.0
+        #: How often dispatchers that plan over schedules re-optimise the stops not started
+        #: (the model's preference; a dispatcher's own ``reoptimise_s`` wins). None: never.
+        self.reoptimise_s: float | None = None
+        self.last_reoptimised_s = -np.inf
+        self.reoptimisations = 0
         self.stops_served = np.zeros(nv, dtype=np.int64)
         self.divert = graph is not None
         empty_i, empty_f = np.zeros(1, np.int64), np.zeros(1)

@@ -19,6 +19,7 @@ from sim.dispatch.base import (
 )
 from sim.dispatch.params import DispatcherParams, WindowedParams
 from sim.dispatch.plan import COST, FINISH_AT, PICKUP_AT, POS_I, POS_J, Plan
+from sim.dispatch.reoptimise import maybe_reoptimise
 
 #: Cost standing for "this vehicle cannot make it"; large but finite for the solver.
 _INFEASIBLE = 1e9
@@ -133,6 +134,11 @@ class _PriorityParams(DispatcherParams):
     batch_window_s: float = Field(default=10.0, ge=0, le=3600)
     candidates: int = Field(default=30, ge=1, le=10000,
                             description="vehicles priced per task (nearest first)")
+    reoptimise_s: float | None = Field(
+        default=None, gt=0, le=86400,
+        description="re-optimise the visits not started with PyVRP this often (None: the "
+                    "model's choice, by default never)")
+    reoptimise_iterations: int = Field(default=300, ge=1, le=100000)
     vehicle_cost_s: float = Field(default=0.0, ge=0, le=86400,
                                   description="cost of putting a vehicle to use that has not "
                                               "taken a request yet (fewer vehicles)")
@@ -173,6 +179,8 @@ class Priority:
         self.preempt = bool(p.preempt)  # type: ignore[attr-defined]
         self.wait_weight = float(p.wait_weight)  # type: ignore[attr-defined]
         self.vehicle_cost_s = float(p.vehicle_cost_s)  # type: ignore[attr-defined]
+        self.reoptimise_s = p.reoptimise_s  # type: ignore[attr-defined]
+        self.reoptimise_iterations = int(p.reoptimise_iterations)  # type: ignore[attr-defined]
         ahead = p.commit_ahead_s  # type: ignore[attr-defined]
         self.commit_ahead_s = np.inf if ahead is None else float(ahead)
 
@@ -188,6 +196,8 @@ class Priority:
             ins = self._place(plan, r, bool(requests.urgent[a]), float(requests.deadline_s[a]))
             if ins is not None:
                 out.append(ins)
+        maybe_reoptimise(plan.engine, self.reoptimise_s, self.reoptimise_iterations,
+                         self.vehicle_cost_s)
         return out
 
     def _place(self, plan: Plan, r: int, urgent: bool, deadline: float) -> Insertion | None:

@@ -25,6 +25,7 @@ from scipy.optimize import linear_sum_assignment
 from sim.dispatch.base import FleetView, Insertion, RequestView, TravelTimes, register_dispatcher
 from sim.dispatch.params import DispatcherParams
 from sim.dispatch.plan import COST, FINISH_AT, POS_I, POS_J, Plan
+from sim.dispatch.reoptimise import maybe_reoptimise
 
 _BIG = 1e15
 
@@ -37,6 +38,11 @@ class InsertionParams(DispatcherParams):
     wait_weight: float = Field(default=0.0, ge=0, le=100,
                                description="cost per second of pickup delay, on top of the "
                                            "added driving time")
+    reoptimise_s: float | None = Field(
+        default=None, gt=0, le=86400,
+        description="re-optimise the visits not started with PyVRP this often (None: the "
+                    "model's choice, by default never)")
+    reoptimise_iterations: int = Field(default=300, ge=1, le=100000)
     vehicle_cost_s: float = Field(default=0.0, ge=0, le=86400,
                                   description="cost of putting a vehicle to use that has not "
                                               "taken a request yet (fewer vehicles)")
@@ -77,6 +83,8 @@ class CheapestInsertion:
         self.candidates = int(p.candidates)  # type: ignore[attr-defined]
         self.wait_weight = float(p.wait_weight)  # type: ignore[attr-defined]
         self.vehicle_cost_s = float(p.vehicle_cost_s)  # type: ignore[attr-defined]
+        self.reoptimise_s = p.reoptimise_s  # type: ignore[attr-defined]
+        self.reoptimise_iterations = int(p.reoptimise_iterations)  # type: ignore[attr-defined]
         self.pooling = bool(p.pooling)  # type: ignore[attr-defined]
 
     def assign(self, now_s: float, requests: RequestView, fleet: FleetView,
@@ -94,6 +102,8 @@ class CheapestInsertion:
             if b >= 0:
                 out.append(plan.commit(int(r[0]), int(veh[b]), int(res[b, POS_I]),
                                        int(res[b, POS_J]), checked=True))
+        maybe_reoptimise(plan.engine, self.reoptimise_s, self.reoptimise_iterations,
+                         self.vehicle_cost_s)
         return out
 
 
@@ -124,6 +134,8 @@ class BatchInsertion(CheapestInsertion):
             todo = todo[feasible & ~done]
             if not done.any():
                 break
+        maybe_reoptimise(plan.engine, self.reoptimise_s, self.reoptimise_iterations,
+                         self.vehicle_cost_s)
         return out
 
     def _round(self, plan: Plan, todo: np.ndarray, urgent: dict[int, float],

@@ -20,7 +20,9 @@ Rules of the game (documented in the validation README):
 - **Vehicles.** Up to the instance's fleet, all starting at the depot, each with the
   instance's capacity and due back at the depot by its closing time (schedule-planning
   dispatchers plan the return in, and price a vehicle not used yet at
-  ``VEHICLE_COST_UNITS`` of driving, as the benchmark ranks fewer vehicles first). A vehicle drives to its next stop at once, waits if early,
+  ``VEHICLE_COST_UNITS`` of driving, as the benchmark ranks fewer vehicles first). With
+  ``reoptimise_every`` (a share of the horizon) they also re-plan, that often, the visits no
+  vehicle has started, with PyVRP (:mod:`sim.dispatch.reoptimise`). A vehicle drives to its next stop at once, waits if early,
   serves, and waits where it is. At the end every vehicle that left the depot drives back.
   "Vehicles used" counts those.
 - **Capacity (VRPTW).** A customer's demand stays on board until the vehicle unloads at the
@@ -56,9 +58,9 @@ from sim.dispatch.schedule import GOODS, N_LOAD, REQUESTS, RIDERS, Requests
 from sim.engine.rng import RngStreams
 from validation.dynamic_vrp.instances import Instance
 
-#: Cost of using one more vehicle, in instance time units of driving (30: half an hour
-#: when units are minutes).
-VEHICLE_COST_UNITS = 30.0
+#: Cost of using one more vehicle, in instance time units of driving: the benchmark ranks
+#: fewer vehicles first (the offline reference prices a vehicle at 400).
+VEHICLE_COST_UNITS = 200.0
 #: Task outcome codes in :attr:`OnlineResult.status`.
 SERVED_TASK, MISSED = 3, 4
 _EPS = 1e-6
@@ -126,7 +128,7 @@ class OnlineRun:
 
     def __init__(self, inst: Instance, dispatcher: Dispatcher, release: np.ndarray,
                  time_unit_s: float = 60.0, fleet_size: int | None = None,
-                 reload_below: float | None = None):
+                 reload_below: float | None = None, reoptimise_every: float | None = None):
         self.inst, self.disp, self.unit = inst, dispatcher, float(time_unit_s)
         self.env = simpy.Environment()
         self.tt = _Travel(inst.dist, self.unit)
@@ -166,6 +168,10 @@ class OnlineRun:
         # The benchmark ranks fewer vehicles first: a vehicle put to use costs as much as
         # VEHICLE_COST_UNITS of driving to dispatchers that price insertions.
         self.engine.vehicle_cost_s = VEHICLE_COST_UNITS * u
+        # Re-optimisation of the visits not started (PyVRP), every this share of the horizon,
+        # by dispatchers that plan over schedules.
+        if reoptimise_every is not None:
+            self.engine.reoptimise_s = reoptimise_every * inst.horizon * u
         self.reload_below = float(np.mean(inst.demand[o])) if reload_below is None \
             else float(reload_below)
         self.routes: list[list[Stop]] = [[] for _ in range(m)]
