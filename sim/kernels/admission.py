@@ -69,17 +69,18 @@ def time_order(ts, t_lo, t_hi):
 def _gather(s, sp, topo, rq):
     """Server ``s``'s waiting requests in request-time order (equal times in box order):
     (slot, box, time, holding time, bitrate, out of cache) side by side."""
+    ptr, olts, olt_box, n_req, r_t = topo.srv_olt_ptr, topo.srv_olts, topo.olt_box, rq.n, rq.t
     n = 0
-    for j in range(topo.srv_olt_ptr[s], topo.srv_olt_ptr[s + 1]):
-        n += rq.n[topo.srv_olts[j]]
+    for j in range(ptr[s], ptr[s + 1]):
+        n += n_req[olts[j]]
     slots = np.empty(n, dtype=np.int64)
     ts = np.empty(n)
     m = 0
-    for j in range(topo.srv_olt_ptr[s], topo.srv_olt_ptr[s + 1]):  # OLTs in order: box ids
-        o = topo.srv_olts[j]  # increase
-        for q in range(topo.olt_box[o], topo.olt_box[o] + rq.n[o]):
+    for j in range(ptr[s], ptr[s + 1]):  # OLTs in order: box ids increase
+        o = olts[j]
+        for q in range(olt_box[o], olt_box[o] + n_req[o]):
             slots[m] = q
-            ts[m] = rq.t[q]
+            ts[m] = r_t[q]
             m += 1
     order = time_order(ts, sp.t0, sp.t_end)
     ids = np.empty(n, dtype=np.int64)
@@ -88,19 +89,20 @@ def _gather(s, sp, topo, rq):
     lr = np.empty(n)
     lm = np.empty(n, dtype=np.uint8)
     ls = np.empty(n, dtype=np.int64)
+    r_box, r_hold, r_rate, r_miss = rq.box, rq.hold, rq.rate, rq.miss
     for j in range(n):
         q = slots[order[j]]
-        ids[j] = rq.box[q]
-        lt[j] = rq.t[q]
-        lw[j] = rq.hold[q]
-        lr[j] = rq.rate[q]
-        lm[j] = rq.miss[q]
+        ids[j] = r_box[q]
+        lt[j] = r_t[q]
+        lw[j] = r_hold[q]
+        lr[j] = r_rate[q]
+        lm[j] = r_miss[q]
         ls[j] = q
     return ids, lt, lw, lr, lm, ls
 
 
 @njit(cache=True, inline="always")
-def _prefetch_request(j, ids, lt, lw, port, port_olt, sp, scr):
+def _prefetch_request(j, ids, lt, lw, port, port_olt, sp, acc, oac):
     """Ahead of use, for a request that will touch its box unless blocked: the port rows of
     its request and stream end (``PF_BOX // 2`` requests ahead: the port is in cache by
     then, fetched with the box state ``PF_BOX`` requests ahead)."""
@@ -111,9 +113,9 @@ def _prefetch_request(j, ids, lt, lw, port, port_olt, sp, scr):
         ob = port_olt[pb]
         ka = win_of(lt[jb], sp.t0, sp.inv_dt, sp.k_last)
         kb = win_of(lt[jb] + lw[jb], sp.t0, sp.inv_dt, sp.k_last)
-        prefetch_rows(scr.acc, scr.oac, pb, ob, ka)
+        prefetch_rows(acc, oac, pb, ob, ka)
         if kb != ka:
-            prefetch_rows(scr.acc, scr.oac, pb, ob, kb)
+            prefetch_rows(acc, oac, pb, ob, kb)
 
 
 @njit(cache=True, error_model="numpy")
@@ -131,8 +133,15 @@ def admit_server(s, sp, topo, bx, beh, scr, rq, vod, tid):
     qi = np.empty(n, dtype=np.int64)
     qv = np.empty(n, dtype=np.int64)
     port_olt = topo.port_olt
+    # the bundles' arrays, taken out once (a field read inside the loop costs a reference
+    # count update per read)
+    st, nt, wk, ch, rate, tu, vert, port, flags, rs = bx
+    vp, sc, ptab, gbit, cumh, hrate = beh.vp, beh.sc, beh.ptab, beh.gbit, beh.cumh, beh.hrate
+    acc, oac, abit, aw, ebit_o, vcnt, nbit = (scr.acc, scr.oac, scr.abit, scr.aw, scr.ebit_o,
+                                              scr.vcnt, scr.nbit)
+    heap_t, heap_r, admitted, u_miss = vod.heap_t, vod.heap_r, rq.admitted, vod.u_miss
     t0, dt, inv_dt, k_last, t_end = sp.t0, sp.dt, sp.inv_dt, sp.k_last, sp.t_end
-    fcc_k = beh.sc[FCC_MBIT_PER_MBPS]
+    fcc_k = sc[FCC_MBIT_PER_MBPS]
     # A server's counters live in locals while it runs: servers next to each other share
     # cache lines in the per-server arrays, and two threads writing one line stall each other.
     hn = vod.heap_n[s]
@@ -160,86 +169,91 @@ def admit_server(s, sp, topo, bx, beh, scr, rq, vod, tid):
             out_of_cache = lm[jx] != 0
             j += 1
             if j + PF_BOX < n and lt[j + PF_BOX] + lw[j + PF_BOX] < t_end:
-                prefetch_box(bx, ids[j + PF_BOX])
-            _prefetch_request(j, ids, lt, lw, bx.port, port_olt, sp, scr)
+                prefetch_box(ids[j + PF_BOX], st, nt, wk, rate, rs, ch, port, vert, flags)
+            _prefetch_request(j, ids, lt, lw, port, port_olt, sp, acc, oac)
         else:
             i = ix(qi[0])
             m = key_pop(qt, qi, qv, m)
-            t = bx.nt[i]
-            hold = bx.wk[i]
-            r_req = bx.rate[i]
-            out_of_cache = bx.tu[i] >= vod.u_miss
+            t = nt[i]
+            hold = wk[i]
+            r_req = rate[i]
+            out_of_cache = tu[i] >= u_miss
         k = win_of(t, t0, inv_dt, k_last)
-        while hn > 0 and vod.heap_t[ix(sb)] <= t:  # streams that ended by now
-            busy -= vod.heap_r[ix(sb)]
-            stream_pop(vod.heap_t, vod.heap_r, sb, hn)
+        while hn > 0 and heap_t[ix(sb)] <= t:  # streams that ended by now
+            busy -= heap_r[ix(sb)]
+            stream_pop(heap_t, heap_r, sb, hn)
             hn -= 1
         n_req[ix(k)] += 1
         admit = hn < cap_n and busy + r_req <= cap_b
         if admit:
-            stream_push(vod.heap_t, vod.heap_r, sb, hn, t + hold, r_req)
+            stream_push(heap_t, heap_r, sb, hn, t + hold, r_req)
             hn += 1
             busy += r_req
             if out_of_cache:
                 n_miss[ix(k)] += 1
             if slot >= 0 and t + hold >= t_end:  # streams past the epoch: settled later
-                rq.admitted[ix(slot)] = 1
+                admitted[ix(slot)] = 1
                 continue
-        p = ix(bx.port[i])
+        p = ix(port[i])
         o = ix(port_olt[p])
-        v = ix(bx.vert[i])
+        v = ix(vert[i])
         rem = t0 + (k + 1) * dt - t
-        shift(scr.acc, scr.oac, p, o, k, PENDING, 0.0, 0.0, -1.0, rem)
+        shift(acc, oac, p, o, k, PENDING, 0.0, 0.0, -1.0, rem)
         if admit:
-            bx.st[i] = VOD
-            bx.nt[i] = t + hold
+            st[i] = VOD
+            nt[i] = t + hold
         else:  # blocked: back to live TV
             n_blk[ix(k)] += 1
-            z, g, t_nx = tune_live(bx.rs[i], t, v, bx.flags[i], p, o, k, beh.ptab, beh.gbit,
-                                   beh.vp, fcc_k, scr.acc, scr.oac)
-            bx.rs[i] = z
-            bx.ch[i] = g
-            bx.st[i] = LIVE
-            bx.nt[i] = t_nx
-        shift(scr.acc, scr.oac, p, o, k, bx.st[i], bx.rate[i], beh.vp[v, CALL_UP_MBPS], 1.0,
-              rem)
-        pending, t_nx, _, _, _ = run_box(i, t, port_olt, sp, bx, beh, scr, tid)
+            z, g, t_nx = tune_live(rs[i], t, v, flags[i], p, o, k, ptab, gbit, vp, fcc_k,
+                                   acc, oac)
+            rs[i] = z
+            ch[i] = g
+            st[i] = LIVE
+            nt[i] = t_nx
+        shift(acc, oac, p, o, k, st[i], rate[i], vp[v, CALL_UP_MBPS], 1.0, rem)
+        pending, t_nx, _, _, _ = run_box(
+            i, t, sp, tid, st, nt, wk, ch, rate, tu, vert, port, flags, rs, port_olt, vp, sc,
+            ptab, gbit, cumh, hrate, acc, oac, abit, aw, ebit_o, vcnt, nbit)
         if pending:
             m = key_push(qt, qi, qv, m, t_nx, i, i)
+    _store(s, vod, hn, busy, n_req, n_blk, n_miss)
+
+
+@njit(cache=True)
+def _store(s, vod, hn, busy, n_req, n_blk, n_miss):
+    """Server ``s``'s counters, kept in locals while it ran, back into the bundle."""
     vod.heap_n[s] = hn
     vod.busy_mbps[s] = busy
-    for k in range(k_last + 1):
+    for k in range(n_req.shape[0]):
         vod.req[s, k] += n_req[k]
         vod.blk[s, k] += n_blk[k]
         vod.miss[s, k] += n_miss[k]
 
 
 @njit(cache=True, inline="always")
-def settle_admitted(o, sp, topo, bx, scr, rq):
-    """Move OLT ``o``'s requests marked admitted (streams that outlast the epoch) from their
-    request to VoD, in memory order; clears the marks."""
-    lo = topo.olt_box[o]
-    n = rq.n[o]
-    port, port_olt = bx.port, topo.port_olt
+def settle_admitted(lo, n, sp, port, port_olt, st, nt, r_box, r_t, r_hold, r_rate, admitted,
+                    acc, oac):
+    """Move the requests in slots ``lo .. lo + n - 1`` marked admitted (streams that outlast
+    the epoch) from their request to VoD, in memory order; clears the marks."""
     for q in range(lo, lo + n):
         if q + 2 * PF_BOX < lo + n:  # slots ahead: the box, then (in cache by then) its port row
-            b = rq.box[q + 2 * PF_BOX]
+            b = r_box[q + 2 * PF_BOX]
             prefetch(port, b)
-            prefetch(bx.st, b)
-            prefetch(bx.nt, b)
-        if q + PF_BOX < lo + n and rq.admitted[q + PF_BOX]:
-            prefetch3(scr.acc, port[rq.box[q + PF_BOX]],
-                      win_of(rq.t[q + PF_BOX], sp.t0, sp.inv_dt, sp.k_last), 0)
+            prefetch(st, b)
+            prefetch(nt, b)
+        if q + PF_BOX < lo + n and admitted[q + PF_BOX]:
+            prefetch3(acc, port[r_box[q + PF_BOX]],
+                      win_of(r_t[q + PF_BOX], sp.t0, sp.inv_dt, sp.k_last), 0)
         qx = ix(q)
-        if rq.admitted[qx]:
-            rq.admitted[qx] = 0
-            i = ix(rq.box[qx])
-            t = rq.t[qx]
+        if admitted[qx]:
+            admitted[qx] = 0
+            i = ix(r_box[qx])
+            t = r_t[qx]
             k = win_of(t, sp.t0, sp.inv_dt, sp.k_last)
             rem = sp.t0 + (k + 1) * sp.dt - t
             p = ix(port[i])
-            o2 = ix(port_olt[p])
-            shift(scr.acc, scr.oac, p, o2, k, PENDING, 0.0, 0.0, -1.0, rem)
-            shift(scr.acc, scr.oac, p, o2, k, VOD, rq.rate[qx], 0.0, 1.0, rem)
-            bx.st[i] = VOD
-            bx.nt[i] = t + rq.hold[qx]
+            o = ix(port_olt[p])
+            shift(acc, oac, p, o, k, PENDING, 0.0, 0.0, -1.0, rem)
+            shift(acc, oac, p, o, k, VOD, r_rate[qx], 0.0, 1.0, rem)
+            st[i] = VOD
+            nt[i] = t + r_hold[qx]

@@ -38,17 +38,18 @@ def _advance_olt(o, sp, topo, bx, beh, scr, rq, u_miss, tid):
     """Scan OLT ``o``'s boxes: list those with an event in the epoch, count the live boxes
     without one, then advance the listed boxes to the epoch end or a VoD request."""
     ox = ix(o)
+    oac, sbit, stat = scr.oac, scr.sbit, scr.stat  # taken out once, not read in the loops
     for k in range(sp.k_last + 1):
         for c in range(N_ACC):
-            scr.oac[ox, k, c] = 0.0
+            oac[ox, k, c] = 0.0
     scr.ebit_o[o] = 0
     p0, p1 = topo.olt_port[o], topo.olt_port[o + 1]
-    scr.sbit[p0:p1] = 0
+    sbit[p0:p1] = 0
     scr.nbit[p0:p1] = 0
     base = topo.olt_box[o]
     nv = 0
     tx = ix(tid)
-    nt, st, vis, t_end = bx.nt, bx.st, scr.vis, sp.t_end
+    nt, st, ch, port, vis, t_end = bx.nt, bx.st, bx.ch, bx.port, scr.vis, sp.t_end
     for i in range(topo.olt_box[o], topo.olt_box[o + 1]):  # no branch: a visit is a coin toss
         b = ix(i)
         visit = nt[b] < t_end
@@ -57,9 +58,9 @@ def _advance_olt(o, sp, topo, bx, beh, scr, rq, u_miss, tid):
         # a box with no event this epoch that watches live TV watches one channel throughout
         # (a branch: few boxes do, and the others need not load their channel and port)
         if (st[b] == LIVE) & (not visit):
-            g = bx.ch[b]
-            scr.sbit[ix(bx.port[b]), ix(g >> 6)] |= np.uint64(1) << np.uint64(g & 63)
-            scr.stat[tx, ix(g)] += 1
+            g = ch[b]
+            sbit[ix(port[b]), ix(g >> 6)] |= np.uint64(1) << np.uint64(g & 63)
+            stat[tx, ix(g)] += 1
     rq.n[o] = advance_listed(base, base + nv, topo.port_olt, sp, bx, beh, scr, rq, u_miss, tid)
 
 

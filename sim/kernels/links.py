@@ -65,14 +65,13 @@ def load_lanes(bits, r, words, cls_mask, cls_rate, cnt, out):
 
 
 @njit(cache=True, inline="always")
-def _static_groups(o, n_k, topo, scr, fw_mbit):
+def _static_groups(o, n_k, olt_port, sbit, nbit, abit, aw, ebit_o, fw_mbit):
     """Set the groups of boxes that watched one channel all epoch (``sbit``) in every window
     of their port and OLT and in the groups watched at the epoch end; returns the OLT's
     firmware Mbit."""
     ox = ix(o)
-    sbit, nbit, abit, aw, ebit_o = scr.sbit, scr.nbit, scr.abit, scr.aw, scr.ebit_o
     fw_o = 0.0
-    for p in range(topo.olt_port[ox], topo.olt_port[o + 1]):
+    for p in range(olt_port[ox], olt_port[o + 1]):
         px = ix(p)
         fw_o += fw_mbit[px]
         for c in range(sbit.shape[1]):
@@ -87,11 +86,10 @@ def _static_groups(o, n_k, topo, scr, fw_mbit):
 
 
 @njit(cache=True, inline="always")
-def _olt_windows(o, n_k, dt, carry, oac, out, fw_o):
+def _olt_windows(o, n_k, dt, nst, orate, oac, olt_cdn, olt_uni, pmax, psum, fw_o):
     """Whole-window values of OLT ``o`` from the counts and rate sums at the window start
     (a prefix sum over the windows); CDN egress per window."""
     ox = ix(o)
-    nst, orate = carry.nst, carry.orate
     inv_dt = 1.0 / dt  # multiplications, not a chain of divisions, per port-window
     for k in range(n_k):
         for s in range(N_ST):
@@ -100,22 +98,23 @@ def _olt_windows(o, n_k, dt, carry, oac, out, fw_o):
         for r in range(4):
             oac[ox, k, O_VOD + r] += orate[ox, r] * dt
             orate[ox, r] += oac[ox, k, D_RATE + r]
-        out.olt_cdn[ox, k] = (oac[ox, k, O_VOD] + oac[ox, k, O_AD] + oac[ox, k, O_FCC]
-                              + fw_o) * inv_dt
-        out.olt_uni[ox, k] = 0.0
-        out.pmax[ox, k] = 0.0
-        out.psum[ox, k] = 0.0
+        olt_cdn[ox, k] = (oac[ox, k, O_VOD] + oac[ox, k, O_AD] + oac[ox, k, O_FCC]
+                          + fw_o) * inv_dt
+        olt_uni[ox, k] = 0.0
+        pmax[ox, k] = 0.0
+        psum[ox, k] = 0.0
 
 
 @njit(cache=True, inline="always")
-def _port_windows(px, o, sp, n_k, acc, prate, uni_fw_mbit, wifi_k, mcv, load, out):
+def _port_windows(px, o, sp, n_k, acc, prate, uni_fw_mbit, wifi_k, mcv, hist, peak, up_peak,
+                  over_s, cap_pon, threshold, util_bin, pmax, psum, olt_uni):
     """Whole-window loads of port ``px`` (multicast ``mcv`` per window), its statistics from
     window ``kc`` on, and the OLT sums; clears the port's per-window sums."""
     dt = sp.dt
     inv_dt = 1.0 / dt
-    inv_cap = 1.0 / load.cap_pon
-    inv_bin = 1.0 / load.util_bin
-    n_bins = load.hist.shape[1]
+    inv_cap = 1.0 / cap_pon
+    inv_bin = 1.0 / util_bin
+    n_bins = hist.shape[1]
     dn_r = prate[px, 0]
     up_r = prate[px, 1]
     use_n = prate[px, 2]
@@ -138,18 +137,18 @@ def _port_windows(px, o, sp, n_k, acc, prate, uni_fw_mbit, wifi_k, mcv, load, ou
             b = int(util * inv_bin)
             if b >= n_bins:
                 b = n_bins - 1
-            load.hist[px, ix(b)] += 1
-            if down > load.peak[px]:
-                load.peak[px] = down
+            hist[px, ix(b)] += 1
+            if down > peak[px]:
+                peak[px] = down
             up = upm * inv_dt
-            if up > load.up_peak[px]:
-                load.up_peak[px] = up
-            if down > load.threshold * load.cap_pon:
-                load.over_s[px] += dt
-        if util > out.pmax[o, k]:
-            out.pmax[o, k] = util
-        out.psum[o, k] += util
-        out.olt_uni[o, k] += uni
+            if up > up_peak[px]:
+                up_peak[px] = up
+            if down > threshold * cap_pon:
+                over_s[px] += dt
+        if util > pmax[o, k]:
+            pmax[o, k] = util
+        psum[o, k] += util
+        olt_uni[o, k] += uni
     prate[px, 0] = dn_r
     prate[px, 1] = up_r
     prate[px, 2] = use_n
@@ -158,42 +157,54 @@ def _port_windows(px, o, sp, n_k, acc, prate, uni_fw_mbit, wifi_k, mcv, load, ou
 @njit(cache=True, error_model="numpy")
 def finish_olt(o, sp, topo, bx, beh, carry, scr, rq, load, out):
     """Complete OLT ``o``'s epoch: settle admitted streams, per-window values of the OLT and
-    its ports, port load statistics, and the OLT's multicast union and downstream load."""
+    its ports, port load statistics, and the OLT's multicast union and downstream load.
+    The bundles' arrays are taken out once (a field read inside a loop costs a reference
+    count update per read)."""
     n_k = sp.k_last + 1
     ox = ix(o)
-    settle_admitted(ox, sp, topo, bx, scr, rq)
-    fw_o = _static_groups(o, n_k, topo, scr, load.fw_mbit)
-    _olt_windows(o, n_k, sp.dt, carry, scr.oac, out, fw_o)
-    abit, abit_o, aw = scr.abit, scr.abit_o, scr.aw
+    olt_port, port_boxes = topo.olt_port, topo.port_boxes
+    acc, oac, abit, abit_o, aw = scr.acc, scr.oac, scr.abit, scr.abit_o, scr.aw
+    hist, peak, up_peak, over_s = load.hist, load.peak, load.up_peak, load.over_s
+    fw_mbit, wifi_mbps = load.fw_mbit, load.wifi_mbps
+    pmax, psum, olt_uni = out.pmax, out.psum, out.olt_uni
+    cls_mask, cls_rate = beh.cls_mask, beh.cls_rate
+    prate = carry.prate
+    settle_admitted(topo.olt_box[ox], rq.n[ox], sp, bx.port, topo.port_olt, bx.st, bx.nt,
+                    rq.box, rq.t, rq.hold, rq.rate, rq.admitted, acc, oac)
+    fw_o = _static_groups(o, n_k, olt_port, scr.sbit, scr.nbit, abit, aw, scr.ebit_o, fw_mbit)
+    _olt_windows(o, n_k, sp.dt, carry.nst, carry.orate, oac, out.olt_cdn, olt_uni, pmax, psum,
+                 fw_o)
     n_l = abit.shape[2]
     abit_o[ox] = 0
     words_o = np.uint64(0)
     one = np.uint64(1)
     cnt = np.empty(n_l, dtype=np.int64)
     mcv = np.empty(n_l)
-    n_bins = load.hist.shape[1]
-    p0, p1 = topo.olt_port[ox], topo.olt_port[o + 1]
+    n_bins = hist.shape[1]
+    cap_pon, threshold, util_bin = load.cap_pon, load.threshold, load.util_bin
+    p0, p1 = olt_port[ox], olt_port[o + 1]
     for p in range(p0, p1):
         px = ix(p)
         if p + 1 < p1:  # the next port's histogram row: its bins are cold
             for b in range(0, n_bins, 32):
-                prefetch2(load.hist, p + 1, b)
-        nb = topo.port_boxes[px] if topo.port_boxes[px] > 0 else 1
-        wifi_k = load.wifi_mbps[px] / (nb * sp.dt)
+                prefetch2(hist, p + 1, b)
+        nb = port_boxes[px] if port_boxes[px] > 0 else 1
+        wifi_k = wifi_mbps[px] / (nb * sp.dt)
         words = aw[px]  # the words of the port's group bits set in the epoch
         aw[px] = 0
         words_o |= words
-        load_lanes(abit, px, words, beh.cls_mask, beh.cls_rate, cnt, mcv)  # every window
+        load_lanes(abit, px, words, cls_mask, cls_rate, cnt, mcv)  # every window
         for c in range(abit.shape[1]):  # then the port's group bits are cleared for the
             if (words >> np.uint64(c)) & one:  # next epoch while in cache (no pass of their own)
                 for k in range(n_l):
                     abit_o[ox, c, k] |= abit[px, c, k]
                     abit[px, c, k] = 0
-        _port_windows(px, ox, sp, n_k, scr.acc, carry.prate, load.fw_mbit[px], wifi_k, mcv,
-                      load, out)
-    load_lanes(abit_o, ox, words_o, beh.cls_mask, beh.cls_rate, cnt, mcv)
+        _port_windows(px, ox, sp, n_k, acc, prate, fw_mbit[px], wifi_k, mcv, hist, peak,
+                      up_peak, over_s, cap_pon, threshold, util_bin, pmax, psum, olt_uni)
+    load_lanes(abit_o, ox, words_o, cls_mask, cls_rate, cnt, mcv)
+    olt_down = out.olt_down
     for k in range(n_k):
-        out.olt_down[ox, k] = mcv[k] + out.olt_uni[ox, k]
+        olt_down[ox, k] = mcv[k] + olt_uni[ox, k]
 
 
 @njit(cache=True)
@@ -215,29 +226,31 @@ def metro(m, sp, topo, beh, scr, out):
     cnt = np.empty(n_l, dtype=np.int64)
     load = np.empty(n_l)
     every = np.uint64(0xFFFFFFFFFFFFFFFF)
+    m_union, m_now, m_acc, m_uni, m_cdn = out.m_union, out.m_now, out.m_acc, out.m_uni, out.m_cdn
+    olt_uni, olt_cdn = out.olt_uni, out.olt_cdn
     load_lanes(mu, 0, every, beh.cls_mask, beh.cls_rate, cnt, load)
     for k in range(n_k):
-        out.m_union[k, m] = load[k]
+        m_union[k, m] = load[k]
     load_lanes(mn, 0, every, beh.cls_mask, beh.cls_rate, cnt, load)
     for k in range(n_k):
-        out.m_now[k, m] = load[k]
+        m_now[k, m] = load[k]
     for k in range(n_k):
         for c in range(N_OUT):
-            out.m_acc[k, m, c] = 0.0
-        out.m_uni[k, m] = 0.0
-        out.m_cdn[k, m] = 0.0
+            m_acc[k, m, c] = 0.0
+        m_uni[k, m] = 0.0
+        m_cdn[k, m] = 0.0
         for j in range(ptr[m], ptr[m + 1]):  # OLTs in order: the same sums on any thread
             o = ix(olts[j])
             for c in range(N_OUT):
-                out.m_acc[k, m, c] += oacc[o, k, c]
-            out.m_uni[k, m] += out.olt_uni[o, k]
-            out.m_cdn[k, m] += out.olt_cdn[o, k]
+                m_acc[k, m, c] += oacc[o, k, c]
+            m_uni[k, m] += olt_uni[o, k]
+            m_cdn[k, m] += olt_cdn[o, k]
 
 
 @njit(cache=True)
 def viewers(k_last, scr, out):
     """Viewers per group at each window end: the boxes without events plus the counts."""
-    vcnt, stat = scr.vcnt, scr.stat
+    vcnt, stat, out_viewers = scr.vcnt, scr.stat, out.viewers
     n_g = stat.shape[1]
     n_t = vcnt.shape[0]
     for g in range(n_g):
@@ -248,7 +261,7 @@ def viewers(k_last, scr, out):
             c = static
             for t in range(n_t):
                 c += vcnt[t, g, k]
-            out.viewers[k, g] = c
+            out_viewers[k, g] = c
 
 
 @njit(cache=True, parallel=True)
