@@ -62,6 +62,23 @@ def float_in(low: float, high: float, low_open: bool = False,
     return parse
 
 
+def share_type(name: str) -> Callable[[str], float]:
+    """argparse type: a share strictly between 0 and 1 (a service-level target)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not 0.0 < value < 1.0:  # NaN fails too
+            raise argparse.ArgumentTypeError(
+                f"{name} must be a share in (0, 1) (got {bounded_repr(text)})")
+        return value
+
+    parse.__name__ = "a share"
+    return parse
+
+
 seed_type = int_in(0, MAX_SEED, "a seed (integer >= 0)")
 replications_type = int_in(1, MAX_REPLICATIONS, "a number of replications")
 

@@ -14,7 +14,7 @@ import sys
 import time
 from typing import Any
 
-from sim.cli.checks import float_in, int_in
+from sim.cli.checks import float_in, int_in, share_type
 from sim.cli.tables import render
 from sim.errors import FleetTwinError
 
@@ -48,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="calls per hour")
     s.add_argument("--handle-s", type=float_in(0, 1e6, low_open=True), required=True,
                    help="mean handling time per call (talk + wrap-up), seconds")
-    s.add_argument("--target", type=float_in(0, 0.9999, low_open=True), default=0.8,
+    s.add_argument("--target", type=share_type("target"), default=0.8,
                    help="share of calls to answer within --within-s (default 0.8)")
     s.add_argument("--within-s", type=float_in(0, 1e6), default=20.0, help="answer time, s (default 20)")
     s.add_argument("--simulate", action="store_true",
