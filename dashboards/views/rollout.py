@@ -159,7 +159,7 @@ if national:
         for v in r.sla:
             kpi, op, thr = v.get("kpi"), v.get("op"), v.get("threshold")
             if kpi in df.columns and op in ops and isinstance(thr, int | float):
-                verdict = {int(c): bool(ops[op](float(x), float(thr)))
+                verdict: dict[int, object] = {int(c): bool(ops[op](float(x), float(thr)))
                            for c, x in zip(df["_code"], df[kpi], strict=True) if pd.notna(x)}
                 measures[f"SLA {v.get('name') or kpi} (verdict per province)"] = (verdict,
                                                                                    str(kpi))
