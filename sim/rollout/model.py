@@ -155,7 +155,8 @@ class RolloutModel:
 
     def _map(self, jobs: list[tuple[Any, ...]]) -> list[DayPlan]:
         workers = self.s.installation.workers
-        if workers <= 1 or len(jobs) < 2:
+        # a daemonic process (e.g. a sweep worker) may not start processes: plan here
+        if workers <= 1 or len(jobs) < 2 or multiprocessing.current_process().daemon:
             return [solve_job(j) for j in jobs]
         if self._pool is None:
             ctx = multiprocessing.get_context("forkserver")
