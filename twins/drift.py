@@ -273,12 +273,31 @@ def read_predictions(path: Path, window_s: float = 600.0) -> pa.Table:
         return predictions_from_run(path, window_s)
     try:
         tab = pq.read_table(path) if path.suffix in (".parquet", ".pq") else pcsv.read_csv(path)
-    except (OSError, pa.ArrowInvalid) as exc:
-        raise DataError(path, [Problem("", f"unreadable predictions: {exc}",
+    except (OSError, pa.ArrowException) as exc:
+        raise DataError(path, [Problem("", f"unreadable predictions: {str(exc)[:300]}",
                                        has_value=False)]) from None
     missing = [c for c in ("measure", "key", "t_s", "value") if c not in tab.column_names]
     if missing:
         raise DataError(path, [Problem("columns", "missing columns", missing)])
+    problems: list[Problem] = []
+    for c in ("t_s", "value"):
+        col = tab.column(c)
+        if pa.types.is_null(col.type):  # every value missing (or NaN, which CSV reads so)
+            col = pa.nulls(len(col), pa.float64())
+        if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)):
+            problems.append(Problem(c, "must be a column of numbers", str(col.type)))
+            continue
+        v = np.asarray(pc.fill_null(pc.cast(col, pa.float64()), np.nan)
+                       .to_numpy(zero_copy_only=False))
+        bad = ~np.isfinite(v)
+        if c == "t_s":
+            bad |= (v < 0) | (v >= 86400)
+        what = ("must be a time of day in [0, 86400) s" if c == "t_s"
+                else "must be a finite number")
+        problems += [Problem(f"row {r + 2}.{c}", what, float(v[r]))
+                     for r in np.flatnonzero(bad)[:5].tolist()]
+    if problems:
+        raise DataError(path, problems)
     return tab.set_column(tab.schema.get_field_index("key"), "key",
                           pc.cast(tab.column("key"), pa.string()))
 

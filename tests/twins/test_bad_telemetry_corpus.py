@@ -483,6 +483,13 @@ def option_cases() -> list[tuple[str, list[str], str]]:
         ("ingest without a twin", ["ingest", "DIR", "FILE"],
          r"twin\.yaml: 1 problem.*no twin configuration here"),
         ("status without a twin", ["status", "DIR"], r"no twin configuration here"),
+        ("drift predictions with NaN", ["drift", "TWIN", "--predictions", "DIR/nan.csv"],
+         r"nan\.csv: 2 problems.*row 2\.t_s: must be a time of day in \[0, 86400\) s "
+         r"\(got 1e\+300\).*row 2\.value: must be a finite number \(got nan\)"),
+        ("drift predictions as text", ["drift", "TWIN", "--predictions", "DIR/text.csv"],
+         r"text\.csv: 1 problem.*t_s: must be a column of numbers \(got 'string'\)"),
+        ("drift predictions not a table", ["drift", "TWIN", "--predictions", "DIR/none.csv"],
+         r"none\.csv: 1 problem.*unreadable predictions"),
     ]
 
 
@@ -497,6 +504,10 @@ def test_bad_twin_option(name: str, argv: list[str], pattern: str, run_dir: Path
     folder.mkdir()
     afile = tmp_path / "a.txt"
     afile.write_text("x", encoding="utf-8")
+    (folder / "nan.csv").write_text("measure,key,t_s,value\nmessage_rate,k,1e300,nan\n",
+                                    encoding="utf-8")
+    (folder / "text.csv").write_text("measure,key,t_s,value\nmessage_rate,k,noon,1\n",
+                                     encoding="utf-8")
     subst = {"RUN": str(run_dir), "TWIN": str(twin), "FILE": str(afile), "DIR": str(folder)}
     args = ["twin"] + [re.sub(r"^(RUN|TWIN|FILE|DIR)", lambda m: subst[m.group(1)], a)
                        for a in argv]
