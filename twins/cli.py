@@ -166,8 +166,20 @@ def cmd_init(args: argparse.Namespace) -> int:
         raise DataError(args.twin_dir, [Problem("", "is a file, not a folder",
                                                 has_value=False)])
     _writable_dir("twin_dir", args.twin_dir)
-    if args.devices is not None and not args.devices.is_file():
-        raise DataError("--devices", [Problem("devices", "file not found", str(args.devices))])
+    if args.devices is not None:
+        from twins.config import read_devices_csv
+
+        if not args.devices.is_file():
+            raise DataError("--devices", [Problem("devices", "file not found",
+                                                  str(args.devices))])
+        problems: list[Problem] = []
+        devices = read_devices_csv(args.devices, problems)
+        ids = [d.id for d in devices]
+        if len(set(ids)) != len(ids):
+            twice = sorted({i for i in ids if ids.count(i) > 1})[:5]
+            problems.append(Problem("id", "device ids given twice", twice))
+        if problems:
+            raise DataError(args.devices, problems)
     try:
         return _init(args)
     except ValidationError as exc:

@@ -472,6 +472,10 @@ def option_cases() -> list[tuple[str, list[str], str]]:
         ("init devices missing", ["init", "DIR/new", "--devices", "DIR/none.csv"],
          r"devices: file not found"),
         ("init over a twin", ["init", "TWIN"], r"a twin already exists here"),
+        ("init devices of a bad kind", ["init", "DIR/new", "--devices", "DIR/kinds.csv"],
+         r"kinds\.csv: 1 problem.*kinds\.csv:3\.kind: .*\(got 'tractor'\)"),
+        ("init devices twice", ["init", "DIR/new", "--devices", "DIR/twice.csv"],
+         r"twice\.csv: 1 problem.*id: device ids given twice \(got \['x1'\]\)"),
         ("ingest missing source", ["ingest", "TWIN", "DIR/none.jsonl"],
          r"none\.jsonl.*telemetry file not found"),
         ("ingest unknown suffix", ["ingest", "TWIN", "FILE"],
@@ -506,6 +510,8 @@ def test_bad_twin_option(name: str, argv: list[str], pattern: str, run_dir: Path
     afile.write_text("x", encoding="utf-8")
     (folder / "nan.csv").write_text("measure,key,t_s,value\nmessage_rate,k,1e300,nan\n",
                                     encoding="utf-8")
+    (folder / "kinds.csv").write_text("id,kind\nx1,vehicle\nx2,tractor\n", encoding="utf-8")
+    (folder / "twice.csv").write_text("id,kind\nx1,vehicle\nx1,stb\n", encoding="utf-8")
     (folder / "text.csv").write_text("measure,key,t_s,value\nmessage_rate,k,noon,1\n",
                                      encoding="utf-8")
     subst = {"RUN": str(run_dir), "TWIN": str(twin), "FILE": str(afile), "DIR": str(folder)}
