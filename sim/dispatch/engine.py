@@ -307,10 +307,9 @@ class DispatchEngine:
                 or self.status[r] != OPEN or v not in self._idle:
             raise RuntimeError(f"dispatcher {self.disp.name} returned an unavailable pair "
                                f"(request {r}, vehicle {v})")
-        self.prepare(np.array([v]))
         s = self.schedules
         self._idle.discard(v)
-        if np.isfinite(s.check(v, self.T, self.q, r, 0, 0)[0]):
+        if self._fits_alone(r, v):
             self.commit(r, v, 0, 0)
             return
         if self.reload_node >= 0 and self.cur_load[v, GOODS] > 0:
@@ -318,6 +317,25 @@ class DispatchEngine:
             s.append_depot(v, self.reload_node)
             s.dload[v, 0, GOODS] = -self.cur_load[v, GOODS]
             self.commit(r, v, 1, 1)
+
+    def _fits_alone(self, r: int, v: int) -> bool:
+        """Whether request ``r`` alone fits idle vehicle ``v`` now (windows, load, the way
+        back to its end depot): the one-request schedule, checked without the search."""
+        q, s, T = self.q, self.schedules, self.T
+        if np.any(self.cur_load[v] + q.load[r] > s.cap[v] + _EPS):
+            return False
+        x, o, d = int(self.node[v]), int(q.origin[r]), int(q.destination[r])
+        start = max(self.env.now + float(T[x, o]), float(q.pickup_early_s[r]))
+        if start > q.pickup_late_s[r] + _EPS:
+            return False
+        t, last = start + float(q.pickup_service_s[r]), o
+        if d >= 0:
+            start = max(t + float(T[o, d]), float(q.dropoff_early_s[r]))
+            if start > q.dropoff_late_s[r] + _EPS:
+                return False
+            t, last = start + float(q.dropoff_service_s[r]), d
+        end = int(s.end_node[v])
+        return end < 0 or t + float(T[last, end]) <= s.end_late[v] + _EPS
 
     def commit(self, r: int, v: int, i: int, j: int, promise_s: float = np.inf) -> None:
         """Put request ``r`` into vehicle ``v``'s schedule (positions as in
