@@ -219,3 +219,26 @@ def plot_cashflow(df: pd.DataFrame, province: str, ax: Axes | None = None) -> Fi
     ax.legend(fontsize=8, loc="upper left")
     ax.grid(alpha=0.3)
     return fig
+
+
+def plot_progress(daily: pd.DataFrame, province: str, target_boxes: float,
+                  year: int = 2016, ax: Axes | None = None) -> Figure:
+    """Boxes ordered and activated (cumulative) and the installation backlog of a province
+    (or ``national``: every province summed) day by day, with its target; boxes."""
+    fig, ax = new_axes(ax, size=(8.0, 3.6))
+    d = daily if province == "national" else daily[daily["province"] == province]
+    g = d.groupby("t_s", sort=True)[["ordered_boxes", "activated_boxes",
+                                     "backlog_boxes"]].sum()
+    day = g.index.to_numpy() / 86400.0
+    ax.plot(day, g["ordered_boxes"].to_numpy(), color="0.45", lw=1.2, label="ordered")
+    ax.plot(day, g["activated_boxes"].to_numpy(), color=PASS_COLOUR, lw=1.8,
+            label="activated")
+    ax.fill_between(day, 0, g["backlog_boxes"].to_numpy(), color=FAIL_COLOUR, alpha=0.3,
+                    label="backlog (ordered, not activated)")
+    ax.axhline(target_boxes, color="0.2", ls="--", lw=1, label=f"target {target_boxes:,.0f}")
+    ax.set_xlabel(f"day of {year}")
+    ax.set_ylabel("boxes")
+    ax.set_title(f"orders, activations and backlog: {province}")
+    ax.legend(fontsize=8, loc="upper left")
+    ax.grid(alpha=0.3)
+    return fig

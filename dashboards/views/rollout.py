@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
@@ -11,6 +13,7 @@ from dashboards.kinds import province_tables
 from dashboards.plot_maps import (
     category_colours,
     plot_cashflow,
+    plot_progress,
     plot_province_map,
     plot_standard_map,
     threshold_colours,
@@ -81,6 +84,14 @@ def _cash_png(path: str, province: str, rows: tuple[tuple[object, ...], ...]) ->
     return to_png(plot_cashflow(df, province), dpi=100)
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _progress_png(path: str, province: str, target: float) -> bytes:
+    daily = pd.read_parquet(Path(path) / "timeseries" / "daily.parquet")
+    if "replication" in daily.columns:
+        daily = daily[daily["replication"] == daily["replication"].min()]
+    return to_png(plot_progress(daily, province, target), dpi=100)
+
+
 def rollout_year(root_dir) -> None:  # type: ignore[no-untyped-def]
     """Month slider, batch map and cash flow of a rollout-year run (kind iptv_rollout)."""
     year_runs = [r for r in ok_runs(root_dir)
@@ -118,11 +129,14 @@ def rollout_year(root_dir) -> None:  # type: ignore[no-untyped-def]
         if "replication" in cash.columns:
             cash = cash[cash["replication"] == cash["replication"].min()]
         choices = ["national", *sorted(p for p in cash["province"].unique() if p != "national")]
-        who = st.selectbox("Cash flow of", choices, key="rollout_cash_province")
+        who = st.selectbox("Province", choices, key="rollout_cash_province")
         mine = cash[cash["province"] == who]
         st.image(_cash_png(str(run.path), str(who), tuple(
             (str(r.province), int(r.month), float(r.net_cny), float(r.cumulative_cny))
             for r in mine.itertuples())))
+        target = float(provs["target_boxes"].sum() if who == "national" else
+                       provs.loc[provs["province"] == who, "target_boxes"].sum())
+        st.image(_progress_png(str(run.path), str(who), target))
 
 
 root = runs_root()

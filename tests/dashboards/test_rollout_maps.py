@@ -108,3 +108,17 @@ def test_every_province_map_is_the_standard_map_with_bands_and_units() -> None:
     assert 0.8 in value_bands(gdf["u"], threshold=0.8)
     fig = plot_province_map(gdf.assign(ok=[bool(i % 2) for i in range(len(gdf))]), "ok")
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["pass", "fail"]
+
+
+def test_progress_plot_sums_provinces_for_the_nation() -> None:
+    from dashboards.plot_maps import plot_progress
+
+    daily = pd.DataFrame({"t_s": [0.0, 86400.0] * 2, "province": ["A", "A", "B", "B"],
+                          "ordered_boxes": [10, 30, 5, 5], "activated_boxes": [0, 20, 0, 5],
+                          "backlog_boxes": [10, 10, 5, 0]})
+    ax = plot_progress(daily, "national", 50.0).axes[0]
+    assert list(ax.lines[0].get_ydata()) == [15, 35]
+    assert list(ax.lines[1].get_ydata()) == [0, 25]
+    assert list(ax.lines[2].get_ydata()) == [50.0, 50.0]  # the target
+    ax = plot_progress(daily, "B", 5.0).axes[0]
+    assert list(ax.lines[1].get_ydata()) == [0, 5]

@@ -53,7 +53,7 @@ def test_month_slider_moves_the_activated_share(monkeypatch: pytest.MonkeyPatch,
     assert not at.exception
     early = at.dataframe[0].value.set_index("province")["activated / target [%]"]
     assert (early <= late).all() and (early < late).any()
-    assert _images(at) >= 2  # the map and the cash flow
+    assert _images(at) >= 3  # the map, the cash flow and the progress of orders
 
 
 def test_batch_view_and_cash_flow_of_a_province(monkeypatch: pytest.MonkeyPatch,
