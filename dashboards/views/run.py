@@ -155,10 +155,19 @@ if span is not None:
                        value=(lo, hi), step=max(round((hi - lo) / 96, 2), 0.01),
                        key="time_range")
 
-tab_ts, tab_map, tab_tables, tab_whatif, tab_details = st.tabs(
-    ["Charts", "Map", "Tables", "What if", "Details"])
+TABS = ["Charts", "Map", "Tables", "What if", "Details"]
+try:  # only the open tab is drawn (the map's WebGL and the charts cost the browser most)
+    tabs = st.tabs(TABS, key="run_tab", on_change="rerun")
+except TypeError:  # a Streamlit without tab state draws every tab
+    tabs = st.tabs(TABS)
+tab_ts, tab_map, tab_tables, tab_whatif, tab_details = tabs
 
-with tab_ts:
+
+def is_open(tab: object) -> bool:
+    return bool(getattr(tab, "open", True))
+
+
+def draw_charts(run: RunInfo) -> None:
     if is_city:
         with guarded("demand, waits and fleet state"):
             specs = city_specs(run, window)
@@ -187,7 +196,13 @@ with tab_ts:
                 st.vega_lite_chart(spec=series_spec(run, sname, chosen, window),
                                    key=f"chart_{sname}")
 
-with tab_map:
+
+with tab_ts:
+    if is_open(tab_ts):
+        draw_charts(run)
+
+
+def draw_map(run: RunInfo) -> None:
     shown = False
     if is_city:
         with guarded("city map"):
@@ -225,7 +240,13 @@ with tab_map:
                 "tables/requests) nor a per-access-node or per-province table.",
                 icon=":material/info:")
 
-with tab_tables:
+
+with tab_map:
+    if is_open(tab_map):
+        draw_map(run)
+
+
+def draw_tables(run: RunInfo) -> None:
     tables = files_of(run.path, "tables")
     if not tables:
         st.info("This run has no tables (tables/*.parquet).")
@@ -239,10 +260,22 @@ with tab_tables:
                                file_name=f"{run.name.replace('/', '_')}-{tname}.csv",
                                mime="text/csv", key="table_csv", on_click="ignore")
 
-with tab_whatif:
+
+with tab_tables:
+    if is_open(tab_tables):
+        draw_tables(run)
+
+
+def draw_whatif(run: RunInfo) -> None:
     whatif_panel(run, root)
 
-with tab_details:
+
+with tab_whatif:
+    if is_open(tab_whatif):
+        draw_whatif(run)
+
+
+def draw_details(run: RunInfo) -> None:
     with guarded("manifest"):
         st.json(read_run_json(run.path, "manifest.json"), expanded=False)
     with guarded("scenario"):
@@ -252,3 +285,8 @@ with tab_details:
     for p in plots:
         with guarded(f"plots/{p.name}"):
             st.image(read_run_bytes(run.path, f"plots/{p.name}"), caption=f"plots/{p.name}")
+
+
+with tab_details:
+    if is_open(tab_details):
+        draw_details(run)

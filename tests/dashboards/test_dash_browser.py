@@ -263,8 +263,11 @@ def test_dashboard_in_a_browser(server, browser, tmp_path):
 
     # A what-if from the Run page: change the fleet, run it, land on the comparison.
     _load(browser, url + "/run?run=taxi-nearest", "KPIs", "Demand over the day")
-    panel = _tab(browser, "What if")
-    field = panel.find_element(By.CSS_SELECTOR, 'input[aria-label="Fleet size: taxis"]')
+    _tab(browser, "What if")
+    field = _wait(browser, lambda d: next(iter(d.find_elements(
+        By.CSS_SELECTOR, 'input[aria-label="Fleet size: taxis"]')), False))
+    panel = next(p for p in browser.find_elements(By.CSS_SELECTOR, '[role="tabpanel"]')
+                 if p.is_displayed())
     field.send_keys(Keys.CONTROL, "a")
     field.send_keys("45")
     button = next(b for b in panel.find_elements(By.CSS_SELECTOR, "button")

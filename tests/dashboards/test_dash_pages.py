@@ -114,17 +114,25 @@ def test_run_page_city(monkeypatch, results):
     assert values["Service rate"].endswith("%") and values["Operating cost (运营成本)"][0] == "¥"
     assert any(s.value.startswith("SLA verdict") for s in at.subheader)
     assert _count(at, "vega_lite_chart") >= 3  # demand, wait, fleet state (interactive)
-    assert _count(at, "deck_gl_json_chart") == 1  # the city map
+    assert _count(at, "deck_gl_json_chart") == 0  # only the open tab is drawn
     assert at.slider(key="time_range").value[0] < at.slider(key="time_range").value[1]
     assert not at.warning
+    at.session_state["run_tab"] = "Map"
+    at.run()
+    assert _count(at, "deck_gl_json_chart") == 1  # the city map
+    assert _count(at, "vega_lite_chart") == 0
+    assert "Requests made in the time range" in _texts(at)
+    assert not at.exception and not at.warning
 
 
 def test_run_page_generic_kind_and_access_nodes(monkeypatch, results):
     at = _app(monkeypatch, results)
     at.session_state["selected_runs"] = ["national-synthetic"]
     _page(at, "run")
-    assert at.selectbox(key="an_access_nodes").value == "peak_util"
     assert "pon_util" in at.multiselect(key="ts_network").value
+    at.session_state["run_tab"] = "Map"
+    at.run()
+    assert at.selectbox(key="an_access_nodes").value == "peak_util"
     assert "Rollout map" in _texts(at)
 
 
@@ -132,13 +140,17 @@ def test_run_page_iptv(monkeypatch, results):
     at = _app(monkeypatch, results)
     at.session_state["selected_runs"] = ["iptv-hotel"]
     _page(at, "run")
+    assert at.multiselect(key="ts_channels").value == ["viewers"]
+    assert "one line per channel" in _texts(at)
+    assert any("PON port peak utilisation" in m.label for m in at.metric)
+    assert _count(at, "vega_lite_chart") >= 3  # the series
+    at.session_state["run_tab"] = "Map"
+    at.run()
+    assert not at.exception
     assert at.selectbox(key="an_ports").value == "peak_util"
     assert at.selectbox(key="an_olts").value == "peak_util"
-    assert at.multiselect(key="ts_channels").value == ["viewers"]
-    text = _texts(at)
-    assert "one line per channel" in text and "Per-province table `provinces`" in text
-    assert any("PON port peak utilisation" in m.label for m in at.metric)
-    assert _count(at, "vega_lite_chart") >= 3  # series and the ports and OLTs by peak load
+    assert "Per-province table `provinces`" in _texts(at)
+    assert _count(at, "vega_lite_chart") == 2  # the ports and OLTs by peak load
     assert not at.warning
 
 

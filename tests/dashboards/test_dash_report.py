@@ -109,3 +109,34 @@ def test_every_profile_distribution_can_be_drawn():
             assert ax.get_title(), name
             drawn += 1
     assert drawn >= 5
+
+
+def test_html_report_of_runs_is_self_contained(results, tmp_path, capsys):
+    from dashboards.report_html import pdf_converter
+
+    out = tmp_path / "cmp.html"
+    assert main(["report", str(results / "taxi-nearest"), str(results / "taxi-batch"),
+                 "--html", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out.split()
+    assert printed[0] == str(out)
+    html = out.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>")
+    assert "<h2>Comparison</h2>" in html and "Δ[1] vs [0]" in html
+    assert "SLA verdict:" in html and "Empty-running ratio (空驶率)" in html
+    assert html.count("data:image/png;base64,") >= 4  # the key charts, embedded
+    assert "@font-face" in html  # the CJK glyphs travel with the file
+    assert "src=\"http" not in html and "href=\"http" not in html  # nothing fetched
+    assert "deadhead_ratio</td>" not in html  # labels, not field names
+    if pdf_converter() is not None:
+        pdf = out.with_suffix(".pdf")
+        assert str(pdf) in printed and pdf.read_bytes()[:5] == b"%PDF-"
+
+
+def test_report_refuses_bad_output(results, tmp_path, capsys):
+    run = str(results / "taxi-nearest")
+    assert main(["report", run, "--html", "--out", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    assert main(["report", run, "--html", "--out", str(tmp_path / "no" / "r.html")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["report", run, "--out", str(tmp_path / "r.html")]) == 2
+    assert "--html" in capsys.readouterr().err

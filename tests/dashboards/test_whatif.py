@@ -71,6 +71,7 @@ def test_launch_from_the_run_page_lands_on_the_comparison(monkeypatch, results, 
     at.session_state["selected_runs"] = ["taxi-nearest"]
     at.run()
     at.switch_page("views/run.py")
+    at.session_state["run_tab"] = "What if"
     at.run()
     at.number_input(key="whatif_fleets.taxis.count").set_value(45)
     at.get("form_submit_button")[0].click().run()
