@@ -56,11 +56,24 @@ _DUCK_TYPES = {pa.string(): "VARCHAR", pa.float64(): "DOUBLE", pa.int64(): "BIGI
 COUNTERS = ("read", "accepted", "quarantined")
 
 
+#: Quoted text, brackets, hex and numbers (not the 8 of UTF-8 nor the 53 of 2^53).
+_VALUES = re.compile(r"'[^']*'|\"[^\"]*\"|\([^)]*\)|\[[^\]]*\]|0x[0-9a-fA-F]+"
+                     r"|(?<![\w.^-])-?\d+(\.\d+)?(e[+-]?\d+)?(?![\w^])")
+
+
 def category(reason: str) -> str:
-    """A short class of a quarantine reason (values, numbers and brackets removed)."""
-    text = re.sub(r"'[^']*'|\"[^\"]*\"|\([^)]*\)|\[[^\]]*\]|0x[0-9a-fA-F]+|-?\d+(\.\d+)?"
-                  r"(e[+-]?\d+)?", "", reason.split(":")[0] if ":" in reason[:40] else reason)
-    return " ".join(text.split()) or reason[:40]
+    """A short class of a quarantine reason (values, numbers and brackets removed).
+
+    ``field: what is wrong (got value)`` keeps the field and what is wrong
+    (``seq: must be an integer``); other reasons keep the words before their first colon
+    (``malformed JSON``).
+    """
+    head, sep, rest = reason.partition(":")
+    if sep and head in COLUMNS:
+        words = " ".join(_VALUES.sub("", rest[:200]).split()[:8])
+        return f"{head}: {words}" if words else head
+    text = _VALUES.sub("", head if sep and len(head) < 40 else reason[:120])
+    return " ".join(text.split())[:80] or reason[:40]
 
 
 class Store:
