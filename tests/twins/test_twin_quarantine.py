@@ -221,3 +221,18 @@ def test_a_record_that_cannot_be_checked_is_isolated(basic_twin: Path, tmp_path:
     assert counts == {"read": 40, "accepted": 39, "quarantined": 1}
     assert rows == [{"position": 18, "reason": "record could not be checked: ValueError: "
                                                "cannot handle seq 117"}]
+
+
+@pytest.mark.parametrize("reason,cat", [
+    ("seq: must be an integer (got 100.0)", "seq: must be an integer"),
+    ("malformed JSON: Expecting value at column 1", "malformed JSON"),
+    ("not valid UTF-8 at byte 5", "not valid UTF-8 at byte"),
+    ("ts_s: an integer beyond 2^53 cannot be held exactly",
+     "ts_s: an integer beyond 2^53 cannot be held exactly"),
+    ("lat 95 out of range [-90, 90]", "lat out of range"),
+    ("unknown device '999'", "unknown device"),
+])
+def test_quarantine_category(reason: str, cat: str) -> None:
+    from twins.store import category
+
+    assert category(reason) == cat
