@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 
+from sim.engine.registry import Registry
 from sim.errors import FleetTwinError
 
 log = logging.getLogger(__name__)
@@ -87,13 +88,14 @@ class Dispatcher(Protocol):
     ) -> list[Any]: ...
 
 
-DISPATCHERS: dict[str, Callable[..., Dispatcher]] = {}
+#: Dispatchers by name: the same registry mechanism as model kinds and profile kinds.
+DISPATCHERS: Registry[Callable[..., Dispatcher]] = Registry(
+    "dispatcher", key=lambda cls: str(getattr(cls, "name")))  # noqa: B009
 
 
 def register_dispatcher(cls: Any) -> Any:
     """Class decorator registering a dispatcher under its ``name``."""
-    DISPATCHERS[cls.name] = cls
-    return cls
+    return DISPATCHERS.register(cls)
 
 
 def get_dispatcher(name: str, **params: Any) -> Dispatcher:

@@ -7,6 +7,7 @@ zero decision window (an endless loop) or a typo is an input error, not a hang.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from pydantic import Field, ValidationError
@@ -33,9 +34,16 @@ def split_params(cls: Any, params: dict[str, Any]) -> tuple[dict[str, Any], list
     from sim.dispatch.base import DISPATCHERS
 
     schema = getattr(cls, "Params", None)
-    if schema is None:
-        return dict(params), []
-    own = set(schema.model_fields)
+    if schema is not None:
+        own = set(schema.model_fields)
+    else:  # a dispatcher without a schema: the keywords its constructor takes
+        try:
+            sig = inspect.signature(cls)
+        except (TypeError, ValueError):
+            return dict(params), []
+        if any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
+            return dict(params), []
+        own = set(sig.parameters)
     schemas = [getattr(c, "Params", None) for c in DISPATCHERS.values()]
     others = {f for sc in schemas if sc is not None for f in sc.model_fields}
     ignored = sorted(k for k in params if k not in own and k in others)
