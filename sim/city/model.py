@@ -440,6 +440,11 @@ def _prepare(sc: CityScenario, catalog: ProfileCatalog, source: str
         params: dict[str, Any] = dict(disp.params)
         for key in ("batch_window_s", "max_pickup_s"):
             if getattr(disp, key) is not None:
+                if key in params:
+                    problems.append(Problem(f"policies.dispatch.params.{key}",
+                                            f"given twice: also as policies.dispatch.{key} "
+                                            f"({getattr(disp, key)!r}); keep one",
+                                            params[key]))
                 params[key] = getattr(disp, key)
         problems += check_params(DISPATCHERS[disp.algorithm], params, "policies.dispatch.params")
     problems += _check_loads(sc, profiles)

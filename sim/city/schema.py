@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -17,7 +17,7 @@ class SyntheticCity(StrictModel):
     source: Literal["synthetic"] = "synthetic"
     rows: int = Field(default=30, ge=2, le=400)
     cols: int = Field(default=30, ge=2, le=400)
-    block_m: float = Field(default=400.0, gt=10)
+    block_m: float = Field(default=400.0, gt=10, le=5000)
     arterial_every: int = Field(default=5, ge=1)
     local_kmh: float = Field(default=30.0, gt=0)
     arterial_kmh: float = Field(default=50.0, gt=0)
@@ -25,6 +25,13 @@ class SyntheticCity(StrictModel):
     ring_kmh: float = Field(default=70.0, gt=0)
     removed_share: float = Field(default=0.05, ge=0, lt=0.5,
                                  description="share of local street segments removed at random")
+
+    @model_validator(mode="after")
+    def _size(self) -> SyntheticCity:
+        if self.rows * self.cols > 10_000:
+            raise ValueError(f"rows x cols = {self.rows * self.cols} nodes: at most 10,000 "
+                             "(travel times are kept for every pair of nodes)")
+        return self
 
 
 class OsmNetwork(StrictModel):
@@ -38,8 +45,9 @@ class OsmNetwork(StrictModel):
 class Zone(StrictModel):
     """A named demand hot spot: a disc on the map with a weight."""
 
-    center_km: tuple[float, float]
-    radius_km: float = Field(gt=0)
+    center_km: tuple[Annotated[float, Field(ge=-1e4, le=1e4)],
+                     Annotated[float, Field(ge=-1e4, le=1e4)]]
+    radius_km: float = Field(gt=0, le=1000)
     weight: float = Field(ge=0)
     dest_weight: float | None = Field(default=None, ge=0)
 
@@ -90,7 +98,7 @@ class ExplicitRequest(StrictModel):
 
 
 class Demand(StrictModel):
-    requests_per_day: float = Field(default=10000.0, ge=0)
+    requests_per_day: float = Field(default=10000.0, ge=0, le=5_000_000)
     hourly_profile: list[float] = Field(
         default_factory=lambda: [0.3, 0.2, 0.15, 0.1, 0.15, 0.3, 0.7, 1.3, 1.6, 1.2, 1.0, 1.0,
                                  1.1, 1.0, 0.95, 1.0, 1.1, 1.5, 1.7, 1.4, 1.1, 0.9, 0.7, 0.5],
@@ -117,7 +125,8 @@ class Demand(StrictModel):
         description="party size -> share of requests (seats taken per request)")
     goods_kg: Quantity = Field(default=0.0, description="payload per request, kg")
     requests: list[ExplicitRequest] | None = Field(
-        default=None, description="explicit requests; replace the Poisson demand when given")
+        default=None, max_length=5_000_000,
+        description="explicit requests; replace the Poisson demand when given")
 
     @model_validator(mode="after")
     def _profile_positive(self) -> Demand:
