@@ -322,7 +322,8 @@ class DispatchEngine:
         """Whether request ``r`` alone fits idle vehicle ``v`` now (windows, load, the way
         back to its end depot): the one-request schedule, checked without the search."""
         q, s, T = self.q, self.schedules, self.T
-        if np.any(self.cur_load[v] + q.load[r] > s.cap[v] + _EPS):
+        have, need, cap = self.cur_load[v].tolist(), q.load[r].tolist(), s.cap[v].tolist()
+        if any(h + n > c + _EPS for h, n, c in zip(have, need, cap, strict=True)):
             return False
         x, o, d = int(self.node[v]), int(q.origin[r]), int(q.destination[r])
         start = max(self.env.now + float(T[x, o]), float(q.pickup_early_s[r]))
