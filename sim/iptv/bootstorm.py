@@ -60,4 +60,7 @@ def run_storm(spec: BootStormSpec, pop: Population, boxes: np.ndarray, stbs: lis
     on_air, counts, stale = boot_storm(t_ready, workers, mean, cv, qlim, c.timeout_s,
                                        c.backoff_base_s, c.backoff_max_s, c.jitter,
                                        seed_states(seed, 1), spec.bin_s, n_bins, horizon_s)
+    # the boot splash frames come after the EPG answers, before the desktop: on air later
+    splash = np.array([prof.boot_splash_s for prof in stbs])
+    on_air = on_air + splash[kind] if splash.size else on_air
     return StormResult(boxes, on_air, counts, stale, spec.bin_s)

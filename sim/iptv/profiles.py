@@ -16,7 +16,9 @@ class StbProfile(ProfileBase):
 
     KIND: ClassVar[str] = "stb"
 
-    boot_time_s: Quantity = Field(description="power-on to network requests (splash included)")
+    boot_time_s: Quantity = Field(description="power-on to network requests")
+    boot_splash_s: float = Field(default=0.0, ge=0, le=600, description="splash frames shown "
+                                 "after the EPG answers, before the desktop (on air later)")
     channel_change_s: Quantity = Field(default=1.0, description="channel-change latency")
     decodes: list[Literal["sd", "hd", "uhd"]] = Field(
         default_factory=lambda: ["sd", "hd"], min_length=1)  # type: ignore[arg-type]
