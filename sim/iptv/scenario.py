@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sim.schema.base import StrictModel
-from sim.schema.distributions import Quantity
+from sim.schema.distributions import Quantity, mean_of
 from sim.schema.scenario import ScenarioBase
 
 VERTICALS = ("hotel", "school", "dormitory", "barracks", "hospital", "chain_store",
@@ -24,9 +24,9 @@ class ServiceSpec(StrictModel):
     sd_mbps: float = Field(default=2.5, gt=0)
     hd_mbps: float = Field(default=8.0, gt=0)
     uhd_mbps: float = Field(default=25.0, gt=0)
-    vod_titles: int = Field(default=100_000, ge=1, description="catalogue size (titles)")
+    vod_titles: int = Field(default=100_000, ge=1, le=10_000_000, description="catalogue size (titles)")
     vod_zipf: float = Field(default=0.8, ge=0, description="title popularity exponent")
-    edge_cache_titles: int = Field(default=5000, ge=0, description="titles cached at the edge")
+    edge_cache_titles: int = Field(default=5000, ge=0, le=10_000_000, description="titles cached at the edge")
     fcc_burst_s: float = Field(default=2.0, ge=0, description="fast-channel-change burst")
     fcc_rate_factor: float = Field(default=1.5, ge=0, description="burst rate / channel rate")
 
@@ -47,7 +47,7 @@ class NetworkSpec(StrictModel):
     cdn_egress: str = "cdn_edge_40g"
     vod_server: str = "vod_edge"
     ports_per_olt: int = Field(default=16, ge=1, le=256)
-    vod_servers_per_province: int = Field(default=1, ge=1)
+    vod_servers_per_province: int = Field(default=1, ge=1, le=10_000)
     vod_streams_per_1000_boxes: float | None = Field(
         default=None, gt=0, description="size each VoD server by its boxes (else the profile's)")
     core_boxes_per_link: int | None = Field(
@@ -101,22 +101,29 @@ class SiteGroup(StrictModel):
     name: str = Field(pattern=r"^[A-Za-z0-9_\-\.]+$")
     vertical: Vertical
     province: str
-    sites: int = Field(ge=1)
+    sites: int = Field(ge=1, le=1_000_000)
     boxes_per_site: Quantity = Field(description="boxes per site (rounded, at least 1)")
     stb: str = Field(description="stb profile id")
     uhd_box_share: float = Field(default=0.0, ge=0, le=1,
                                  description="share of boxes replaced by the 4K profile")
     uhd_stb: str = "tianyi_4k_stb"
-    boxes_per_port: int | None = Field(default=None, ge=1,
+    boxes_per_port: int | None = Field(default=None, ge=1, le=512,
                                        description="boxes per PON port (default: split ratio)")
+
+    @field_validator("boxes_per_site")
+    @classmethod
+    def _site_size(cls, q: Quantity) -> Quantity:
+        if mean_of(q) > 100_000:
+            raise ValueError(f"a site of {mean_of(q):g} boxes on average: at most 100,000")
+        return q
 
 
 class ClientSpec(StrictModel):
     """Box-side request behaviour during a boot storm."""
 
-    timeout_s: float = Field(default=10.0, gt=0)
-    backoff_base_s: float = Field(default=4.0, gt=0)
-    backoff_max_s: float = Field(default=120.0, gt=0)
+    timeout_s: float = Field(default=10.0, ge=0.01, le=3600)
+    backoff_base_s: float = Field(default=4.0, ge=0.01, le=3600)
+    backoff_max_s: float = Field(default=120.0, ge=0.01, le=86400)
     jitter: float = Field(default=0.5, ge=0, le=1, description="+- share of random backoff")
 
 
@@ -131,7 +138,7 @@ class BootStormSpec(StrictModel):
     auth: str = "auth_standard"
     epg: str = "epg_standard"
     client: ClientSpec = Field(default_factory=ClientSpec)
-    bin_s: float = Field(default=5.0, gt=0, description="time-series resolution")
+    bin_s: float = Field(default=5.0, ge=0.1, le=3600, description="time-series resolution")
 
 
 class WaveSpec(StrictModel):
@@ -177,13 +184,14 @@ class IptvScenario(ScenarioBase):
     """An IPTV deployment: who watches what, through which network, and what happens."""
 
     kind: Literal["iptv"] = "iptv"
-    window_s: float = Field(default=60.0, gt=0, le=3600, description="population window")
+    window_s: float = Field(default=60.0, ge=1, le=3600, description="population window")
     start_hour: float = Field(default=0.0, ge=0, lt=24, description="clock time at t = 0")
     viewing_enabled: bool = True
     steady_start: bool = Field(default=True, description="start viewing from the steady state "
                                "of the start hour: two mean sessions are simulated before "
                                "t = 0, unrecorded (false: every box idle or live at t = 0)")
-    threads: int | None = Field(default=None, ge=1, description="kernel threads (None: all)")
+    threads: int | None = Field(default=None, ge=1, le=256,
+                                description="kernel threads (None: all)")
     firmware_version: str = Field(default="1.0", min_length=1, max_length=40,
                                   description="firmware every box runs at t = 0 (unless the "
                                   "run starts from an initial state)")

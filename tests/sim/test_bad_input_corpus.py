@@ -608,9 +608,9 @@ def test_corpus_is_large_and_ids_unique():
 
 
 # --- bounds owned by the model packages ---------------------------------------------------
-# These values pass today's schema and then hang or try to allocate terabytes in the model or
-# its compiled kernels, where no time limit can interrupt them; so they are checked here at
-# validation only (load_scenario, no run).
+# These values would hang or try to allocate terabytes in the model or its compiled kernels,
+# where no time limit can interrupt them; so they are checked here at validation only
+# (load_scenario, no run).
 
 def _refused_at_validation(scenario: str, override: str, field_name: str) -> None:
     from sim.engine.loading import load_scenario
@@ -632,7 +632,6 @@ DISPATCH_PARAMS = [
      "policies.dispatch.params.rebalance_interval_s=0", "rebalance_interval_s"),
     pytest.param("city_logistics", "policies.dispatch.algorithm=batch_matching",
                  "policies.dispatch.params.batch_window_s=-5", "batch_window_s",
-                 marks=pytest.mark.xfail(strict=False, reason="dispatcher params schema"),
                  id="params.batch_window_s=-5-city_logistics"),
 ]
 
@@ -671,8 +670,6 @@ MODEL_BOUNDS = [
 ]
 
 
-@pytest.mark.xfail(strict=False, reason="bound to be added in sim/city/schema.py or "
-                   "sim/iptv/scenario.py by their owners")
 @pytest.mark.parametrize(("scenario", "override", "field_name"), MODEL_BOUNDS,
                          ids=[f"{m[0]}-{m[1].split('=')[0]}-{m[1].split('=')[1][:8]}"
                               for m in MODEL_BOUNDS])
