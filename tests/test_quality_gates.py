@@ -58,10 +58,7 @@ def mypy_findings() -> list[str]:
 
 
 #: Areas of the tree checked one by one, so that a finding names whose it is.
-MYPY_AREAS = ["sim", "twins", "dashboards",
-              pytest.param("validation", marks=pytest.mark.xfail(
-                  strict=False, reason="validation/checks_queueing.py:117 (queueing checks, "
-                  "another area) has a mypy finding at the time of writing"))]
+MYPY_AREAS = ["sim", "twins", "dashboards", "validation"]
 
 
 @pytest.mark.parametrize("area", MYPY_AREAS)

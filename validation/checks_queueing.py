@@ -114,7 +114,9 @@ def check_littles_law(full: bool) -> list[CheckResult]:
 @register_check("hotline.staffing", "queueing")
 def check_staffing(full: bool) -> list[CheckResult]:
     """Agents for 80% of calls answered within 20 s: simulation confirms the Erlang C answer."""
-    answer = agents_for_service_level(**STAFFING)
+    answer = agents_for_service_level(STAFFING["calls_per_h"], STAFFING["handle_s"],
+                                      target=STAFFING["target"],
+                                      within_s=STAFFING["within_s"])
     target = STAFFING["target"]
     out: list[CheckResult] = []
     for agents in (answer.agents - 1, answer.agents):
