@@ -27,6 +27,27 @@ class WindowedParams(DispatcherParams):
                                        description="longest acceptable drive to a pickup")
 
 
+class PlannerParams(DispatcherParams):
+    """Settings of the dispatchers that plan over schedules."""
+
+    batch_window_s: float = Field(default=0.0, ge=0, le=3600,
+                                  description="0: decide at every request")
+    candidates: int = Field(default=30, ge=1, le=10000,
+                            description="vehicles priced per request (nearest first)")
+    wait_weight: float = Field(default=0.0, ge=0, le=100,
+                               description="cost per second of pickup delay, on top of the "
+                                           "added driving time")
+    reoptimise_s: float | None = Field(
+        default=None, gt=0, le=86400,
+        description="re-optimise the visits not started with PyVRP this often (None: the "
+                    "model's choice, by default never)")
+    reoptimise_iterations: int = Field(default=300, ge=1, le=100000)
+    vehicle_cost_s: float = Field(default=0.0, ge=0, le=86400,
+                                  description="cost of putting a vehicle to use that has not "
+                                              "taken a request yet (fewer vehicles)")
+    pooling: bool = Field(default=True, description="requests may share a vehicle")
+
+
 def split_params(cls: Any, params: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """``params`` that ``cls`` takes, and the names it does not take but another registered
     dispatcher does (so a what-if that only switches the algorithm keeps working; those are

@@ -17,9 +17,9 @@ from sim.dispatch.base import (
     arrival_times,
     register_dispatcher,
 )
-from sim.dispatch.params import DispatcherParams, WindowedParams
+from sim.dispatch.params import DispatcherParams, PlannerParams, WindowedParams
 from sim.dispatch.plan import COST, FINISH_AT, PICKUP_AT, POS_I, POS_J, Plan
-from sim.dispatch.reoptimise import maybe_reoptimise
+from sim.dispatch.pooling import SchedulePlanner
 
 #: Cost standing for "this vehicle cannot make it"; large but finite for the solver.
 _INFEASIBLE = 1e9
@@ -130,19 +130,8 @@ class BatchMatching(_Windowed):
                 for i, j in zip(r[keep], c[keep], strict=True)]
 
 
-class _PriorityParams(DispatcherParams):
+class _PriorityParams(PlannerParams):
     batch_window_s: float = Field(default=10.0, ge=0, le=3600)
-    candidates: int = Field(default=30, ge=1, le=10000,
-                            description="vehicles priced per task (nearest first)")
-    reoptimise_s: float | None = Field(
-        default=None, gt=0, le=86400,
-        description="re-optimise the visits not started with PyVRP this often (None: the "
-                    "model's choice, by default never)")
-    reoptimise_iterations: int = Field(default=300, ge=1, le=100000)
-    vehicle_cost_s: float = Field(default=0.0, ge=0, le=86400,
-                                  description="cost of putting a vehicle to use that has not "
-                                              "taken a request yet (fewer vehicles)")
-    pooling: bool = Field(default=True, description="tasks may share a vehicle")
     wait_weight: float = Field(default=1.0, ge=0, le=100,
                                description="cost per second of pickup delay, on top of the "
                                            "added driving time")
@@ -156,7 +145,7 @@ class _PriorityParams(DispatcherParams):
 
 
 @register_dispatcher
-class Priority:
+class Priority(SchedulePlanner):
     """Urgent and high-priority tasks first (earlier deadlines first within a class), each into
     the schedule of a vehicle, idle or busy, that finishes it by its deadline (service times
     at both stops included), the cheapest such insertion. With no vehicle on time, an urgent
@@ -167,21 +156,12 @@ class Priority:
 
     name: ClassVar[str] = "priority"
     Params: ClassVar[type[DispatcherParams]] = _PriorityParams
-    uses_schedules: ClassVar[bool] = True
     rejects: ClassVar[bool] = False
 
     def __init__(self, **params: Any):
-        p = self.Params(**params)
-        self.params = p
-        self.batch_window_s = float(p.batch_window_s)  # type: ignore[attr-defined]
-        self.candidates = int(p.candidates)  # type: ignore[attr-defined]
-        self.pooling = bool(p.pooling)  # type: ignore[attr-defined]
-        self.preempt = bool(p.preempt)  # type: ignore[attr-defined]
-        self.wait_weight = float(p.wait_weight)  # type: ignore[attr-defined]
-        self.vehicle_cost_s = float(p.vehicle_cost_s)  # type: ignore[attr-defined]
-        self.reoptimise_s = p.reoptimise_s  # type: ignore[attr-defined]
-        self.reoptimise_iterations = int(p.reoptimise_iterations)  # type: ignore[attr-defined]
-        ahead = p.commit_ahead_s  # type: ignore[attr-defined]
+        super().__init__(**params)
+        self.preempt = bool(self.params.preempt)
+        ahead = self.params.commit_ahead_s
         self.commit_ahead_s = np.inf if ahead is None else float(ahead)
 
     def assign(self, now_s: float, requests: RequestView, fleet: FleetView,
@@ -196,8 +176,7 @@ class Priority:
             ins = self._place(plan, r, bool(requests.urgent[a]), float(requests.deadline_s[a]))
             if ins is not None:
                 out.append(ins)
-        maybe_reoptimise(plan.engine, self.reoptimise_s, self.reoptimise_iterations,
-                         self.vehicle_cost_s)
+        self.reoptimise(plan)
         return out
 
     def _place(self, plan: Plan, r: int, urgent: bool, deadline: float) -> Insertion | None:

@@ -23,30 +23,15 @@ from pydantic import Field
 from scipy.optimize import linear_sum_assignment
 
 from sim.dispatch.base import FleetView, Insertion, RequestView, TravelTimes, register_dispatcher
-from sim.dispatch.params import DispatcherParams
+from sim.dispatch.params import DispatcherParams, PlannerParams
 from sim.dispatch.plan import COST, FINISH_AT, POS_I, POS_J, Plan
 from sim.dispatch.reoptimise import maybe_reoptimise
 
 _BIG = 1e15
 
 
-class InsertionParams(DispatcherParams):
-    batch_window_s: float = Field(default=0.0, ge=0, le=3600,
-                                  description="0: decide at every request")
-    candidates: int = Field(default=30, ge=1, le=10000,
-                            description="vehicles priced per request (nearest first)")
-    wait_weight: float = Field(default=0.0, ge=0, le=100,
-                               description="cost per second of pickup delay, on top of the "
-                                           "added driving time")
-    reoptimise_s: float | None = Field(
-        default=None, gt=0, le=86400,
-        description="re-optimise the visits not started with PyVRP this often (None: the "
-                    "model's choice, by default never)")
-    reoptimise_iterations: int = Field(default=300, ge=1, le=100000)
-    vehicle_cost_s: float = Field(default=0.0, ge=0, le=86400,
-                                  description="cost of putting a vehicle to use that has not "
-                                              "taken a request yet (fewer vehicles)")
-    pooling: bool = Field(default=True, description="riders may share a vehicle")
+class InsertionParams(PlannerParams):
+    """The planner settings, as :class:`PlannerParams`."""
 
 
 class BatchInsertionParams(InsertionParams):
@@ -67,25 +52,38 @@ def _best(res: np.ndarray) -> int:
     return b if b >= 0 and np.isfinite(costs[b]) else -1
 
 
+class SchedulePlanner:
+    """What the dispatchers that plan over schedules share: their settings
+    (:class:`PlannerParams`) and the periodic re-optimisation."""
+
+    name: ClassVar[str]
+    Params: ClassVar[type[DispatcherParams]] = PlannerParams
+    uses_schedules: ClassVar[bool] = True
+
+    def __init__(self, **params: Any):
+        p: Any = self.Params(**params)
+        self.params = p
+        self.batch_window_s = float(p.batch_window_s)
+        self.candidates = int(p.candidates)
+        self.wait_weight = float(p.wait_weight)
+        self.vehicle_cost_s = float(p.vehicle_cost_s)
+        self.reoptimise_s = p.reoptimise_s
+        self.reoptimise_iterations = int(p.reoptimise_iterations)
+        self.pooling = bool(p.pooling)
+
+    def reoptimise(self, plan: Plan) -> None:
+        """Re-plan the stops not started when it is time (see :mod:`sim.dispatch.reoptimise`)."""
+        maybe_reoptimise(plan.engine, self.reoptimise_s, self.reoptimise_iterations,
+                         self.vehicle_cost_s)
+
+
 @register_dispatcher
-class CheapestInsertion:
+class CheapestInsertion(SchedulePlanner):
     """Each request into the schedule where it adds the least driving (urgent ones first)."""
 
     name: ClassVar[str] = "insertion"
     Params: ClassVar[type[DispatcherParams]] = InsertionParams
-    uses_schedules: ClassVar[bool] = True
     rejects: ClassVar[bool] = True
-
-    def __init__(self, **params: Any):
-        p = self.Params(**params)
-        self.params = p
-        self.batch_window_s = float(p.batch_window_s)  # type: ignore[attr-defined]
-        self.candidates = int(p.candidates)  # type: ignore[attr-defined]
-        self.wait_weight = float(p.wait_weight)  # type: ignore[attr-defined]
-        self.vehicle_cost_s = float(p.vehicle_cost_s)  # type: ignore[attr-defined]
-        self.reoptimise_s = p.reoptimise_s  # type: ignore[attr-defined]
-        self.reoptimise_iterations = int(p.reoptimise_iterations)  # type: ignore[attr-defined]
-        self.pooling = bool(p.pooling)  # type: ignore[attr-defined]
 
     def assign(self, now_s: float, requests: RequestView, fleet: FleetView,
                tt: TravelTimes) -> list[Insertion]:
@@ -102,8 +100,7 @@ class CheapestInsertion:
             if b >= 0:
                 out.append(plan.commit(int(r[0]), int(veh[b]), int(res[b, POS_I]),
                                        int(res[b, POS_J]), checked=True))
-        maybe_reoptimise(plan.engine, self.reoptimise_s, self.reoptimise_iterations,
-                         self.vehicle_cost_s)
+        self.reoptimise(plan)
         return out
 
 
@@ -117,7 +114,7 @@ class BatchInsertion(CheapestInsertion):
 
     def __init__(self, **params: Any):
         super().__init__(**params)
-        self.rounds = int(self.params.rounds)  # type: ignore[attr-defined]
+        self.rounds = int(self.params.rounds)
 
     def assign(self, now_s: float, requests: RequestView, fleet: FleetView,
                tt: TravelTimes) -> list[Insertion]:
@@ -134,8 +131,7 @@ class BatchInsertion(CheapestInsertion):
             todo = todo[feasible & ~done]
             if not done.any():
                 break
-        maybe_reoptimise(plan.engine, self.reoptimise_s, self.reoptimise_iterations,
-                         self.vehicle_cost_s)
+        self.reoptimise(plan)
         return out
 
     def _round(self, plan: Plan, todo: np.ndarray, urgent: dict[int, float],
