@@ -65,6 +65,17 @@ def _leg(T, a, b):  # pragma: no cover - compiled
     return T[a, b] if a >= 0 and b >= 0 else 0.0
 
 
+@nb.njit(cache=True, inline="always")
+def _keep(out, cost, i, j, pickup_start, finish):  # pragma: no cover - compiled
+    """Keep this insertion in ``out`` if it is cheaper than the one there."""
+    if cost < out[0]:
+        out[0] = cost
+        out[1] = i
+        out[2] = j
+        out[3] = pickup_start
+        out[4] = finish
+
+
 @nb.njit(cache=True)
 def best_insertion(v, r_o, r_d, pe, pl, de, dl, sp, sd, q, created, wait_weight, extra_cost,
                    T, n, node, late, fixed, cap, p_node, p_time, p_load, end_node, end_late,
@@ -85,7 +96,6 @@ def best_insertion(v, r_o, r_d, pe, pl, de, dl, sp, sd, q, created, wait_weight,
     out[2] = -1.0
     out[3] = INF
     out[4] = INF
-    best = INF
     endn = end_node[v]
     for i in range(fixed[v], nv + 1):
         if only_i >= 0 and i != only_i:
@@ -124,13 +134,7 @@ def best_insertion(v, r_o, r_d, pe, pl, de, dl, sp, sd, q, created, wait_weight,
                 continue
             cost = T[px, r_o] + _leg(T, r_o, nx) - base + wait_weight * (s_p - created) \
                 + extra_cost
-            if cost < best:
-                best = cost
-                out[0] = cost
-                out[1] = i
-                out[2] = i
-                out[3] = s_p
-                out[4] = d_p
+            _keep(out, cost, i, i, s_p, d_p)
             continue
         # Drop-off right after the pickup.
         a_d = d_p + T[r_o, r_d]
@@ -144,13 +148,7 @@ def best_insertion(v, r_o, r_d, pe, pl, de, dl, sp, sd, q, created, wait_weight,
             if fits:
                 cost = T[px, r_o] + T[r_o, r_d] + _leg(T, r_d, nx) - base \
                     + wait_weight * (s_p - created) + extra_cost
-                if cost < best:
-                    best = cost
-                    out[0] = cost
-                    out[1] = i
-                    out[2] = i
-                    out[3] = s_p
-                    out[4] = d_d
+                _keep(out, cost, i, i, s_p, d_d)
         if i == nv:
             continue
         # Drop-off later: carry the delay through stops i .. j-1.
@@ -181,13 +179,7 @@ def best_insertion(v, r_o, r_d, pe, pl, de, dl, sp, sd, q, created, wait_weight,
                 if fits:
                     cost = add_p + T[xk, r_d] + _leg(T, r_d, nx2) - _leg(T, xk, nx2) \
                         + wait_weight * (s_p - created) + extra_cost
-                    if cost < best:
-                        best = cost
-                        out[0] = cost
-                        out[1] = i
-                        out[2] = j
-                        out[3] = s_p
-                        out[4] = d_d
+                    _keep(out, cost, i, j, s_p, d_d)
             delay = s_delay
 
 
