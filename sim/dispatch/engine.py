@@ -112,7 +112,6 @@ class DispatchEngine:
         self._idle: set[int] = set()
         self.state = [IDLE] * nv
         self.state_req = np.full(nv, -1, dtype=np.int64)
-        self.extra_cost = np.zeros(nv)
         self.used = np.zeros(nv, dtype=bool)  # has taken a request
         #: What putting an unused vehicle to work costs, in seconds of driving (the model's
         #: view: 0 for a fleet whose vehicles run anyway, more where fewer vehicles is a goal).
@@ -122,7 +121,6 @@ class DispatchEngine:
         self.reoptimise_s: float | None = None
         self.last_reoptimised_s = -np.inf
         self.reoptimisations = 0
-        self.stops_served = np.zeros(nv, dtype=np.int64)
         self.divert = graph is not None
         empty_i, empty_f = np.zeros(1, np.int64), np.zeros(1)
         self.graph = graph if graph is not None else (empty_i, empty_i, empty_f)
@@ -490,7 +488,6 @@ class DispatchEngine:
         end = start + svc
         self.free_at[v] = end
         self.serving[v] = True
-        self.stops_served[v] += 1
         if kind == ins.DEPOT:
             self.cur_load[v, GOODS] = 0.0
         else:
