@@ -56,9 +56,22 @@ class TravelTable:
     def __init__(self, time_s: np.ndarray, dist_m: np.ndarray):
         self.time_s = time_s
         self.dist_m = dist_m
+        self._time_to: np.ndarray | None = None
+
+    @property
+    def time_to(self) -> np.ndarray:
+        """The transposed times (``time_to[b, a]`` = time from ``a`` to ``b``), made on first
+        use: a column of ``time_s`` is a contiguous row here."""
+        if self._time_to is None:
+            self._time_to = np.ascontiguousarray(self.time_s.T)
+        return self._time_to
 
     def times(self, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-        return self.time_s[np.ix_(src, dst)].astype(np.float64)
+        """Times from every ``src`` (rows) to every ``dst`` (columns). Gathered from the rows
+        of the transposed table: there are few destinations (the open requests) and many
+        sources (the vehicles), and a row is read from memory at once (about twice as fast as
+        gathering one element per source row of ``time_s``)."""
+        return self.time_to[dst][:, src].T.astype(np.float64)
 
     def time(self, a: int, b: int) -> float:
         return float(self.time_s[a, b])

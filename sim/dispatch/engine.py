@@ -136,7 +136,8 @@ class DispatchEngine:
         """The transposed travel times (``T_to[o, x]`` = time from ``x`` to ``o``), made on
         first use: the candidate search reads one row per pickup."""
         if self._T_to is None:
-            self._T_to = np.ascontiguousarray(self.T.T)
+            shared = getattr(self.tt, "time_s", None) is self.T
+            self._T_to = self.tt.time_to if shared else np.ascontiguousarray(self.T.T)
         return self._T_to
 
     # ------------------------------------------------------------------ timing helpers
