@@ -12,9 +12,9 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from sim.engine.registry import Registry
 from sim.errors import Problem, ProfileError
@@ -76,6 +76,36 @@ class VehicleProfile(ProfileBase):
                                           description="breakdowns per 1000 operating h")
     repair_time_h: Quantity = 4.0
     maintenance_cny_per_km: float = Field(default=0.3, ge=0, le=1e4)
+    # Reliability on the failure clock (fleet-year model, sim/fleetops/reliability.py).
+    failure_clock: Literal["operating_h", "km"] = Field(
+        default="operating_h", description="what wears the vehicle: operating hours or km")
+    failures_per_100000km: float | None = Field(
+        default=None, ge=0, le=1e5, description="breakdowns per 100,000 km (km clock)")
+    failure_shape: float = Field(default=1.0, gt=0, le=10, description="Weibull shape of "
+                                 "the hazard on the failure clock (1: constant, >1: wear-out)")
+    failure_ref_h: float = Field(default=10_000.0, gt=0, le=1e6, description="operating "
+                                 "hours over which the stated rate is the mean hazard")
+    failure_ref_km: float = Field(default=300_000.0, gt=0, le=1e8, description="km over "
+                                  "which failures_per_100000km is the mean hazard")
+    # Preventive service and repairs (sim/fleetops/workshops.py).
+    service_interval_km: float | None = Field(default=None, gt=0, le=1e6)
+    service_interval_months: int | None = Field(default=None, ge=1, le=120)
+    service_time_h: Quantity = 2.0
+    service_parts_cny: float = Field(default=300.0, ge=0, le=1e7)
+    repair_parts_cny: float = Field(default=1500.0, ge=0, le=1e7,
+                                    description="parts per breakdown repair")
+    # Capital and insurance (sim/fleetops/economics.py).
+    price_cny: float = Field(default=0.0, ge=0, le=1e9)
+    residual_share: float = Field(default=0.3, ge=0, le=1,
+                                  description="value left at the end of life_years")
+    life_years: float = Field(default=8.0, gt=0, le=50)
+    insurance_cny_per_year: float = Field(default=0.0, ge=0, le=1e8)
+
+    @model_validator(mode="after")
+    def _km_clock_needs_rate(self) -> VehicleProfile:
+        if self.failure_clock == "km" and self.failures_per_100000km is None:
+            raise ValueError("failure_clock km needs failures_per_100000km")
+        return self
 
 
 @register_profile_kind
