@@ -120,11 +120,24 @@ class VehicleTerminalProfile(ProfileBase):
     gps_error_m: float = Field(ge=0, le=1e5, description="standard deviation of position error")
     failure_rate_per_1000h: float = Field(ge=0, le=1000)
     cameras: int = Field(default=0, ge=0, le=64)
+    report_interval_parked_s: Quantity | None = Field(
+        default=None, description="time between reports while parked with the ignition on "
+        "(default: report_interval_s)")
+    report_interval_off_s: float = Field(
+        default=300.0, ge=0, le=86400.0, description="sleep report interval with the "
+        "ignition off (JT/T 808 parameter 0x0027); 0: silent")
+    alarm_message_bytes: float = Field(
+        default=120.0, gt=0, le=65535.0, description="an alarm report on the wire (0x0200 "
+        "with its alarm items), bytes")
+    event_clip_mb: float = Field(default=0.0, ge=0, le=10_000.0,
+                                 description="dashcam clip uploaded per alarm event, MB")
+    video_bitrate_kbps: float = Field(default=0.0, ge=0, le=100_000.0,
+                                      description="on-demand live video per camera, kbit/s")
 
-    @field_validator("report_interval_s")
+    @field_validator("report_interval_s", "report_interval_parked_s")
     @classmethod
     def _report_interval(cls, value: Any) -> Any:
-        if mean_of(value) < 0.1:
+        if value is not None and mean_of(value) < 0.1:
             raise ValueError("must average at least 0.1 s")
         return value
 
