@@ -68,8 +68,16 @@ class VehicleProfile(ProfileBase):
 
     KIND: ClassVar[str] = "vehicle"
 
-    fuel_l_per_100km: float = Field(gt=0, le=1000,
-                                    description="fuel (or kWh-equivalent) per 100 km")
+    powertrain: Literal["ice", "ev"] = Field(
+        default="ice", description="ice: fuel in litres; ev: battery, energy in kWh")
+    fuel_l_per_100km: float = Field(ge=0, le=1000, description="fuel per 100 km (an "
+                                    "electric vehicle burns none: 0, the default for ev)")
+    battery_kwh: float | None = Field(default=None, gt=0, le=2000,
+                                      description="usable battery capacity (ev)")
+    kwh_per_km: float | None = Field(default=None, gt=0, le=20,
+                                     description="energy drawn from the battery per km (ev)")
+    licence_class: Literal["A1", "A2", "A3", "B1", "B2", "C1", "C2"] = Field(
+        default="C1", description="China's driving licence class the vehicle needs")
     seats: int = Field(default=4, ge=1, le=500)
     payload_kg: float = Field(default=0.0, ge=0, le=1e6)
     failure_rate_per_1000h: float = Field(ge=0, le=1000,
@@ -100,6 +108,28 @@ class VehicleProfile(ProfileBase):
                                   description="value left at the end of life_years")
     life_years: float = Field(default=8.0, gt=0, le=50)
     insurance_cny_per_year: float = Field(default=0.0, ge=0, le=1e8)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ev_burns_no_fuel(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("powertrain") == "ev" \
+                and "fuel_l_per_100km" not in data:
+            data = {**data, "fuel_l_per_100km": 0.0}
+        return data
+
+    @model_validator(mode="after")
+    def _powertrain_fields(self) -> VehicleProfile:
+        if self.powertrain == "ev":
+            if self.battery_kwh is None or self.kwh_per_km is None:
+                raise ValueError("an electric vehicle (powertrain ev) needs battery_kwh and "
+                                 "kwh_per_km")
+            if self.fuel_l_per_100km != 0:
+                raise ValueError("an electric vehicle burns no fuel: give kwh_per_km, not "
+                                 f"fuel_l_per_100km (got {self.fuel_l_per_100km:g})")
+        elif self.fuel_l_per_100km <= 0:
+            raise ValueError("fuel_l_per_100km must be > 0 for a combustion vehicle "
+                             f"(got {self.fuel_l_per_100km:g})")
+        return self
 
     @model_validator(mode="after")
     def _km_clock_needs_rate(self) -> VehicleProfile:
