@@ -29,7 +29,7 @@ model falls back to :class:`NoHealth` when that module or function does not exis
 
 Taking a vehicle out of service: ``state.take_down(v, reason, t_s)`` (reason e.g.
 ``'repair'``, ``'service'``, ``'waiting_slot'``, ``'travel'``; operations use
-``'charging'``) and ``state.bring_up(v, t_s)``; every second down is booked under its
+``'charging'``) and ``state.bring_up(v, t_s)`` (which offers it to dispatch again); every second down is booked under its
 reason, per vehicle and in total. Changing the reason of a vehicle already down (waiting ->
 travel -> service) is ``take_down`` again with the new reason. A vehicle may be taken down
 while on a task: it finishes the task first and is then not offered again;
@@ -52,6 +52,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -110,6 +111,10 @@ class FleetState:
         self.speed_kmh = speed_kmh
         self.detour = detour
         self.downtime_s: dict[str, float] = defaultdict(float)
+        #: Called as ``fn(v, t_s)`` after a vehicle is taken down / brought up (operations
+        #: use them to withdraw a vehicle from dispatch and to offer it again).
+        self.on_down: list[Callable[[Vehicle, float], None]] = []
+        self.on_up: list[Callable[[Vehicle, float], None]] = []
 
     # -- calendar ------------------------------------------------------------------------
     def date_at(self, t_s: float) -> dt.date:
@@ -139,15 +144,23 @@ class FleetState:
     # -- availability --------------------------------------------------------------------
     def take_down(self, v: Vehicle, reason: str, t_s: float) -> None:
         """Mark ``v`` unavailable for ``reason`` from ``t_s`` (or switch its reason)."""
-        if v.down_reason is not None and v.down_since_s is not None:
+        was_up = v.down_reason is None
+        if not was_up and v.down_since_s is not None:
             self._book(v, t_s)
         v.down_reason, v.down_since_s = reason, t_s
+        if was_up:
+            for fn in self.on_down:
+                fn(v, t_s)
 
     def bring_up(self, v: Vehicle, t_s: float) -> None:
         """Mark ``v`` available again from ``t_s``."""
-        if v.down_reason is not None and v.down_since_s is not None:
+        if v.down_reason is None:
+            return
+        if v.down_since_s is not None:
             self._book(v, t_s)
         v.down_reason, v.down_since_s = None, None
+        for fn in self.on_up:
+            fn(v, t_s)
 
     def _book(self, v: Vehicle, t_s: float) -> None:
         assert v.down_reason is not None and v.down_since_s is not None
@@ -181,10 +194,12 @@ class FleetState:
         for ev in waiters:
             ev.succeed()
 
-    def availability(self, horizon_s: float) -> float:
-        """Share of vehicle time not down, over ``[0, horizon_s)``."""
+    def availability(self, horizon_s: float, exclude: tuple[str, ...] = ("charging",)) -> float:
+        """Share of vehicle time not down, over ``[0, horizon_s)``; time down for a reason
+        in ``exclude`` (charging, by default) counts as available."""
         total = len(self.vehicles) * horizon_s
-        return math.nan if total <= 0 else 1.0 - sum(self.downtime_s.values()) / total
+        down = sum(s for r, s in self.downtime_s.items() if r not in exclude)
+        return math.nan if total <= 0 else 1.0 - down / total
 
 
 class HealthHooks(Protocol):

@@ -1,0 +1,175 @@
+"""Electric vehicles: state of charge, charging stations as SimPy resources, the policy.
+
+State of charge is kept in kWh per vehicle. A vehicle is offered a task only if the task
+leaves at least ``reserve`` of its battery (:meth:`Energy.can_drive`), so it never runs
+flat on a task; the trip to a charger is taken from the reserve and clamped at zero (a
+clamp is counted, and a test checks none happens). Policies:
+
+- ``threshold``: after a task that leaves SoC below ``charge_below``, charge at once at the
+  nearest station with a free charger (the nearest station, queueing, when none is free);
+- ``off_peak``: charge at the start of the off-peak window (and after tasks ending in it)
+  whatever the SoC below ``charge_to``; during the day only below ``min_soc``.
+
+A session: drive to the station, queue for a charger (a :class:`simpy.Resource` of
+``chargers`` places), charge to ``charge_to`` at ``power_kw`` times ``efficiency``, drive
+back. The vehicle is down for ``'charging'`` meanwhile. Energy is reported in kWh: drawn
+from the battery (driving) and from the grid (charging, battery kWh / efficiency).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import simpy
+
+from sim.fleetops.schema import Charging
+from sim.fleetops.state import DAY_S, FleetState, Site, Vehicle
+
+#: Under the off-peak policy a vehicle this close to ``charge_to`` is not sent to charge.
+FULL_MARGIN = 0.05
+
+
+class Energy:
+    """Battery state of every vehicle and the charging stations."""
+
+    def __init__(self, spec: Charging, state: FleetState):
+        self.spec, self.state, self.env = spec, state, state.env
+        vs = state.vehicles
+        n = len(vs)
+        self.is_ev = np.array([v.profile.powertrain == "ev" for v in vs])
+        self.cap_kwh = np.array([v.profile.battery_kwh or 0.0 for v in vs])
+        self.kwh_per_km = np.array([v.profile.kwh_per_km or 0.0 for v in vs])
+        self.soc_kwh = self.cap_kwh * spec.initial_soc
+        self.min_soc_seen = np.where(self.is_ev, spec.initial_soc, np.nan)
+        self.drawn_kwh = np.zeros(n)
+        self.grid_kwh = np.zeros(n)
+        self.sessions = np.zeros(n, np.int64)
+        self.charge_s = np.zeros(n)
+        self.queue_s = np.zeros(n)
+        self.travel_s = np.zeros(n)
+        self.clamped = 0
+        self._charging = np.zeros(n, bool)
+        self.stations = [Site(st.id, st.x_km, st.y_km) for st in spec.stations]
+        self.chargers = [simpy.Resource(self.env, capacity=st.chargers) for st in spec.stations]
+        self.power_kw = [st.power_kw for st in spec.stations]
+        self.station_busy_s = np.zeros(len(self.stations))
+        self._order: dict[str | None, list[int]] = {}
+
+    # -- queries -------------------------------------------------------------------------
+    def soc(self, v: Vehicle) -> float:
+        """State of charge as a share of the battery (1.0 for a combustion vehicle)."""
+        i = v.index
+        return float(self.soc_kwh[i] / self.cap_kwh[i]) if self.is_ev[i] else 1.0
+
+    def can_drive(self, v: Vehicle, km: float) -> bool:
+        i = v.index
+        if not self.is_ev[i]:
+            return True
+        after = self.soc_kwh[i] - km * self.kwh_per_km[i]
+        return bool(after >= self.spec.reserve * self.cap_kwh[i])
+
+    def charging(self, v: Vehicle) -> bool:
+        return bool(self._charging[v.index])
+
+    # -- driving -------------------------------------------------------------------------
+    def drive(self, v: Vehicle, km: float) -> None:
+        i = v.index
+        if not self.is_ev[i]:
+            return
+        need = km * self.kwh_per_km[i]
+        left = self.soc_kwh[i] - need
+        if left < 0:
+            self.clamped += 1
+            need, left = self.soc_kwh[i], 0.0
+        self.soc_kwh[i] = left
+        self.drawn_kwh[i] += need
+        soc = left / self.cap_kwh[i]
+        if soc < self.min_soc_seen[i]:
+            self.min_soc_seen[i] = soc
+
+    def after_task(self, v: Vehicle) -> bool:
+        """Send ``v`` to charge if the policy says so now; True if it went."""
+        i = v.index
+        if not self.is_ev[i] or v.down_reason is not None:
+            return False
+        soc, s = self.soc(v), self.spec
+        if s.policy == "threshold":
+            go = soc < s.charge_below
+        else:
+            go = soc < s.min_soc or (self.in_off_peak(self.env.now)
+                                     and soc < s.charge_to - FULL_MARGIN)
+        if go:
+            self.env.process(self._session(v))
+        return go
+
+    def in_off_peak(self, t_s: float) -> bool:
+        h = (t_s % DAY_S) / 3600.0
+        a, b = self.spec.off_peak.start_h, self.spec.off_peak.end_h
+        return a <= h < b if a < b else (h >= a or h < b)
+
+    # -- processes -----------------------------------------------------------------------
+    def start(self) -> None:
+        if self.spec.policy == "off_peak" and self.is_ev.any():
+            self.env.process(self._off_peak())
+
+    def _off_peak(self) -> Any:
+        env, s = self.env, self.spec
+        day = 0
+        while True:
+            t0 = day * DAY_S + s.off_peak.start_h * 3600.0
+            if t0 > env.now:
+                yield env.timeout(t0 - env.now)
+            for v in self.state.vehicles:
+                i = v.index
+                if (self.is_ev[i] and not v.on_task and v.down_reason is None
+                        and self.soc(v) < s.charge_to - FULL_MARGIN):
+                    env.process(self._session(v))
+            day += 1
+
+    def _station(self, v: Vehicle) -> int:
+        """Nearest station with a free charger, else the nearest with the shortest queue."""
+        here = self.state.position(v)
+        order = self._order.get(v.depot)
+        if order is None:
+            dist = [self.state.travel_s(here, st) for st in self.stations]
+            order = sorted(range(len(self.stations)), key=lambda k: (dist[k], k))
+            self._order[v.depot] = order
+        for k in order:
+            res = self.chargers[k]
+            if res.count < res.capacity:
+                return k
+        near = order[:3]
+        return min(near, key=lambda k: (len(self.chargers[k].queue), near.index(k)))
+
+    def _session(self, v: Vehicle) -> Any:
+        env, state, i = self.env, self.state, v.index
+        self._charging[i] = True
+        state.take_down(v, "charging", env.now)
+        k = self._station(v)
+        here, st = state.position(v), self.stations[k]
+        leg_s = state.travel_s(here, st)
+        leg_km = state.distance_km(here, st) if here is not None else 0.0
+        if leg_s > 0:
+            yield env.timeout(leg_s)
+            self.drive(v, leg_km)
+        t_q = env.now
+        with self.chargers[k].request() as req:
+            yield req
+            self.queue_s[i] += env.now - t_q
+            need = max(0.0, self.spec.charge_to * self.cap_kwh[i] - self.soc_kwh[i])
+            dur = need / (self.power_kw[k] * self.spec.efficiency) * 3600.0
+            if dur > 0:
+                yield env.timeout(dur)
+            self.soc_kwh[i] += need
+            self.grid_kwh[i] += need / self.spec.efficiency
+            self.charge_s[i] += dur
+            self.station_busy_s[k] += dur
+            self.sessions[i] += 1
+        if leg_s > 0:
+            yield env.timeout(leg_s)
+            self.drive(v, leg_km)
+        self.travel_s[i] += 2 * leg_s
+        self._charging[i] = False
+        if v.down_reason == "charging":
+            state.bring_up(v, env.now)

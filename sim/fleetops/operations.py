@@ -1,0 +1,334 @@
+"""Operations over months: shifts, tasks, and a dispatcher that sees only compatible pairs.
+
+One SimPy process releases each day's tasks (:func:`sim.fleetops.tasks.draw_day`); one per
+shift group starts and ends its drivers' shifts. A task is offered the vehicle-driver pairs
+at its depot that may do it: the vehicle's profile is one the task type names, the vehicle
+is available and idle with charge for the task (above the reserve), the driver is on shift,
+holds a licence covering the vehicle's class, and can drive the task before the end of the
+shift and under the daily cap (rests inserted every ``continuous_limit_h``). Vehicles with
+double-shift drivers go only with their own driver on shift. The dispatcher policy picks
+one pair among at most :data:`MAX_CANDIDATES`; a task with none waits at its depot, first
+come first served, and is lost after ``max_wait_s``. A task is one SimPy timeout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from itertools import islice
+from typing import Any
+
+import numpy as np
+import simpy
+
+from sim.fleetops.drivers import Driver, Rules, holders_of
+from sim.fleetops.energy import Energy
+from sim.fleetops.schema import LICENCE_CLASSES, FleetYearScenario
+from sim.fleetops.state import FleetState, HealthHooks, Vehicle
+from sim.fleetops.tasks import DAY_S, LOST, STARTED, TaskLog, draw_day
+
+#: Pairs a dispatcher is shown for one task (the first found in idle order).
+MAX_CANDIDATES = 8
+#: Idle drivers or vehicles looked at per profile before giving up on a task.
+MAX_LOOK = 32
+
+Pair = tuple[Vehicle, Driver, int, float]  # vehicle, driver, rests, continuous driving after
+
+
+def pick(policy: str, cands: list[Pair], energy: Energy) -> Pair:
+    """The dispatcher's choice among compatible pairs (listed longest idle first):
+    ``longest_idle`` the first, ``least_km`` the vehicle with the lowest odometer (wear
+    spread over the fleet), ``most_charge`` the vehicle with the highest state of charge."""
+    if policy == "longest_idle" or len(cands) == 1:
+        return cands[0]
+    if policy == "least_km":
+        return min(cands, key=lambda c: c[0].odometer_km)
+    return max(cands, key=lambda c: energy.soc(c[0]))
+
+
+class Operations:
+    """Tasks, drivers and vehicles over the run; records what each one did."""
+
+    def __init__(self, s: FleetYearScenario, state: FleetState, drivers: list[Driver],
+                 rules: Rules, energy: Energy, hooks: HealthHooks, rng: Any):
+        self.s, self.state, self.env = s, state, state.env
+        self.drivers, self.rules, self.energy, self.hooks = drivers, rules, energy, hooks
+        self.rng = rng.stream("fleetops.tasks")
+        self.depots = [d.id for d in s.depots]
+        self.depot_ix = {d: i for i, d in enumerate(self.depots)}
+        vs = state.vehicles
+        self.profiles = sorted({v.profile_id for v in vs})
+        prof_ix = {p: i for i, p in enumerate(self.profiles)}
+        self.v_prof = [prof_ix[v.profile_id] for v in vs]
+        self.v_depot = [self.depot_ix[v.depot or self.depots[0]] for v in vs]
+        self.lic_of_prof = [next(v.profile.licence_class for v in vs if v.profile_id == p)
+                            for p in self.profiles]
+        # task type -> profile indices it may use (profile ids match with or without @version)
+        self.type_profiles = [[prof_ix[p] for p in self.profiles
+                               if p in tt.profiles or p.partition("@")[0] in tt.profiles]
+                              for tt in s.tasks]
+        self.eligible = np.zeros((len(s.tasks), len(self.depots)))
+        for t, profs in enumerate(self.type_profiles):
+            for v in range(len(vs)):
+                if self.v_prof[v] in profs:
+                    self.eligible[t, self.v_depot[v]] += 1
+        self.holders = [holders_of(lic) for lic in self.lic_of_prof]
+        # dispatch sets (dicts keep insertion order: longest idle first)
+        self.free: dict[tuple[int, int], dict[Vehicle, None]] = {}
+        self.ready: dict[tuple[int, int], dict[Vehicle, Driver]] = {}
+        self.pool: dict[tuple[int, str], dict[Driver, None]] = {}
+        self.crew: dict[int, list[Driver]] = {}
+        for r in drivers:
+            if r.vehicle is not None:
+                self.crew.setdefault(r.vehicle, []).append(r)
+        self.queue: list[deque[int]] = [deque() for _ in self.depots]
+        self.log = TaskLog(max(1024, int(self.eligible.sum() * 6)))
+        self.max_wait = [tt.max_wait_s for tt in s.tasks]
+        self.on_time_s = [tt.on_time_s for tt in s.tasks]
+        self.v_busy_s = np.zeros(len(vs))
+        self.v_tasks = np.zeros(len(vs), np.int64)
+        self.v_km = np.zeros(len(vs))
+        self.fuel_l = np.zeros(len(vs))
+        self.l_per_km = np.array([v.profile.fuel_l_per_100km / 100.0 for v in vs])
+        self.events = 0
+        state.on_down.append(self._vehicle_down)
+        state.on_up.append(self._vehicle_up)
+
+    # -- processes -----------------------------------------------------------------------
+    def start(self) -> None:
+        for v in self.state.vehicles:
+            self._offer_vehicle(v)
+        groups: dict[tuple[float, float], list[Driver]] = {}
+        for r in self.drivers:
+            groups.setdefault((r.shift_start_h, r.shift_h), []).append(r)
+        for (start_h, hours), members in sorted(groups.items()):
+            self.env.process(self._shifts(start_h, hours, members))
+        self.env.process(self._days())
+
+    def _days(self) -> Any:
+        env, s = self.env, self.s
+        start = s.start_date
+        for day in range(s.days):
+            weekday = (start + dt.timedelta(days=day)).weekday()
+            tasks = draw_day(s, day, self.eligible, weekday, self.rng)
+            first = self.log.add_day(tasks)
+            rel = tasks.release_s.tolist()
+            for j, t in enumerate(rel):
+                if t >= s.horizon_s:
+                    break
+                if t > env.now:
+                    yield env.timeout(t - env.now)
+                self._arrive(first + j)
+            if (day + 1) * DAY_S > env.now:
+                yield env.timeout((day + 1) * DAY_S - env.now)
+
+    def _shifts(self, start_h: float, hours: float, members: list[Driver]) -> Any:
+        env = self.env
+        for day in range(self.s.days):
+            t0 = day * DAY_S + start_h * 3600.0
+            if t0 >= self.s.horizon_s:
+                return
+            yield env.timeout(t0 - env.now)
+            depots = set()
+            for r in members:
+                if not r.works_on(day):
+                    continue
+                r.on_shift, r.shift_end_s, r.day_drive_s = True, t0 + hours * 3600.0, 0.0
+                r.shifts += 1
+                if not r.busy:
+                    self._offer_driver(r)
+                depots.add(self.depot_ix[r.depot])
+            for d in sorted(depots):
+                self._serve_queue(d)
+            yield env.timeout(hours * 3600.0)
+            for r in members:
+                if r.on_shift and not r.busy:
+                    self._withdraw_driver(r)
+                r.on_shift = False
+
+    # -- offering and withdrawing --------------------------------------------------------
+    def _offer_vehicle(self, v: Vehicle) -> None:
+        i = v.index
+        if v.on_task or v.down_reason is not None:
+            return
+        key = (self.v_depot[i], self.v_prof[i])
+        crew = self.crew.get(i)
+        if crew is None:
+            self.free.setdefault(key, {})[v] = None
+            return
+        for r in crew:
+            if r.on_shift and not r.busy:
+                self.ready.setdefault(key, {})[v] = r
+
+    def _withdraw_vehicle(self, v: Vehicle) -> None:
+        key = (self.v_depot[v.index], self.v_prof[v.index])
+        self.free.get(key, {}).pop(v, None)
+        self.ready.get(key, {}).pop(v, None)
+
+    def _offer_driver(self, r: Driver) -> None:
+        if r.vehicle is None:
+            self.pool.setdefault((self.depot_ix[r.depot], r.licence), {})[r] = None
+            return
+        v = self.state.vehicles[r.vehicle]
+        if not v.on_task and v.down_reason is None:
+            key = (self.v_depot[v.index], self.v_prof[v.index])
+            self.ready.setdefault(key, {})[v] = r
+
+    def _withdraw_driver(self, r: Driver) -> None:
+        if r.vehicle is None:
+            self.pool.get((self.depot_ix[r.depot], r.licence), {}).pop(r, None)
+            return
+        v = self.state.vehicles[r.vehicle]
+        key = (self.v_depot[v.index], self.v_prof[v.index])
+        ready = self.ready.get(key, {})
+        if ready.get(v) is r:
+            del ready[v]
+
+    def _vehicle_down(self, v: Vehicle, t_s: float) -> None:
+        self._withdraw_vehicle(v)
+
+    def _vehicle_up(self, v: Vehicle, t_s: float) -> None:
+        if not v.on_task:
+            self._offer_vehicle(v)
+            self._serve_queue(self.v_depot[v.index])
+
+    # -- dispatch ------------------------------------------------------------------------
+    def _arrive(self, i: int) -> None:
+        if not self._dispatch(i):
+            self.queue[int(self.log.cols["depot"][i])].append(i)
+
+    def _candidates(self, i: int) -> list[Pair]:
+        c = self.log.cols
+        d, t = int(c["depot"][i]), int(c["ttype"][i])
+        drive_s, km = float(c["drive_s"][i]), float(c["km"][i])
+        now, fit, energy = self.env.now, self.rules.fit, self.energy
+        out: list[Pair] = []
+        low = False
+        for p in self.type_profiles[t]:
+            key = (d, p)
+            for v, r in islice(self.ready.get(key, {}).items(), MAX_LOOK):
+                f = fit(r, now, drive_s)
+                if f is None:
+                    continue
+                if not energy.can_drive(v, km):
+                    low = True
+                    continue
+                out.append((v, r, f[0], f[1]))
+                if len(out) >= MAX_CANDIDATES:
+                    return out
+            free = self.free.get(key)
+            if not free:
+                continue
+            for lic in self.holders[p]:
+                pool = self.pool.get((d, lic))
+                if not pool:
+                    continue
+                for r in islice(pool, MAX_LOOK):
+                    f = fit(r, now, drive_s)
+                    if f is None:
+                        continue
+                    for v in islice(free, MAX_LOOK):
+                        if not energy.can_drive(v, km):
+                            low = True
+                            continue
+                        out.append((v, r, f[0], f[1]))
+                        if len(out) >= MAX_CANDIDATES:
+                            return out
+                        break
+        if low and not out:
+            c["charge_blocked"][i] = True
+        return out
+
+    def _dispatch(self, i: int) -> bool:
+        cands = self._candidates(i)
+        if not cands:
+            return False
+        v, r, breaks, cont_after = pick(self.s.dispatcher, cands, self.energy)
+        self._start(i, v, r, breaks, cont_after)
+        return True
+
+    def _start(self, i: int, v: Vehicle, r: Driver, breaks: int, cont_after: float) -> None:
+        c, now = self.log.cols, self.env.now
+        self._withdraw_vehicle(v)
+        self._withdraw_driver(r)
+        if r.vehicle is not None:  # the other driver of the pair does not see the vehicle
+            for other in self.crew[r.vehicle]:
+                self._withdraw_driver(other)
+        r.busy = True
+        self.state.task_started(v)
+        drive_s = float(c["drive_s"][i])
+        total_s = drive_s + breaks * self.rules.break_s
+        c["start_s"][i], c["end_s"][i] = now, now + total_s
+        c["vehicle"][i], c["driver"][i], c["breaks"][i] = v.index, r.index, breaks
+        c["status"][i] = STARTED
+        r.cont_drive_s = cont_after
+        longest = self.rules.limit_s if breaks else cont_after  # a rest comes at the limit
+        r.max_cont_drive_s = max(r.max_cont_drive_s, longest)
+        ev = self.env.timeout(total_s, value=i)
+        ev.callbacks.append(self._done)
+
+    def _done(self, ev: simpy.Event) -> None:
+        i = int(ev.value or 0)  # the task index given to the timeout
+        c, now = self.log.cols, self.env.now
+        self.events += 1
+        v = self.state.vehicles[int(c["vehicle"][i])]
+        r = self.drivers[int(c["driver"][i])]
+        drive_s, km = float(c["drive_s"][i]), float(c["km"][i])
+        t = int(c["ttype"][i])
+        on_time = c["start_s"][i] - c["release_s"][i] <= self.on_time_s[t]
+        # vehicle
+        v.odometer_km += km
+        v.operating_h += drive_s / 3600.0
+        self.v_km[v.index] += km
+        self.v_tasks[v.index] += 1
+        self.v_busy_s[v.index] += now - c["start_s"][i]
+        self.fuel_l[v.index] += km * self.l_per_km[v.index]
+        self.energy.drive(v, km)
+        # driver
+        r.busy = False
+        r.day_drive_s += drive_s
+        r.max_day_drive_s = max(r.max_day_drive_s, r.day_drive_s)
+        r.last_end_s = now
+        r.drive_s += drive_s
+        r.km += km
+        r.tasks += 1
+        r.on_time += int(on_time)
+        r.breaks += int(c["breaks"][i])
+        self.state.task_ended(v)
+        self.hooks.on_task_done(v, now, km, drive_s / 3600.0)
+        if v.down_reason is None and not self.energy.after_task(v):
+            self._offer_vehicle(v)
+        if r.on_shift and now < r.shift_end_s and r.day_drive_s < self.rules.cap_s:
+            self._offer_driver(r)
+        if r.vehicle is not None:
+            for other in self.crew[r.vehicle]:
+                if other is not r and other.on_shift and not other.busy:
+                    self._offer_driver(other)
+        self._serve_queue(self.v_depot[v.index])
+
+    def _serve_queue(self, d: int) -> None:
+        q = self.queue[d]
+        if not q or not self._anyone_at(d):
+            return
+        c, now = self.log.cols, self.env.now
+        keep: deque[int] = deque()
+        while q:
+            i = q.popleft()
+            if now - c["release_s"][i] > self.max_wait[int(c["ttype"][i])]:
+                c["status"][i] = LOST
+                continue
+            if not self._dispatch(i):
+                keep.append(i)
+        self.queue[d] = keep
+
+    def _anyone_at(self, d: int) -> bool:
+        """Whether depot ``d`` has an idle driver on shift (or a ready double-shift pair)."""
+        return any(self.pool.get((d, lic)) for lic in LICENCE_CLASSES) or \
+            any(self.ready.get((d, p)) for p in range(len(self.profiles)))
+
+    # -- end -----------------------------------------------------------------------------
+    def close(self, end_s: float) -> None:
+        """Tasks still waiting at the end are lost when their wait has run out."""
+        c = self.log.view()
+        waiting = (c["status"] == 0) & (c["release_s"] < end_s)
+        c["status"][waiting] = LOST

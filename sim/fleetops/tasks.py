@@ -1,0 +1,95 @@
+"""Tasks: drawn day by day (vectorised), and the log of what became of each.
+
+A task is a release time, a depot, a type (which vehicle profiles may do it), a driving time
+and a distance; it is not routed. It starts at the depot when the dispatcher pairs a vehicle
+and a driver for it, and ends there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.fleetops.schema import FleetYearScenario
+from sim.schema.distributions import sample
+
+DAY_S = 86400.0
+
+#: Task status codes in the log.
+WAITING, STARTED, LOST = 0, 1, 2
+
+
+@dataclass
+class DayTasks:
+    release_s: np.ndarray
+    depot: np.ndarray
+    ttype: np.ndarray
+    drive_s: np.ndarray
+    km: np.ndarray
+
+
+def draw_day(s: FleetYearScenario, day: int, eligible: np.ndarray, weekday: int,
+             rng: np.random.Generator) -> DayTasks:
+    """The tasks released on ``day``, sorted by release time.
+
+    ``eligible[t, d]`` is the number of vehicles at depot ``d`` that may do task type ``t``:
+    the day's count of type ``t`` at ``d`` is Poisson with mean ``per_vehicle_day`` times it.
+    """
+    parts: list[tuple[np.ndarray, ...]] = []
+    for t, tt in enumerate(s.tasks):
+        if tt.weekdays_only and weekday >= 5:
+            continue
+        counts = rng.poisson(tt.per_vehicle_day * eligible[t])
+        n = int(counts.sum())
+        if n == 0:
+            continue
+        depot = np.repeat(np.arange(eligible.shape[1]), counts)
+        rel = day * DAY_S + 3600.0 * rng.uniform(tt.start_h, tt.end_h, n)
+        drive = np.maximum(np.asarray(sample(tt.duration_s, rng, n), float), 1.0)
+        speed = np.maximum(np.asarray(sample(tt.speed_kmh, rng, n), float), 0.0)
+        parts.append((rel, depot, np.full(n, t), drive, drive / 3600.0 * speed))
+    if not parts:
+        e = np.empty(0)
+        return DayTasks(e, e.astype(np.int64), e.astype(np.int64), e, e)
+    rel, depot, ttype, drive, km = (np.concatenate(c) for c in zip(*parts, strict=True))
+    order = np.argsort(rel, kind="stable")
+    return DayTasks(rel[order], depot[order].astype(np.int64), ttype[order].astype(np.int64),
+                    drive[order], km[order])
+
+
+class TaskLog:
+    """Every task of the run, in columns that grow a day at a time."""
+
+    COLS = {"release_s": float, "depot": np.int64, "ttype": np.int64, "drive_s": float,
+            "km": float, "start_s": float, "end_s": float, "vehicle": np.int64,
+            "driver": np.int64, "breaks": np.int64, "status": np.int8,
+            "charge_blocked": bool}
+
+    def __init__(self, capacity: int = 1024):
+        self.n = 0
+        self.cols = {k: np.zeros(capacity, t) for k, t in self.COLS.items()}
+
+    def add_day(self, day: DayTasks) -> int:
+        """Append the day's tasks; returns the index of the first."""
+        m = day.release_s.size
+        need = self.n + m
+        cap = self.cols["release_s"].size
+        if need > cap:
+            new = max(need, 2 * cap)
+            for k, a in self.cols.items():
+                b = np.zeros(new, a.dtype)
+                b[: self.n] = a[: self.n]
+                self.cols[k] = b
+        sl = slice(self.n, need)
+        for k in ("release_s", "depot", "ttype", "drive_s", "km"):
+            self.cols[k][sl] = getattr(day, k)
+        self.cols["start_s"][sl] = np.nan
+        self.cols["end_s"][sl] = np.nan
+        self.cols["vehicle"][sl] = -1
+        self.cols["driver"][sl] = -1
+        first, self.n = self.n, need
+        return first
+
+    def view(self) -> dict[str, np.ndarray]:
+        return {k: a[: self.n] for k, a in self.cols.items()}
