@@ -15,8 +15,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from sim.cli.defaults import MAX_SEED
 from sim.errors import OptionError, bounded_repr
-from sim.schema.scenario import MAX_SEED
 
 #: Run and folder names: letters, digits, ``_ - .``; not ``.`` or ``..``; no separators.
 _NAME = re.compile(r"^[A-Za-z0-9_\-\.]{1,100}$")

@@ -17,7 +17,6 @@ from sim.cli.tables import render
 from sim.errors import FleetTwinError
 from sim.results.catalogue import entry
 from sim.results.rundir import is_run_dir, read_json
-from sim.results.store import find_runs, kpi_rows
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,6 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _resolve(items: list[str], args: argparse.Namespace) -> list[Path]:
+    from sim.results.store import find_runs  # DuckDB: only when runs are compared
+
     runs: list[Path] = []
     for item in items:
         p = Path(item)
@@ -100,6 +101,8 @@ def kpi_table(kpis: dict[str, Any], ci: dict[str, Any] | None, kind: str | None)
 
 
 def comparison(runs: list[Path]) -> dict[str, Any]:
+    from sim.results.store import kpi_rows
+
     rows = kpi_rows(runs)
     names: list[str] = []
     for r in rows:

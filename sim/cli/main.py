@@ -19,44 +19,90 @@ from collections.abc import Sequence
 import sim
 from sim.errors import FleetTwinError, bounded_repr
 
-#: Modules providing sub-commands, imported in this order. Each defines ``register(sub)``,
-#: which adds a parser whose ``func`` default takes the parsed args and returns an exit code.
-COMMAND_MODULES = [
-    "sim.cli.run",
-    "sim.cli.compare",
-    "sim.cli.listing",
-    "sim.cli.calibrate",
-    "sim.cli.dashboard",
-    "sim.cli.report",
-    "sim.cli.validate",
-    "sim.cli.sweep",
-    "sim.cli.bench",
-    "twins.cli",
+#: Sub-commands: name, the module that registers it (``register(sub)``, adding a parser whose
+#: ``func`` default takes the parsed args and returns an exit code) and its one-line help.
+#: Only the module of the command given is imported: ``fleettwin --help`` and a small
+#: ``fleettwin run`` do not pay for DuckDB, the dashboards or the calibration tools. The help
+#: lines equal what each module registers (``tests/sim/test_startup.py``).
+COMMANDS: list[tuple[str, str, str]] = [
+    ("run", "sim.cli.run", "run a scenario and write a run directory"),
+    ("compare", "sim.cli.compare", "compare runs (or scenarios, run first) side by side"),
+    ("scenarios", "sim.cli.listing", "list shipped scenarios, one line each"),
+    ("profiles", "sim.cli.listing", "list hardware profiles, one line each"),
+    ("calibrate", "sim.cli.calibrate",
+     "fit a hardware-profile field to measured data; write a new version"),
+    ("calibrate-behaviour", "sim.cli.calibrate",
+     "fit a scenario behaviour to aggregate measurements"),
+    ("dashboard", "sim.cli.dashboard", "browse runs in the Streamlit dashboard"),
+    ("report", "sim.cli.report", "a run's figures as PNG files, or an HTML report of runs"),
+    ("validate", "sim.cli.validate",
+     "check the simulator against closed forms and reference results"),
+    ("staffing", "sim.cli.validate",
+     "agents needed for a service level (Erlang C), optionally confirmed by simulation"),
+    ("sweep", "sim.cli.sweep", "run a scenario over a grid of values x replications (Dask)"),
+    ("bench", "sim.cli.bench", "benchmark every dispatcher; --compare fails on a regression"),
+    ("twin", "twins.cli", "digital twins: ingest telemetry, state, drift, fork, emit"),
 ]
+#: The modules, in registration order.
+COMMAND_MODULES = list(dict.fromkeys(module for _, module, _ in COMMANDS))
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Version(argparse.Action):
+    """``--version``: the installed version, read only when asked for."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        sys.stdout.write(f"fleettwin {sim.__version__}\n")
+        parser.exit()
+
+
+def _chosen(argv: Sequence[str]) -> str | None:
+    """The sub-command named in ``argv`` (the first word that is not an option), if any."""
+    for word in argv:
+        if word == "--":
+            return None
+        if not word.startswith("-"):
+            return word
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``argv``, only the module of the command it names is imported (the
+    other commands are listed by name and help only)."""
     parser = argparse.ArgumentParser(
         prog="fleettwin",
         description="Simulation and digital-twin testbed for vehicle fleets and IPTV "
         "deployments. Run `fleettwin run` for the default city taxi scenario.",
     )
-    parser.add_argument("--version", action="version", version=f"fleettwin {sim.__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0,
+                        help="show the program's version number and exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     parser.add_argument("--debug", action="store_true",
                         help="show the full traceback of an unexpected error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+    if argv is None:
+        wanted = set(COMMAND_MODULES)
+    else:
+        word = _chosen(argv)
+        wanted = {module for name, module, _ in COMMANDS if name == word}
+    for module in COMMAND_MODULES:
+        if module in wanted:
+            importlib.import_module(module).register(sub)
+    for name, _module, text in COMMANDS:
+        if name not in sub.choices:  # listed by name and help; not the command given
+            sub.add_parser(name, help=text, add_help=False)
+    ordered = {name: i for i, (name, _, _) in enumerate(COMMANDS)}
+    sub._choices_actions.sort(key=lambda a: ordered.get(a.dest, len(ordered)))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit code (never raises, never prints a traceback unless
     ``--debug``)."""
-    parser = build_parser()
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(words)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(words)
     except SystemExit as exc:  # usage errors (exit 2), --help and --version (exit 0)
         return exc.code if isinstance(exc.code, int) else 2
     logging.basicConfig(

@@ -14,9 +14,7 @@ from sim.cli.checks import (
     seed_type,
     writable_dir,
 )
-from sim.engine.loading import DEFAULT_SCENARIO, load_scenario
-from sim.engine.simulation import run_scenario
-from sim.results.rundir import DEFAULT_RUNS_DIR, write_run
+from sim.cli.defaults import DEFAULT_RUNS_DIR, DEFAULT_SCENARIO
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,6 +41,9 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from sim.engine.loading import load_scenario
+    from sim.results.rundir import write_run
+
     loaded = load_scenario(args.scenario, args.overrides)
     writable_dir(args.out)  # before the work, not after it
     free_run_dir(args.out, args.name)
@@ -56,6 +57,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         write_report(run_dir)
     print_result(result, run_dir)
     return 0
+
+
+def run_scenario(*args: Any, **kwargs: Any) -> Any:
+    """:func:`sim.engine.simulation.run_scenario`, imported when a run starts."""
+    from sim.engine.simulation import run_scenario as run
+
+    return run(*args, **kwargs)
 
 
 def sla_line(v: dict[str, Any]) -> str:

@@ -1,0 +1,57 @@
+"""Start-up: ``fleettwin --help`` and one command's parser import only what they use."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from sim.cli import main as cli
+from sim.cli.defaults import DEFAULT_RUNS_DIR, DEFAULT_SCENARIO, MAX_SEED
+
+HEAVY = ["scipy", "pydantic", "duckdb", "pyarrow", "numba", "pandas", "simpy", "numpy"]
+
+
+def _imported_after(code: str) -> dict[str, bool]:
+    probe = (f"import sys\n{code}\nimport json\n"
+             f"print(json.dumps({{m: m in sys.modules for m in {HEAVY!r}}}))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True, timeout=120)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_constants_equal_their_sources() -> None:
+    from sim.engine.loading import DEFAULT_SCENARIO as scenario
+    from sim.results.rundir import DEFAULT_RUNS_DIR as runs
+    from sim.schema.scenario import MAX_SEED as seed
+
+    assert (MAX_SEED, DEFAULT_SCENARIO, DEFAULT_RUNS_DIR) == (seed, scenario, runs)
+
+
+def test_help_lines_equal_what_each_module_registers() -> None:
+    parser = cli.build_parser()  # every module imported and registered
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    registered = {a.dest: a.help for a in sub._choices_actions}
+    assert registered == {name: text for name, _, text in cli.COMMANDS}
+
+
+def test_help_imports_nothing_heavy() -> None:
+    seen = _imported_after("from sim.cli.main import build_parser\nbuild_parser(['--help'])")
+    assert not any(seen.values()), seen
+
+
+def test_a_command_imports_only_its_module() -> None:
+    seen = _imported_after("from sim.cli.main import build_parser\n"
+                           "build_parser(['run', '--help'])")
+    assert not seen["duckdb"] and not seen["pandas"], seen
+    p = cli.build_parser(["-v", "scenarios"])
+    sub = next(a for a in p._actions if a.__class__.__name__ == "_SubParsersAction")
+    assert sub.choices["scenarios"].get_default("func") is not None
+    assert sub.choices["run"].get_default("func") is None  # listed only
+
+
+def test_usage_errors_and_version_still_work(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert cli.main(["no-such-command"]) == 2
+    assert "invalid choice" in capsys.readouterr().err
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("fleettwin ")
