@@ -23,9 +23,13 @@ from typing import Any
 import numpy as np
 import simpy
 
+from sim.engine.recorder import ColumnBuffer
 from sim.fleetops.schema import Charging
 from sim.fleetops.state import DAY_S, FleetState, Site, Vehicle
 
+#: Columns of the charging-session table.
+SESSION_COLUMNS = ("plate", "station", "left_s", "arrived_s", "start_s", "end_s", "soc_in",
+                   "soc_out", "battery_kwh")
 #: Under the off-peak policy a vehicle this close to ``charge_to`` is not sent to charge.
 FULL_MARGIN = 0.05
 
@@ -33,8 +37,9 @@ FULL_MARGIN = 0.05
 class Energy:
     """Battery state of every vehicle and the charging stations."""
 
-    def __init__(self, spec: Charging, state: FleetState):
+    def __init__(self, spec: Charging, state: FleetState, sessions: ColumnBuffer | None = None):
         self.spec, self.state, self.env = spec, state, state.env
+        self.log = sessions  # one row per charging session, when given
         vs = state.vehicles
         n = len(vs)
         self.is_ev = np.array([v.profile.powertrain == "ev" for v in vs])
@@ -157,6 +162,7 @@ class Energy:
         with self.chargers[k].request() as req:
             yield req
             self.queue_s[i] += env.now - t_q
+            soc_in = self.soc_kwh[i] / self.cap_kwh[i]
             need = max(0.0, self.spec.charge_to * self.cap_kwh[i] - self.soc_kwh[i])
             dur = need / (self.power_kw[k] * self.spec.efficiency) * 3600.0
             if dur > 0:
@@ -166,6 +172,9 @@ class Energy:
             self.charge_s[i] += dur
             self.station_busy_s[k] += dur
             self.sessions[i] += 1
+            if self.log is not None:
+                self.log.append(v.plate, st.id, t_q - leg_s, t_q, env.now - dur, env.now,
+                                soc_in, self.spec.charge_to, need)
         if leg_s > 0:
             yield env.timeout(leg_s)
             self.drive(v, leg_km)

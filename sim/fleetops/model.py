@@ -19,7 +19,7 @@ import numpy as np
 from sim.engine.registry import Context, ModelKind, register_model
 from sim.errors import Problem
 from sim.fleetops.drivers import build_roster, covers, rules_of
-from sim.fleetops.energy import Energy
+from sim.fleetops.energy import SESSION_COLUMNS, Energy
 from sim.fleetops.kpis import KPIS, compute
 from sim.fleetops.operations import Operations
 from sim.fleetops.record import FleetRecord
@@ -84,7 +84,8 @@ class FleetYearModel:
         self.roster = build_roster(s, [v.plate for v in self.vehicles],
                                    [v.depot or s.depots[0].id for v in self.vehicles],
                                    [v.profile_id for v in self.vehicles])
-        self.energy = Energy(s.charging, self.state)
+        self.energy = Energy(s.charging, self.state,
+                             ctx.recorder.table("charging_sessions", SESSION_COLUMNS))
         mod = _health_module()
         build = getattr(mod, "build_hooks", None) if mod is not None else None
         self.hooks: HealthHooks = NoHealth() if build is None else \

@@ -65,3 +65,19 @@ def make_fleet(tmp_path: Path) -> Callable[..., LoadedScenario]:
         return load_scenario_data(raw, str(tmp_path / "scenario.yaml"))
 
     return make
+
+
+def write_profile(folder: Path, pid: str, **fields: Any) -> None:
+    """A vehicle profile under ``folder/profiles/vehicle`` (name it in ``profile_dirs``)."""
+    import yaml
+
+    d = folder / "profiles" / "vehicle"
+    d.mkdir(parents=True, exist_ok=True)
+    data = {"id": pid, "kind": "vehicle", "failure_rate_per_1000h": 0.0, **fields}
+    (d / f"{pid}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
+
+
+def one_task_a_day(drive_s: float, **task: Any) -> list[dict[str, Any]]:
+    """One task type, a fixed driving time, released 08:00-08:01."""
+    return [{"id": "job", "profiles": ["van_diesel"], "per_vehicle_day": 1, "start_h": 8,
+             "end_h": 8.01, "duration_s": drive_s, "speed_kmh": 30, **task}]
