@@ -273,10 +273,14 @@ class CityModel:
 
     def sync_available(self, v: int | None = None) -> None:
         f, e = self.fleet, self.engine
-        idx = slice(None) if v is None else v
-        e.available[idx] = f.on_duty[idx] & ~f.failure_pending[idx] \
-            & (f.state[idx] != MAINTENANCE) & (f.state[idx] != OFF_SHIFT) \
-            & (f.driving_s[idx] < f.max_driving_s[idx])
+        if v is None:
+            e.available[:] = f.on_duty & ~f.failure_pending & (f.state != MAINTENANCE) \
+                & (f.state != OFF_SHIFT) & (f.driving_s < f.max_driving_s)
+            return
+        state = f.state[v]
+        e.available[v] = bool(f.on_duty[v]) and not f.failure_pending[v] \
+            and state != MAINTENANCE and state != OFF_SHIFT \
+            and f.driving_s[v] < f.max_driving_s[v]
 
     def decide(self) -> None:
         self.engine.decide()

@@ -142,9 +142,12 @@ class DispatchEngine:
 
     # ------------------------------------------------------------------ timing helpers
     def after(self, delay: float, fn: Callable[..., None], *args: int) -> None:
-        """Call ``fn(*args)`` ``delay`` seconds from now, as a SimPy event."""
-        ev = self.env.timeout(max(0.0, delay))
+        """Call ``fn(*args)`` ``delay`` seconds from now, as a SimPy event (a bare triggered
+        event on the queue: a vehicle's every stop goes through here)."""
+        ev = simpy.Event(self.env)
+        ev._ok, ev._value = True, None
         ev.callbacks.append(lambda _e: fn(*args))
+        self.env.schedule(ev, simpy.events.NORMAL, delay if delay > 0.0 else 0.0)
 
     @property
     def immediate(self) -> bool:
@@ -321,21 +324,20 @@ class DispatchEngine:
         """Whether request ``r`` alone fits idle vehicle ``v`` now (windows, load, the way
         back to its end depot): the one-request schedule, checked without the search."""
         q, s, T = self.q, self.schedules, self.T
-        have, need, cap = self.cur_load[v].tolist(), q.load[r].tolist(), s.cap[v].tolist()
-        if any(h + n > c + _EPS for h, n, c in zip(have, need, cap, strict=True)):
+        if ((self.cur_load[v] + q.load[r]) > s.cap[v] + _EPS).any():
             return False
-        x, o, d = int(self.node[v]), int(q.origin[r]), int(q.destination[r])
-        start = max(self.env.now + float(T[x, o]), float(q.pickup_early_s[r]))
+        x, o, d = self.node[v], q.origin[r], q.destination[r]
+        start = max(self.env.now + float(T[x, o]), q.pickup_early_s[r])
         if start > q.pickup_late_s[r] + _EPS:
             return False
-        t, last = start + float(q.pickup_service_s[r]), o
+        t, last = start + q.pickup_service_s[r], o
         if d >= 0:
-            start = max(t + float(T[o, d]), float(q.dropoff_early_s[r]))
+            start = max(t + float(T[o, d]), q.dropoff_early_s[r])
             if start > q.dropoff_late_s[r] + _EPS:
                 return False
-            t, last = start + float(q.dropoff_service_s[r]), d
-        end = int(s.end_node[v])
-        return end < 0 or t + float(T[last, end]) <= s.end_late[v] + _EPS
+            t, last = start + q.dropoff_service_s[r], d
+        end = s.end_node[v]
+        return bool(end < 0 or t + float(T[last, end]) <= s.end_late[v] + _EPS)
 
     def commit(self, r: int, v: int, i: int, j: int, promise_s: float = np.inf) -> None:
         """Put request ``r`` into vehicle ``v``'s schedule (positions as in

@@ -78,16 +78,17 @@ def greedy(arrive: np.ndarray, ok: np.ndarray, order: np.ndarray) -> list[tuple[
 
     Returns ``(request_column, vehicle_row)`` pairs.
     """
-    free = np.ones(arrive.shape[0], dtype=bool)
+    cost = np.where(ok, arrive, np.inf)
+    taken = np.zeros(arrive.shape[0])  # +inf once a vehicle is taken
     out: list[tuple[int, int]] = []
-    for j in order:
-        col = np.where(free & ok[:, j], arrive[:, j], np.inf)
+    for j in order.tolist():
+        col = cost[:, j] + taken
         i = int(np.argmin(col))
-        if not np.isfinite(col[i]):
+        if col[i] == np.inf:
             continue
-        free[i] = False
-        out.append((int(j), i))
-        if not free.any():
+        taken[i] = np.inf
+        out.append((j, i))
+        if len(out) == taken.size:
             break
     return out
 
