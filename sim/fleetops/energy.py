@@ -1,9 +1,10 @@
 """Electric vehicles: state of charge, charging stations as SimPy resources, the policy.
 
 State of charge is kept in kWh per vehicle. A vehicle is offered a task only if the task
-leaves at least ``reserve`` of its battery (:meth:`Energy.can_drive`), so it never runs
-flat on a task; the trip to a charger is taken from the reserve and clamped at zero (a
-clamp is counted, and a test checks none happens). Policies:
+leaves at least ``reserve`` of its battery plus the energy to reach the nearest charger
+from its depot (:meth:`Energy.can_drive`), and it charges only at stations its battery
+reaches, so it never runs flat; were it to, the battery is clamped at zero and the clamp
+counted (a test checks none happens). Policies:
 
 - ``threshold``: after a task that leaves SoC below ``charge_below``, charge at once at the
   nearest station with a free charger (the nearest station, queueing, when none is free);
@@ -53,6 +54,7 @@ class Energy:
         self.charge_s = np.zeros(n)
         self.queue_s = np.zeros(n)
         self.travel_s = np.zeros(n)
+        self.travel_km = np.zeros(n)
         self.clamped = 0
         self._charging = np.zeros(n, bool)
         self.stations = [Site(st.id, st.x_km, st.y_km) for st in spec.stations]
@@ -60,6 +62,13 @@ class Energy:
         self.power_kw = [st.power_kw for st in spec.stations]
         self.station_busy_s = np.zeros(len(self.stations))
         self._order: dict[str | None, list[int]] = {}
+        self._km: dict[str | None, list[float]] = {}
+        # battery a vehicle must keep to reach the nearest charger from its depot
+        self.floor_kwh = self.cap_kwh * spec.reserve
+        for v in vs:
+            if self.is_ev[v.index] and self.stations:
+                near_km = self._distances(v)[self._stations_by_distance(v)[0]]
+                self.floor_kwh[v.index] += near_km * self.kwh_per_km[v.index]
 
     # -- queries -------------------------------------------------------------------------
     def soc(self, v: Vehicle) -> float:
@@ -72,7 +81,7 @@ class Energy:
         if not self.is_ev[i]:
             return True
         after = self.soc_kwh[i] - km * self.kwh_per_km[i]
-        return bool(after >= self.spec.reserve * self.cap_kwh[i])
+        return bool(after >= self.floor_kwh[i])
 
     def charging(self, v: Vehicle) -> bool:
         return bool(self._charging[v.index])
@@ -132,19 +141,34 @@ class Energy:
                     env.process(self._session(v))
             day += 1
 
-    def _station(self, v: Vehicle) -> int:
-        """Nearest station with a free charger, else the nearest with the shortest queue."""
-        here = self.state.position(v)
+    def _distances(self, v: Vehicle) -> list[float]:
+        km = self._km.get(v.depot)
+        if km is None:
+            here = self.state.position(v)
+            km = [self.state.distance_km(here, st) if here is not None else 0.0
+                  for st in self.stations]
+            self._km[v.depot] = km
+        return km
+
+    def _stations_by_distance(self, v: Vehicle) -> list[int]:
         order = self._order.get(v.depot)
         if order is None:
-            dist = [self.state.travel_s(here, st) for st in self.stations]
-            order = sorted(range(len(self.stations)), key=lambda k: (dist[k], k))
+            km = self._distances(v)
+            order = sorted(range(len(self.stations)), key=lambda k: (km[k], k))
             self._order[v.depot] = order
-        for k in order:
+        return order
+
+    def _station(self, v: Vehicle) -> int:
+        """Nearest station with a free charger that the battery reaches, else the nearest
+        reachable one with the shortest queue (of the three nearest)."""
+        order, km = self._stations_by_distance(v), self._distances(v)
+        reach_km = self.soc_kwh[v.index] / self.kwh_per_km[v.index]
+        reachable = [k for k in order if km[k] <= reach_km] or order[:1]
+        for k in reachable:
             res = self.chargers[k]
             if res.count < res.capacity:
                 return k
-        near = order[:3]
+        near = reachable[:3]
         return min(near, key=lambda k: (len(self.chargers[k].queue), near.index(k)))
 
     def _session(self, v: Vehicle) -> Any:
@@ -179,6 +203,7 @@ class Energy:
             yield env.timeout(leg_s)
             self.drive(v, leg_km)
         self.travel_s[i] += 2 * leg_s
+        self.travel_km[i] += 2 * leg_km
         self._charging[i] = False
         if v.down_reason == "charging":
             state.bring_up(v, env.now)

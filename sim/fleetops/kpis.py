@@ -32,7 +32,8 @@ KPIS = {
     "fuel_l": "fuel burnt by combustion vehicles, litres",
     "energy_kwh": "energy drawn from electric vehicles' batteries, kWh",
     "grid_kwh": "energy taken from chargers (battery kWh / efficiency), kWh",
-    "ev_kwh_per_100km": "battery energy per 100 km of electric vehicles, kWh",
+    "ev_kwh_per_100km": "battery energy per 100 km of electric vehicles (tasks and trips to "
+                        "chargers), kWh",
     "charging_sessions": "charging sessions",
     "charging_h": "hours connected and charging",
     "charge_queue_mean_s": "mean wait for a free charger per session, seconds",
@@ -59,7 +60,7 @@ def compute(rec: FleetRecord) -> dict[str, float]:
     days = rec.horizon_s / 86400.0
     down = {r: float(a.sum()) for r, a in rec.downtime_s.items()}
     not_avail = sum(s for r, s in down.items() if r != "charging")
-    ev_km = float(rec.v_km[rec.is_ev].sum())
+    ev_km = float(rec.v_km[rec.is_ev].sum() + rec.charge_travel_km.sum())
     shifts = float(rec.d_shifts.sum())
     chargers_s = float(rec.chargers.sum()) * rec.horizon_s
     ev_min = rec.min_soc[rec.is_ev]

@@ -118,6 +118,7 @@ class FleetYearModel:
             v_km=ops.v_km, v_tasks=ops.v_tasks, v_busy_s=ops.v_busy_s, fuel_l=ops.fuel_l,
             drawn_kwh=e.drawn_kwh, grid_kwh=e.grid_kwh, sessions=e.sessions,
             charge_s=e.charge_s, queue_s=e.queue_s, charge_travel_s=e.travel_s,
+            charge_travel_km=e.travel_km,
             min_soc=e.min_soc_seen,
             soc_end=np.where(e.is_ev, e.soc_kwh / np.where(e.is_ev, e.cap_kwh, 1.0), np.nan),
             downtime_s={r: np.array([v.downtime_s.get(r, 0.0) for v in vs]) for r in reasons},

@@ -33,6 +33,7 @@ class FleetRecord:
     charge_s: np.ndarray
     queue_s: np.ndarray
     charge_travel_s: np.ndarray
+    charge_travel_km: np.ndarray
     min_soc: np.ndarray
     soc_end: np.ndarray
     downtime_s: dict[str, np.ndarray]  # reason -> by vehicle
