@@ -1,0 +1,205 @@
+"""What a fleet costs month by month, and what a management system saves against a baseline.
+
+Costs of a fleet-year run, per calendar month of the run (month 1 starts on the scenario's
+``start_date``):
+
+- **capital**: depreciation of every vehicle from its ``price_cny`` to ``residual_share``
+  of it over ``life_years`` (straight line, or declining balance at the rate that reaches
+  the same residual), for the days of the month; the fleet's book value at the end is
+  reported too;
+- **insurance**: ``insurance_cny_per_year`` per vehicle, by days;
+- **platform**: the telematics platform per vehicle-month, plus its one-off set-up in
+  month 1;
+- **drivers**: the roster (pools plus two drivers per double-shifted vehicle) at
+  ``driver_cny_per_month``;
+- **energy**: litres (or kWh for vehicles with a battery) from each task's km and the
+  profile's consumption, at the scenario's prices;
+- **maintenance**: services, repairs, towing and inspections the fleet pays (repairs at a
+  4S store within warranty are the dealer's), plus the profile's wear parts per km;
+- **downtime**: vehicle-hours down valued at ``downtime_cny_per_h`` (0 by default).
+
+:func:`appraise_against` compares a run with a baseline run (e.g. without the platform:
+more vehicles, more empty running, more breakdowns): the platform is the investment, the
+baseline's other costs minus the run's are the return; NPV, IRR, payback month and
+cost-benefit ratio come from :mod:`sim.economics.finance` (numpy-financial).
+"""
+
+from __future__ import annotations
+
+import bisect
+import calendar
+import datetime as dt
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from sim.economics.finance import appraise
+from sim.fleetops.health_schema import EconomicsSpec
+from sim.fleetops.state import DAY_S, Vehicle
+from sim.schema.profiles import VehicleProfile
+
+COST_COLUMNS = ("capital_cny", "insurance_cny", "platform_cny", "drivers_cny", "energy_cny",
+                "maintenance_cny", "downtime_cny")
+MAINTENANCE_PARTS = ("service", "repair", "tow", "inspection", "wear")
+
+
+def month_starts_days(start: dt.date, months: int) -> list[int]:
+    """Day offsets from ``start`` of the starts of months 1..months+1 (same day of month)."""
+    out = []
+    for k in range(months + 1):
+        y, m = divmod(start.month - 1 + k, 12)
+        year, month = start.year + y, m + 1
+        day = min(start.day, calendar.monthrange(year, month)[1])
+        out.append((dt.date(year, month, day) - start).days)
+    return out
+
+
+def book_value(profile: VehicleProfile, age_years: float, method: str) -> float:
+    """A vehicle's value ``age_years`` after purchase."""
+    price, life = profile.price_cny, profile.life_years
+    residual = price * profile.residual_share
+    a = min(max(age_years, 0.0), life)
+    if method == "declining_balance" and price > 0 and residual > 0:
+        return price * (residual / price) ** (a / life)
+    return price - (price - residual) * a / life
+
+
+def energy_per_km(profile: VehicleProfile) -> tuple[str, float]:
+    """``("kwh", kWh/km)`` for a vehicle with a battery, else ``("l", litres/km)``."""
+    kwh = getattr(profile, "kwh_per_100km", None)
+    if getattr(profile, "battery_kwh", None) and kwh:
+        return "kwh", float(kwh) / 100.0
+    return "l", profile.fuel_l_per_100km / 100.0
+
+
+class CostLedger:
+    """Costs booked by month during a run; the fixed ones are added at the end."""
+
+    def __init__(self, spec: EconomicsSpec, start: dt.date, months: int):
+        self.spec, self.start, self.months = spec, start, months
+        self._bounds_s = [d * DAY_S for d in month_starts_days(start, months)]
+        self.maintenance = np.zeros((months, len(MAINTENANCE_PARTS)))
+        self.covered = np.zeros(months)  # repairs the dealer paid under warranty
+        # plain lists: cheaper than numpy scalars for one += per task
+        self._km, self._litres, self._kwh, self._wear = ([0.0] * months for _ in range(4))
+        self._m, self._lo, self._hi = 0, math.inf, -math.inf
+
+    def month(self, t_s: float) -> int:
+        """0-based month of ``t_s`` (clamped to the run)."""
+        return min(max(bisect.bisect_right(self._bounds_s, t_s) - 1, 0), self.months - 1)
+
+    def task(self, v: Vehicle, t_s: float, km: float, per_km: tuple[str, float]) -> None:
+        """Book a task's km, energy and wear parts (called after every task: kept cheap)."""
+        if not self._lo <= t_s < self._hi:
+            self._m = self.month(t_s)
+            self._lo = self._bounds_s[self._m] if self._m else -math.inf
+            self._hi = self._bounds_s[self._m + 1] if self._m + 1 < self.months else math.inf
+        m = self._m
+        self._km[m] += km
+        if per_km[0] == "kwh":
+            self._kwh[m] += km * per_km[1]
+        else:
+            self._litres[m] += km * per_km[1]
+        self._wear[m] += km * v.profile.maintenance_cny_per_km
+
+    @property
+    def km(self) -> np.ndarray:
+        return np.asarray(self._km)
+
+    @property
+    def litres(self) -> np.ndarray:
+        return np.asarray(self._litres)
+
+    @property
+    def kwh(self) -> np.ndarray:
+        return np.asarray(self._kwh)
+
+    def charge(self, t_s: float, part: str, cny: float, covered: bool = False) -> None:
+        m = self.month(t_s)
+        if covered:
+            self.covered[m] += cny
+        else:
+            self.maintenance[m, MAINTENANCE_PARTS.index(part)] += cny
+
+    def monthly(self, vehicles: Sequence[Vehicle], drivers: int,
+                downtime_h: np.ndarray) -> dict[str, np.ndarray]:
+        """Every cost column by month (arrays of length ``months``)."""
+        s = self.spec
+        bounds_d = month_starts_days(self.start, self.months)
+        days = np.diff(np.asarray(bounds_d, float))
+        capital = np.zeros(self.months)
+        for v in vehicles:
+            age0 = (self.start - v.purchase_date).days
+            values = [book_value(v.profile, (age0 + d) / 365.25, s.depreciation)
+                      for d in bounds_d]
+            capital += -np.diff(np.asarray(values))
+        insurance = days / 365.25 * sum(v.profile.insurance_cny_per_year for v in vehicles)
+        platform = np.full(self.months, s.platform_cny_per_vehicle_month * len(vehicles))
+        platform[0] += s.platform_setup_cny
+        return {
+            "capital_cny": capital,
+            "insurance_cny": insurance,
+            "platform_cny": platform,
+            "drivers_cny": np.full(self.months, s.driver_cny_per_month * drivers),
+            "energy_cny": self.litres * s.fuel_cny_per_l + self.kwh * s.electricity_cny_per_kwh,
+            "maintenance_cny": self.maintenance.sum(axis=1) + np.asarray(self._wear),
+            "downtime_cny": np.asarray(downtime_h, float) * s.downtime_cny_per_h,
+        }
+
+    def table(self, vehicles: Sequence[Vehicle], drivers: int,
+              downtime_h: np.ndarray) -> dict[str, Any]:
+        """The ``costs_monthly`` table: one row a month, every cost and the total."""
+        cols = self.monthly(vehicles, drivers, downtime_h)
+        bounds = month_starts_days(self.start, self.months)
+        out: dict[str, Any] = {
+            "month": np.arange(1, self.months + 1),
+            "month_start": [str(self.start + dt.timedelta(days=d)) for d in bounds[:-1]],
+        }
+        out.update(cols)
+        out["total_cny"] = np.sum([cols[c] for c in COST_COLUMNS], axis=0)
+        for i, part in enumerate(MAINTENANCE_PARTS):
+            out[f"maint_{part}_cny"] = (np.asarray(self._wear) if part == "wear"
+                                        else self.maintenance[:, i])
+        out["warranty_covered_cny"] = self.covered
+        out["km"] = self.km
+        out["fuel_l"] = self.litres
+        out["energy_kwh"] = self.kwh
+        return out
+
+
+def fleet_book_value(vehicles: Sequence[Vehicle], at: dt.date, method: str) -> float:
+    return float(sum(book_value(v.profile, (at - v.purchase_date).days / 365.25, method)
+                     for v in vehicles))
+
+
+def appraise_against(base: dict[str, np.ndarray], run: dict[str, np.ndarray],
+                     yearly_rate: float) -> dict[str, float]:
+    """Savings of ``run`` against ``base`` (``costs_monthly`` columns, same months).
+
+    The investment is the run's platform cost above the baseline's; the return each month
+    is the baseline's other costs minus the run's. ROI is (return - investment) /
+    investment over the horizon.
+    """
+    months = min(len(base["total_cny"]), len(run["total_cny"]))
+    b_platform = np.asarray(base["platform_cny"], float)[:months]
+    r_platform = np.asarray(run["platform_cny"], float)[:months]
+    outflow = np.maximum(r_platform - b_platform, 0.0)
+    inflow = (np.asarray(base["total_cny"], float)[:months] - b_platform) - (
+        np.asarray(run["total_cny"], float)[:months] - r_platform)
+    a = appraise(inflow, outflow, yearly_rate)
+    invested = float(outflow.sum())
+    returned = float(inflow.sum())
+    return {
+        "months": float(months),
+        "saving_cny": float((np.asarray(base["total_cny"])[:months]
+                             - np.asarray(run["total_cny"])[:months]).sum()),
+        "investment_cny": invested,
+        "return_cny": returned,
+        "roi": (returned - invested) / invested if invested > 0 else math.nan,
+        "payback_month": float(a.payback_month) if a.payback_month else math.nan,
+        "cost_benefit": a.cost_benefit,
+        "npv_cny": a.npv_cny,
+        "irr_yearly": a.irr_yearly,
+    }
