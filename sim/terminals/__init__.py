@@ -1,0 +1,1 @@
+"""Vehicle terminals under load: sessions, reports, alarms, gateway, ingest, cells, UBI."""
