@@ -45,15 +45,16 @@ COST_COLUMNS = ("capital_cny", "insurance_cny", "platform_cny", "drivers_cny", "
 MAINTENANCE_PARTS = ("service", "repair", "tow", "inspection", "wear")
 
 
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day of the month ``months`` later (the month's last day if it is shorter)."""
+    y, m = divmod(day.month - 1 + months, 12)
+    year, month = day.year + y, m + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
 def month_starts_days(start: dt.date, months: int) -> list[int]:
     """Day offsets from ``start`` of the starts of months 1..months+1 (same day of month)."""
-    out = []
-    for k in range(months + 1):
-        y, m = divmod(start.month - 1 + k, 12)
-        year, month = start.year + y, m + 1
-        day = min(start.day, calendar.monthrange(year, month)[1])
-        out.append((dt.date(year, month, day) - start).days)
-    return out
+    return [(add_months(start, k) - start).days for k in range(months + 1)]
 
 
 def book_value(profile: VehicleProfile, age_years: float, method: str) -> float:

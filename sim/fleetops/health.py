@@ -17,10 +17,11 @@ free slot; and a vehicle within ``book_ahead_km`` of its service km books a slot
 
 from __future__ import annotations
 
+import datetime as dt
 import heapq
 import math
-from collections.abc import Generator
-from typing import Any
+from collections.abc import Callable, Generator
+from typing import Any, TypeVar
 
 import numpy as np
 import simpy
@@ -28,7 +29,7 @@ import simpy
 from sim.engine.recorder import Recorder
 from sim.engine.rng import RngStreams
 from sim.errors import Problem, ScenarioError
-from sim.fleetops.economics import CostLedger, energy_per_km, fleet_book_value
+from sim.fleetops.economics import CostLedger, add_months, energy_per_km, fleet_book_value
 from sim.fleetops.health_kpis import HEALTH_KPIS, HealthCounts, book_visit, health_kpis
 from sim.fleetops.reliability import ExpBuffer, FailureLaw, breakdowns_between
 from sim.fleetops.state import DAY_S, FleetState, Vehicle
@@ -40,6 +41,7 @@ from sim.schema.distributions import mean_of, sample
 __all__ = ["HEALTH_KPIS", "Health", "build_hooks"]
 
 H_S = 3600.0
+T = TypeVar("T")
 
 
 class VehicleHealth:
@@ -56,6 +58,18 @@ class VehicleHealth:
         self.retry_s = -math.inf
         self.per_km = per_km
         self.last_service_s = -math.inf
+
+
+def _extra(v: Vehicle, column: str, parse: Callable[[str], T]) -> T | None:
+    """An optional register column (``last_service_km``, ``last_service_date``)."""
+    raw = v.extra.get(column)
+    if raw is None or str(raw).strip() == "":
+        return None
+    try:
+        return parse(str(raw).strip())
+    except ValueError:
+        raise ScenarioError("vehicle register", [Problem(
+            f"{v.plate}.{column}", "not a number or ISO date", raw)]) from None
 
 
 def build_hooks(scenario: Any, state: FleetState, rng: RngStreams,
@@ -110,15 +124,18 @@ class Health:
         fault = self._new_fault(law, law.reading(v.odometer_km, v.operating_h))
         due_km = math.inf
         if p.service_interval_km:
-            last = float(v.extra.get("last_service_km") or
-                         (v.odometer_km // p.service_interval_km) * p.service_interval_km)
-            due_km = last + p.service_interval_km
+            last_km = _extra(v, "last_service_km", float)
+            if last_km is None:
+                last_km = (v.odometer_km // p.service_interval_km) * p.service_interval_km
+            due_km = last_km + p.service_interval_km
         due_s = math.inf
         if p.service_interval_months:
-            months = p.service_interval_months
-            age_d = (self.state.start_date - v.purchase_date).days
-            period_d = months * 30.44
-            due_s = (period_d * (age_d // period_d + 1) - age_d) * DAY_S
+            months, start = p.service_interval_months, self.state.start_date
+            last_day = _extra(v, "last_service_date", dt.date.fromisoformat) or v.purchase_date
+            due = add_months(last_day, months)
+            while due <= start:
+                due = add_months(due, months)
+            due_s = (due - start).days * DAY_S
         return VehicleHealth(law, fault, self.monitor.healthy_readings_until_false(), due_km,
                              due_s, energy_per_km(p))
 
@@ -307,7 +324,8 @@ class Health:
             if p.service_interval_km:
                 hv.due_km = v.odometer_km + p.service_interval_km
             if p.service_interval_months:
-                hv.due_s = t_s + p.service_interval_months * 30.44 * DAY_S
+                due = add_months(self.state.date_at(t_s), p.service_interval_months)
+                hv.due_s = (due - self.state.start_date).days * DAY_S
                 heapq.heappush(self._due, (hv.due_s, v.index))
             hv.last_service_s = t_s
 
