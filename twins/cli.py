@@ -1,4 +1,4 @@
-"""``fleettwin twin ...``: init, ingest, status, drift, fork, emit."""
+"""``fleettwin twin ...``: init, ingest, status, drift, fork, emit, opsstream, monitor."""
 
 from __future__ import annotations
 
@@ -83,6 +83,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--seed", type=int)
     q.add_argument("--replication", type=int, default=0)
     q.set_defaults(func=cmd_emit)
+
+    from twins import opscli
+
+    opscli.register(tsub)
 
 
 #: Upper bounds of the numbers the twin commands take (far beyond any sensible use, far

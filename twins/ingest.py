@@ -23,8 +23,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sim.errors import FleetTwinError
+from twins import register
 from twins.batch import ParsedBatch
-from twins.config import LoadedTwin, load_twin_config
+from twins.config import DeviceSpec, LoadedTwin, load_twin_config
 from twins.jt808.reassembly import Reassembler
 from twins.parquetread import parquet_batches
 from twins.sources import (
@@ -78,9 +79,11 @@ class Twin:
         self.loaded: LoadedTwin = load_twin_config(root)
         self.root = self.loaded.root
         self.config = self.loaded.config
-        self.ids = [d.id for d in self.loaded.devices]
+        self._config_devices = list(self.loaded.devices)
         self.store = Store(self.loaded.store_path, read_only=read_only)
         self._snap_time = time.monotonic()
+        self._models: dict[str, str] | None = None
+        self._pending_reg: list[tuple[str, str, str | None, float, int, int]] = []
         self._load()
 
     def __enter__(self) -> Twin:
@@ -92,8 +95,37 @@ class Twin:
     def close(self) -> None:
         self.store.close()
 
+    def _devices(self) -> None:
+        """The configured devices, then those that registered themselves (from the store)."""
+        devices = list(self._config_devices)
+        seen = {d.id for d in devices}
+        for dev, kind, profile in self.store.registered():
+            if dev not in seen:  # a registered id later added to the configuration
+                seen.add(dev)
+                devices.append(DeviceSpec(id=dev, kind=kind, profile=profile))  # type: ignore[arg-type]
+        self.loaded.devices = devices
+        self.loaded.index = {d.id: i for i, d in enumerate(devices)}
+        self.ids = [d.id for d in devices]
+
+    def camera_models(self) -> dict[str, str]:
+        """Camera profile ids and their serial prefixes (for registrations)."""
+        if self._models is None:
+            from pathlib import Path as _Path
+
+            from sim.schema.profiles import ProfileCatalog, default_profile_dirs
+
+            dirs = default_profile_dirs() + [self.root / _Path(d)
+                                             for d in self.config.profile_dirs]
+            catalog = ProfileCatalog(dirs)
+            self._models = {pid: str(getattr(catalog.get("camera", pid).profile,
+                                             "serial_prefix", ""))
+                            for pid in catalog.ids("camera")}
+        return self._models
+
     def _load(self) -> None:
         """State = last snapshot + the record parts committed after it."""
+        self._pending_reg = []
+        self._devices()
         self.state = TwinState(len(self.ids), self.config.lateness_s)
         table, included = self.store.state_snapshot()
         if table is not None:
@@ -235,11 +267,19 @@ class Twin:
         checked, which is quarantined with the error: one bad record never stops an ingest.
         """
         sub = batch.table.slice(a, b - a)
+        reg = register.find(sub, self.loaded, self.camera_models)
+        register.add(self.loaded, reg)
         try:
             checked = check(sub, self.loaded, time.time())
+            register.settle(self.loaded, reg, checked)
+            _finite(checked)
+            self.ids += [dev for dev, _, _ in reg.kept]
+            self.state.grow(len(self.ids))
             verdict = self.state.judge(checked.dev, checked.ts_s, checked.seq, checked.bad)
         except (pa.ArrowException, ValueError, TypeError, OverflowError, IndexError,
                 KeyError, UnicodeError) as exc:
+            register.undo(self.loaded, reg)
+            del self.ids[reg.base:]
             if b - a == 1:
                 why = f"record could not be checked: {type(exc).__name__}: {str(exc)[:200]}"
                 return [], [(sid, int(batch.position[a]), None, None, why, batch.raw(a)[:MAX_RAW_BYTES])]
@@ -260,6 +300,9 @@ class Twin:
                                    batch.raw(a + i)[:MAX_RAW_BYTES]))
         self.state.apply(checked.table, checked.dev, checked.ts_s, checked.seq,
                          verdict.accepted)
+        for dev, profile, row in reg.kept:
+            self._pending_reg.append((dev, "camera", profile, float(checked.ts_s[row]), sid,
+                                      int(batch.position[a + row])))
         acc = np.flatnonzero(verdict.accepted) + a
         self._checked_tables.append(checked.table.filter(pa.array(verdict.accepted)))
         return [acc], quarantine
@@ -267,6 +310,7 @@ class Twin:
     def _commit(self, batch: ParsedBatch, sid: int, offset: int, line: int,
                 report: IngestReport) -> None:
         self._checked_tables: list[pa.Table] = []
+        self._pending_reg = []
         try:
             acc_parts, quarantine = self._judge(batch, sid, 0, batch.table.num_rows) \
                 if batch.table.num_rows else ([], [])
@@ -291,6 +335,7 @@ class Twin:
                                            else pa.concat_tables(tables), sid,
                                            batch.position[accepted])
                 self.store.add_quarantine(quarantine)
+                self.store.add_registered(self._pending_reg)
                 self.store.bump(read, n_acc, len(quarantine))
                 self.store.set_progress(sid, offset, line, batch.clocks, batch.pending)
         except BaseException:
@@ -330,6 +375,21 @@ class Twin:
             else:
                 cols[c] = pa.array(v, pa.float64(), mask=np.isnan(v))
         return pa.table(cols)
+
+
+def _finite(checked: Any) -> None:
+    """NaN or infinite values of the camera float columns the column checks do not cover."""
+    from twins.validate import _FLOAT_COLS
+
+    table = checked.table
+    for c in ("upload_mb",):
+        if c in _FLOAT_COLS or table.column(c).null_count == table.num_rows:
+            continue
+        v = np.asarray(pc.fill_null(table.column(c), 0.0).to_numpy(zero_copy_only=False),
+                       float)
+        for i in np.flatnonzero(~np.isfinite(v) & ~checked.bad).tolist():
+            checked.bad[i] = True
+            checked.reasons[i] = f"{c} is not a finite number"
 
 
 def open_twin(root: str | Path, read_only: bool = False) -> Twin:

@@ -12,6 +12,7 @@ Time is ``ts_s``, Unix seconds (UTC). ``seq`` is the message sequence number (JT
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 import annotated_types
@@ -92,12 +93,27 @@ class StbReport(ReportBase):
 
 
 class CameraReport(ReportBase):
-    """A shop camera report: registration, stream on/off, bitrate, firmware."""
+    """A shop camera report: registration, stream on/off, bitrate, firmware, uploads.
+
+    A ``register`` message from a camera the twin does not know registers it (the
+    platform's device self-registration) when its serial is well formed
+    (:data:`CAMERA_SERIAL`) and its ``model``, if given, is a known camera profile.
+    """
 
     registered: bool | None = None
     streaming: bool | None = None
     bitrate_kbps: float | None = Field(default=None, ge=0, le=100000, allow_inf_nan=False)
     firmware: str | None = Field(default=None, max_length=40)
+    model: str | None = Field(default=None, max_length=40, description="camera model: a "
+                              "camera hardware profile id (in a registration)")
+    upload_mb: float | None = Field(default=None, ge=0, le=1e6, allow_inf_nan=False,
+                                    description="recordings uploaded to cloud storage since "
+                                    "the camera's previous report, MB")
+
+
+#: A camera serial: the vendor code (the profile's ``serial_prefix``), a dash, 8 to 24
+#: upper-case letters or digits.
+CAMERA_SERIAL = re.compile(r"^[A-Z0-9]{2,8}-[A-Z0-9]{8,24}$")
 
 
 REPORT_MODELS: dict[str, type[ReportBase]] = {
@@ -135,6 +151,8 @@ COLUMNS: dict[str, pa.DataType] = {
     "registered": pa.bool_(),
     "streaming": pa.bool_(),
     "bitrate_kbps": pa.float64(),
+    "model": pa.string(),
+    "upload_mb": pa.float64(),
 }
 SCHEMA = pa.schema(list(COLUMNS.items()))
 

@@ -74,6 +74,22 @@ class TwinState:
         self.win_ms = np.zeros(0, np.int64)
         self.win_seq = np.zeros(0, np.int64)
 
+    def grow(self, n_devices: int) -> None:
+        """Make room for devices up to ``n_devices`` (self-registered ones), with no history."""
+        extra = n_devices - self.n
+        if extra <= 0:
+            return
+        self.n = n_devices
+        self.watermark_ms = np.r_[self.watermark_ms, np.full(extra, NO_TIME, np.int64)]
+        self.first_ms = np.r_[self.first_ms, np.full(extra, NO_TIME, np.int64)]
+        self.records = np.r_[self.records, np.zeros(extra, np.int64)]
+        for c in STATE_COLUMNS:
+            fill = (np.full(extra, None, object) if c in STRING_COLUMNS
+                    else np.full(extra, np.nan))
+            self.values[c] = np.concatenate([self.values[c], fill])
+            self.col_ms[c] = np.r_[self.col_ms[c], np.full(extra, NO_TIME, np.int64)]
+            self.col_seq[c] = np.r_[self.col_seq[c], np.full(extra, -1, np.int64)]
+
     # -- history checks ------------------------------------------------------------------
     def judge(self, dev: np.ndarray, ts_s: np.ndarray, seq: np.ndarray,
               bad: np.ndarray) -> Verdict:

@@ -11,6 +11,8 @@ batch, listed in the ``parts`` table); everything else is in the DuckDB file. Ta
     counters       read / accepted / quarantined totals
     fragments      JT/T 808 sub-packages waiting for the rest of their message
     clocks         per JT/T 808 source and device, the latest location time (stamps heartbeats)
+    registered     devices that registered themselves (a camera's ``register`` message),
+                   in registration order: id, kind, profile, time, source and position
 
 Each batch is one transaction: its records (the part file is written first and becomes
 part of the twin when its name is committed; a part left by a crash is deleted at open), its
@@ -48,6 +50,8 @@ _SCHEMA_SQL = [
     "CREATE TABLE IF NOT EXISTS fragments (source INTEGER, position BIGINT, raw BLOB)",
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR, value BIGINT)",
     "CREATE TABLE IF NOT EXISTS clocks (source INTEGER, device VARCHAR, clock_s DOUBLE)",
+    "CREATE TABLE IF NOT EXISTS registered (seq BIGINT, id VARCHAR, kind VARCHAR, "
+    "profile VARCHAR, ts_s DOUBLE, source INTEGER, position BIGINT)",
 ]
 #: The only files the store ever writes or deletes in ``records/``.
 PART_NAME = re.compile(r"^(\.tmp-)?part-\d{8}\.parquet$")
@@ -231,6 +235,14 @@ class Store:
                 part = part.append_column(c, pa.nulls(part.num_rows, t))
         return part
 
+    def registered(self) -> list[tuple[str, str, str | None]]:
+        """``(id, kind, profile)`` of the self-registered devices, in registration order."""
+        if not self._has_table("registered"):
+            return []
+        rows = self.con.execute("SELECT id, kind, profile FROM registered ORDER BY seq"
+                                ).fetchall()
+        return [(str(i), str(k), None if p is None else str(p)) for i, k, p in rows]
+
     def clocks(self, sid: int) -> dict[str, float]:
         """Each device's JT/T 808 clock for source ``sid``."""
         rows = self.con.execute("SELECT device, clock_s FROM clocks WHERE source = ?",
@@ -288,6 +300,16 @@ class Store:
             self.con.execute("INSERT INTO quarantine SELECT * FROM _quar")
         finally:
             self.con.unregister("_quar")
+
+    def add_registered(self, rows: list[tuple[str, str, str | None, float, int, int]]) -> None:
+        """Record self-registered devices ``(id, kind, profile, ts_s, source, position)``
+        (call inside :meth:`transaction`)."""
+        if not rows:
+            return
+        row = self._one("SELECT coalesce(max(seq), -1) + 1 FROM registered")
+        first = int(row[0]) if row else 0
+        self.con.executemany("INSERT INTO registered VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             [[first + i, *r] for i, r in enumerate(rows)])
 
     def put_state(self, rows: pa.Table, parts: int) -> None:
         """Replace the state snapshot; it includes the first ``parts`` parts."""
