@@ -74,6 +74,8 @@ class TerminalsRecord:
     hist: np.ndarray  # delay histogram
     sessions: int
     sessions_blocked: int
+    sessions_w: np.ndarray  # [W] sessions starting in the window
+    blocked_w: np.ndarray  # [W] of those, refused
     alarm_w: np.ndarray  # [W, 4]
     video_w: np.ndarray  # [W] MB
     state_w: np.ndarray  # [W, 3] mean terminals off, moving, parked
@@ -175,7 +177,12 @@ def record_tables(rec: Recorder, sc: TerminalsScenario, r: TerminalsRecord,
             "gateway_utilisation": q[:, :, BUSY].sum(axis=1) / (r.workers * r.nodes * dt),
             "message_wait_mean_s": q[:, :, WAIT_SUM].sum(axis=1) / served,
             "message_delay_mean_s": q[:, :, DELAY_SUM].sum(axis=1) / served,
+            "gateway_offered": q[:, :, OFFERED].sum(axis=1),
+            "gateway_served": served,
+            "gateway_waited": q[:, :, WAITED].sum(axis=1),
             "gateway_lost": q[:, :, LOST].sum(axis=1),
+            "sessions": r.sessions_w,
+            "sessions_refused": r.blocked_w,
             "radio_lost": r.radio_lost,
             "ingest_backlog": r.ingest_backlog,
             "connections": r.conn_peak.sum(axis=0),

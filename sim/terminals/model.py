@@ -125,6 +125,7 @@ class TerminalsModel:
             conn_peak=net.conn_peak, node_mbit=net.node_mbit, apn_mbit=net.apn_mbit,
             cell_util_max=net.cell_util_max, cell_util_hist=net.cell_util_hist,
             hist=net.hist, sessions=net.sessions, sessions_blocked=net.sessions_blocked,
+            sessions_w=net.sessions_w, blocked_w=net.blocked_w,
             alarm_w=self.alarm_w, video_w=self.video_w, state_w=self.state_w,
             msgs_w=self.msgs_w, refused_w=self.refused_w, terminals=terminals,
             premium=terminal_premiums(sc, terminals))

@@ -38,6 +38,8 @@ class Network:
         self.conn_peak = np.zeros((nodes, n_windows), np.int64)
         self.sessions = 0
         self.sessions_blocked = 0
+        self.sessions_w = np.zeros(n_windows)
+        self.blocked_w = np.zeros(n_windows)
         self.node_mbit = np.zeros((n_windows, nodes))
         self.ingest_in = np.zeros(n_windows)
         self.ingest_lost = np.zeros(n_windows)
@@ -58,9 +60,12 @@ class Network:
             order = np.lexsort((s_term, s_start))
             admit(order, node, s_term, s_start, s_end, self.heap, self.heap_n, blocked,
                   self.conn_peak, 0.0, self.dt, self.n_w)
-            counted = s_start >= 0.0
+            k = np.floor(s_start / self.dt).astype(np.int64)
+            counted = (k >= 0) & (k < self.n_w)
             self.sessions += int(counted.sum())
             self.sessions_blocked += int((blocked & counted).sum())
+            np.add.at(self.sessions_w, k[counted], 1.0)
+            np.add.at(self.blocked_w, k[counted & blocked], 1.0)
         return blocked
 
     def serve(self, k0: int, msg_node: np.ndarray, ref_node: np.ndarray,
