@@ -19,6 +19,7 @@ from the battery (driving) and from the grid (charging, battery kWh / efficiency
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -43,12 +44,14 @@ class Energy:
         self.log = sessions  # one row per charging session, when given
         vs = state.vehicles
         n = len(vs)
-        self.is_ev = np.array([v.profile.powertrain == "ev" for v in vs])
-        self.cap_kwh = np.array([v.profile.battery_kwh or 0.0 for v in vs])
-        self.kwh_per_km = np.array([v.profile.kwh_per_km or 0.0 for v in vs])
-        self.soc_kwh = self.cap_kwh * spec.initial_soc
-        self.min_soc_seen = np.where(self.is_ev, spec.initial_soc, np.nan)
-        self.drawn_kwh = np.zeros(n)
+        # per-vehicle battery state as lists (read and written one task at a time)
+        self.ev = [v.profile.powertrain == "ev" for v in vs]
+        self.is_ev = np.array(self.ev, bool)
+        self.cap_kwh = [v.profile.battery_kwh or 0.0 for v in vs]
+        self.kwh_per_km = [v.profile.kwh_per_km or 0.0 for v in vs]
+        self.soc_kwh = [c * spec.initial_soc for c in self.cap_kwh]
+        self.min_soc_seen = [spec.initial_soc if e else float("nan") for e in self.ev]
+        self.drawn_kwh = [0.0] * n
         self.grid_kwh = np.zeros(n)
         self.sessions = np.zeros(n, np.int64)
         self.charge_s = np.zeros(n)
@@ -56,6 +59,7 @@ class Energy:
         self.travel_s = np.zeros(n)
         self.travel_km = np.zeros(n)
         self.clamped = 0
+        self.spent_s = 0.0  # wall time of charging decisions and sessions (benchmark split)
         self._charging = np.zeros(n, bool)
         self.stations = [Site(st.id, st.x_km, st.y_km) for st in spec.stations]
         self.chargers = [simpy.Resource(self.env, capacity=st.chargers) for st in spec.stations]
@@ -64,9 +68,9 @@ class Energy:
         self._order: dict[str | None, list[int]] = {}
         self._km: dict[str | None, list[float]] = {}
         # battery a vehicle must keep to reach the nearest charger from its depot
-        self.floor_kwh = self.cap_kwh * spec.reserve
+        self.floor_kwh = [c * spec.reserve for c in self.cap_kwh]
         for v in vs:
-            if self.is_ev[v.index] and self.stations:
+            if self.ev[v.index] and self.stations:
                 near_km = self._distances(v)[self._stations_by_distance(v)[0]]
                 self.floor_kwh[v.index] += near_km * self.kwh_per_km[v.index]
 
@@ -74,14 +78,13 @@ class Energy:
     def soc(self, v: Vehicle) -> float:
         """State of charge as a share of the battery (1.0 for a combustion vehicle)."""
         i = v.index
-        return float(self.soc_kwh[i] / self.cap_kwh[i]) if self.is_ev[i] else 1.0
+        return self.soc_kwh[i] / self.cap_kwh[i] if self.ev[i] else 1.0
 
     def can_drive(self, v: Vehicle, km: float) -> bool:
         i = v.index
-        if not self.is_ev[i]:
+        if not self.ev[i]:
             return True
-        after = self.soc_kwh[i] - km * self.kwh_per_km[i]
-        return bool(after >= self.floor_kwh[i])
+        return self.soc_kwh[i] - km * self.kwh_per_km[i] >= self.floor_kwh[i]
 
     def charging(self, v: Vehicle) -> bool:
         return bool(self._charging[v.index])
@@ -89,7 +92,7 @@ class Energy:
     # -- driving -------------------------------------------------------------------------
     def drive(self, v: Vehicle, km: float) -> None:
         i = v.index
-        if not self.is_ev[i]:
+        if not self.ev[i]:
             return
         need = km * self.kwh_per_km[i]
         left = self.soc_kwh[i] - need
@@ -105,7 +108,7 @@ class Energy:
     def after_task(self, v: Vehicle) -> bool:
         """Send ``v`` to charge if the policy says so now; True if it went."""
         i = v.index
-        if not self.is_ev[i] or v.down_reason is not None:
+        if not self.ev[i] or v.down_reason is not None:
             return False
         soc, s = self.soc(v), self.spec
         if s.policy == "threshold":
@@ -136,7 +139,7 @@ class Energy:
                 yield env.timeout(t0 - env.now)
             for v in self.state.vehicles:
                 i = v.index
-                if (self.is_ev[i] and not v.on_task and v.down_reason is None
+                if (self.ev[i] and not v.on_task and v.down_reason is None
                         and self.soc(v) < s.charge_to - FULL_MARGIN):
                     env.process(self._session(v))
             day += 1
@@ -172,6 +175,7 @@ class Energy:
         return min(near, key=lambda k: (len(self.chargers[k].queue), near.index(k)))
 
     def _session(self, v: Vehicle) -> Any:
+        t0 = time.perf_counter()
         env, state, i = self.env, self.state, v.index
         self._charging[i] = True
         state.take_down(v, "charging", env.now)
@@ -180,17 +184,23 @@ class Energy:
         leg_s = state.travel_s(here, st)
         leg_km = state.distance_km(here, st) if here is not None else 0.0
         if leg_s > 0:
+            self.spent_s += time.perf_counter() - t0
             yield env.timeout(leg_s)
+            t0 = time.perf_counter()
             self.drive(v, leg_km)
         t_q = env.now
         with self.chargers[k].request() as req:
+            self.spent_s += time.perf_counter() - t0
             yield req
+            t0 = time.perf_counter()
             self.queue_s[i] += env.now - t_q
             soc_in = self.soc_kwh[i] / self.cap_kwh[i]
             need = max(0.0, self.spec.charge_to * self.cap_kwh[i] - self.soc_kwh[i])
             dur = need / (self.power_kw[k] * self.spec.efficiency) * 3600.0
             if dur > 0:
+                self.spent_s += time.perf_counter() - t0
                 yield env.timeout(dur)
+                t0 = time.perf_counter()
             self.soc_kwh[i] += need
             self.grid_kwh[i] += need / self.spec.efficiency
             self.charge_s[i] += dur
@@ -200,10 +210,13 @@ class Energy:
                 self.log.append(v.plate, st.id, t_q - leg_s, t_q, env.now - dur, env.now,
                                 soc_in, self.spec.charge_to, need)
         if leg_s > 0:
+            self.spent_s += time.perf_counter() - t0
             yield env.timeout(leg_s)
+            t0 = time.perf_counter()
             self.drive(v, leg_km)
         self.travel_s[i] += 2 * leg_s
         self.travel_km[i] += 2 * leg_km
         self._charging[i] = False
+        self.spent_s += time.perf_counter() - t0
         if v.down_reason == "charging":
-            state.bring_up(v, env.now)
+            state.bring_up(v, env.now)  # offers the vehicle again (dispatch time)

@@ -68,6 +68,27 @@ def vehicles_from(rows: list[RegisterRow], profiles: dict[str, ProfileBase]) -> 
     return out
 
 
+class TimedHooks:
+    """The health hooks, with the wall time of ``on_task_done`` counted."""
+
+    def __init__(self, inner: HealthHooks):
+        self.inner, self.spent_s = inner, 0.0
+
+    def on_start(self, state: FleetState) -> None:
+        self.inner.on_start(state)
+
+    def on_task_done(self, v: Vehicle, t_s: float, km: float, h: float) -> None:
+        t0 = time.perf_counter()
+        self.inner.on_task_done(v, t_s, km, h)
+        self.spent_s += time.perf_counter() - t0
+
+    def kpis(self) -> dict[str, float]:
+        return self.inner.kpis()
+
+    def tables(self) -> dict[str, dict[str, Any]]:
+        return dict(getattr(self.inner, "tables", dict)())
+
+
 class FleetYearModel:
     """One replication of the fleet year."""
 
@@ -88,8 +109,8 @@ class FleetYearModel:
                              ctx.recorder.table("charging_sessions", SESSION_COLUMNS))
         mod = _health_module()
         build = getattr(mod, "build_hooks", None) if mod is not None else None
-        self.hooks: HealthHooks = NoHealth() if build is None else \
-            build(s, self.state, ctx.rng, ctx.recorder)
+        self.hooks = TimedHooks(NoHealth() if build is None else
+                                build(s, self.state, ctx.rng, ctx.recorder))
         self.ops = Operations(s, self.state, self.roster.drivers, rules_of(s), self.energy,
                               self.hooks, ctx.rng)
         ctx.timings["register_s"] = time.perf_counter() - t0
@@ -107,6 +128,7 @@ class FleetYearModel:
         s, e, ops, end = self.s, self.energy, self.ops, self.s.horizon_s
         vs, ds = self.vehicles, self.roster.drivers
         reasons = sorted({r for v in vs for r in v.downtime_s})
+        va = ops.vehicle_arrays()
         extra_cols = sorted({k for v in vs for k in v.extra})
         return FleetRecord(
             horizon_s=end, tasks=ops.log.view(), task_types=[t.id for t in s.tasks],
@@ -115,12 +137,12 @@ class FleetYearModel:
             depot=[v.depot or "" for v in vs], is_ev=e.is_ev,
             odometer_km=np.array([v.odometer_km for v in vs]),
             operating_h=np.array([v.operating_h for v in vs]),
-            v_km=ops.v_km, v_tasks=ops.v_tasks, v_busy_s=ops.v_busy_s, fuel_l=ops.fuel_l,
-            drawn_kwh=e.drawn_kwh, grid_kwh=e.grid_kwh, sessions=e.sessions,
+            v_km=va["km"], v_tasks=va["tasks"], v_busy_s=va["busy_s"], fuel_l=va["fuel_l"],
+            drawn_kwh=np.array(e.drawn_kwh), grid_kwh=e.grid_kwh, sessions=e.sessions,
             charge_s=e.charge_s, queue_s=e.queue_s, charge_travel_s=e.travel_s,
             charge_travel_km=e.travel_km,
-            min_soc=e.min_soc_seen,
-            soc_end=np.where(e.is_ev, e.soc_kwh / np.where(e.is_ev, e.cap_kwh, 1.0), np.nan),
+            min_soc=np.array(e.min_soc_seen, float),
+            soc_end=np.array([e.soc(v) if e.ev[v.index] else np.nan for v in vs]),
             downtime_s={r: np.array([v.downtime_s.get(r, 0.0) for v in vs]) for r in reasons},
             driver_id=[r.id for r in ds], driver_depot=[r.depot for r in ds],
             licence=[r.licence for r in ds],
@@ -147,6 +169,11 @@ class FleetYearModel:
         self.state.close_books(end)
         self.ops.close(end)
         self.events_processed = self.ops.events
+        ops_clock = dict(self.ops.clock)
+        ops_clock["task_end_s"] -= self.hooks.spent_s  # the hooks run inside task ends
+        self.ctx.timings.update(ops_clock, health_s=self.hooks.spent_s,
+                                charging_s=self.energy.spent_s)
+        t0 = time.perf_counter()
         rec = self.record()
         kpis = compute(rec)
         kpis.update(self.hooks.kpis())
@@ -158,8 +185,9 @@ class FleetYearModel:
         if rec.station:
             r.add_table("charging_stations", station_table(rec))
         r.add_series("daily", daily_series(rec))
-        for name, cols in getattr(self.hooks, "tables", dict)().items():
+        for name, cols in self.hooks.tables().items():
             r.add_table(name, cols)
+        self.ctx.timings["kpis_tables_s"] = time.perf_counter() - t0
         return kpis
 
 

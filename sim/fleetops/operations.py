@@ -14,6 +14,7 @@ come first served, and is lost after ``max_wait_s``. A task is one SimPy timeout
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import deque
 from itertools import islice
 from typing import Any
@@ -25,7 +26,7 @@ from sim.fleetops.drivers import Driver, Rules, holders_of
 from sim.fleetops.energy import Energy
 from sim.fleetops.schema import LICENCE_CLASSES, FleetYearScenario
 from sim.fleetops.state import FleetState, HealthHooks, Vehicle
-from sim.fleetops.tasks import DAY_S, LOST, STARTED, TaskLog, draw_day
+from sim.fleetops.tasks import DAY_S, LOST, STARTED, WAITING, TaskLog, draw_day
 
 #: Pairs a dispatcher is shown for one task (the first found in idle order).
 MAX_CANDIDATES = 8
@@ -82,15 +83,19 @@ class Operations:
             if r.vehicle is not None:
                 self.crew.setdefault(r.vehicle, []).append(r)
         self.queue: list[deque[int]] = [deque() for _ in self.depots]
-        self.log = TaskLog(max(1024, int(self.eligible.sum() * 6)))
+        self.log = TaskLog()
+        self.most = 1 if s.dispatcher == "longest_idle" else MAX_CANDIDATES
         self.max_wait = [tt.max_wait_s for tt in s.tasks]
         self.on_time_s = [tt.on_time_s for tt in s.tasks]
-        self.v_busy_s = np.zeros(len(vs))
-        self.v_tasks = np.zeros(len(vs), np.int64)
-        self.v_km = np.zeros(len(vs))
-        self.fuel_l = np.zeros(len(vs))
-        self.l_per_km = np.array([v.profile.fuel_l_per_100km / 100.0 for v in vs])
+        # per-vehicle counters as lists (updated one task at a time)
+        self.v_busy_s = [0.0] * len(vs)
+        self.v_tasks = [0] * len(vs)
+        self.v_km = [0.0] * len(vs)
+        self.fuel_l = [0.0] * len(vs)
+        self.l_per_km = [v.profile.fuel_l_per_100km / 100.0 for v in vs]
         self.events = 0
+        #: Wall seconds by component (the benchmark's split).
+        self.clock = {"draw_s": 0.0, "dispatch_s": 0.0, "task_end_s": 0.0}
         state.on_down.append(self._vehicle_down)
         state.on_up.append(self._vehicle_up)
 
@@ -110,8 +115,10 @@ class Operations:
         start = s.start_date
         for day in range(s.days):
             weekday = (start + dt.timedelta(days=day)).weekday()
+            t0 = time.perf_counter()
             tasks = draw_day(s, day, self.eligible, weekday, self.rng)
             first = self.log.add_day(tasks)
+            self.clock["draw_s"] += time.perf_counter() - t0
             rel = tasks.release_s.tolist()
             for j, t in enumerate(rel):
                 if t >= s.horizon_s:
@@ -194,28 +201,32 @@ class Operations:
 
     # -- dispatch ------------------------------------------------------------------------
     def _arrive(self, i: int) -> None:
+        t0 = time.perf_counter()
         if not self._dispatch(i):
-            self.queue[int(self.log.cols["depot"][i])].append(i)
+            self.queue[self.log.depot[i]].append(i)
+        self.clock["dispatch_s"] += time.perf_counter() - t0
 
-    def _candidates(self, i: int) -> list[Pair]:
-        c = self.log.cols
-        d, t = int(c["depot"][i]), int(c["ttype"][i])
-        drive_s, km = float(c["drive_s"][i]), float(c["km"][i])
-        now, fit, energy = self.env.now, self.rules.fit, self.energy
+    def _candidates(self, i: int, most: int) -> list[Pair]:
+        """Up to ``most`` compatible pairs for task ``i``, longest idle first."""
+        log = self.log
+        d, t, drive_s, km = log.depot[i], log.ttype[i], log.drive_s[i], log.km[i]
+        now, fit, can_drive = self.env.now, self.rules.fit, self.energy.can_drive
         out: list[Pair] = []
         low = False
         for p in self.type_profiles[t]:
             key = (d, p)
-            for v, r in islice(self.ready.get(key, {}).items(), MAX_LOOK):
-                f = fit(r, now, drive_s)
-                if f is None:
-                    continue
-                if not energy.can_drive(v, km):
-                    low = True
-                    continue
-                out.append((v, r, f[0], f[1]))
-                if len(out) >= MAX_CANDIDATES:
-                    return out
+            ready = self.ready.get(key)
+            if ready:
+                for v, r in islice(ready.items(), MAX_LOOK):
+                    f = fit(r, now, drive_s)
+                    if f is None:
+                        continue
+                    if not can_drive(v, km):
+                        low = True
+                        continue
+                    out.append((v, r, f[0], f[1]))
+                    if len(out) >= most:
+                        return out
             free = self.free.get(key)
             if not free:
                 continue
@@ -228,19 +239,19 @@ class Operations:
                     if f is None:
                         continue
                     for v in islice(free, MAX_LOOK):
-                        if not energy.can_drive(v, km):
+                        if not can_drive(v, km):
                             low = True
                             continue
                         out.append((v, r, f[0], f[1]))
-                        if len(out) >= MAX_CANDIDATES:
+                        if len(out) >= most:
                             return out
                         break
         if low and not out:
-            c["charge_blocked"][i] = True
+            log.charge_blocked[i] = True
         return out
 
     def _dispatch(self, i: int) -> bool:
-        cands = self._candidates(i)
+        cands = self._candidates(i, self.most)
         if not cands:
             return False
         v, r, breaks, cont_after = pick(self.s.dispatcher, cands, self.energy)
@@ -248,52 +259,53 @@ class Operations:
         return True
 
     def _start(self, i: int, v: Vehicle, r: Driver, breaks: int, cont_after: float) -> None:
-        c, now = self.log.cols, self.env.now
+        log, now = self.log, self.env.now
         self._withdraw_vehicle(v)
         self._withdraw_driver(r)
         if r.vehicle is not None:  # the other driver of the pair does not see the vehicle
             for other in self.crew[r.vehicle]:
                 self._withdraw_driver(other)
         r.busy = True
-        self.state.task_started(v)
-        drive_s = float(c["drive_s"][i])
-        total_s = drive_s + breaks * self.rules.break_s
-        c["start_s"][i], c["end_s"][i] = now, now + total_s
-        c["vehicle"][i], c["driver"][i], c["breaks"][i] = v.index, r.index, breaks
-        c["status"][i] = STARTED
+        v.on_task = True  # state.task_started, inlined (once per task)
+        total_s = log.drive_s[i] + breaks * self.rules.break_s
+        log.start_s[i], log.end_s[i] = now, now + total_s
+        log.vehicle[i], log.driver[i], log.breaks[i] = v.index, r.index, breaks
+        log.status[i] = STARTED
         r.cont_drive_s = cont_after
         longest = self.rules.limit_s if breaks else cont_after  # a rest comes at the limit
-        r.max_cont_drive_s = max(r.max_cont_drive_s, longest)
+        if longest > r.max_cont_drive_s:
+            r.max_cont_drive_s = longest
         ev = self.env.timeout(total_s, value=i)
         ev.callbacks.append(self._done)
 
     def _done(self, ev: simpy.Event) -> None:
+        t0 = time.perf_counter()
         i = int(ev.value or 0)  # the task index given to the timeout
-        c, now = self.log.cols, self.env.now
+        log, now = self.log, self.env.now
         self.events += 1
-        v = self.state.vehicles[int(c["vehicle"][i])]
-        r = self.drivers[int(c["driver"][i])]
-        drive_s, km = float(c["drive_s"][i]), float(c["km"][i])
-        t = int(c["ttype"][i])
-        on_time = c["start_s"][i] - c["release_s"][i] <= self.on_time_s[t]
+        vi = log.vehicle[i]
+        v, r = self.state.vehicles[vi], self.drivers[log.driver[i]]
+        drive_s, km, start = log.drive_s[i], log.km[i], log.start_s[i]
+        on_time = start - log.release_s[i] <= self.on_time_s[log.ttype[i]]
         # vehicle
         v.odometer_km += km
         v.operating_h += drive_s / 3600.0
-        self.v_km[v.index] += km
-        self.v_tasks[v.index] += 1
-        self.v_busy_s[v.index] += now - c["start_s"][i]
-        self.fuel_l[v.index] += km * self.l_per_km[v.index]
+        self.v_km[vi] += km
+        self.v_tasks[vi] += 1
+        self.v_busy_s[vi] += now - start
+        self.fuel_l[vi] += km * self.l_per_km[vi]
         self.energy.drive(v, km)
         # driver
         r.busy = False
         r.day_drive_s += drive_s
-        r.max_day_drive_s = max(r.max_day_drive_s, r.day_drive_s)
+        if r.day_drive_s > r.max_day_drive_s:
+            r.max_day_drive_s = r.day_drive_s
         r.last_end_s = now
         r.drive_s += drive_s
         r.km += km
         r.tasks += 1
-        r.on_time += int(on_time)
-        r.breaks += int(c["breaks"][i])
+        r.on_time += on_time
+        r.breaks += log.breaks[i]
         self.state.task_ended(v)
         self.hooks.on_task_done(v, now, km, drive_s / 3600.0)
         if v.down_reason is None and not self.energy.after_task(v):
@@ -304,31 +316,39 @@ class Operations:
             for other in self.crew[r.vehicle]:
                 if other is not r and other.on_shift and not other.busy:
                     self._offer_driver(other)
-        self._serve_queue(self.v_depot[v.index])
+        self.clock["task_end_s"] += time.perf_counter() - t0
+        self._serve_queue(self.v_depot[vi])
 
     def _serve_queue(self, d: int) -> None:
         q = self.queue[d]
         if not q or not self._anyone_at(d):
             return
-        c, now = self.log.cols, self.env.now
+        t0 = time.perf_counter()
+        log, now = self.log, self.env.now
         keep: deque[int] = deque()
         while q:
             i = q.popleft()
-            if now - c["release_s"][i] > self.max_wait[int(c["ttype"][i])]:
-                c["status"][i] = LOST
+            if now - log.release_s[i] > self.max_wait[log.ttype[i]]:
+                log.status[i] = LOST
                 continue
             if not self._dispatch(i):
                 keep.append(i)
         self.queue[d] = keep
+        self.clock["dispatch_s"] += time.perf_counter() - t0
 
     def _anyone_at(self, d: int) -> bool:
         """Whether depot ``d`` has an idle driver on shift (or a ready double-shift pair)."""
-        return any(self.pool.get((d, lic)) for lic in LICENCE_CLASSES) or \
-            any(self.ready.get((d, p)) for p in range(len(self.profiles)))
+        pool, ready = self.pool, self.ready
+        return any(pool.get((d, lic)) for lic in LICENCE_CLASSES) or \
+            any(ready.get((d, p)) for p in range(len(self.profiles)))
 
     # -- end -----------------------------------------------------------------------------
     def close(self, end_s: float) -> None:
-        """Tasks still waiting at the end are lost when their wait has run out."""
-        c = self.log.view()
-        waiting = (c["status"] == 0) & (c["release_s"] < end_s)
-        c["status"][waiting] = LOST
+        """Tasks still waiting at the end are lost (their wait runs out after the run)."""
+        log = self.log
+        log.status = [LOST if st == WAITING and rel < end_s else st
+                      for st, rel in zip(log.status, log.release_s, strict=True)]
+
+    def vehicle_arrays(self) -> dict[str, np.ndarray]:
+        return {"km": np.array(self.v_km), "tasks": np.array(self.v_tasks, np.int64),
+                "busy_s": np.array(self.v_busy_s), "fuel_l": np.array(self.fuel_l)}

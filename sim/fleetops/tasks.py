@@ -59,37 +59,57 @@ def draw_day(s: FleetYearScenario, day: int, eligible: np.ndarray, weekday: int,
 
 
 class TaskLog:
-    """Every task of the run, in columns that grow a day at a time."""
+    """Every task of the run, in columns that grow a day at a time.
 
-    COLS = {"release_s": float, "depot": np.int64, "ttype": np.int64, "drive_s": float,
-            "km": float, "start_s": float, "end_s": float, "vehicle": np.int64,
-            "driver": np.int64, "breaks": np.int64, "status": np.int8,
-            "charge_blocked": bool}
+    Python lists, not arrays: the model reads and writes one task at a time, and a list
+    item costs a fraction of a NumPy scalar access; :meth:`view` gives arrays at the end.
+    """
 
-    def __init__(self, capacity: int = 1024):
+    INPUT = ("release_s", "depot", "ttype", "drive_s", "km")
+
+    def __init__(self) -> None:
         self.n = 0
-        self.cols = {k: np.zeros(capacity, t) for k, t in self.COLS.items()}
+        self.release_s: list[float] = []
+        self.depot: list[int] = []
+        self.ttype: list[int] = []
+        self.drive_s: list[float] = []
+        self.km: list[float] = []
+        self.start_s: list[float] = []
+        self.end_s: list[float] = []
+        self.vehicle: list[int] = []
+        self.driver: list[int] = []
+        self.breaks: list[int] = []
+        self.status: list[int] = []
+        self.charge_blocked: list[bool] = []
 
     def add_day(self, day: DayTasks) -> int:
         """Append the day's tasks; returns the index of the first."""
-        m = day.release_s.size
-        need = self.n + m
-        cap = self.cols["release_s"].size
-        if need > cap:
-            new = max(need, 2 * cap)
-            for k, a in self.cols.items():
-                b = np.zeros(new, a.dtype)
-                b[: self.n] = a[: self.n]
-                self.cols[k] = b
-        sl = slice(self.n, need)
-        for k in ("release_s", "depot", "ttype", "drive_s", "km"):
-            self.cols[k][sl] = getattr(day, k)
-        self.cols["start_s"][sl] = np.nan
-        self.cols["end_s"][sl] = np.nan
-        self.cols["vehicle"][sl] = -1
-        self.cols["driver"][sl] = -1
-        first, self.n = self.n, need
+        m = int(day.release_s.size)
+        for k in self.INPUT:
+            getattr(self, k).extend(getattr(day, k).tolist())
+        nan = float("nan")
+        self.start_s.extend([nan] * m)
+        self.end_s.extend([nan] * m)
+        self.vehicle.extend([-1] * m)
+        self.driver.extend([-1] * m)
+        self.breaks.extend([0] * m)
+        self.status.extend([WAITING] * m)
+        self.charge_blocked.extend([False] * m)
+        first, self.n = self.n, self.n + m
         return first
 
     def view(self) -> dict[str, np.ndarray]:
-        return {k: a[: self.n] for k, a in self.cols.items()}
+        return {
+            "release_s": np.array(self.release_s, float),
+            "depot": np.array(self.depot, np.int64),
+            "ttype": np.array(self.ttype, np.int64),
+            "drive_s": np.array(self.drive_s, float),
+            "km": np.array(self.km, float),
+            "start_s": np.array(self.start_s, float),
+            "end_s": np.array(self.end_s, float),
+            "vehicle": np.array(self.vehicle, np.int64),
+            "driver": np.array(self.driver, np.int64),
+            "breaks": np.array(self.breaks, np.int64),
+            "status": np.array(self.status, np.int8),
+            "charge_blocked": np.array(self.charge_blocked, bool),
+        }
