@@ -67,12 +67,15 @@ def book_value(profile: VehicleProfile, age_years: float, method: str) -> float:
     return price - (price - residual) * a / life
 
 
-def energy_per_km(profile: VehicleProfile) -> tuple[str, float]:
-    """``("kwh", kWh/km)`` for a vehicle with a battery, else ``("l", litres/km)``."""
-    kwh = getattr(profile, "kwh_per_100km", None)
-    if getattr(profile, "battery_kwh", None) and kwh:
-        return "kwh", float(kwh) / 100.0
-    return "l", profile.fuel_l_per_100km / 100.0
+def energy_per_km(profile: VehicleProfile, scenario: Any = None) -> tuple[float, float]:
+    """(litres, grid kWh) per km: fuel of a combustion vehicle, or an electric one's
+    battery kWh per km over the scenario's charging efficiency (trips to chargers are not
+    counted)."""
+    if getattr(profile, "powertrain", "ice") == "ev":
+        charging = getattr(scenario, "charging", None)
+        efficiency = float(getattr(charging, "efficiency", 1.0) or 1.0)
+        return 0.0, float(getattr(profile, "kwh_per_km", 0.0) or 0.0) / efficiency
+    return float(profile.fuel_l_per_100km or 0.0) / 100.0, 0.0
 
 
 class CostLedger:
@@ -83,39 +86,35 @@ class CostLedger:
         self._bounds_s = [d * DAY_S for d in month_starts_days(start, months)]
         self.maintenance = np.zeros((months, len(MAINTENANCE_PARTS)))
         self.covered = np.zeros(months)  # repairs the dealer paid under warranty
-        # plain lists: cheaper than numpy scalars for one += per task
-        self._km, self._litres, self._kwh, self._wear = ([0.0] * months for _ in range(4))
-        self._m, self._lo, self._hi = 0, math.inf, -math.inf
+        # plain lists (km, litres, kWh, wear CNY) a month: cheaper than numpy for a += a task
+        self._usage = [[0.0, 0.0, 0.0, 0.0] for _ in range(months)]
 
     def month(self, t_s: float) -> int:
         """0-based month of ``t_s`` (clamped to the run)."""
         return min(max(bisect.bisect_right(self._bounds_s, t_s) - 1, 0), self.months - 1)
 
-    def task(self, v: Vehicle, t_s: float, km: float, per_km: tuple[str, float]) -> None:
-        """Book a task's km, energy and wear parts (called after every task: kept cheap)."""
-        if not self._lo <= t_s < self._hi:
-            self._m = self.month(t_s)
-            self._lo = self._bounds_s[self._m] if self._m else -math.inf
-            self._hi = self._bounds_s[self._m + 1] if self._m + 1 < self.months else math.inf
-        m = self._m
-        self._km[m] += km
-        if per_km[0] == "kwh":
-            self._kwh[m] += km * per_km[1]
-        else:
-            self._litres[m] += km * per_km[1]
-        self._wear[m] += km * v.profile.maintenance_cny_per_km
+    def usage(self, t_s: float) -> tuple[list[float], float, float]:
+        """The usage accumulator of ``t_s``'s month (km, litres, kWh, wear parts CNY) and
+        the month's bounds; callers add to it after every task (kept cheap)."""
+        m = self.month(t_s)
+        lo = self._bounds_s[m] if m else -math.inf
+        hi = self._bounds_s[m + 1] if m + 1 < self.months else math.inf
+        return self._usage[m], lo, hi
+
+    def _column(self, k: int) -> np.ndarray:
+        return np.array([u[k] for u in self._usage], float)
 
     @property
     def km(self) -> np.ndarray:
-        return np.asarray(self._km)
+        return self._column(0)
 
     @property
     def litres(self) -> np.ndarray:
-        return np.asarray(self._litres)
+        return self._column(1)
 
     @property
     def kwh(self) -> np.ndarray:
-        return np.asarray(self._kwh)
+        return self._column(2)
 
     def charge(self, t_s: float, part: str, cny: float, covered: bool = False) -> None:
         m = self.month(t_s)
@@ -145,7 +144,7 @@ class CostLedger:
             "platform_cny": platform,
             "drivers_cny": np.full(self.months, s.driver_cny_per_month * drivers),
             "energy_cny": self.litres * s.fuel_cny_per_l + self.kwh * s.electricity_cny_per_kwh,
-            "maintenance_cny": self.maintenance.sum(axis=1) + np.asarray(self._wear),
+            "maintenance_cny": self.maintenance.sum(axis=1) + self._column(3),
             "downtime_cny": np.asarray(downtime_h, float) * s.downtime_cny_per_h,
         }
 
@@ -161,7 +160,7 @@ class CostLedger:
         out.update(cols)
         out["total_cny"] = np.sum([cols[c] for c in COST_COLUMNS], axis=0)
         for i, part in enumerate(MAINTENANCE_PARTS):
-            out[f"maint_{part}_cny"] = (np.asarray(self._wear) if part == "wear"
+            out[f"maint_{part}_cny"] = (self._column(3) if part == "wear"
                                         else self.maintenance[:, i])
         out["warranty_covered_cny"] = self.covered
         out["km"] = self.km

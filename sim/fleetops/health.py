@@ -34,7 +34,7 @@ from sim.fleetops.health_kpis import HEALTH_KPIS, HealthCounts, book_visit, heal
 from sim.fleetops.reliability import ExpBuffer, FailureLaw, breakdowns_between
 from sim.fleetops.state import DAY_S, FleetState, Vehicle
 from sim.fleetops.visits import Visit, nearest, run_visit
-from sim.fleetops.warning import Fault, WearMonitor
+from sim.fleetops.warning import KM_PER_H, Fault, WearMonitor
 from sim.fleetops.workshops import Workshop, allowed, choose
 from sim.schema.distributions import mean_of, sample
 
@@ -47,16 +47,21 @@ T = TypeVar("T")
 class VehicleHealth:
     """Per-vehicle health state (one per register row)."""
 
-    __slots__ = ("law", "fault", "false_in", "due_km", "due_s", "visit", "retry_s",
-                 "per_km", "last_service_s")
+    __slots__ = ("law", "km_clock", "fault", "false_in", "due_km", "book_km", "due_s", "visit",
+                 "retry_s", "l_km", "kwh_km", "wear_km", "last_service_s", "hours_before")
 
     def __init__(self, law: FailureLaw, fault: Fault, false_in: int, due_km: float,
-                 due_s: float, per_km: tuple[str, float]):
+                 due_s: float, per_km: tuple[float, float], wear_km: float,
+                 hours_before: float):
         self.law, self.fault, self.false_in = law, fault, false_in
+        self.km_clock = law.clock == "km"
+        self.hours_before = hours_before  # operating hours before the run
         self.due_km, self.due_s = due_km, due_s
+        self.book_km = math.inf  # odometer from which a service is booked
         self.visit: Visit | None = None
         self.retry_s = -math.inf
-        self.per_km = per_km
+        self.l_km, self.kwh_km = per_km
+        self.wear_km = wear_km
         self.last_service_s = -math.inf
 
 
@@ -91,6 +96,8 @@ class Health:
         self.work_rng = rng.stream("fleetops.health.work")
         self.ledger = CostLedger(scenario.economics, state.start_date, scenario.months)
         self.n = HealthCounts(down_h_by_month=[0.0] * scenario.months)
+        self._warn = bool(scenario.warning.enabled)
+        self._usage, self._month_lo, self._month_hi = [0.0] * 4, math.inf, -math.inf
         self._telemetry = recorder.table("health_telemetry", (
             "plate", "t_s", "operating_h", "odometer_km", "wear_index", "fault_code"))
         self._breakdowns = recorder.table("breakdowns", (
@@ -100,7 +107,7 @@ class Health:
             "cost_cny", "warranty"))
         self._check_dealers()
         self.vh = [self._init_vehicle(v) for v in state.vehicles]
-        self.start_clock = [self._clock(v) for v in state.vehicles]
+        self.start_clock = [self.clock(v) for v in state.vehicles]
         self._due = [(hv.due_s, i) for i, hv in enumerate(self.vh) if math.isfinite(hv.due_s)]
         heapq.heapify(self._due)
 
@@ -115,13 +122,19 @@ class Health:
         if problems:
             raise ScenarioError(getattr(self.sc, "name", "scenario"), problems[:20])
 
-    def _clock(self, v: Vehicle) -> float:
-        return FailureLaw.of(v.profile).reading(v.odometer_km, v.operating_h)
+    def clock(self, v: Vehicle) -> float:
+        """``v``'s failure clock: lifetime operating hours (or its odometer)."""
+        hv = self.vh[v.index]
+        return hv.law.reading(v.odometer_km, v.operating_h + hv.hours_before)
 
     def _init_vehicle(self, v: Vehicle) -> VehicleHealth:
         p = v.profile
         law = FailureLaw.of(p)
-        fault = self._new_fault(law, law.reading(v.odometer_km, v.operating_h))
+        # lifetime operating hours: the register's column, else the odometer at KM_PER_H
+        before = _extra(v, "operating_h", float)
+        if before is None:
+            before = 0.0 if v.operating_h > 0 else v.odometer_km / KM_PER_H
+        fault = self._new_fault(law, law.reading(v.odometer_km, v.operating_h + before))
         due_km = math.inf
         if p.service_interval_km:
             last_km = _extra(v, "last_service_km", float)
@@ -136,8 +149,15 @@ class Health:
             while due <= start:
                 due = add_months(due, months)
             due_s = (due - start).days * DAY_S
-        return VehicleHealth(law, fault, self.monitor.healthy_readings_until_false(), due_km,
-                             due_s, energy_per_km(p))
+        hv = VehicleHealth(law, fault, self.monitor.healthy_readings_until_false(), due_km,
+                           due_s, energy_per_km(p, self.sc), p.maintenance_cny_per_km, before)
+        self._set_due_km(hv, due_km)
+        return hv
+
+    def _set_due_km(self, hv: VehicleHealth, due_km: float) -> None:
+        hv.due_km = due_km
+        booking = self.m.enabled and bool(self.workshops)
+        hv.book_km = due_km - self.m.book_ahead_km if booking else math.inf
 
     def _new_fault(self, law: FailureLaw, clock_now: float) -> Fault:
         return self.monitor.fault(law.next_after(clock_now, self.exp.next()), law.clock,
@@ -151,21 +171,33 @@ class Health:
             self.env.process(self._months_due())
 
     def on_task_done(self, v: Vehicle, t_s: float, km: float, h: float) -> None:
+        # called after every task (millions a run): the common path is a few adds and tests
         hv = self.vh[v.index]
-        self.ledger.task(v, t_s, km, hv.per_km)
-        law = hv.law
-        clock = v.odometer_km if law.clock == "km" else v.operating_h
-        if clock >= hv.fault.fail_at:
-            self._breakdown(v, hv, t_s, clock - (km if law.clock == "km" else h), clock)
+        if not self._month_lo <= t_s < self._month_hi:
+            self._usage, self._month_lo, self._month_hi = self.ledger.usage(t_s)
+        acc = self._usage
+        acc[0] += km
+        acc[1] += km * hv.l_km
+        acc[2] += km * hv.kwh_km
+        acc[3] += km * hv.wear_km
+        clock = v.odometer_km if hv.km_clock else v.operating_h + hv.hours_before
+        f = hv.fault
+        if clock >= f.fail_at:
+            self._breakdown(v, hv, t_s, clock - (km if hv.km_clock else h), clock)
             return
         visit = hv.visit
         if visit is not None and visit.leave is not None and not visit.leave.triggered:
             self.state.take_down(v, "travel", t_s)
             visit.leave.succeed()
             return
-        if self.w.enabled and (visit is None or not visit.warned):
-            self._read_wear(v, hv, t_s, clock)
-        if self.m.enabled and self.workshops and hv.visit is None:
+        if self._warn:
+            if clock < f.onset:
+                hv.false_in -= 1
+                if hv.false_in <= 0:
+                    self._false_alarm(v, hv, t_s)
+            elif visit is None or not visit.warned:
+                self._read_wear(v, hv, t_s, clock)
+        if v.odometer_km >= hv.book_km and hv.visit is None and t_s >= hv.retry_s:
             self._maybe_service(v, hv, t_s)
 
     def kpis(self) -> dict[str, float]:
@@ -228,14 +260,16 @@ class Health:
                 self.n.lead_h.append(lead)
                 self._warned(v, hv, t_s, fault=True)
             return
-        hv.false_in -= 1
-        if hv.false_in <= 0:
-            hv.false_in = self.monitor.healthy_readings_until_false()
-            reading = self.monitor.false_reading()
-            self._telemetry.append(v.plate, t_s, v.operating_h, v.odometer_km, reading,
-                                   self.w.fault_code)
-            self.n.warnings_false += 1
-            self._warned(v, hv, t_s, fault=False)
+
+    def _false_alarm(self, v: Vehicle, hv: VehicleHealth, t_s: float) -> None:
+        hv.false_in = self.monitor.healthy_readings_until_false()
+        if hv.visit is not None and hv.visit.warned:
+            return  # already booked in on a warning
+        reading = self.monitor.false_reading()
+        self._telemetry.append(v.plate, t_s, v.operating_h, v.odometer_km, reading,
+                               self.w.fault_code)
+        self.n.warnings_false += 1
+        self._warned(v, hv, t_s, fault=False)
 
     def _warned(self, v: Vehicle, hv: VehicleHealth, t_s: float, fault: bool) -> None:
         if not self.workshops:
@@ -317,20 +351,17 @@ class Health:
         hv = self.vh[v.index]
         if visit.warned and visit.extra.get("fault") and hv.fault.warned_at is not None:
             self.n.avoided += 1  # the fault is found and put right before it broke
-            hv.fault = self._new_fault(hv.law, self._clock_of(v, hv))
+            hv.fault = self._new_fault(hv.law, self.clock(v))
         if visit.service:
             self.n.services += 1
             p = v.profile
             if p.service_interval_km:
-                hv.due_km = v.odometer_km + p.service_interval_km
+                self._set_due_km(hv, v.odometer_km + p.service_interval_km)
             if p.service_interval_months:
                 due = add_months(self.state.date_at(t_s), p.service_interval_months)
                 hv.due_s = (due - self.state.start_date).days * DAY_S
                 heapq.heappush(self._due, (hv.due_s, v.index))
             hv.last_service_s = t_s
-
-    def _clock_of(self, v: Vehicle, hv: VehicleHealth) -> float:
-        return hv.law.reading(v.odometer_km, v.operating_h)
 
     def _done(self, visit: Visit, hours: float, end_s: float) -> None:
         book_visit(self, visit, hours, end_s)

@@ -149,8 +149,7 @@ def health_kpis(h: Health) -> dict[str, float]:
     km = float(h.ledger.km.sum())
     expected = 0.0
     for v, x0 in zip(state.vehicles, h.start_clock, strict=True):
-        law = h.vh[v.index].law
-        expected += float(law.expected(x0, law.reading(v.odometer_km, v.operating_h)))
+        expected += float(h.vh[v.index].law.expected(x0, h.clock(v)))
     days = h.horizon_s / 86400.0
     warnings = n.warnings_true + n.warnings_false
     ended = n.warnings_true + (n.breakdowns - n.breakdowns_warned)
