@@ -135,8 +135,15 @@ class Schedules:
 
     def _put(self, v: int, pos: int, node: int, kind: int, r: int, early: float, late: float,
              svc: float, dload: np.ndarray) -> None:
-        if int(self.n[v]) + 1 > self.width:
+        k = int(self.n[v])
+        if k + 1 > self.width:
             self._grow()
+        if pos == k:  # appended: nothing moves (most insertions of one-request schedules)
+            self.node[v, k], self.kind[v, k], self.req[v, k] = node, kind, r
+            self.early[v, k], self.late[v, k], self.svc[v, k] = early, late, svc
+            self.dload[v, k] = dload
+            self.n[v] = k + 1
+            return
         ins.put_stop(v, pos, self.n, self.node, self.kind, self.req, self.early, self.late,
                      self.svc, self.dload, node, kind, r, float(early), float(late),
                      float(svc), np.asarray(dload, dtype=np.float64))
@@ -170,6 +177,10 @@ class Schedules:
         return out
 
     def _remove(self, v: int, pos: int) -> None:
+        k = int(self.n[v])
+        if pos == k - 1:  # the last stop: nothing moves
+            self.n[v] = k - 1
+            return
         ins.remove_stop(v, pos, self.n, self.node, self.kind, self.req, self.early, self.late,
                         self.svc, self.dload)
 
