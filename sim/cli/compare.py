@@ -111,8 +111,24 @@ def comparison(runs: list[Path]) -> dict[str, Any]:
     kind = _kind(runs[0]) if runs else None
     catalogue = {k: {"label": entry(k, kind).title(), "unit": entry(k, kind).unit,
                      "better": entry(k, kind).better} for k in names}
-    return {"runs": [r["run"] for r in rows], "kpis": names, "rows": rows, "sla": slas,
-            "kind": kind, "catalogue": catalogue}
+    out = {"runs": [r["run"] for r in rows], "kpis": names, "rows": rows, "sla": slas,
+           "kind": kind, "catalogue": catalogue}
+    if kind == "fleet_year":
+        from sim.fleetops.appraisal import appraise_runs
+
+        out["economics"] = appraise_runs(runs)
+    return out
+
+
+def economics_table(appraisals: list[dict[str, Any]]) -> str:
+    """Savings, ROI, payback, cost-benefit, NPV and IRR of each run against run [0]."""
+    from sim.fleetops.appraisal import FIGURES
+    from sim.results.catalogue import format_as
+
+    headers = ["vs [0]"] + [f"[{a['run']}]" for a in appraisals]
+    table = [[label, *[format_as(fmt, a.get(name)) for a in appraisals]]
+             for name, label, fmt in FIGURES]
+    return render(headers, table)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -151,4 +167,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for i, r in enumerate(rows):
         out.write(f"[{i}] {r['path']}\n")
     out.write(render(headers, table) + "\n")
+    if comp.get("economics"):
+        out.write("\nEconomics against the baseline [0] (monthly costs, discounted yearly "
+                  f"at {comp['economics'][0]['discount_rate_yearly']:.0%}):\n")
+        out.write(economics_table(comp["economics"]) + "\n")
     return 0
