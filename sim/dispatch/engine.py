@@ -122,6 +122,12 @@ class DispatchEngine:
         self.last_reoptimised_s = -np.inf
         self.reoptimisations = 0
         self.divert = graph is not None
+        #: When a vehicle leaves for its next stop: ``"at_once"`` (drive first, wait at the
+        #: stop if early) or ``"for_window"`` (wait where it is and arrive as the stop's window
+        #: opens: while it waits, new stops can still be put before that one; Mitrović-Minić
+        #: and Laporte, "Waiting strategies for the dynamic pickup and delivery problem with
+        #: time windows", Transp. Res. B 38 (2004)).
+        self.departure = "at_once"
         empty_i, empty_f = np.zeros(1, np.int64), np.zeros(1)
         self.graph = graph if graph is not None else (empty_i, empty_i, empty_f)
         self.displaced: set[int] = set()
@@ -136,8 +142,9 @@ class DispatchEngine:
         """The transposed travel times (``T_to[o, x]`` = time from ``x`` to ``o``), made on
         first use: the candidate search reads one row per pickup."""
         if self._T_to is None:
-            shared = getattr(self.tt, "time_s", None) is self.T
-            self._T_to = self.tt.time_to if shared else np.ascontiguousarray(self.T.T)
+            to = getattr(self.tt, "time_to", None)
+            shared = to is not None and getattr(self.tt, "time_s", None) is self.T
+            self._T_to = to if shared else np.ascontiguousarray(self.T.T)
         return self._T_to
 
     # ------------------------------------------------------------------ timing helpers
@@ -424,7 +431,26 @@ class DispatchEngine:
             self.host.on_free(v)
             return
         a, b = int(self.node[v]), int(s.node[v, 0])
+        if self.departure == "for_window":
+            wait = float(s.early[v, 0]) - float(self.T[a, b]) - self.env.now
+            if wait > _EPS:
+                self.version[v] += 1
+                self.free_at[v] = self.env.now
+                self._update_state(v)
+                self.after(wait, self._leave, v, int(self.version[v]))
+                return
         self._leg(v, a, b, ins.TO_STOP, int(s.req[v, 0]))
+
+    def _leave(self, v: int, ver: int) -> None:
+        """A vehicle waiting for its next stop's window leaves now (unless re-planned)."""
+        if ver != self.version[v] or self.serving[v] or self.mode[v] != ins.STOPPED:
+            return
+        s = self.schedules
+        if s.n[v] == 0:
+            self.go(v)
+            return
+        self.free_at[v] = self.env.now
+        self._leg(v, int(self.node[v]), int(s.node[v, 0]), ins.TO_STOP, int(s.req[v, 0]))
 
     def move(self, v: int, b: int) -> None:
         """Send an idle vehicle to node ``b`` with no stop there (repositioning, going home)."""
