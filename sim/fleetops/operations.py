@@ -74,10 +74,14 @@ class Operations:
                 if self.v_prof[v] in profs:
                     self.eligible[t, self.v_depot[v]] += 1
         self.holders = [holders_of(lic) for lic in self.lic_of_prof]
-        # dispatch sets (dicts keep insertion order: longest idle first)
-        self.free: dict[tuple[int, int], dict[Vehicle, None]] = {}
-        self.ready: dict[tuple[int, int], dict[Vehicle, Driver]] = {}
-        self.pool: dict[tuple[int, str], dict[Driver, None]] = {}
+        # dispatch sets (dicts keep insertion order: longest idle first), every key made
+        keys = [(d, p) for d in range(len(self.depots)) for p in range(len(self.profiles))]
+        self.free: dict[tuple[int, int], dict[Vehicle, None]] = {k: {} for k in keys}
+        self.ready: dict[tuple[int, int], dict[Vehicle, Driver]] = {k: {} for k in keys}
+        self.pool: dict[tuple[int, str], dict[Driver, None]] = {
+            (d, lic): {} for d in range(len(self.depots)) for lic in LICENCE_CLASSES}
+        self.v_key = list(zip(self.v_depot, self.v_prof, strict=True))
+        self.d_key = [(self.depot_ix[r.depot], r.licence) for r in drivers]
         self.crew: dict[int, list[Driver]] = {}
         for r in drivers:
             if r.vehicle is not None:
@@ -119,13 +123,12 @@ class Operations:
             tasks = draw_day(s, day, self.eligible, weekday, self.rng)
             first = self.log.add_day(tasks)
             self.clock["draw_s"] += time.perf_counter() - t0
-            rel = tasks.release_s.tolist()
-            for j, t in enumerate(rel):
+            # one timeout per task, all scheduled now (cheaper than resuming this process)
+            now, arrive = env.now, self._arrive_cb
+            for j, t in enumerate(self.log.release_s[first:]):
                 if t >= s.horizon_s:
                     break
-                if t > env.now:
-                    yield env.timeout(t - env.now)
-                self._arrive(first + j)
+                env.timeout(t - now, value=first + j).callbacks.append(arrive)
             if (day + 1) * DAY_S > env.now:
                 yield env.timeout((day + 1) * DAY_S - env.now)
 
@@ -158,36 +161,33 @@ class Operations:
         i = v.index
         if v.on_task or v.down_reason is not None:
             return
-        key = (self.v_depot[i], self.v_prof[i])
         crew = self.crew.get(i)
         if crew is None:
-            self.free.setdefault(key, {})[v] = None
+            self.free[self.v_key[i]][v] = None
             return
         for r in crew:
             if r.on_shift and not r.busy:
-                self.ready.setdefault(key, {})[v] = r
+                self.ready[self.v_key[i]][v] = r
 
     def _withdraw_vehicle(self, v: Vehicle) -> None:
-        key = (self.v_depot[v.index], self.v_prof[v.index])
-        self.free.get(key, {}).pop(v, None)
-        self.ready.get(key, {}).pop(v, None)
+        key = self.v_key[v.index]
+        self.free[key].pop(v, None)
+        self.ready[key].pop(v, None)
 
     def _offer_driver(self, r: Driver) -> None:
         if r.vehicle is None:
-            self.pool.setdefault((self.depot_ix[r.depot], r.licence), {})[r] = None
+            self.pool[self.d_key[r.index]][r] = None
             return
         v = self.state.vehicles[r.vehicle]
         if not v.on_task and v.down_reason is None:
-            key = (self.v_depot[v.index], self.v_prof[v.index])
-            self.ready.setdefault(key, {})[v] = r
+            self.ready[self.v_key[v.index]][v] = r
 
     def _withdraw_driver(self, r: Driver) -> None:
         if r.vehicle is None:
-            self.pool.get((self.depot_ix[r.depot], r.licence), {}).pop(r, None)
+            self.pool[self.d_key[r.index]].pop(r, None)
             return
+        ready = self.ready[self.v_key[r.vehicle]]
         v = self.state.vehicles[r.vehicle]
-        key = (self.v_depot[v.index], self.v_prof[v.index])
-        ready = self.ready.get(key, {})
         if ready.get(v) is r:
             del ready[v]
 
@@ -200,6 +200,9 @@ class Operations:
             self._serve_queue(self.v_depot[v.index])
 
     # -- dispatch ------------------------------------------------------------------------
+    def _arrive_cb(self, ev: simpy.Event) -> None:
+        self._arrive(int(ev.value or 0))
+
     def _arrive(self, i: int) -> None:
         t0 = time.perf_counter()
         if not self._dispatch(i):
@@ -213,9 +216,10 @@ class Operations:
         now, fit, can_drive = self.env.now, self.rules.fit, self.energy.can_drive
         out: list[Pair] = []
         low = False
+        pools = self.pool
         for p in self.type_profiles[t]:
             key = (d, p)
-            ready = self.ready.get(key)
+            ready = self.ready[key]
             if ready:
                 for v, r in islice(ready.items(), MAX_LOOK):
                     f = fit(r, now, drive_s)
@@ -227,11 +231,11 @@ class Operations:
                     out.append((v, r, f[0], f[1]))
                     if len(out) >= most:
                         return out
-            free = self.free.get(key)
+            free = self.free[key]
             if not free:
                 continue
             for lic in self.holders[p]:
-                pool = self.pool.get((d, lic))
+                pool = pools[(d, lic)]
                 if not pool:
                     continue
                 for r in islice(pool, MAX_LOOK):
@@ -339,8 +343,8 @@ class Operations:
     def _anyone_at(self, d: int) -> bool:
         """Whether depot ``d`` has an idle driver on shift (or a ready double-shift pair)."""
         pool, ready = self.pool, self.ready
-        return any(pool.get((d, lic)) for lic in LICENCE_CLASSES) or \
-            any(ready.get((d, p)) for p in range(len(self.profiles)))
+        return any(pool[(d, lic)] for lic in LICENCE_CLASSES) or \
+            any(ready[(d, p)] for p in range(len(self.profiles)))
 
     # -- end -----------------------------------------------------------------------------
     def close(self, end_s: float) -> None:
