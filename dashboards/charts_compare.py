@@ -125,3 +125,20 @@ def overlay_chart(frames: dict[str, pd.DataFrame], column: str,
     zoom = alt.selection_interval(bind="scales", encodings=["x"])
     return cast(alt.LayerChart, alt.layer(*layers).add_params(zoom).properties(
         height=HEIGHT_PX))
+
+
+def saving_chart(cumulative_cny: dict[str, Sequence[float]]) -> alt.LayerChart:
+    """Cumulative saving against the baseline by month, one line a run; the zero line
+    dashed (a line that crosses it upwards for good has paid back)."""
+    parts = [pd.DataFrame({"month": np.arange(1, len(v) + 1), "saving": np.asarray(v, float),
+                           "run": label}) for label, v in cumulative_cny.items()]
+    df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["month", "saving", "run"])
+    lines = alt.Chart(df).mark_line(point=True).encode(
+        x=alt.X("month:Q", title="month", axis=alt.Axis(tickMinStep=1)),
+        y=alt.Y("saving:Q", title="cumulative saving [CNY]"),
+        color=alt.Color("run:N", title=None, legend=alt.Legend(orient="bottom")),
+        tooltip=["run:N", "month:Q", alt.Tooltip("saving:Q", format=",.0f")])
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(strokeDash=[6, 4],
+                                                             color="#555").encode(y="y:Q")
+    return cast(alt.LayerChart, alt.layer(lines, zero).properties(height=HEIGHT_PX))

@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboards import city
 from dashboards.charts import column_label, numeric_series_columns, time_range_h
-from dashboards.charts_compare import cdf_chart, ci_chart, overlay_chart
+from dashboards.charts_compare import cdf_chart, ci_chart, overlay_chart, saving_chart
 from dashboards.data import (
     RunInfo,
     read_kpis_ci,
@@ -161,6 +161,26 @@ with guarded("SLA verdicts"):
             lambda v: {"PASS": GREEN, "FAIL": RED, "UNCERTAIN": AMBER}.get(v, "")),
             hide_index=True)
         csv_button(sla_df, "sla-compared", "csv_sla")
+
+if kind == "fleet_year":
+    with guarded("economics"):
+        from sim.fleetops.appraisal import FIGURES, appraise_runs
+        from sim.results.catalogue import format_as
+
+        econ = appraise_runs([r.path for r in runs])
+        if econ:
+            st.subheader("Economics against the baseline")
+            econ_df = pd.DataFrame({"figure": [lab for _, lab, _ in FIGURES]} | {
+                labels[a["run"]]: [format_as(f, a.get(n)) for n, _, f in FIGURES]
+                for a in econ})
+            st.dataframe(econ_df, hide_index=True)
+            csv_button(econ_df, "economics", "csv_econ")
+            st.altair_chart(saving_chart({labels[a["run"]]: a["cumulative_saving_cny"]
+                                          for a in econ}), key="chart_saving")
+            st.caption("Each run against the baseline [0] from the monthly cost tables: the "
+                       "platform cost above the baseline's is the investment, the other "
+                       "costs avoided the return; NPV and IRR by numpy-financial at the "
+                       "run's discount rate.")
 
 with guarded("scenario differences"):
     st.subheader("Scenario fields that differ")

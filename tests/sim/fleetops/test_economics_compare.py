@@ -60,3 +60,28 @@ def test_saving_is_the_difference_of_the_monthly_totals(two_runs, capsys):
 
 def test_no_economics_for_a_single_run(two_runs):
     assert appraise_runs(two_runs[:1]) == []
+
+
+def test_dashboard_compare_page_shows_the_economics(two_runs, monkeypatch):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from dashboards import data as dashboards_data
+
+    monkeypatch.setenv("FLEETTWIN_RUNS", str(two_runs[0].parent))
+    at = AppTest.from_file(str(Path(dashboards_data.__file__).parent / "app.py"),
+                           default_timeout=120)
+    at.session_state["selected_runs"] = [two_runs[0].name, two_runs[1].name]
+    at.run()
+    at.switch_page("views/compare.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Economics against the baseline" in [s.value for s in at.subheader]
+    table = next(d.value for d in at.dataframe if "figure" in d.value.columns)
+    (econ,) = appraise_runs(two_runs)
+    shown = table.set_index("figure").iloc[:, 0]
+    assert shown["Payback month"] == (str(int(econ["payback_month"]))
+                                      if econ["payback_month"] == econ["payback_month"]
+                                      else "n/a")
+    assert shown["Investment (platform above the baseline)"] == "¥2,640"
