@@ -10,14 +10,12 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
 from scipy.sparse import csr_matrix
 
 from sim.city.schema import OsmNetwork, SyntheticCity
-from sim.errors import Problem, ScenarioError
 
 _M_PER_DEG_LAT = 111_320.0
 
@@ -82,46 +80,10 @@ def largest_component(g: nx.DiGraph) -> nx.DiGraph:
 
 
 def osm_network(cfg: OsmNetwork, source: str) -> nx.DiGraph:
-    """Read an OpenStreetMap XML file with osmnx (no network access needed)."""
-    try:
-        import osmnx as ox
-    except ImportError:
-        raise ScenarioError(source, [Problem(
-            "world.network.source", "OpenStreetMap networks need the optional extra: "
-            "pip install 'fleettwin[osm]'", "osm")]) from None
-    path = Path(cfg.path)
-    if not path.is_absolute():
-        path = Path(source).parent / path
-    if not path.is_file():
-        raise ScenarioError(source, [Problem("world.network.path", "file not found", cfg.path)])
-    try:
-        mg = ox.graph_from_xml(path, simplify=True, retain_all=False)
-        mg = ox.add_edge_speeds(mg, fallback=cfg.default_kmh)
-        lonlat = {n: (float(d["x"]), float(d["y"])) for n, d in mg.nodes(data=True)}
-        mg = ox.project_graph(mg)
-    except Exception as exc:  # osmnx raises many kinds on a bad file
-        raise ScenarioError(source, [Problem("world.network.path",
-                                             f"cannot read OpenStreetMap XML: {exc}",
-                                             cfg.path)]) from None
-    g = nx.DiGraph()
-    for n, d in mg.nodes(data=True):
-        g.add_node(n, x=float(d["x"]), y=float(d["y"]), lon=lonlat[n][0], lat=lonlat[n][1])
-    for u, v, d in mg.edges(data=True):
-        kmh = float(d.get("speed_kph", cfg.default_kmh))
-        length = float(d.get("length", 0.0)) or 1.0
-        tt = length / (kmh / 3.6)
-        if g.has_edge(u, v) and g.edges[u, v]["travel_time_s"] <= tt:
-            continue
-        hw = d.get("highway", "road")
-        g.add_edge(u, v, length_m=length, speed_kmh=kmh, travel_time_s=tt,
-                   road_class=str(hw[0] if isinstance(hw, list) else hw))
-    # Shift projected coordinates so the network starts at (0, 0).
-    xs = [d["x"] for _, d in g.nodes(data=True)]
-    ys = [d["y"] for _, d in g.nodes(data=True)]
-    x0, y0 = min(xs), min(ys)
-    for _, d in g.nodes(data=True):
-        d["x"] -= x0
-        d["y"] -= y0
+    """Read an OpenStreetMap file (``.osm`` XML or ``.osm.pbf``; no network access)."""
+    from sim.city.osm import read_osm
+
+    g = read_osm(cfg.path, source, cfg.default_kmh, cfg.highway_kmh)
     return largest_component(g)
 
 

@@ -25,7 +25,7 @@ _CHUNK = 256
 
 
 @nb.njit(cache=True, parallel=True)
-def _lengths_along_tree(times, preds, indptr, indices, lengths, src0):  # pragma: no cover
+def lengths_along_tree(times, preds, indptr, indices, lengths, src0):  # pragma: no cover
     n_src, n = times.shape
     out = np.empty((n_src, n), dtype=np.float32)
     for k in nb.prange(n_src):
@@ -95,7 +95,7 @@ def compute_tables(net: RoadNetwork) -> TravelTable:
         idx = np.arange(s0, min(n, s0 + _CHUNK))
         t, p = dijkstra(tcsr, directed=True, indices=idx, return_predecessors=True)
         time_s[idx] = t
-        dist_m[idx] = _lengths_along_tree(t, p.astype(np.int32), tcsr.indptr.astype(np.int64),
+        dist_m[idx] = lengths_along_tree(t, p.astype(np.int32), tcsr.indptr.astype(np.int64),
                                           tcsr.indices.astype(np.int64), lengths, s0)
     return TravelTable(time_s, dist_m)
 

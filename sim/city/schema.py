@@ -35,11 +35,16 @@ class SyntheticCity(StrictModel):
 
 
 class OsmNetwork(StrictModel):
-    """A real road network read from an OpenStreetMap XML file (needs the ``osm`` extra)."""
+    """A real road network read from an OpenStreetMap file, ``.osm`` XML or ``.osm.pbf``
+    (needs the ``osm`` extra)."""
 
     source: Literal["osm"] = "osm"
     path: str
-    default_kmh: float = Field(default=30.0, gt=0)
+    default_kmh: float = Field(default=30.0, gt=0, le=200)
+    highway_kmh: dict[str, Annotated[float, Field(gt=0, le=200)]] = Field(
+        default_factory=dict,
+        description="speed by OSM highway type where a way has no maxspeed tag (overrides "
+                    "the defaults of sim.city.osm.HIGHWAY_KMH)")
 
 
 class Zone(StrictModel):

@@ -1,0 +1,1 @@
+"""Travel times on networks too large for all-pairs tables: searches on demand."""

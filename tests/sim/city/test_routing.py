@@ -1,0 +1,63 @@
+"""The search back-end gives the tables' travel times wherever both fit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.city.network import RoadNetwork, osm_network, synthetic_city
+from sim.city.paths import compute_tables
+from sim.city.schema import OsmNetwork, SyntheticCity
+from sim.routing.router import GraphRouter
+
+
+def _pbf() -> str:
+    pyrosm = pytest.importorskip("pyrosm")
+    return str(pyrosm.get_data("test_pbf"))  # ODbL, (c) OpenStreetMap contributors
+
+
+def _osm(path: str) -> RoadNetwork:
+    pytest.importorskip("osmnx")
+    g = osm_network(OsmNetwork(path=path), "scenario.yaml")
+    return RoadNetwork.from_graph(g, (0.0, 0.0))
+
+
+def _agree(net: RoadNetwork, bound_s: float = np.inf) -> GraphRouter:
+    table = compute_tables(net)
+    router = GraphRouter.from_network(net, bound_s=bound_s)
+    nodes = np.arange(net.n_nodes)
+    # The dispatch matrix, every pair: exact within the bound, inf beyond it.
+    m = router.times(nodes, nodes)
+    near = table.time_s <= bound_s
+    np.testing.assert_array_equal(m[near].astype(np.float32), table.time_s[near])
+    assert np.isinf(m[~near]).all()
+    # Single pairs (A* with landmarks), every pair.
+    a, b = (x.ravel() for x in np.meshgrid(nodes, nodes, indexing="ij"))
+    t = router.time_s[a, b].reshape(table.time_s.shape)
+    np.testing.assert_array_equal(t, table.time_s)
+    # Driven lengths: those of a fastest path (the tables' own where the fastest is unique).
+    d = router.dist_m[a, b].reshape(table.dist_m.shape)
+    assert np.mean(d == table.dist_m) > 0.97
+    # A whole row, and scalars as the engine reads them.
+    np.testing.assert_array_equal(router.time_s[3], table.time_s[3])
+    assert float(router.time_s[1, 2]) == float(table.time_s[1, 2])
+    assert router.time_s.max() >= table.time_s.max()
+    return router
+
+
+def test_small_osm_fixture(fixtures_dir):
+    _agree(_osm(str(fixtures_dir / "tiny_city.osm")))
+
+
+def test_real_pbf_extract_shipped_by_pyrosm():
+    net = _osm(_pbf())
+    assert net.n_nodes > 100
+    _agree(net)
+    _agree(net, bound_s=120.0)
+
+
+def test_synthetic_city_bounded_matrix():
+    g = synthetic_city(SyntheticCity(rows=9, cols=11, removed_share=0.2),
+                       np.random.default_rng(4))
+    router = _agree(RoadNetwork.from_graph(g, (104.0, 30.0)), bound_s=300.0)
+    assert router.memory_bytes() > 0
