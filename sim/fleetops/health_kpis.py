@@ -134,7 +134,7 @@ def book_visit(h: Health, visit: Visit, hours: float, end_s: float) -> None:
     h._visits.append(visit.vehicle.plate, visit.workshop.spec.id if visit.workshop else "",
                      kind, visit.requested_s, start, end_s, hours, paid + covered,
                      covered > 0)
-    down_h = (end_s - visit.extra.get("down_s", end_s)) / H_S + visit.travel_s / H_S
+    down_h = (h.env.now - visit.extra.get("down_s", h.env.now)) / H_S
     m = h.ledger.month(end_s)
     h.n.down_h_by_month[m] += down_h
 

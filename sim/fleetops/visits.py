@@ -50,6 +50,8 @@ class Visit:
     def cancel(self) -> None:
         """Give the slots back; the process ends when it wakes."""
         self.cancelled = True
+        if self.leave is not None and not self.leave.triggered:
+            self.leave.succeed()  # the process wakes and ends
         if self.booking is not None:
             for key in self.booking.slots:
                 self.booking.workshop.booked[key] -= 1
@@ -61,7 +63,8 @@ def run_visit(env: simpy.Environment, state: FleetState, visit: Visit,
               done: Callable[[Visit, float, float], None],
               horizon_s: float) -> Generator[simpy.Event, Any, None]:
     """The process of one visit; ``work_h`` decides the bay time when the vehicle gets a bay,
-    ``at_bay`` applies the work's effect then, ``done`` books it when the vehicle leaves."""
+    ``at_bay`` applies the work's effect then, ``done`` books it (with the time the bay
+    work ended) once the vehicle is back in service."""
     v = visit.vehicle
     if visit.booking is not None and not visit.breakdown:
         yield env.timeout(max(0.0, visit.booking.start_s - visit.travel_s - env.now))
@@ -87,8 +90,8 @@ def run_visit(env: simpy.Environment, state: FleetState, visit: Visit,
         hours = work_h(visit)
         at_bay(visit, env.now)
         yield env.timeout(hours * 3600.0)
-        done(visit, hours, env.now)
         state.bring_up(v, env.now)
+        done(visit, hours, env.now)
         return
     state.take_down(v, "waiting_slot", env.now)
     if visit.booking is not None and visit.booking.start_s > env.now:
@@ -104,10 +107,10 @@ def run_visit(env: simpy.Environment, state: FleetState, visit: Visit,
     yield env.timeout(end - start)
     ws.bays.release(req)
     ws.record_work(start, end, horizon_s)
-    done(visit, hours, end)
     state.take_down(v, "travel", env.now)
     yield env.timeout(visit.travel_s)
     state.bring_up(v, env.now)
+    done(visit, hours, end)
 
 
 def nearest(workshops: list[Workshop], state: FleetState, v: Vehicle) -> tuple[Workshop, float]:

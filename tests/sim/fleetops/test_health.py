@@ -123,3 +123,25 @@ def test_bad_last_service_column_names_plate_and_value():
     p = profile(service_interval_km=10_000.0, **NO_FAILURES)
     with pytest.raises(ScenarioError, match=r"A00000\.last_service_km.*'soon'"):
         world([Car(p, extra={"last_service_km": "soon"})], [INDEPENDENT])
+
+
+def test_breakdown_cancels_the_booked_slot_and_the_repair_includes_the_service():
+    p = profile(service_interval_km=15_000.0, failure_rate_per_1000h=1.0, repair_time_h=2.0)
+    w = world([Car(p, odometer_km=14_999.0)], [INDEPENDENT], months=1, shift_h=(0.0, 0.0))
+    h, v = w.health, w.state.vehicles[0]
+    h.on_start(w.state)
+    booked = h.vh[0].visit
+    assert booked is not None and booked.booking is not None
+    shop = booked.booking.workshop
+    assert sum(shop.booked.values()) == 2  # a 2 h service: two 1 h slots
+    v.operating_h = h.vh[0].fault.fail_at - h.vh[0].hours_before + 0.5
+    h.on_task_done(v, 3600.0, 10.0, 1.0)
+    assert booked.cancelled
+    # the service's slots (day 1, after 24 h notice) given back; the repair's taken today
+    assert {k: n for k, n in shop.booked.items() if n} == {(0, 0): 1, (0, 1): 1}
+    repair = h.vh[0].visit
+    assert repair is not None and repair.breakdown and repair.service
+    assert v.down_reason == "travel"  # towed at once
+    w.env.run(until=3 * 86400.0)
+    assert (h.n.breakdowns, h.n.services) == (1, 1)
+    assert v.available and h.vh[0].visit is None
