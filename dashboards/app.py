@@ -1,7 +1,8 @@
 """fleettwin dashboard: the Streamlit entry script (``fleettwin dashboard`` starts it).
 
-Pages: Runs, Run, Compare, Rollout map, Hardware profiles. The results folder comes from
-``--runs DIR`` after the script name or the ``FLEETTWIN_RUNS`` environment variable.
+Pages: Runs, Run, Compare, Rollout map, Hardware profiles, Live operations, Camera
+platform. The results folder comes from ``--runs DIR`` after the script name or the
+``FLEETTWIN_RUNS`` environment variable.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ PAGES = [
     st.Page(HERE / "views" / "rollout.py", title="Rollout map", icon=":material/map:", url_path="rollout"),
     st.Page(HERE / "views" / "profiles.py", title="Hardware profiles", icon=":material/memory:",
             url_path="profiles"),
+    st.Page(HERE / "views" / "operations.py", title="Live operations", icon=":material/sensors:",
+            url_path="operations"),
+    st.Page(HERE / "views" / "cameras.py", title="Camera platform", icon=":material/videocam:",
+            url_path="cameras"),
 ]
 
 # Chinese KPI terms render with the CJK font shipped with the project, on any machine.
