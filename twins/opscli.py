@@ -104,7 +104,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     from sim.opsstream.catalogue import label
     from sim.opsstream.monitor import incidents, load_rules, prediction
     from twins.config import load_twin_config
-    from twins.opsstream import read_stream
+    from twins.opsstream import read_stream, stream_dir
 
     rules = load_rules(args.rules)
     loaded = load_twin_config(args.twin_dir)
@@ -127,6 +127,8 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     found = incidents(observed.to_pandas(), predicted, rules, loaded.config.epoch_s)
     if args.out is not None:
         found.to_csv(args.out, index=False)
+    # the latest verdicts, for the dashboard's live-operations page
+    found.to_parquet(stream_dir(loaded.root) / "incidents.parquet", index=False)
     if found.empty:
         print("no incidents: every monitored statistic within its band")
         return 0

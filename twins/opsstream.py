@@ -1,8 +1,10 @@
 """The twin's 10-minute operations stream: named statistics per district per window.
 
-For a window ``[t0, t0 + window_s)`` the accepted records are reduced twice in DuckDB:
-first per device (its messages, its latest speed, state, channel, online flag..., the
-distance and fuel between its first and last report), then per district (counts, sums and
+For a window ``[t0, t0 + window_s)`` the accepted records (the store's Parquet parts, read
+by DuckDB's own Parquet reader: ten times less CPU than through an Arrow dataset) are
+reduced twice: first per device (its messages; its latest location or status report's
+speed, state, driver, online flag, channel, firmware and streaming flag; the distance and
+fuel between its first and last report), then per district (counts, sums and
 means of those). Districts come from a CSV (``device,district``; default
 ``TWIN/districts.csv``); devices it does not list are in ``(unassigned)``. Each window is
 written to ``TWIN/opsstream/window-<start>.parquet`` in the long format of
@@ -35,47 +37,36 @@ MOVING_KMH = 5.0
 
 _PER_DEVICE = f"""
 SELECT device, any_value(kind) AS kind, count(*) AS n,
-  count(*) FILTER (msg = 'location') AS loc,
-  count(*) FILTER (msg = 'heartbeat') AS hb,
-  count(*) FILTER (msg = 'register') AS reg,
-  arg_max(speed_kmh, ts_s) FILTER (speed_kmh IS NOT NULL) AS speed,
-  arg_max(state, ts_s) FILTER (state IS NOT NULL) AS state,
+  sum((msg = 'location')::INT) AS loc, sum((msg = 'heartbeat')::INT) AS hb,
+  sum((msg = 'register')::INT) AS reg,
+  arg_max(struct_pack(speed := speed_kmh, state := state, driver := driver, online := online,
+                      channel := channel, firmware := firmware, streaming := streaming), ts_s)
+    FILTER (msg = 'location' OR msg = 'status') AS last,
   max(odometer_km) - min(odometer_km) AS km,
   max(fuel_used_l) - min(fuel_used_l) AS fuel,
-  sum(speed_kmh) FILTER (speed_kmh >= {MOVING_KMH}) AS v_sum,
-  count(*) FILTER (speed_kmh >= {MOVING_KMH}) AS v_n,
+  sum(CASE WHEN speed_kmh >= {MOVING_KMH} THEN speed_kmh END) AS v_sum,
+  sum((speed_kmh >= {MOVING_KMH})::INT) AS v_n,
   max(speed_kmh) AS v_max,
-  count(*) FILTER (alarm <> 0) AS al,
-  count(*) FILTER (alarm & 1 <> 0) AS al_em,
-  count(*) FILTER (alarm & 2 <> 0) AS al_os,
-  count(*) FILTER (alarm & 4 <> 0) AS al_fa,
-  count(*) FILTER (alarm & 8 <> 0) AS al_dw,
-  count(*) FILTER (alarm & 16 <> 0) AS al_gn,
-  count(*) FILTER (alarm & 384 <> 0) AS al_pw,
-  count(*) FILTER (fault_code <> 0) AS faults,
-  arg_max(driver, ts_s) FILTER (driver IS NOT NULL) AS driver,
-  arg_max(online, ts_s) FILTER (online IS NOT NULL) AS online,
-  arg_max(channel, ts_s) FILTER (msg = 'status' AND channel IS NOT NULL) AS channel,
-  count(*) FILTER (vod_title IS NOT NULL) > 0 AS vod,
-  count(*) FILTER (error_code IS NOT NULL) AS errors,
-  arg_max(firmware, ts_s) FILTER (firmware IS NOT NULL) AS firmware,
-  arg_max(streaming, ts_s) FILTER (streaming IS NOT NULL) AS streaming,
-  sum(upload_mb) AS upload_mb,
-  avg(bitrate_kbps) AS bitrate
-FROM {{records}} WHERE ts_s >= ? AND ts_s < ?
+  sum((alarm <> 0)::INT) AS al, sum((alarm & 1 <> 0)::INT) AS al_em,
+  sum((alarm & 2 <> 0)::INT) AS al_os, sum((alarm & 4 <> 0)::INT) AS al_fa,
+  sum((alarm & 8 <> 0)::INT) AS al_dw, sum((alarm & 16 <> 0)::INT) AS al_gn,
+  sum((alarm & 384 <> 0)::INT) AS al_pw, sum((fault_code <> 0)::INT) AS faults,
+  bool_or(vod_title IS NOT NULL) AS vod, count(error_code) AS errors,
+  sum(upload_mb) AS upload_mb, avg(bitrate_kbps) AS bitrate
+FROM read_parquet(?, union_by_name = true) WHERE ts_s >= ? AND ts_s < ?
 GROUP BY device
 """
 
 #: statistic -> its aggregate over the devices of a district
 _PER_DISTRICT = {
     "vehicles_online": "count(*) FILTER (kind = 'vehicle')",
-    "vehicles_moving": f"count(*) FILTER (kind = 'vehicle' AND speed >= {MOVING_KMH})",
-    "vehicles_stopped": f"count(*) FILTER (kind = 'vehicle' AND speed < {MOVING_KMH})",
-    "vehicles_idle": "count(*) FILTER (state = 'idle')",
-    "vehicles_busy": "count(*) FILTER (state = 'busy')",
-    "vehicles_to_pickup": "count(*) FILTER (state = 'to_pickup')",
-    "vehicles_in_maintenance": "count(*) FILTER (state = 'maintenance')",
-    "vehicles_off_shift": "count(*) FILTER (state = 'off_shift')",
+    "vehicles_moving": f"count(*) FILTER (kind = 'vehicle' AND last.speed >= {MOVING_KMH})",
+    "vehicles_stopped": f"count(*) FILTER (kind = 'vehicle' AND last.speed < {MOVING_KMH})",
+    "vehicles_idle": "count(*) FILTER (last.state = 'idle')",
+    "vehicles_busy": "count(*) FILTER (last.state = 'busy')",
+    "vehicles_to_pickup": "count(*) FILTER (last.state = 'to_pickup')",
+    "vehicles_in_maintenance": "count(*) FILTER (last.state = 'maintenance')",
+    "vehicles_off_shift": "count(*) FILTER (last.state = 'off_shift')",
     "vehicle_messages": "sum(n) FILTER (kind = 'vehicle')",
     "location_reports": "sum(loc) FILTER (kind = 'vehicle')",
     "vehicle_heartbeats": "sum(hb) FILTER (kind = 'vehicle')",
@@ -91,16 +82,16 @@ _PER_DISTRICT = {
     "alarms_gnss_fault": "sum(al_gn)",
     "alarms_power": "sum(al_pw)",
     "vehicle_faults": "sum(faults)",
-    "drivers_active": "count(DISTINCT driver)",
-    "boxes_online": "count(*) FILTER (kind = 'stb' AND online)",
-    "boxes_offline": "count(*) FILTER (kind = 'stb' AND NOT online)",
-    "channels_watched": "count(DISTINCT channel)",
-    "boxes_watching_live": "count(*) FILTER (kind = 'stb' AND channel IS NOT NULL)",
+    "drivers_active": "count(DISTINCT last.driver)",
+    "boxes_online": "count(*) FILTER (kind = 'stb' AND last.online)",
+    "boxes_offline": "count(*) FILTER (kind = 'stb' AND NOT last.online)",
+    "channels_watched": "count(DISTINCT last.channel)",
+    "boxes_watching_live": "count(*) FILTER (kind = 'stb' AND last.channel IS NOT NULL)",
     "vod_streams": "count(*) FILTER (vod)",
     "stb_errors": "sum(errors) FILTER (kind = 'stb')",
-    "firmware_versions": "count(DISTINCT firmware) FILTER (kind = 'stb')",
+    "firmware_versions": "count(DISTINCT last.firmware) FILTER (kind = 'stb')",
     "cameras_online": "count(*) FILTER (kind = 'camera')",
-    "cameras_streaming": "count(*) FILTER (kind = 'camera' AND streaming)",
+    "cameras_streaming": "count(*) FILTER (kind = 'camera' AND last.streaming)",
     "camera_registrations": "sum(reg) FILTER (kind = 'camera')",
     "camera_upload_gb": "sum(upload_mb) / 1000.0",
     "camera_mean_bitrate_kbps": "avg(bitrate) FILTER (kind = 'camera')",
@@ -144,15 +135,17 @@ def window_statistics(store: Store, districts: pa.Table, known: dict[str, int],
 
     ``known``: devices the twin knows per district (for ``devices_silent``).
     """
-    records = store.records_from()
+    files = store.part_files()
+    if not files:
+        return _long(pa.table({"district": pa.array([], pa.string())}), known, t0_s, window_s)
     store.con.register("_districts", districts)
     try:
-        per_dev = _PER_DEVICE.format(records=records)
+        per_dev = _PER_DEVICE
         aggs = ",\n  ".join(f"{expr} AS {name}" for name, expr in _PER_DISTRICT.items())
         sql = (f"WITH d AS ({per_dev}) SELECT coalesce(x.district, '{UNASSIGNED}') AS "
                f"district,\n  {aggs}\nFROM d LEFT JOIN _districts x USING (device) "
                "GROUP BY 1 ORDER BY 1")
-        wide = store.con.execute(sql, [t0_s, t0_s + window_s]).to_arrow_table()
+        wide = store.con.sql(sql, params=[files, t0_s, t0_s + window_s]).to_arrow_table()
     finally:
         store.con.unregister("_districts")
     return _long(wide, known, t0_s, window_s)

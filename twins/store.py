@@ -154,6 +154,11 @@ class Store:
             self._registered = len(self.parts)
         return "twin_records"
 
+    def part_files(self) -> list[str]:
+        """Paths of the committed record parts (for DuckDB's Parquet reader, as a bound
+        parameter: never spliced into SQL text)."""
+        return [str(self._part_path(p)) for p in self.parts]
+
     def _part_path(self, name: str) -> Path:
         if not PART_NAME.match(name):
             raise DataError(self.path, [Problem("parts.name", "not a part file name", name)])
