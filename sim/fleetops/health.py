@@ -115,7 +115,10 @@ class Health:
     def _check_dealers(self) -> None:
         if not self.workshops:
             return
-        problems = [Problem("workshops", f"vehicle {v.plate} ({v.profile_id}) is in warranty "
+        ids = [w.spec.id for w in self.workshops]
+        problems = [Problem(f"workshops[{i}].id", "workshop ids must be unique", wid)
+                    for i, wid in enumerate(ids) if wid in ids[:i]]
+        problems += [Problem("workshops", f"vehicle {v.plate} ({v.profile_id}) is in warranty "
                             "but no 4S store serves its profile", v.profile_id)
                     for v in self.state.vehicles
                     if self.state.in_warranty(v, 0.0) and not allowed(self.workshops, v, True)]
@@ -255,8 +258,8 @@ class Health:
                 self.n.warnings_true += 1
                 self.n.full_warned += f.full
                 lead = f.fail_at - clock
-                if hv.law.clock == "km":
-                    lead *= v.operating_h / max(v.odometer_km, 1e-9)
+                if hv.km_clock:  # km to operating hours at the vehicle's own pace
+                    lead *= (v.operating_h + hv.hours_before) / max(v.odometer_km, 1e-9)
                 self.n.lead_h.append(lead)
                 self._warned(v, hv, t_s, fault=True)
             return

@@ -110,3 +110,24 @@ def test_soonest_back_wins_among_allowed():
     state = FleetState(env, [v], START, {"depot": Site("depot", 0.0, 0.0)})
     got = choose([busy, free], state, v, 0.0, 0.0, 1.0, days=10)
     assert got is not None and got[0].workshop is free
+
+
+def test_bad_workshop_in_a_scenario_names_the_field_and_value(make_fleet):
+    from sim.errors import ScenarioError
+
+    with pytest.raises(ScenarioError) as err:
+        make_fleet(workshops=[{"id": "w", "open_h": 18, "close_h": 8},
+                              {"id": "v", "kind": "dealer"},
+                              {"id": "u", "bays": 0}])
+    text = str(err.value)
+    assert "workshops.0" in text or "workshops[0]" in text
+    assert "close_h (8.0) must be after open_h (18.0)" in text
+    assert "'dealer'" in text and "bays" in text
+
+
+def test_duplicate_workshop_ids_are_an_error():
+    from sim.errors import ScenarioError
+    from validation.fleetops_world import Car, world
+
+    with pytest.raises(ScenarioError, match=r"workshops\[1\]\.id.*unique.*'w'"):
+        world([Car(profile())], [WorkshopSpec(id="w"), WorkshopSpec(id="w")])
