@@ -1,0 +1,1 @@
+"""Eclipse SUMO interoperability: networks, rides and taxis in, route files out."""

@@ -1,0 +1,143 @@
+"""A SUMO network (``.net.xml``, read with sumolib) as a fleettwin road graph.
+
+Junctions become nodes and normal edges that taxis may use become directed edges with
+their lane length and speed limit; each edge also gets the mean length of the internal
+lanes of the junction it leads into (SUMO drives them; a node graph has no turns). A rider's
+or taxi's position on an edge becomes a node *on* that edge, so the edge keeps its length:
+``u -> p -> v`` with ``pos`` and ``length - pos`` metres, entered only from ``u`` and left
+only toward ``v``, as in SUMO.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from sim.errors import Problem, ScenarioError
+
+#: The vehicle class a taxi has in SUMO (``vClass="taxi"``).
+TAXI_CLASS = "taxi"
+_MIN_M = 0.01  # a sub-edge is never shorter (a zero would drop out of sparse matrices)
+
+
+def sumolib_or_error(source: str, element: str) -> Any:
+    try:
+        import sumolib
+    except ImportError:
+        raise ScenarioError(source, [Problem(element, "SUMO files need the optional extra: "
+                                             "pip install 'fleettwin[sumo]'", "sumo")]) from None
+    return sumolib
+
+
+@dataclass
+class SumoEdge:
+    u: str
+    v: str
+    length_m: float
+    speed_mps: float
+    internal_m: float  # mean internal-lane length at the junction it leads into
+
+
+@dataclass
+class SumoNet:
+    """Edges by SUMO id, junction coordinates, and the positions asked for on edges."""
+
+    path: str
+    edges: dict[str, SumoEdge]
+    xy: dict[str, tuple[float, float]]
+    lonlat: dict[str, tuple[float, float]] | None
+    positions: dict[str, set[float]] = field(default_factory=dict)
+
+    def position(self, edge: str, pos_m: float) -> tuple[str, float]:
+        """Register ``pos_m`` on ``edge`` (negative: from its end, as SUMO reads it);
+        returns the key of the node it becomes."""
+        e = self.edges[edge]
+        p = pos_m + e.length_m if pos_m < 0 else pos_m
+        p = round(min(max(p, 0.0), e.length_m), 2)
+        self.positions.setdefault(edge, set()).add(p)
+        return edge, p
+
+
+def read_net(path: Path, source: str, shown: str) -> SumoNet:
+    """The taxi-drivable edges of a SUMO network file."""
+    sumolib = sumolib_or_error(source, "world.network.path")
+    if not path.is_file():
+        raise ScenarioError(source, [Problem("world.network.path", "file not found", shown)])
+    try:
+        net = sumolib.net.readNet(str(path), withInternal=True)
+    except Exception as exc:  # noqa: BLE001 - sumolib raises many kinds on a bad file
+        raise ScenarioError(source, [Problem("world.network.path",
+                                             f"cannot read SUMO network: {exc}", shown)]) from None
+    internal: dict[str, list[float]] = {}
+    for e in net.getEdges(withInternal=True):
+        if e.getFunction() == "internal":
+            for lane in e.getLanes():
+                internal.setdefault(e.getToNode().getID(), []).append(lane.getLength())
+    edges: dict[str, SumoEdge] = {}
+    for e in net.getEdges(withInternal=False):
+        if e.getFunction() != "" or not e.allows(TAXI_CLASS):
+            continue
+        to = e.getToNode().getID()
+        lens = internal.get(to, [])
+        edges[e.getID()] = SumoEdge(e.getFromNode().getID(), to, float(e.getLength()),
+                                    float(e.getSpeed()), sum(lens) / len(lens) if lens else 0.0)
+    if not edges:
+        raise ScenarioError(source, [Problem("world.network.path", "no edge in the SUMO "
+                                             "network that taxis may use", shown)])
+    xy = {n.getID(): (float(n.getCoord()[0]), float(n.getCoord()[1])) for n in net.getNodes()}
+    lonlat: dict[str, tuple[float, float]] | None = None
+    if net.hasGeoProj():
+        lonlat = {}
+        for k, (x, y) in xy.items():
+            lon, lat = net.convertXY2LonLat(x, y)
+            lonlat[k] = (float(lon), float(lat))
+    return SumoNet(str(path), edges, xy, lonlat)
+
+
+def to_graph(sn: SumoNet) -> tuple[nx.DiGraph, dict[tuple[str, float], int]]:
+    """The road graph with a node at every registered position, relabelled ``0..n-1``
+    (junctions first, in SUMO's order, then positions), and each position's node."""
+    g = nx.DiGraph()
+    label: dict[Any, int] = {}
+
+    def node(key: Any, x: float, y: float, ll: tuple[float, float] | None) -> int:
+        if key not in label:
+            label[key] = len(label)
+            attrs: dict[str, float] = {"x": x, "y": y}
+            if ll is not None:
+                attrs.update(lon=ll[0], lat=ll[1])
+            g.add_node(label[key], **attrs)
+        return label[key]
+
+    for j, (x, y) in sn.xy.items():
+        node(("j", j), x, y, sn.lonlat[j] if sn.lonlat else None)
+    at: dict[tuple[str, float], int] = {}
+    for eid, e in sn.edges.items():
+        (x0, y0), (x1, y1) = sn.xy[e.u], sn.xy[e.v]
+        chain = [label[("j", e.u)]]
+        cuts = [0.0]
+        for p in sorted(sn.positions.get(eid, ())):
+            f = p / e.length_m if e.length_m > 0 else 0.0
+            ll = None
+            if sn.lonlat:
+                (a0, b0), (a1, b1) = sn.lonlat[e.u], sn.lonlat[e.v]
+                ll = (a0 + f * (a1 - a0), b0 + f * (b1 - b0))
+            k = node(("p", eid, p), x0 + f * (x1 - x0), y0 + f * (y1 - y0), ll)
+            at[(eid, p)] = k
+            chain.append(k)
+            cuts.append(p)
+        chain.append(label[("j", e.v)])
+        cuts.append(e.length_m + e.internal_m)
+        for a, b, c0, c1 in zip(chain[:-1], chain[1:], cuts[:-1], cuts[1:], strict=True):
+            length = max(c1 - c0, _MIN_M)
+            g.add_edge(a, b, length_m=length, speed_kmh=e.speed_mps * 3.6,
+                       travel_time_s=length / e.speed_mps, road_class="sumo", sumo_edge=eid)
+    return g, at
+
+
+def junction_nodes(sn: SumoNet) -> dict[str, int]:
+    """Junction id -> node number in :func:`to_graph`'s labelling."""
+    return {j: i for i, j in enumerate(sn.xy)}
