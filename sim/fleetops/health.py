@@ -118,10 +118,13 @@ class Health:
         ids = [w.spec.id for w in self.workshops]
         problems = [Problem(f"workshops[{i}].id", "workshop ids must be unique", wid)
                     for i, wid in enumerate(ids) if wid in ids[:i]]
-        problems += [Problem("workshops", f"vehicle {v.plate} ({v.profile_id}) is in warranty "
-                            "but no 4S store serves its profile", v.profile_id)
-                    for v in self.state.vehicles
-                    if self.state.in_warranty(v, 0.0) and not allowed(self.workshops, v, True)]
+        uncovered: dict[str, list[str]] = {}
+        for v in self.state.vehicles:
+            if self.state.in_warranty(v, 0.0) and not allowed(self.workshops, v, True):
+                uncovered.setdefault(v.profile_id, []).append(v.plate)
+        problems += [Problem("workshops", f"{len(plates)} vehicles of this profile are in "
+                             f"warranty (e.g. {', '.join(plates[:3])}) but no 4S store serves "
+                             "it", pid) for pid, plates in uncovered.items()]
         if problems:
             raise ScenarioError(getattr(self.sc, "name", "scenario"), problems[:20])
 

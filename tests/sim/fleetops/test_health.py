@@ -109,7 +109,7 @@ def test_a_breakdown_waits_for_a_bay_when_the_workshop_is_full():
 
 def test_no_dealer_for_a_vehicle_in_warranty_is_a_scenario_error():
     p = profile()
-    with pytest.raises(ScenarioError, match=r"workshops.*A00000.*no 4S store"):
+    with pytest.raises(ScenarioError, match=r"workshops: 1 vehicles .* \(e.g. A00000\) but no 4S"):
         world([Car(p, warranty_end=dt.date(2027, 1, 1))], [INDEPENDENT])
 
 
