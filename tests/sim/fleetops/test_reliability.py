@@ -80,3 +80,12 @@ def test_idle_calendar_time_does_not_wear_the_vehicle():
     assert hours < calendar_h / 20
     assert _poisson_p(int(k["breakdowns"]), 0.05 * hours) > 0.001
     assert k["breakdowns"] < 0.05 * calendar_h / 10
+
+
+def test_validate_check_of_the_failure_rate_passes_in_fast_mode():
+    from validation.registry import discover
+
+    results = discover()["fleetops.failure_rate"].fn(False)
+    assert [r.check.split(" ", 1)[1] for r in results] == [
+        "constant hazard", "Weibull shape 2, mixed ages", "km clock, shape 1.5"]
+    assert all(r.passed for r in results), [r.detail for r in results]

@@ -84,3 +84,11 @@ def test_warnings_avoid_breakdowns_and_are_scored():
     tel = w.recorder.event_tables()["health_telemetry"].to_pandas()
     assert (tel.fault_code == spec.fault_code).sum() == k["warnings"]
     assert math.isnan(base["warnings"])
+
+
+def test_validate_checks_of_the_warning_pass_in_fast_mode():
+    from validation.registry import discover
+
+    results = discover()["fleetops.warning_first_passage"].fn(False)
+    assert len(results) == 2
+    assert all(r.passed for r in results), [r.detail for r in results]
