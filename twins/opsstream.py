@@ -22,7 +22,6 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -225,10 +224,12 @@ def read_stream(twin_root: Path) -> pa.Table | None:
 
 def district_counts(device_ids: list[str], districts: pa.Table) -> dict[str, int]:
     """Known devices per district (those not in the districts table: unassigned)."""
-    mapping = dict(zip(districts.column("device").to_pylist(),
-                       districts.column("district").to_pylist(), strict=True))
-    names = np.array([mapping.get(d, UNASSIGNED) for d in device_ids], dtype=object)
-    if names.size == 0:
+    import pandas as pd
+
+    if not device_ids:
         return {}
-    uniq, counts = np.unique(names, return_counts=True)
-    return {str(u): int(c) for u, c in zip(uniq.tolist(), counts.tolist(), strict=True)}
+    mapping = pd.Series(districts.column("district").to_pandas().to_numpy(),
+                        index=districts.column("device").to_pandas().to_numpy())
+    mapping = mapping[~mapping.index.duplicated(keep="last")]
+    names = mapping.reindex(pd.Index(device_ids)).fillna(UNASSIGNED)
+    return {str(k): int(v) for k, v in names.value_counts().items()}
