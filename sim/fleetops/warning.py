@@ -22,8 +22,11 @@ number of healthy readings until one is geometric (drawn once, not per reading).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -120,3 +123,18 @@ class WearMonitor:
             f.wear = float(advance(f.wear, dt, mu, sigma, self._normal()))
             f.last = clock_now
         return f.wear + self.spec.reading_sd * self._normal()
+
+
+def twin_reports(rows: Iterable[Mapping[str, Any]], start: dt.date,
+                 utc_offset_h: float = 8.0) -> list[dict[str, Any]]:
+    """``health_telemetry`` rows as vehicle telemetry records a twin ingests (JSONL).
+
+    ``device`` is the plate, ``ts_s`` Unix seconds (run time from local midnight of
+    ``start``, UTC+8 by default), ``fault_code`` the warning's code (0: no fault) and
+    ``odometer_km`` the odometer; the wear index itself has no field in the record.
+    """
+    tz = dt.timezone(dt.timedelta(hours=utc_offset_h))
+    epoch = dt.datetime.combine(start, dt.time(), tzinfo=tz).timestamp()
+    return [{"device": str(r["plate"]), "ts_s": epoch + float(r["t_s"]), "kind": "vehicle",
+             "msg": "location", "odometer_km": round(float(r["odometer_km"]), 3),
+             "fault_code": int(r["fault_code"])} for r in rows]

@@ -92,3 +92,20 @@ def test_validate_checks_of_the_warning_pass_in_fast_mode():
     results = discover()["fleetops.warning_first_passage"].fn(False)
     assert len(results) == 2
     assert all(r.passed for r in results), [r.detail for r in results]
+
+
+def test_warnings_reach_a_twin_as_fault_codes():
+    import datetime as dt
+
+    from sim.fleetops.warning import twin_reports
+    from twins.records import VehicleReport
+
+    rows = [{"plate": "京A00001", "t_s": 3600.0, "odometer_km": 12_000.5, "wear_index": 0.4,
+             "fault_code": 0},
+            {"plate": "京A00001", "t_s": 7200.0, "odometer_km": 12_030.0, "wear_index": 0.7,
+             "fault_code": 0x0A01}]
+    reports = twin_reports(rows, dt.date(2026, 1, 5))
+    parsed = [VehicleReport.model_validate(r) for r in reports]
+    assert [p.fault_code for p in parsed] == [0, 0x0A01]
+    # 2026-01-05 01:00 in China (UTC+8) is 2026-01-04 17:00 UTC
+    assert parsed[0].ts_s == dt.datetime(2026, 1, 4, 17, tzinfo=dt.UTC).timestamp()
