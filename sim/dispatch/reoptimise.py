@@ -111,7 +111,7 @@ def reoptimise(e: DispatchEngine, iterations: int, vehicle_cost_s: float, seed: 
                 d = i(float(T[a, b]))
                 m.add_edge(nodes[a], nodes[b], distance=d, duration=d)
     res = m.solve(stop=MaxIterations(int(iterations)), seed=seed, display=False,
-                  collect_stats=False)
+                  collect_stats=False, initial_solution=_current_plan(m, used, moving))
     best = res.best
     if not best.is_feasible():
         return False
@@ -141,6 +141,24 @@ def reoptimise(e: DispatchEngine, iterations: int, vehicle_cost_s: float, seed: 
     if new_cost >= old_cost - 1e-6:
         return False
     return _apply(e, used, fresh, moving, new, fresh_routes)
+
+
+def _current_plan(m: Any, used: list[int], moving: list[tuple[int, int]]) -> Any:
+    """The plan in place, as PyVRP's starting solution: the search goes on from it (so the
+    iterations of successive re-optimisations add up) instead of starting afresh; ``None``
+    when PyVRP does not take it (the search then starts from scratch)."""
+    from pyvrp import Activity, ActivityType, Route, Solution
+
+    data = m.data()
+    by_vehicle: dict[int, list[int]] = {}
+    for c, (v, _k) in enumerate(moving):  # in schedule order per vehicle
+        by_vehicle.setdefault(v, []).append(c)
+    routes = [Route(data, [Activity(ActivityType.CLIENT, c) for c in by_vehicle[v]], vt)
+              for vt, v in enumerate(used) if by_vehicle.get(v)]
+    try:
+        return Solution(data, routes)
+    except (RuntimeError, ValueError):
+        return None
 
 
 def _apply(e: DispatchEngine, used: list[int], fresh: list[int],

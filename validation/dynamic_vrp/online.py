@@ -128,7 +128,8 @@ class OnlineRun:
 
     def __init__(self, inst: Instance, dispatcher: Dispatcher, release: np.ndarray,
                  time_unit_s: float = 60.0, fleet_size: int | None = None,
-                 reload_below: float | None = None, reoptimise_every: float | None = None):
+                 reload_below: float | None = None, reoptimise_every: float | None = None,
+                 departure: str = "at_once"):
         self.inst, self.disp, self.unit = inst, dispatcher, float(time_unit_s)
         self.env = simpy.Environment()
         self.tt = _Travel(inst.dist, self.unit)
@@ -161,6 +162,7 @@ class OnlineRun:
         self.engine = DispatchEngine(self.env, T, q, dispatcher, self, m, cap,
                                      np.zeros(m, dtype=np.int64), release_s=self.release * u,
                                      tt=self.tt)
+        self.engine.departure = departure
         self.engine.schedules.end_node[:] = 0
         self.engine.schedules.end_late[:] = inst.due[0] * u
         if inst.kind == "vrptw":

@@ -249,3 +249,31 @@ def test_reoptimisation_keeps_windows_and_never_plans_more_driving(engine_factor
     assert sorted(s.req[v, k] for v in range(3) for k in range(s.n[v])) == list(range(n))
     env.run()
     assert (e.status == SERVED).all()
+
+
+@pytest.mark.parametrize("departure", ["at_once", "for_window"])
+def test_waiting_for_the_window_where_it_is_keeps_a_vehicle_free_for_later_stops(
+        engine_factory, departure):
+    # One vehicle at 0; a visit at 100 (window 500-900) is known at once, a visit at 10
+    # (window 0-300) appears at t = 200. Leaving at once, the vehicle is on its way to 100
+    # (it cannot turn: no road graph) and the second visit cannot be made in time: rejected.
+    # Waiting where it is until it must leave (t = 400), it takes the new visit first (at
+    # 210) and still reaches 100 by 500.
+    T = line([0, 100, 10])
+    q = Requests.build(np.array([0.0, 200.0]), np.array([1, 2]), np.array([-1, -1]), T,
+                       pickup_window=(np.array([500.0, 0.0]), np.array([900.0, 300.0])),
+                       pickup_service_s=0.0, riders=0.0, goods=np.ones(2))
+    env, e, host = engine_factory(T, get_dispatcher("insertion", batch_window_s=0.0), [0], q,
+                                  seats=0)
+    e.schedules.cap[:, 1:] = 10  # goods (a visit's stay on board) and requests
+    e.departure = departure
+    e.start()
+    env.run()
+    if departure == "at_once":
+        assert list(e.status) == [SERVED, REJECTED]
+        assert e.pickup_s[0] == pytest.approx(500.0)  # arrived at 100, waited for the window
+    else:
+        assert (e.status == SERVED).all()
+        assert e.pickup_s[1] == pytest.approx(210.0)
+        assert e.pickup_s[0] == pytest.approx(500.0)  # 210 + 90, then waited 200 s there
+        assert [s[2] for s in host.stops] == [1, 0]
