@@ -145,6 +145,7 @@ class DispatchEngine:
             to = getattr(self.tt, "time_to", None)
             shared = to is not None and getattr(self.tt, "time_s", None) is self.T
             self._T_to = to if shared else np.ascontiguousarray(self.T.T)
+        assert self._T_to is not None
         return self._T_to
 
     # ------------------------------------------------------------------ timing helpers
