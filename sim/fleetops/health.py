@@ -99,7 +99,8 @@ class Health:
         self._warn = bool(scenario.warning.enabled)
         self._usage, self._month_lo, self._month_hi = [0.0] * 4, math.inf, -math.inf
         self._telemetry = recorder.table("health_telemetry", (
-            "plate", "t_s", "operating_h", "odometer_km", "wear_index", "fault_code"))
+            "plate", "t_s", "x_km", "y_km", "operating_h", "odometer_km", "wear_index",
+            "fault_code"))
         self._breakdowns = recorder.table("breakdowns", (
             "plate", "t_s", "clock", "operating_h", "odometer_km", "warned", "workshop"))
         self._visits = recorder.table("workshop_visits", (
@@ -254,8 +255,7 @@ class Health:
         if clock >= f.onset:
             reading = self.monitor.read(f, clock, hv.law.clock)
             alarm = reading > self.w.threshold
-            self._telemetry.append(v.plate, t_s, v.operating_h, v.odometer_km, reading,
-                                   self.w.fault_code if alarm else 0)
+            self._reading(v, t_s, reading, self.w.fault_code if alarm else 0)
             if alarm:
                 f.warned_at = clock
                 self.n.warnings_true += 1
@@ -267,13 +267,18 @@ class Health:
                 self._warned(v, hv, t_s, fault=True)
             return
 
+    def _reading(self, v: Vehicle, t_s: float, wear: float, code: int) -> None:
+        """A telemetry row: the vehicle is at its depot after its task."""
+        at = self.state.position(v)
+        self._telemetry.append(v.plate, t_s, at.x_km if at else 0.0, at.y_km if at else 0.0,
+                               v.operating_h, v.odometer_km, wear, code)
+
     def _false_alarm(self, v: Vehicle, hv: VehicleHealth, t_s: float) -> None:
         hv.false_in = self.monitor.healthy_readings_until_false()
         if hv.visit is not None and hv.visit.warned:
             return  # already booked in on a warning
         reading = self.monitor.false_reading()
-        self._telemetry.append(v.plate, t_s, v.operating_h, v.odometer_km, reading,
-                               self.w.fault_code)
+        self._reading(v, t_s, reading, self.w.fault_code)
         self.n.warnings_false += 1
         self._warned(v, hv, t_s, fault=False)
 

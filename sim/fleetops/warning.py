@@ -126,15 +126,21 @@ class WearMonitor:
 
 
 def twin_reports(rows: Iterable[Mapping[str, Any]], start: dt.date,
+                 origin: tuple[float, float] = (116.397, 39.909),
                  utc_offset_h: float = 8.0) -> list[dict[str, Any]]:
-    """``health_telemetry`` rows as vehicle telemetry records a twin ingests (JSONL).
+    """``health_telemetry`` rows as vehicle location records a twin ingests (JSONL).
 
     ``device`` is the plate, ``ts_s`` Unix seconds (run time from local midnight of
-    ``start``, UTC+8 by default), ``fault_code`` the warning's code (0: no fault) and
-    ``odometer_km`` the odometer; the wear index itself has no field in the record.
+    ``start``, UTC+8 by default), the position the row's plane km around ``origin``
+    (lon, lat; Tian'anmen by default) on a local flat projection, ``fault_code`` the
+    warning's code (0: no fault); the wear index itself has no field in the record.
     """
     tz = dt.timezone(dt.timedelta(hours=utc_offset_h))
     epoch = dt.datetime.combine(start, dt.time(), tzinfo=tz).timestamp()
+    lon0, lat0 = origin
+    km_per_lon = 111.320 * math.cos(math.radians(lat0))
     return [{"device": str(r["plate"]), "ts_s": epoch + float(r["t_s"]), "kind": "vehicle",
-             "msg": "location", "odometer_km": round(float(r["odometer_km"]), 3),
+             "msg": "location", "lon": lon0 + float(r.get("x_km", 0.0)) / km_per_lon,
+             "lat": lat0 + float(r.get("y_km", 0.0)) / 110.574,
+             "odometer_km": round(float(r["odometer_km"]), 3),
              "fault_code": int(r["fault_code"])} for r in rows]

@@ -100,12 +100,15 @@ def test_warnings_reach_a_twin_as_fault_codes():
     from sim.fleetops.warning import twin_reports
     from twins.records import VehicleReport
 
-    rows = [{"plate": "京A00001", "t_s": 3600.0, "odometer_km": 12_000.5, "wear_index": 0.4,
-             "fault_code": 0},
-            {"plate": "京A00001", "t_s": 7200.0, "odometer_km": 12_030.0, "wear_index": 0.7,
-             "fault_code": 0x0A01}]
+    rows = [{"plate": "京A00001", "t_s": 3600.0, "x_km": 0.0, "y_km": 0.0,
+             "odometer_km": 12_000.5, "wear_index": 0.4, "fault_code": 0},
+            {"plate": "京A00001", "t_s": 7200.0, "x_km": 11.132, "y_km": 0.0,
+             "odometer_km": 12_030.0, "wear_index": 0.7, "fault_code": 0x0A01}]
     reports = twin_reports(rows, dt.date(2026, 1, 5))
     parsed = [VehicleReport.model_validate(r) for r in reports]
     assert [p.fault_code for p in parsed] == [0, 0x0A01]
+    assert (reports[0]["lon"], reports[0]["lat"]) == pytest.approx((116.397, 39.909))
+    # 11.132 km east at 39.909 degrees north: 11.132 / (111.32 cos 39.909) degrees
+    assert reports[1]["lon"] - reports[0]["lon"] == pytest.approx(0.13037, abs=1e-5)
     # 2026-01-05 01:00 in China (UTC+8) is 2026-01-04 17:00 UTC
     assert parsed[0].ts_s == dt.datetime(2026, 1, 4, 17, tzinfo=dt.UTC).timestamp()
