@@ -40,6 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--reread", action="store_true",
                    help="read files from the start even if ingested before")
     q.add_argument("--quiet", action="store_true", help="no progress bar")
+    q.add_argument("--opsstream", action="store_true", help="write each 10-minute window of "
+                   "the operations stream as it completes (see `twin opsstream`)")
     q.set_defaults(func=cmd_ingest)
 
     q = tsub.add_parser("status", help="counts, quarantine reasons and device states")
@@ -231,8 +233,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from twins.ingest import Twin
 
     with Twin(args.twin_dir) as twin:
+        writer = None
+        if args.opsstream:
+            from twins.opscli import StreamWriter
+
+            writer = StreamWriter(twin)
         rep = twin.ingest(args.sources, fmt=args.format, progress=not args.quiet,
-                          reread=args.reread)
+                          reread=args.reread, on_commit=writer)
         total = twin.counters()
     rate = rep.read / rep.wall_s if rep.wall_s > 0 else 0.0
     _print_counts({"read": rep.read, "accepted": rep.accepted,
@@ -241,6 +248,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if rep.reasons:
         print(render(["quarantine reason", "count"], rep.reasons.most_common()))
     _print_counts(total, "twin total")
+    if writer is not None:
+        print(f"operations stream: {writer.written} windows written")
     return 0
 
 

@@ -47,6 +47,46 @@ def _districts(twin_dir: Path, path: Path | None):  # type: ignore[no-untyped-de
     return read_districts(path)
 
 
+class StreamWriter:
+    """Writes each window of the operations stream once it is complete, during an ingest.
+
+    A window is complete when the twin's latest report is past its end by the twin's
+    lateness (records later than that are quarantined as late anyway).
+    """
+
+    def __init__(self, twin, window_s: float = 600.0,  # type: ignore[no-untyped-def]
+                 districts_path: Path | None = None):
+        from twins.opsstream import district_counts, written_windows
+
+        self.twin, self.window_s = twin, window_s
+        self.districts = _districts(twin.root, districts_path)
+        self.known = district_counts(twin.ids, self.districts)
+        done = written_windows(twin.root)
+        self.next_s: float | None = done[-1] + window_s if done else None
+        self.written = 0
+
+    def __call__(self, _report: object = None) -> None:
+        from twins.opsstream import district_counts, window_statistics, write_window
+        from twins.state import NO_TIME
+
+        wm = self.twin.state.watermark_ms
+        seen = wm > NO_TIME
+        if not seen.any():
+            return
+        latest_s = float(wm[seen].max()) / 1000.0
+        if self.next_s is None:
+            self.next_s = math.floor(float(wm[seen].min()) / 1000.0 / self.window_s) \
+                * self.window_s
+        if len(self.twin.ids) != sum(self.known.values()):  # cameras registered meanwhile
+            self.known = district_counts(self.twin.ids, self.districts)
+        limit = latest_s - self.twin.config.lateness_s
+        while self.next_s + self.window_s <= limit:
+            write_window(self.twin.root, window_statistics(
+                self.twin.store, self.districts, self.known, self.next_s, self.window_s))
+            self.next_s += self.window_s
+            self.written += 1
+
+
 def cmd_opsstream(args: argparse.Namespace) -> int:
     from twins.ingest import Twin
     from twins.opsstream import (

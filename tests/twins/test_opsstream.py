@@ -179,3 +179,20 @@ def test_bad_districts_file_exits_2(fed_twin: Path, tmp_path: Path, capsys) -> N
     err = capsys.readouterr().err
     assert code == 2
     assert "d.csv" in err and "device,district" in err
+
+
+def test_ingest_writes_windows_as_they_complete(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    root = make_twin(tmp_path / "twin", [
+        ("013800000001", "vehicle", "jt808_basic", 1),
+        ("013800000002", "vehicle", "jt808_basic", 2),
+        ("stb-1", "stb", "tianyi_hd_stb", None), ("stb-2", "stb", "tianyi_hd_stb", None),
+        ("cam-1", "camera", None, None)], clock="none")
+    src = tmp_path / "feed.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in _records()), encoding="utf-8")
+    assert main(["twin", "ingest", str(root), str(src), "--quiet", "--opsstream"]) == 0
+    # the latest report is 1210 s after the first window's start; with 600 s of lateness
+    # only the first window is complete
+    assert "operations stream: 1 windows written" in capsys.readouterr().out
+    df = read_stream(root).to_pandas()  # type: ignore[union-attr]
+    assert set(df["window_start_s"]) == {T0}
+    assert _value(df, "(unassigned)", "vehicles_online") == 2
