@@ -89,8 +89,15 @@ class TaskType(StrictModel):
 
     id: str = Field(pattern=_ID, max_length=100)
     profiles: list[str] = Field(min_length=1, max_length=100)
-    per_vehicle_day: float = Field(gt=0, le=100,
-                                   description="tasks per eligible vehicle per day (Poisson)")
+    per_vehicle_day: float | None = Field(
+        default=None, gt=0, le=100, description="tasks per eligible vehicle per day (Poisson): "
+        "demand grows with the fleet")
+    per_day: float | None = Field(
+        default=None, gt=0, le=1e6, description="tasks per day over all depots (Poisson): "
+        "demand that does not depend on the fleet size (use it for fleet-sizing what-ifs)")
+    depot_share: dict[str, float] | None = Field(
+        default=None, max_length=10_000, description="per_day: share of the tasks at each "
+        "depot (normalised; default: in proportion to the eligible vehicles)")
     start_h: float = Field(default=7.0, ge=0, lt=24, description="first release, hour of day")
     end_h: float = Field(default=19.0, gt=0, le=24, description="last release, hour of day")
     weekdays_only: bool = False
@@ -103,6 +110,15 @@ class TaskType(StrictModel):
 
     @model_validator(mode="after")
     def _window(self) -> TaskType:
+        if (self.per_vehicle_day is None) == (self.per_day is None):
+            raise ValueError("give exactly one of per_vehicle_day and per_day")
+        if self.depot_share is not None:
+            if self.per_day is None:
+                raise ValueError("depot_share goes with per_day")
+            if any(not (v >= 0) for v in self.depot_share.values()) or \
+                    sum(self.depot_share.values()) <= 0:
+                raise ValueError("depot_share values must be >= 0 with a positive sum "
+                                 f"(got {self.depot_share})")
         if self.end_h <= self.start_h:
             raise ValueError(f"end_h ({self.end_h:g}) must be after start_h ({self.start_h:g})")
         return self
@@ -196,6 +212,11 @@ class FleetYearScenario(ScenarioBase):
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
             raise ValueError(f"depot ids must be unique (repeated: {', '.join(dup)})")
+        for k, tt in enumerate(self.tasks):
+            unknown = sorted(set(tt.depot_share or {}) - set(ids))
+            if unknown:
+                raise ValueError(f"tasks[{k}].depot_share names unknown depots "
+                                 f"{', '.join(unknown)} (depots: {', '.join(ids)})")
         for i, p in enumerate(self.drivers.pools):
             if p.depot not in ids:
                 raise ValueError(f"drivers.pools[{i}].depot {p.depot!r} is not a depot "

@@ -34,13 +34,14 @@ def draw_day(s: FleetYearScenario, day: int, eligible: np.ndarray, weekday: int,
     """The tasks released on ``day``, sorted by release time.
 
     ``eligible[t, d]`` is the number of vehicles at depot ``d`` that may do task type ``t``:
-    the day's count of type ``t`` at ``d`` is Poisson with mean ``per_vehicle_day`` times it.
+    the day's count of type ``t`` at ``d`` is Poisson with mean ``per_vehicle_day`` times it,
+    or ``per_day`` times the depot's share.
     """
     parts: list[tuple[np.ndarray, ...]] = []
     for t, tt in enumerate(s.tasks):
         if tt.weekdays_only and weekday >= 5:
             continue
-        counts = rng.poisson(tt.per_vehicle_day * eligible[t])
+        counts = rng.poisson(daily_means(s, t, eligible[t]))
         n = int(counts.sum())
         if n == 0:
             continue
@@ -56,6 +57,20 @@ def draw_day(s: FleetYearScenario, day: int, eligible: np.ndarray, weekday: int,
     order = np.argsort(rel, kind="stable")
     return DayTasks(rel[order], depot[order].astype(np.int64), ttype[order].astype(np.int64),
                     drive[order], km[order])
+
+
+def daily_means(s: FleetYearScenario, t: int, eligible: np.ndarray) -> np.ndarray:
+    """Mean tasks of type ``t`` a day at each depot."""
+    tt = s.tasks[t]
+    if tt.per_vehicle_day is not None:
+        return tt.per_vehicle_day * eligible
+    assert tt.per_day is not None
+    if tt.depot_share is not None:
+        w = np.array([tt.depot_share.get(d.id, 0.0) for d in s.depots])
+    else:
+        w = np.asarray(eligible, float)
+    total = w.sum()
+    return tt.per_day * w / total if total > 0 else np.zeros_like(w)
 
 
 class TaskLog:
