@@ -5,7 +5,8 @@ contract in :mod:`sim.fleetops.state`). The scenario sections it reads (``worksh
 ``maintenance``, ``warning``, ``economics``) are typed in
 :mod:`sim.fleetops.health_schema`; the KPIs it adds are :data:`HEALTH_KPIS` (catalogue:
 ``sim/results/kpis/fleet_year_health.yaml``); its tables are ``breakdowns``,
-``workshop_visits``, ``health_telemetry`` (wear readings and fault codes) and
+``workshop_visits``, ``health_telemetry`` (while a fault develops, the vehicle's first wear
+reading of each day and every warning, with its fault code) and
 ``costs_monthly``.
 
 After each task: did the failure clock pass the vehicle's next breakdown
@@ -48,7 +49,8 @@ class VehicleHealth:
     """Per-vehicle health state (one per register row)."""
 
     __slots__ = ("law", "km_clock", "fault", "false_in", "due_km", "book_km", "due_s", "visit",
-                 "retry_s", "l_km", "kwh_km", "wear_km", "last_service_s", "hours_before")
+                 "retry_s", "l_km", "kwh_km", "wear_km", "last_service_s", "hours_before",
+                 "telemetry_day")
 
     def __init__(self, law: FailureLaw, fault: Fault, false_in: int, due_km: float,
                  due_s: float, per_km: tuple[float, float], wear_km: float,
@@ -63,6 +65,7 @@ class VehicleHealth:
         self.l_km, self.kwh_km = per_km
         self.wear_km = wear_km
         self.last_service_s = -math.inf
+        self.telemetry_day = -1
 
 
 def _extra(v: Vehicle, column: str, parse: Callable[[str], T]) -> T | None:
@@ -255,7 +258,10 @@ class Health:
         if clock >= f.onset:
             reading = self.monitor.read(f, clock, hv.law.clock)
             alarm = reading > self.w.threshold
-            self._reading(v, t_s, reading, self.w.fault_code if alarm else 0)
+            day = int(t_s // DAY_S)
+            if alarm or day != hv.telemetry_day:  # one reading a day, and every warning
+                hv.telemetry_day = day
+                self._reading(v, t_s, reading, self.w.fault_code if alarm else 0)
             if alarm:
                 f.warned_at = clock
                 self.n.warnings_true += 1
