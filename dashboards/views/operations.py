@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from dashboards.data import files_of
+from dashboards.data import files_of, parquet_columns
 from dashboards.ui import frame, guarded, ok_runs, runs_root
 from sim.opsstream.catalogue import STATISTICS, label
 
@@ -136,6 +136,23 @@ with guarded("gateway load"):
             index="when", columns="district", values="rate", aggfunc="sum")
         st.area_chart(rate, x_label="window start", y_label="messages/s")
 
+def _gateway_label(column: str) -> str:
+    """A readable name for a gateway series column (``gateway_utilisation`` -> Gateway
+    utilisation, ``messages_per_s`` -> Messages per second)."""
+    text = column.replace("_per_s", " per second").replace("_mbps", " (Mbit/s)")
+    return text.replace("_", " ").strip().capitalize()
+
+
+def _gateway_series(run_path: Path) -> list[tuple[str, list[str]]]:
+    out = []
+    for name in files_of(run_path, "timeseries"):
+        cols = parquet_columns(run_path, f"timeseries/{name}.parquet")
+        load = [c for c in cols if c.startswith("gateway_") or c == "messages_per_s"]
+        if "t_s" in cols and load:
+            out.append((name, load))
+    return out
+
+
 if folder:
     with guarded("incidents"):
         found = incidents(folder)
@@ -151,3 +168,19 @@ if folder:
                          "observed": "Observed", "expected": "Predicted", "low": "Band low",
                          "high": "Band high", "departure": "Departure",
                          "departure_bands": "Departure (bands)"}), hide_index=True)
+
+gateway_runs = [(r, g) for r in ok_runs(root) for g in _gateway_series(r.path)]
+if gateway_runs:
+    with guarded("gateway load of a run"):
+        st.subheader("Gateway load of a terminals run")
+        names = [f"{r.name} ({g[0]})" for r, g in gateway_runs]
+        run, (series, measures) = gateway_runs[names.index(st.selectbox(
+            "Run", names, key="ops_gateway_run"))]
+        df = frame(run, f"timeseries/{series}.parquet")
+        if "replication" in df.columns:
+            df = df[df["replication"] == df["replication"].min()]
+        labels = [_gateway_label(c) for c in measures]
+        pick = st.selectbox("Measure", labels, key="ops_gateway_measure")
+        measure = measures[labels.index(pick)]
+        shown = df.assign(hour=df["t_s"] / 3600.0).set_index("hour")[[measure]]
+        st.line_chart(shown.rename(columns={measure: pick}), x_label="hour", y_label=pick)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -65,3 +68,31 @@ def test_without_a_twin_folder_the_page_says_what_to_do(monkeypatch, tmp_path) -
     monkeypatch.delenv("FLEETTWIN_TWIN", raising=False)
     at = _page(monkeypatch, tmp_path, None)
     assert any("fleettwin twin opsstream" in i.value for i in at.info)
+
+
+def _terminals_run(root: Path) -> Path:
+    """A run folder with a gateway series (the shape a vehicle-terminals run writes)."""
+    run = root / "terminals-synthetic"
+    (run / "timeseries").mkdir(parents=True)
+    t = np.arange(0, 7200, 600.0)
+    pq.write_table(pa.table({"t_s": t, "messages_per_s": 100 + t / 60,
+                             "gateway_utilisation": 0.2 + t / 72000,
+                             "replication": np.zeros(t.size, np.int32)}),
+                   run / "timeseries" / "terminals.parquet")
+    manifest = {"schema_version": 1, "run_id": run.name, "scenario": "terminals_synthetic",
+                "kind": "terminals_synthetic", "seed": 1, "replications": 1,
+                "created_utc": "2026-01-01T00:00:00+00:00", "wall_s": 1.0}
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    (run / "kpis.json").write_text(json.dumps({"gateway_utilisation_peak": 0.3}))
+    (run / "sla.json").write_text("[]")
+    (run / "scenario.yaml").write_text("name: terminals_synthetic\n")
+    return run
+
+
+def test_gateway_load_of_a_terminals_run(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    twin = _twin(tmp_path / "twin")
+    _terminals_run(tmp_path / "runs")
+    at = _page(monkeypatch, tmp_path / "runs", twin)
+    assert any("Gateway load of a terminals run" in s.value for s in at.subheader)
+    measures = at.selectbox(key="ops_gateway_measure").options
+    assert measures == ["Messages per second", "Gateway utilisation"]
