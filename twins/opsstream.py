@@ -26,7 +26,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.errors import DataError, Problem
-from sim.opsstream.catalogue import COLUMNS, STATISTICS
+from sim.opsstream.catalogue import COLUMNS as STREAM_COLUMNS
+from sim.opsstream.catalogue import STATISTICS
+from twins.records import COLUMNS
 from twins.store import Store
 
 UNASSIGNED = "(unassigned)"
@@ -52,7 +54,7 @@ SELECT device, any_value(kind) AS kind, count(*) AS n,
   sum((alarm & 384 <> 0)::INT) AS al_pw, sum((fault_code <> 0)::INT) AS faults,
   bool_or(vod_title IS NOT NULL) AS vod, count(error_code) AS errors,
   sum(upload_mb) AS upload_mb, avg(bitrate_kbps) AS bitrate
-FROM read_parquet(?, union_by_name = true) WHERE ts_s >= ? AND ts_s < ?
+FROM read_parquet(?{{union}}) WHERE ts_s >= ? AND ts_s < ?
 GROUP BY device
 """
 
@@ -139,7 +141,9 @@ def window_statistics(store: Store, districts: pa.Table, known: dict[str, int],
         return _long(pa.table({"district": pa.array([], pa.string())}), known, t0_s, window_s)
     store.con.register("_districts", districts)
     try:
-        per_dev = _PER_DEVICE
+        # parts written before a column was added lack it: read them by name (15% slower)
+        old = not set(COLUMNS) <= set(pq.read_schema(files[0]).names)
+        per_dev = _PER_DEVICE.format(union=", union_by_name = true" if old else "")
         aggs = ",\n  ".join(f"{expr} AS {name}" for name, expr in _PER_DISTRICT.items())
         sql = (f"WITH d AS ({per_dev}) SELECT coalesce(x.district, '{UNASSIGNED}') AS "
                f"district,\n  {aggs}\nFROM d LEFT JOIN _districts x USING (device) "
@@ -154,7 +158,7 @@ def _long(wide: pa.Table, known: dict[str, int], t0_s: float, window_s: float) -
     got = wide.column("district").to_pylist() if wide.num_rows else []
     names = sorted(set(got) | set(known))
     pos = {d: i for i, d in enumerate(got)}
-    cols: dict[str, list[object]] = {c: [] for c in COLUMNS}
+    cols: dict[str, list[object]] = {c: [] for c in STREAM_COLUMNS}
     for name in TWIN_STATISTICS:
         vals = wide.column(name).to_pylist() if name in wide.column_names else None
         for dist in names:
