@@ -196,3 +196,31 @@ def test_ingest_writes_windows_as_they_complete(tmp_path: Path, capsys) -> None:
     df = read_stream(root).to_pandas()  # type: ignore[union-attr]
     assert set(df["window_start_s"]) == {T0}
     assert _value(df, "(unassigned)", "vehicles_online") == 2
+
+
+def test_parts_from_before_the_camera_columns_are_read(tmp_path: Path) -> None:
+    import numpy as np
+
+    from twins.opsstream import window_statistics
+    from twins.records import COLUMNS
+    from twins.store import Store
+
+    store = Store(tmp_path / "twin.duckdb")
+    old = pa.table({c: pa.nulls(2, t) for c, t in COLUMNS.items()
+                    if c not in ("model", "upload_mb")})
+    old = old.set_column(0, "device", pa.array(["cam-old", "cam-old"]))
+    old = old.set_column(1, "ts_s", pa.array([T0 + 1.0, T0 + 2.0]))
+    old = old.set_column(3, "kind", pa.array(["camera", "camera"]))
+    new = pa.table({c: pa.nulls(1, t) for c, t in COLUMNS.items()})
+    new = new.set_column(0, "device", pa.array(["cam-new"]))
+    new = new.set_column(1, "ts_s", pa.array([T0 + 3.0]))
+    new = new.set_column(3, "kind", pa.array(["camera"]))
+    new = new.set_column(list(COLUMNS).index("upload_mb"), "upload_mb", pa.array([500.0]))
+    for table in (old, new):
+        with store.transaction():
+            store.add_records(table, 1, np.arange(table.num_rows))
+    empty = pa.table({"device": pa.array([], pa.string()),
+                      "district": pa.array([], pa.string())})
+    df = window_statistics(store, empty, {}, T0, 600.0).to_pandas()
+    assert _value(df, "(unassigned)", "cameras_online") == 2
+    assert _value(df, "(unassigned)", "camera_upload_gb") == pytest.approx(0.5)
