@@ -52,39 +52,93 @@ def _dispatchers() -> tuple[str, ...]:
     return tuple(sorted(DISPATCHERS))
 
 
-#: The declared fields per model kind: (path, label, type). ``{fleet}`` is each fleet's name.
-DECLARED: dict[str, list[tuple[str, str, str]]] = {
-    "city_fleet": [("fleets.{fleet}.count", "Fleet size: {fleet}", "int"),
-                   ("policies.dispatch.algorithm", "Dispatcher", "choice"),
-                   ("demand.requests_per_day", "Demand scale (× requests per day)", "scale")],
-    "hotline": [("agents", "Agents on duty", "int")],
-    "iptv": [("network.ports_per_olt", "PON ports per OLT", "int"),
-             ("network.profile_overrides.vod_server.streams", "VoD server capacity (streams)",
-              "int")],
-    "iptv_rollout": [("installation.crew_factor", "Installer crews (× the plan's)", "float"),
-                     ("platform.capacity_per_h", "Platform capacity (transactions per hour)",
-                      "int"),
-                     ("hotline.centre.agents", "Operations centre agents", "int")],
+@dataclass(frozen=True)
+class Declared:
+    """A field managers may change for runs of one model kind.
+
+    ``path`` is a dotted scenario path (``{fleet}`` stands for each fleet's name). When the
+    scenario leaves it unset, ``profile`` (``"KEY.FIELD"`` of the run's resolved profiles)
+    gives its current value; ``unless`` names a scenario path that, when set, makes the field
+    meaningless (it is then not offered).
+    """
+
+    path: str
+    label: str
+    type: str
+    profile: str | None = None
+    unless: str | None = None
+
+
+#: The declared fields per model kind (paths checked against every shipped scenario by the
+#: tests: each resolves and an override of it loads).
+DECLARED: dict[str, list[Declared]] = {
+    "city_fleet": [Declared("fleets.{fleet}.count", "Fleet size: {fleet}", "int"),
+                   Declared("policies.dispatch.algorithm", "Dispatcher", "choice"),
+                   Declared("demand.requests_per_day", "Demand scale (× requests per day)",
+                            "scale")],
+    "hotline": [Declared("agents", "Agents on duty", "int")],
+    "iptv": [Declared("network.ports_per_olt", "PON ports per OLT", "int"),
+             Declared("network.profile_overrides.vod_server.streams",
+                      "VoD server capacity (streams)", "int", profile="server:vod.streams",
+                      unless="network.vod_streams_per_1000_boxes"),
+             Declared("network.vod_streams_per_1000_boxes",
+                      "VoD capacity (streams per 1,000 boxes)", "float")],
+    "iptv_rollout": [Declared("installation.crew_factor", "Installer crews (× the plan's)",
+                              "float"),
+                     Declared("installation.crews_per_10k",
+                              "Installer crews per 10,000 target boxes", "float"),
+                     Declared("platform.capacity_per_h",
+                              "Platform capacity (transactions per hour)", "float"),
+                     Declared("hotline.centre.agents", "Operations centre agents", "int")],
 }
+
+
+def _profiles(run: RunInfo) -> dict[str, Any]:
+    """The run's resolved profiles (``profiles.yaml``), empty when absent or unreadable."""
+    import yaml
+
+    from dashboards.data import read_run_text
+
+    try:
+        data = yaml.safe_load(read_run_text(run.path, "profiles.yaml"))
+    except (OSError, RunError, yaml.YAMLError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _current(d: Declared, path: str, scenario: dict[str, Any],
+             profiles: dict[str, Any] | None) -> Any:
+    value = _get(scenario, path)
+    if value is None and d.profile is not None and profiles is not None:
+        key, _, name = d.profile.rpartition(".")
+        prof = profiles.get(key)
+        value = prof.get(name) if isinstance(prof, dict) else None
+    return value
 
 
 def fields_for(run: RunInfo) -> list[Field]:
     """The declared fields the run's resolved scenario has, with their current values."""
     scenario = read_scenario(run.path)
+    profiles: dict[str, Any] | None = None
     out: list[Field] = []
-    for path, label, kind in DECLARED.get(run.kind, []):
-        paths = [(path, label)]
-        if "{fleet}" in path:
+    for d in DECLARED.get(run.kind, []):
+        if d.unless is not None and _get(scenario, d.unless) is not None:
+            continue
+        paths = [(d.path, d.label)]
+        if "{fleet}" in d.path:
             fleets = scenario.get("fleets") or {}
             names = list(fleets) if isinstance(fleets, dict) else []
-            paths = [(path.format(fleet=n), label.format(fleet=n)) for n in names]
+            paths = [(d.path.format(fleet=n), d.label.format(fleet=n)) for n in names]
+        if d.profile is not None and profiles is None:
+            profiles = _profiles(run)
         for p, lab in paths:
-            value = _get(scenario, p)
-            if kind == "choice":
+            value = _current(d, p, scenario, profiles)
+            if d.type == "choice":
                 if isinstance(value, str):
-                    out.append(Field(p, lab, kind, value, _dispatchers()))
+                    out.append(Field(p, lab, d.type, value, _dispatchers()))
             elif isinstance(value, int | float) and not isinstance(value, bool):
-                out.append(Field(p, lab, kind, value, minimum=1.0 if kind == "int" else 0.0))
+                out.append(Field(p, lab, d.type, value,
+                                 minimum=1.0 if d.type == "int" else 0.0))
     return out
 
 

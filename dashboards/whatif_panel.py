@@ -3,6 +3,7 @@ progress bar, then the side-by-side comparison with the original run."""
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -28,8 +29,11 @@ def _inputs(fields: list[whatif.Field]) -> dict[str, Any]:
             values[f.path] = col.selectbox(f.label, options, index=options.index(f.current),
                                            key=key)
         elif f.type == "float":
-            values[f.path] = col.number_input(f.label, value=float(f.current), step=0.1,
-                                              format="%.2f", key=key)
+            big = abs(float(f.current)) >= 100  # a capacity, not a factor: whole steps
+            step = 10.0 ** max(int(math.log10(abs(float(f.current)))) - 1, 0) if big else 0.1
+            values[f.path] = col.number_input(f.label, value=float(f.current), step=step,
+                                              format="%.0f" if big else "%.2f", key=key,
+                                              help=f"now {f.current:,}")
         elif f.type == "scale":
             values[f.path] = col.number_input(f.label, value=1.0, step=0.1, format="%.2f",
                                               key=key, help=f"now {f.current:,}")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -85,3 +87,87 @@ def test_launch_from_the_run_page_lands_on_the_comparison(monkeypatch, results, 
     assert manifest["overrides"][-1] == "fleets.taxis.count=45" and manifest["seed"] == 42
     diff = at.dataframe[2].value.set_index("field")
     assert list(diff.loc["fleets.taxis.count"]) == ["60", "45"]
+
+
+def _shipped_as_run(tmp_path: Path, stem: str):  # type: ignore[no-untyped-def]
+    """A shipped scenario written as a run folder writes it (resolved scenario, profiles)."""
+    import yaml
+
+    from dashboards.data import RunInfo
+    from sim.engine.loading import load_scenario
+
+    loaded = load_scenario(stem)
+    scenario = loaded.scenario.model_dump(mode="json", by_alias=True)
+    run = tmp_path / stem
+    run.mkdir()
+    (run / "scenario.yaml").write_text(yaml.safe_dump(scenario), encoding="utf-8")
+    profiles = {k: p.model_dump(mode="json", by_alias=True, exclude_none=True)
+                for k, p in loaded.profiles.items()}
+    (run / "profiles.yaml").write_text(yaml.safe_dump(profiles), encoding="utf-8")
+    return RunInfo(name=stem, path=run, kind=str(scenario["kind"]), scenario=stem), loaded
+
+
+def _changed(f: whatif.Field) -> Any:
+    if f.type == "choice":
+        return next(c for c in f.choices if c != f.current)
+    if f.type == "scale":
+        return 1.5
+    if f.type == "int":
+        return int(f.current) + 1
+    return round(float(f.current) * 1.5 + 0.5, 3)
+
+
+def test_every_declared_field_resolves_and_loads_on_the_shipped_scenarios(tmp_path):
+    """Each declared field of each kind is offered on a shipped scenario of that kind, with
+    the value the scenario (or its profile) has, and a changed value is accepted by the
+    loader and reaches the scenario the model gets."""
+    import yaml
+
+    from sim.engine.loading import available_scenarios, load_scenario
+
+    offered: dict[str, set[str]] = {}
+    for path in available_scenarios():
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if raw.get("kind") not in whatif.DECLARED:
+            continue
+        run, loaded = _shipped_as_run(tmp_path, path.stem)
+        declared = whatif.DECLARED.get(run.kind, [])
+        fields = whatif.fields_for(run)
+        assert bool(fields) == bool(declared), (path.stem, run.kind)
+        for f in fields:
+            d = next(d for d in declared if re.fullmatch(
+                re.escape(d.path).replace(r"\{fleet\}", r"[^.]+"), f.path))
+            offered.setdefault(run.kind, set()).add(d.path)
+            new = whatif.overrides_for(fields, {f.path: _changed(f)})
+            assert len(new) == 1, (path.stem, f)
+            changed = load_scenario(path.stem, new)
+            again = changed.scenario.model_dump(mode="json")
+            value = yaml.safe_load(new[0].split("=", 1)[1])
+            assert whatif._get(again, f.path) == value != f.current, (path.stem, f.path)
+            if d.profile:  # the override reaches the profile the model uses
+                key, _, name = d.profile.rpartition(".")
+                prof = changed.profiles[key]
+                assert getattr(prof, name) == value != getattr(loaded.profiles[key], name)
+    for kind, declared in whatif.DECLARED.items():
+        assert offered.get(kind, set()) == {d.path for d in declared}, kind
+
+
+def test_rollout_fields_are_the_schema_fields(tmp_path):
+    run, loaded = _shipped_as_run(tmp_path, "iptv_rollout_2016")
+    fields = {f.path: f for f in whatif.fields_for(run)}
+    sc = loaded.scenario
+    assert fields["installation.crew_factor"].current == sc.installation.crew_factor
+    assert fields["installation.crews_per_10k"].current == sc.installation.crews_per_10k
+    assert fields["platform.capacity_per_h"].current == sc.platform.capacity_per_h
+    assert fields["hotline.centre.agents"].current == sc.hotline.centre.agents
+
+
+def test_vod_capacity_from_the_profile_unless_sized_per_box(tmp_path):
+    run, loaded = _shipped_as_run(tmp_path, "iptv_firmware_campaign")
+    fields = {f.path: f for f in whatif.fields_for(run)}
+    streams = fields["network.profile_overrides.vod_server.streams"]
+    assert streams.current == loaded.profiles["server:vod"].streams  # not set in the scenario
+    run, _ = _shipped_as_run(tmp_path, "iptv_national_rollout_day")
+    fields = {f.path: f for f in whatif.fields_for(run)}
+    assert "network.profile_overrides.vod_server.streams" not in fields
+    assert fields["network.vod_streams_per_1000_boxes"].current == 120
