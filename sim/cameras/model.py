@@ -72,7 +72,8 @@ class CameraModel:
         forged = rng.random(t.size) < s.tokens.hotlink_share
         hold = np.maximum(np.asarray(sample(s.live_view.hold_s, rng, t.size), float), 0.0)
         slots = s.streaming.servers * s.streaming.sessions_per_server
-        return LiveViews(self.env, self.servers, slots, t, camera, forged, hold, cams.online)
+        return LiveViews(self.env, self.servers, slots, t, camera, forged, hold, cams.online,
+                         s.tokens.ttl_s)
 
     # -- processes -----------------------------------------------------------------------
     def start(self) -> None:
