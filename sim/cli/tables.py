@@ -1,8 +1,14 @@
-"""Plain-text tables for the terminal."""
+"""Plain-text tables for the terminal.
+
+Columns are padded by display width, not by code points: an East Asian wide or fullwidth
+character (the catalogue's Chinese terms, e.g. 空驶率) takes two terminal cells, a combining
+mark none, so columns stay aligned when a label is Chinese.
+"""
 
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,12 +28,34 @@ def fmt(value: Any) -> str:
     return str(value)
 
 
+def display_width(text: str) -> int:
+    """Terminal cells ``text`` takes: wide and fullwidth characters 2, combining marks and
+    zero-width characters 0, everything else 1."""
+    n = 0
+    for ch in text:
+        if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+            continue
+        n += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return n
+
+
+def ljust(text: str, width: int) -> str:
+    """``text`` padded on the right to ``width`` terminal cells."""
+    return text + " " * max(width - display_width(text), 0)
+
+
+def rjust(text: str, width: int) -> str:
+    """``text`` padded on the left to ``width`` terminal cells."""
+    return " " * max(width - display_width(text), 0) + text
+
+
 def render(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A table: the first column left-aligned, the others right-aligned, by display width."""
     cells = [[str(h) for h in headers]] + [[fmt(c) for c in r] for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    widths = [max(display_width(r[i]) for r in cells) for i in range(len(headers))]
     lines = []
     for j, r in enumerate(cells):
-        lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+        lines.append("  ".join(ljust(c, w) if i == 0 else rjust(c, w)
                                for i, (c, w) in enumerate(zip(r, widths, strict=True))))
         if j == 0:
             lines.append("  ".join("-" * w for w in widths))
