@@ -4,7 +4,8 @@ Viewing attempts arrive as a Poisson stream (rate by hour of day). Each presents
 anti-leech token to the platform (a token check on the signalling servers; a forged,
 expired or replayed token is rejected, and a session longer than the token's lifetime
 presents a new one every ``ttl_s``), needs its camera online, and takes one of
-``servers x sessions_per_server`` relay slots for its holding time; an attempt that finds
+``servers x sessions_per_server`` relay slots for its holding time (and its camera's
+sub-stream bitrate of the servers' bandwidth); an attempt that finds
 every slot taken is blocked and lost (M/G/c/c: Erlang B, whatever the holding-time law).
 """
 
@@ -27,11 +28,15 @@ class LiveViews:
 
     def __init__(self, env: simpy.Environment, servers: SignallingServers, slots: int,
                  arrival_s: np.ndarray, camera: np.ndarray, forged: np.ndarray,
-                 hold_s: np.ndarray, online: np.ndarray, token_ttl_s: float):
+                 hold_s: np.ndarray, online: np.ndarray, token_ttl_s: float,
+                 kbps: np.ndarray):
         self.env, self.servers, self.slots = env, servers, slots
         self.arrival_s, self.camera, self.forged, self.hold_s = arrival_s, camera, forged, hold_s
         self.online = online
         self.token_ttl_s = token_ttl_s
+        self.kbps = kbps
+        self.relay_kbps = 0.0
+        self.relay_peak_kbps = 0.0
         self.renewals = 0
         self.outcome = np.full(arrival_s.size, -1, np.int8)
         self.busy = 0
@@ -65,8 +70,11 @@ class LiveViews:
                 self._account()
                 self.busy += 1
                 self.busy_peak = max(self.busy_peak, self.busy)
+                rate = float(self.kbps[i])
+                self.relay_kbps += rate
+                self.relay_peak_kbps = max(self.relay_peak_kbps, self.relay_kbps)
                 hold = float(self.hold_s[i])
-                env.timeout(hold).callbacks.append(self._leave)
+                env.timeout(hold).callbacks.append(self._leaver(rate))
                 # a session outliving its token presents a fresh one every ttl_s
                 for k in range(1, int(hold // self.token_ttl_s) + 1):
                     env.timeout(k * self.token_ttl_s).callbacks.append(self._renew)
@@ -75,9 +83,13 @@ class LiveViews:
         self.renewals += 1
         self.servers.submit("token")
 
-    def _leave(self, _: simpy.Event) -> None:
-        self._account()
-        self.busy -= 1
+    def _leaver(self, kbps: float) -> Any:
+        def leave(_: simpy.Event) -> None:
+            self._account()
+            self.busy -= 1
+            self.relay_kbps -= kbps
+
+        return leave
 
     def busy_mean(self, until_s: float) -> float:
         """Time-average busy slots over ``[0, until_s)``."""

@@ -72,8 +72,9 @@ class CameraModel:
         forged = rng.random(t.size) < s.tokens.hotlink_share
         hold = np.maximum(np.asarray(sample(s.live_view.hold_s, rng, t.size), float), 0.0)
         slots = s.streaming.servers * s.streaming.sessions_per_server
+        kbps = np.array([p.substream_kbps for p in cams.profiles])[cams.profile[camera]]
         return LiveViews(self.env, self.servers, slots, t, camera, forged, hold, cams.online,
-                         s.tokens.ttl_s)
+                         s.tokens.ttl_s, kbps)
 
     # -- processes -----------------------------------------------------------------------
     def start(self) -> None:

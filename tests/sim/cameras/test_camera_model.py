@@ -46,6 +46,8 @@ def test_blocking_needs_a_full_streaming_server(small_run) -> None:  # type: ign
     k = small_run.kpis
     assert k["streaming_peak"] <= 20
     assert k["liveview_blocked"] == 0 or k["streaming_peak"] == 20
+    # every relayed session is a 512 or 384 kbit/s sub-stream
+    assert 0.384 * k["streaming_peak"] <= k["streaming_peak_mbps"] <= 0.512 * k["streaming_peak"]
 
 
 def test_ops_statistics_add_up_to_the_kpis(small_run) -> None:  # type: ignore[no-untyped-def]
