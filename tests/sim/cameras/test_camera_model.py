@@ -150,3 +150,20 @@ def test_small_run_is_reproducible_through_run_scenario() -> None:
     a = run_scenario(small("horizon_s=1800", "firmware_campaign=null", "power_cut=null", "reboot=null"))
     b = run_scenario(small("horizon_s=1800", "firmware_campaign=null", "power_cut=null", "reboot=null"))
     assert a.kpis == pytest.approx(b.kpis, nan_ok=True)
+
+
+def test_golden_kpis(small_run) -> None:  # type: ignore[no-untyped-def]
+    """KPIs of the small trial are checked in; a change must be deliberate.
+
+    Regenerate golden_small_trial.json only when the model is meant to change.
+    """
+    import json
+    from pathlib import Path
+
+    golden = json.loads((Path(__file__).parent / "golden_small_trial.json").read_text())
+    got = {k: (None if isinstance(v, float) and math.isnan(v) else v)
+           for k, v in small_run.kpis.items()}
+    assert set(got) == set(golden)
+    for name, value in golden.items():
+        assert got[name] == (None if value is None else pytest.approx(value, rel=1e-9,
+                                                                       abs=1e-9)), name
