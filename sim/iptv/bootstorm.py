@@ -1,4 +1,9 @@
-"""Boot storm: which boxes lose power, when they are back, and what the servers saw."""
+"""Boot storm: which boxes lose power, when they are back, and what the servers saw.
+
+A boot wave (:func:`boot_wave`) is any set of boxes getting power at given instants; a
+boot storm is the wave of a power cut's end (every box at once), a scheduled power-on
+(:mod:`sim.iptv.schedule`) one whose instants are spread over its jitter.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.iptv.profiles import ServerProfile, StbProfile
-from sim.iptv.scenario import BootStormSpec
+from sim.iptv.scenario import BootServersSpec, BootStormSpec
 from sim.iptv.topology import Population
 from sim.kernels.boot import boot_storm
 from sim.kernels.rng import seed_states
@@ -44,12 +49,23 @@ def run_storm(spec: BootStormSpec, pop: Population, boxes: np.ndarray, stbs: lis
               servers: dict[str, ServerProfile], rng: np.random.Generator, seed: int,
               horizon_s: float) -> StormResult:
     """Boot every box in ``boxes`` at once and walk DHCP, auth and EPG."""
+    return boot_wave(spec, pop, boxes, np.zeros(boxes.size), stbs, servers, rng, seed,
+                     horizon_s)
+
+
+def boot_wave(spec: BootServersSpec, pop: Population, boxes: np.ndarray, power_s: np.ndarray,
+              stbs: list[StbProfile], servers: dict[str, ServerProfile],
+              rng: np.random.Generator, seed: int, horizon_s: float) -> StormResult:
+    """Boxes ``boxes`` get power ``power_s`` seconds after the wave's start (a boot storm:
+    all at 0) and walk DHCP, auth and EPG (the servers by stage, ``servers``); times in the
+    result are from the wave's start."""
     t_ready = np.zeros(boxes.size)
     kind = pop.box_stb[boxes]
     for k, prof in enumerate(stbs):
         idx = np.flatnonzero(kind == k)
         if idx.size:
             t_ready[idx] = np.maximum(0.0, np.asarray(sample(prof.boot_time_s, rng, idx.size)))
+    t_ready += power_s
     srv = [servers[s] for s in STAGES]
     workers = np.array([s.workers for s in srv], np.int64)
     mean = np.array([s.workers / float(s.requests_per_s or 1.0) for s in srv])

@@ -16,6 +16,7 @@ from sim.kernels.links import distinct_groups
 if TYPE_CHECKING:
     from sim.iptv.bootstorm import StormResult
     from sim.iptv.model import IptvModel
+    from sim.iptv.schedule import WaveResult
 
 KPIS: dict[str, str] = {
     "boxes": "set-top boxes simulated",
@@ -56,6 +57,17 @@ KPIS: dict[str, str] = {
     "boot_rejects": "requests rejected by DHCP, auth and EPG servers",
     "boot_timeouts": "requests the boxes gave up on (timeout)",
     "boot_peak_dhcp_rps": "highest DHCP request rate (per s, over a bin)",
+    "power_on_boxes": "box power-ons by a power schedule (hospital ward TV in the morning)",
+    "power_on_t99_s": "99th percentile of the seconds from a scheduled power-on to on air "
+    "(jitter, boot, DHCP, auth, EPG, splash)",
+    "power_on_rejects": "scheduled power-on requests rejected by DHCP, auth and EPG servers",
+    "power_on_timeouts": "scheduled power-on requests the boxes gave up on (timeout)",
+    "power_on_peak_dhcp_rps": "highest DHCP request rate at one province's server in a "
+    "scheduled power-on (per s, over a bin)",
+    "power_on_peak_auth_rps": "highest auth request rate at one province's server in a "
+    "scheduled power-on",
+    "power_on_peak_epg_rps": "highest EPG request rate at one province's server in a "
+    "scheduled power-on",
     "fw_boxes": "boxes targeted by the firmware campaign",
     "fw_complete_s": "seconds from campaign start until every wave finished (NaN if not)",
     "fw_done_share": "share of targeted boxes that finished (ok, rolled back or bricked)",
@@ -105,6 +117,11 @@ class Summary:
         self.fw_aborted_at: float | None = None
         self.fw_finished_at: float | None = None
         self.storm: dict[str, float] = {}
+        self.power_cols: list[dict[str, Any]] = []
+        self.power_on_air: list[np.ndarray] = []
+        self.power_peak = [0.0, 0.0, 0.0]
+        self.power_rejects = 0.0
+        self.power_timeouts = 0.0
         self.n_ports = p.n_ports
         self.port_metro = p.olt_metro[p.port_olt]
 
@@ -178,21 +195,7 @@ class Summary:
 
     def record_storm(self, res: StormResult, t_off: float, t_on: float) -> None:
         on = res.on_air_s
-        n_bins = res.counts.shape[2]
-        t = t_on + np.arange(n_bins) * res.bin_s
-        back = np.searchsorted(np.sort(on), np.arange(1, n_bins + 1) * res.bin_s, side="right")
-        finite = on[np.isfinite(on)]
-        busy = np.flatnonzero(res.counts.sum(axis=(0, 1)))
-        t_end = max(float(finite.max()) if finite.size else 0.0,
-                    float(busy[-1] + 1) * res.bin_s if busy.size else 0.0)
-        last = min(n_bins, int(t_end / res.bin_s) + 2)
-        cols: dict[str, Any] = {"t_s": t[:last], "on_air": back[:last]}
-        for s, stage in enumerate(("dhcp", "auth", "epg")):
-            cols[f"{stage}_rps"] = res.counts[0, s, :last] / res.bin_s
-            cols[f"{stage}_rejects"] = res.counts[1, s, :last]
-            cols[f"{stage}_served"] = res.counts[2, s, :last]
-            cols[f"{stage}_timeouts"] = res.counts[3, s, :last]
-        self.rec.add_series("boot", cols)
+        self.rec.add_series("boot", boot_columns(res, t_on))
         n = on.size
         self.storm = {
             "boot_boxes": float(n),
@@ -201,6 +204,39 @@ class Summary:
             "boot_rejects": float(res.counts[1].sum()),
             "boot_timeouts": float(res.counts[3].sum()),
             "boot_peak_dhcp_rps": float(res.counts[0, 0].max() / res.bin_s) if n else 0.0,
+        }
+
+    def record_power_on(self, wave: WaveResult) -> None:
+        """A scheduled power-on: its boot waves, one per province, as rows of the
+        ``power_on`` series (the columns of ``boot``, with the province)."""
+        names = self.m.pop.provinces
+        for k, res in zip(wave.provinces, wave.waves, strict=True):
+            cols = boot_columns(res, wave.t_on)
+            self.power_cols.append({"t_s": cols.pop("t_s"),
+                                    "province": [names[k]] * len(cols["on_air"]), **cols})
+            self.power_on_air.append(res.on_air_s)
+            for s in range(3):
+                self.power_peak[s] = max(self.power_peak[s],
+                                         float(res.counts[0, s].max()) / res.bin_s)
+            self.power_rejects += float(res.counts[1].sum())
+            self.power_timeouts += float(res.counts[3].sum())
+
+    def _power_kpis(self) -> dict[str, float]:
+        if self.m.power is None:
+            return {}
+        if self.power_cols:
+            self.rec.add_series("power_on", {
+                c: np.concatenate([np.asarray(p[c]) for p in self.power_cols])
+                for c in self.power_cols[0]})
+        on = np.concatenate(self.power_on_air) if self.power_on_air else np.zeros(0)
+        return {
+            "power_on_boxes": float(on.size),
+            "power_on_t99_s": float(np.quantile(on, 0.99)) if on.size else math.nan,
+            "power_on_rejects": self.power_rejects,
+            "power_on_timeouts": self.power_timeouts,
+            "power_on_peak_dhcp_rps": self.power_peak[0],
+            "power_on_peak_auth_rps": self.power_peak[1],
+            "power_on_peak_epg_rps": self.power_peak[2],
         }
 
     def finish(self) -> dict[str, float]:
@@ -246,6 +282,7 @@ class Summary:
                                        if self.distinct_n else math.nan),
         }
         k.update(self.storm)
+        k.update(self._power_kpis())
         camp = m.campaign
         if camp is not None:
             ok, rb, br = (float(x) for x in camp.totals())
@@ -267,4 +304,26 @@ class Summary:
         return k
 
 
-__all__ = ["KPIS", "Summary", "VERTICALS"]
+def boot_columns(res: StormResult, t_on: float) -> dict[str, Any]:
+    """A boot wave as a time series from ``t_on`` (bins of ``res.bin_s``, up to one bin past
+    its last request or box on air): boxes on air, and per stage the requests per second,
+    rejects, requests served and timeouts per bin."""
+    on = res.on_air_s
+    n_bins = res.counts.shape[2]
+    t = t_on + np.arange(n_bins) * res.bin_s
+    back = np.searchsorted(np.sort(on), np.arange(1, n_bins + 1) * res.bin_s, side="right")
+    finite = on[np.isfinite(on)]
+    busy = np.flatnonzero(res.counts.sum(axis=(0, 1)))
+    t_end = max(float(finite.max()) if finite.size else 0.0,
+                float(busy[-1] + 1) * res.bin_s if busy.size else 0.0)
+    last = min(n_bins, int(t_end / res.bin_s) + 2)
+    cols: dict[str, Any] = {"t_s": t[:last], "on_air": back[:last]}
+    for s, stage in enumerate(("dhcp", "auth", "epg")):
+        cols[f"{stage}_rps"] = res.counts[0, s, :last] / res.bin_s
+        cols[f"{stage}_rejects"] = res.counts[1, s, :last]
+        cols[f"{stage}_served"] = res.counts[2, s, :last]
+        cols[f"{stage}_timeouts"] = res.counts[3, s, :last]
+    return cols
+
+
+__all__ = ["KPIS", "Summary", "VERTICALS", "boot_columns"]

@@ -27,7 +27,8 @@ from sim.iptv.network import LoadTracker
 from sim.iptv.online import OnlineByNode, offline_mask
 from sim.iptv.population import BoxPopulation
 from sim.iptv.profiles import StbProfile
-from sim.iptv.scenario import IptvScenario
+from sim.iptv.scenario import BootServersSpec, IptvScenario
+from sim.iptv.schedule import DAY_S, PowerSchedule, power_on, scheduled_verticals
 from sim.iptv.sizing import core_links, edge_links, vod_edge_share_mbps
 from sim.iptv.state import OFFLINE, IptvInitialState, apply_initial_state, check_campaign_firmware
 from sim.iptv.topology import build_population
@@ -71,15 +72,20 @@ def prepare(sc: IptvScenario, catalog: ProfileCatalog, source: str
             problems.append(Problem(f"network.profile_overrides.{role}",
                                     "unknown role (pon, olt_uplink, metro, cdn_egress, "
                                     "vod_server)", role))
+    def boot_servers(spec: BootServersSpec, where: str, key: str) -> None:
+        for role in ("dhcp", "auth", "epg"):
+            get("server", getattr(spec, role), f"{where}.{role}", f"server:{key}{role}")
+            prof = out.get(f"server:{key}{role}")
+            if prof is not None and getattr(prof, "role", role) != role:
+                problems.append(Problem(f"{where}.{role}",
+                                        f"profile is a {getattr(prof, 'role', '?')} server",
+                                        getattr(spec, role)))
+
+    if scheduled_verticals(sc):
+        boot_servers(net.boot_servers, "network.boot_servers", "boot_")
     storm = sc.events.boot_storm
     if storm is not None:
-        for role in ("dhcp", "auth", "epg"):
-            get("server", getattr(storm, role), f"events.boot_storm.{role}", f"server:{role}")
-            prof = out.get(f"server:{role}")
-            if prof is not None and getattr(prof, "role", role) != role:
-                problems.append(Problem(f"events.boot_storm.{role}",
-                                        f"profile is a {getattr(prof, 'role', '?')} server",
-                                        getattr(storm, role)))
+        boot_servers(storm, "events.boot_storm", "")
         names = {g.name for g in sc.site_groups}
         provs = {g.province for g in sc.site_groups}
         for j, name in enumerate(storm.site_groups):
@@ -173,11 +179,18 @@ class IptvModel:
         if self.boxes is not None and box_state is not None:
             apply_initial_state(self.boxes, box_state, self.va.on_share,
                                 ctx.rng.stream("iptv.initial"))
+        self.power = PowerSchedule.build(self.va.params, self.pop, sc.start_hour * 3600.0,
+                                         self.dt, self.n_windows, ctx.rng.stream("iptv.power"))
+        if self.power is not None and self.boxes is not None and box_state is None:
+            off = self.power.off_at_start  # switched off before t = 0 (a twin's state knows)
+            self.boxes.power_off(off, np.full(off.size, np.inf))
         # Power events happen at window starts: epochs end there.
         self.barriers: list[int] = []
         if sc.events.boot_storm is not None:
             t_off, t_on = self._storm_times()
             self.barriers = [int(round(t_off / self.dt)), int(round(t_on / self.dt))]
+        if self.power is not None:
+            self.barriers += self.power.windows()
         wifi = np.array([s.wifi_clients * s.wifi_client_mbps for s in self.stbs])
         port_wifi = np.bincount(self.pop.box_port, weights=wifi[self.pop.box_stb],
                                 minlength=self.pop.n_ports)
@@ -264,6 +277,8 @@ class IptvModel:
             self.env.process(self._storm())
         if self.campaign is not None:
             self.env.process(self._campaign())
+        if self.power is not None:
+            self.env.process(self._power())
         self.env.process(self._windows())
 
     def end_time(self) -> float:
@@ -295,6 +310,27 @@ class IptvModel:
         if self.boxes is not None:
             self.boxes.set_back_on(boxes, t_on + res.on_air_s)
         self.summary.record_storm(res, t_off, t_on)
+
+    def _power(self) -> Any:
+        """Scheduled power-offs and power-ons (:mod:`sim.iptv.schedule`)."""
+        assert self.power is not None
+        spec = self.sc.network.boot_servers
+        servers = {r: self.ctx.profiles[f"server:boot_{r}"] for r in ("dhcp", "auth", "epg")}
+        rng = self.ctx.rng.stream("iptv.power.boot")
+        for ev in self.power.events:
+            t = ev.w * self.dt
+            yield self.env.timeout(t - self.env.now)
+            if not ev.on:
+                if self.boxes is not None:
+                    self.boxes.power_off(ev.boxes, np.full(ev.boxes.size, np.inf), ev.w)
+                continue
+            wave = power_on(ev, t, spec, self.pop, self.stbs, servers,  # type: ignore[arg-type]
+                            rng, self.ctx.rng.seed_for,
+                            max(self.dt, min(DAY_S, self.end_time() - t)))
+            if self.boxes is not None:
+                for res in wave.waves:
+                    self.boxes.set_back_on(res.boxes, t + res.on_air_s)
+            self.summary.record_power_on(wave)
 
     def _campaign(self) -> Any:
         camp = self.campaign

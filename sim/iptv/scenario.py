@@ -38,6 +38,55 @@ class ServiceSpec(StrictModel):
         return self
 
 
+class ClientSpec(StrictModel):
+    """Box-side request behaviour during a boot storm."""
+
+    timeout_s: float = Field(default=10.0, ge=0.01, le=3600)
+    backoff_base_s: float = Field(default=4.0, ge=0.01, le=3600)
+    backoff_max_s: float = Field(default=120.0, ge=0.01, le=86400)
+    jitter: float = Field(default=0.5, ge=0, le=1, description="+- share of random backoff")
+
+
+class BootServersSpec(StrictModel):
+    """The servers a booting box asks in turn (DHCP, then auth, then EPG, by profile id), how
+    the box retries, and the resolution of the boot time series."""
+
+    dhcp: str = "dhcp_standard"
+    auth: str = "auth_standard"
+    epg: str = "epg_standard"
+    client: ClientSpec = Field(default_factory=ClientSpec)
+    bin_s: float = Field(default=5.0, ge=0.1, le=3600, description="time-series resolution")
+
+
+class BootStormSpec(BootServersSpec):
+    """A power cut to a set of sites; when power returns every box boots at once."""
+
+    at_s: float = Field(ge=0, description="power lost (snapped to a window boundary)")
+    outage_s: float = Field(default=600.0, gt=0)
+    site_groups: list[str] = Field(default_factory=list, description="empty: every group")
+    provinces: list[str] = Field(default_factory=list)
+
+
+class PowerScheduleSpec(StrictModel):
+    """Boxes switched off and on centrally at fixed clock times every day (a hospital's ward
+    TV on in the morning and off at lights-out). A box on the schedule is offline from
+    ``off_h`` to ``on_h``; at ``on_h`` it gets power at a uniformly spread instant within
+    ``jitter_s`` and boots through DHCP, auth and EPG (``network.boot_servers``)."""
+
+    on_h: float = Field(default=7.0, ge=0, lt=24, description="clock hour of the power-on")
+    off_h: float = Field(default=22.0, ge=0, lt=24, description="clock hour of the power-off")
+    jitter_s: float = Field(default=600.0, ge=0, le=7200, description="power-on instants "
+                            "spread uniformly over this many seconds after on_h")
+    share: float = Field(default=0.8, ge=0, le=1, description="share of the vertical's boxes "
+                         "on the central switch (drawn per box; 0: no schedule)")
+
+    @model_validator(mode="after")
+    def _times(self) -> PowerScheduleSpec:
+        if self.on_h == self.off_h:
+            raise ValueError(f"on_h and off_h are the same hour ({self.on_h:g})")
+        return self
+
+
 class NetworkSpec(StrictModel):
     """Access and aggregation network, by profile id, and how it is dimensioned."""
 
@@ -55,6 +104,9 @@ class NetworkSpec(StrictModel):
         "of a province (else one each)")
     overload_threshold: float = Field(default=0.8, gt=0, le=1.5,
                                       description="utilisation above which a link is overloaded")
+    boot_servers: BootServersSpec = Field(
+        default_factory=BootServersSpec, description="servers and client behaviour of boxes "
+        "switched on by a power schedule (a boot storm names its own)")
     profile_overrides: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="per role (pon, metro, ...): profile field overrides")
 
@@ -83,6 +135,9 @@ class ViewingSpec(StrictModel):
     ad_idle_s: float | None = Field(default=None, gt=0)
     ad_refresh_mb: float | None = Field(default=None, ge=0, description="playlist refresh "
                                         "fetched from the CDN each time the carousel starts")
+    power_schedule: PowerScheduleSpec | None = Field(
+        default=None, description="central power-on and -off times (hospitals by default, "
+        "see sim.iptv.viewing; share 0 turns it off)")
 
     @model_validator(mode="after")
     def _ranges(self) -> ViewingSpec:
@@ -116,29 +171,6 @@ class SiteGroup(StrictModel):
         if mean_of(q) > 100_000:
             raise ValueError(f"a site of {mean_of(q):g} boxes on average: at most 100,000")
         return q
-
-
-class ClientSpec(StrictModel):
-    """Box-side request behaviour during a boot storm."""
-
-    timeout_s: float = Field(default=10.0, ge=0.01, le=3600)
-    backoff_base_s: float = Field(default=4.0, ge=0.01, le=3600)
-    backoff_max_s: float = Field(default=120.0, ge=0.01, le=86400)
-    jitter: float = Field(default=0.5, ge=0, le=1, description="+- share of random backoff")
-
-
-class BootStormSpec(StrictModel):
-    """A power cut to a set of sites; when power returns every box boots at once."""
-
-    at_s: float = Field(ge=0, description="power lost (snapped to a window boundary)")
-    outage_s: float = Field(default=600.0, gt=0)
-    site_groups: list[str] = Field(default_factory=list, description="empty: every group")
-    provinces: list[str] = Field(default_factory=list)
-    dhcp: str = "dhcp_standard"
-    auth: str = "auth_standard"
-    epg: str = "epg_standard"
-    client: ClientSpec = Field(default_factory=ClientSpec)
-    bin_s: float = Field(default=5.0, ge=0.1, le=3600, description="time-series resolution")
 
 
 class WaveSpec(StrictModel):

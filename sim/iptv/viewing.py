@@ -9,7 +9,9 @@ probability ``mean dwell / session_mean_s``) to VoD, a video call or standby. Bo
 comprehensive package start the ad carousel after ``ad_idle_s`` of standby, while their site
 is open (:func:`open_hours`): the carousel plays from local storage, and each start fetches a
 playlist refresh of ``ad_refresh_mb`` from the CDN (an assumption: the seed says a configured
-playlist of picture and video ads, not how it is delivered).
+playlist of picture and video ads, not how it is delivered). Hospital boxes are switched
+off and on centrally (``power_schedule``, :mod:`sim.iptv.schedule`): for boxes on the switch
+the diurnal pattern holds while they have power.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.iptv.scenario import VERTICALS, IptvScenario, ViewingSpec
+from sim.iptv.scenario import VERTICALS, IptvScenario, PowerScheduleSpec, ViewingSpec
 from sim.kernels import layout as vk
 
 #: Default channel popularity exponent: about 80% of live viewing on the top 10% of the
@@ -48,6 +50,7 @@ BASE: dict[str, Any] = {
     "ads_share": 0.0,
     "ad_idle_s": 300.0,
     "ad_refresh_mb": 4.0,
+    "power_schedule": None,
 }
 
 PER_VERTICAL: dict[str, dict[str, Any]] = {
@@ -78,6 +81,10 @@ PER_VERTICAL: dict[str, dict[str, Any]] = {
         "diurnal": [0.05, 0.03, 0.02, 0.02, 0.02, 0.03, 0.08, 0.15, 0.20, 0.25, 0.28, 0.28,
                     0.25, 0.25, 0.28, 0.28, 0.28, 0.30, 0.35, 0.38, 0.38, 0.30, 0.15, 0.08],
         "session_mean_s": 4500.0, "vod_share": 0.10, "call_share": 0.05,
+        # ward TV switched on centrally at 07:00 and off at lights-out, 22:00, on 80% of the
+        # boxes (general wards; private rooms have their own switch): an assumption, the seed
+        # names hospitals as a pilot vertical only
+        "power_schedule": PowerScheduleSpec().model_dump(),
     },
     "chain_store": {
         "diurnal": [0.0] * 9 + [0.10] * 12 + [0.0] * 3,
