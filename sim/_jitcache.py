@@ -2,7 +2,7 @@
 
 numba's on-disk cache (``cache=True``) checks a function against its own source file only,
 not against the files of the functions it inlines or calls: a change in ``sim/kernels/rng.py``
-would leave the machine code of ``sim/kernels/viewing.py``'s kernels stale, and results
+would leave the machine code of ``sim/kernels/boxes.py``'s kernels stale, and results
 silently wrong. The cache is therefore kept in a directory named by a hash of every module
 of the package that uses numba; a change to any of them starts a fresh cache (compilation,
 about a minute, on the first run after the change).
