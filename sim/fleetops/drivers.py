@@ -49,9 +49,10 @@ def plan_breaks(cont_s: float, drive_s: float, limit_s: float) -> tuple[int, flo
     return n, drive_s - room - (n - 1) * limit_s
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Driver:
-    """One driver: roster data, state during the day, and the record of the run."""
+    """One driver: roster data and state during the day (the record of the run comes from
+    the task log)."""
 
     index: int
     id: str
@@ -68,14 +69,7 @@ class Driver:
     day_drive_s: float = 0.0
     cont_drive_s: float = 0.0
     last_end_s: float = -math.inf
-    # record
-    drive_s: float = 0.0
-    km: float = 0.0
-    tasks: int = 0
-    on_time: int = 0
-    breaks: int = 0
     shifts: int = 0
-    max_day_drive_s: float = 0.0
     max_cont_drive_s: float = 0.0
 
     def works_on(self, day: int) -> bool:

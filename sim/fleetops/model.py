@@ -128,10 +128,11 @@ class FleetYearModel:
         s, e, ops, end = self.s, self.energy, self.ops, self.s.horizon_s
         vs, ds = self.vehicles, self.roster.drivers
         reasons = sorted({r for v in vs for r in v.downtime_s})
-        va = ops.vehicle_arrays()
+        tasks = ops.log.view()
+        va, da = ops.vehicle_arrays(tasks, end), ops.driver_arrays(tasks, end)
         extra_cols = sorted({k for v in vs for k in v.extra})
         return FleetRecord(
-            horizon_s=end, tasks=ops.log.view(), task_types=[t.id for t in s.tasks],
+            horizon_s=end, tasks=tasks, task_types=[t.id for t in s.tasks],
             depots=ops.depots, on_time_s=np.array(ops.on_time_s),
             plate=[v.plate for v in vs], profile=[v.profile_id for v in vs],
             depot=[v.depot or "" for v in vs], is_ev=e.is_ev,
@@ -148,13 +149,10 @@ class FleetYearModel:
             licence=[r.licence for r in ds],
             shift_start_h=np.array([r.shift_start_h for r in ds], float),
             double_shift=np.array([r.vehicle is not None for r in ds], bool),
-            d_drive_s=np.array([r.drive_s for r in ds], float),
-            d_km=np.array([r.km for r in ds], float),
-            d_tasks=np.array([r.tasks for r in ds], np.int64),
-            d_on_time=np.array([r.on_time for r in ds], np.int64),
-            d_breaks=np.array([r.breaks for r in ds], np.int64),
+            d_drive_s=da["drive_s"], d_km=da["km"], d_tasks=da["tasks"],
+            d_on_time=da["on_time"], d_breaks=da["breaks"],
             d_shifts=np.array([r.shifts for r in ds], np.int64),
-            d_max_day_drive_s=np.array([r.max_day_drive_s for r in ds], float),
+            d_max_day_drive_s=da["max_day_drive_s"],
             d_max_cont_drive_s=np.array([r.max_cont_drive_s for r in ds], float),
             daily_cap_s=s.drivers.daily_cap_h * 3600.0,
             continuous_limit_s=s.drivers.continuous_limit_h * 3600.0,

@@ -91,12 +91,8 @@ class Operations:
         self.most = 1 if s.dispatcher == "longest_idle" else MAX_CANDIDATES
         self.max_wait = [tt.max_wait_s for tt in s.tasks]
         self.on_time_s = [tt.on_time_s for tt in s.tasks]
-        # per-vehicle counters as lists (updated one task at a time)
-        self.v_busy_s = [0.0] * len(vs)
-        self.v_tasks = [0] * len(vs)
-        self.v_km = [0.0] * len(vs)
-        self.fuel_l = [0.0] * len(vs)
-        self.l_per_km = [v.profile.fuel_l_per_100km / 100.0 for v in vs]
+        self.l_per_km = np.array([v.profile.fuel_l_per_100km / 100.0 for v in vs])
+        self.ev = energy.ev
         self.events = 0
         #: Wall seconds by component (the benchmark's split).
         self.clock = {"draw_s": 0.0, "dispatch_s": 0.0, "task_end_s": 0.0}
@@ -289,30 +285,19 @@ class Operations:
         self.events += 1
         vi = log.vehicle[i]
         v, r = self.state.vehicles[vi], self.drivers[log.driver[i]]
-        drive_s, km, start = log.drive_s[i], log.km[i], log.start_s[i]
-        on_time = start - log.release_s[i] <= self.on_time_s[log.ttype[i]]
-        # vehicle
+        drive_s, km = log.drive_s[i], log.km[i]
+        # only what decisions need is kept per task; the records come from the task log
         v.odometer_km += km
         v.operating_h += drive_s / 3600.0
-        self.v_km[vi] += km
-        self.v_tasks[vi] += 1
-        self.v_busy_s[vi] += now - start
-        self.fuel_l[vi] += km * self.l_per_km[vi]
-        self.energy.drive(v, km)
-        # driver
+        is_ev = self.ev[vi]
+        if is_ev:
+            self.energy.drive(v, km)
         r.busy = False
         r.day_drive_s += drive_s
-        if r.day_drive_s > r.max_day_drive_s:
-            r.max_day_drive_s = r.day_drive_s
         r.last_end_s = now
-        r.drive_s += drive_s
-        r.km += km
-        r.tasks += 1
-        r.on_time += on_time
-        r.breaks += log.breaks[i]
         self.state.task_ended(v)
         self.hooks.on_task_done(v, now, km, drive_s / 3600.0)
-        if v.down_reason is None and not self.energy.after_task(v):
+        if v.down_reason is None and not (is_ev and self.energy.after_task(v)):
             self._offer_vehicle(v)
         if r.on_shift and now < r.shift_end_s and r.day_drive_s < self.rules.cap_s:
             self._offer_driver(r)
@@ -353,6 +338,35 @@ class Operations:
         log.status = [LOST if st == WAITING and rel < end_s else st
                       for st, rel in zip(log.status, log.release_s, strict=True)]
 
-    def vehicle_arrays(self) -> dict[str, np.ndarray]:
-        return {"km": np.array(self.v_km), "tasks": np.array(self.v_tasks, np.int64),
-                "busy_s": np.array(self.v_busy_s), "fuel_l": np.array(self.fuel_l)}
+    def done_mask(self, tasks: dict[str, np.ndarray], end_s: float) -> np.ndarray:
+        """Tasks finished before ``end_s`` (the ones the vehicles' odometers count)."""
+        return (tasks["status"] == STARTED) & (tasks["end_s"] < end_s)
+
+    def vehicle_arrays(self, tasks: dict[str, np.ndarray], end_s: float
+                       ) -> dict[str, np.ndarray]:
+        """Per-vehicle km, tasks, busy time and fuel from the tasks finished by ``end_s``."""
+        done = self.done_mask(tasks, end_s)
+        v, n = tasks["vehicle"][done], len(self.state.vehicles)
+        km = np.bincount(v, tasks["km"][done], n)
+        busy = np.bincount(v, (tasks["end_s"] - tasks["start_s"])[done], n)
+        return {"km": km, "tasks": np.bincount(v, minlength=n).astype(np.int64),
+                "busy_s": busy, "fuel_l": km * self.l_per_km}
+
+    def driver_arrays(self, tasks: dict[str, np.ndarray], end_s: float
+                      ) -> dict[str, np.ndarray]:
+        """Per-driver driving, km, tasks, on-time tasks, rests and the most driven in one
+        shift, from the tasks finished by ``end_s``."""
+        done = self.done_mask(tasks, end_s)
+        d, n = tasks["driver"][done], len(self.drivers)
+        drive, start = tasks["drive_s"][done], tasks["start_s"][done]
+        on_time = (tasks["start_s"] - tasks["release_s"] <=
+                   np.asarray(self.on_time_s)[tasks["ttype"]])[done]
+        shift_h = np.array([r.shift_start_h for r in self.drivers])
+        shift_day = np.floor((start - shift_h[d] * 3600.0) / DAY_S).astype(np.int64)
+        days = int(self.s.days) + 2
+        per_shift = np.bincount(d * days + shift_day + 1, drive, n * days).reshape(n, days)
+        return {"drive_s": np.bincount(d, drive, n), "km": np.bincount(d, tasks["km"][done], n),
+                "tasks": np.bincount(d, minlength=n).astype(np.int64),
+                "on_time": np.bincount(d, on_time, n).astype(np.int64),
+                "breaks": np.bincount(d, tasks["breaks"][done], n).astype(np.int64),
+                "max_day_drive_s": per_shift.max(axis=1) if n else np.zeros(0)}
