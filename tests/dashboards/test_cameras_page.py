@@ -55,3 +55,19 @@ def test_camera_page_shows_labelled_kpis_and_tables(monkeypatch, camera_runs) ->
 def test_camera_page_without_runs_says_how_to_make_one(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
     at = _page(monkeypatch, tmp_path)
     assert any("fleettwin run shop_cameras_trial" in i.value for i in at.info)
+
+
+def test_run_page_shows_a_camera_run(monkeypatch, camera_runs) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("FLEETTWIN_RUNS", str(camera_runs))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["selected_runs"] = ["cams"]
+    at.run()
+    at.switch_page("views/run.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    labels = [m.label for m in at.metric]
+    assert any(lab.startswith("Live-view blocking rate (阻塞率)") for lab in labels)
+    for tab in ("Map", "Tables", "What if", "Details"):
+        at.session_state["run_tab"] = tab
+        at.run()
+        assert not at.exception, (tab, [e.value for e in at.exception])
