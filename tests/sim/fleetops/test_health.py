@@ -145,3 +145,16 @@ def test_breakdown_cancels_the_booked_slot_and_the_repair_includes_the_service()
     w.env.run(until=3 * 86400.0)
     assert (h.n.breakdowns, h.n.services) == (1, 1)
     assert v.available and h.vh[0].visit is None
+
+
+def test_utilisation_and_bookings_per_day_of_a_hand_checked_month():
+    # one vehicle serviced once (exactly 2 h) at a one-bay workshop open 8-18 every day
+    p = profile(service_interval_km=15_000.0, service_time_h=2.0, **NO_FAILURES)
+    shop = WorkshopSpec(id="one", bays=1, open_h=8.0, close_h=18.0)
+    w = world([Car(p, odometer_km=14_999.0)], [shop], months=1)
+    k = run(w)
+    days = w.horizon_s / 86400.0  # 2026-01-05 to 2026-02-05: 31 days
+    assert days == 31
+    assert k["workshop_utilisation"] == pytest.approx(2.0 / (10.0 * 31))
+    assert k["bookings_per_day"] == pytest.approx(1 / 31)
+    assert k["booking_lead_mean_h"] >= 24.0
