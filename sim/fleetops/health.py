@@ -49,7 +49,7 @@ class VehicleHealth:
     """Per-vehicle health state (one per register row)."""
 
     __slots__ = ("law", "km_clock", "fault", "false_in", "due_km", "book_km", "due_s", "visit",
-                 "retry_s", "l_km", "kwh_km", "wear_km", "last_service_s", "hours_before",
+                 "retry_s", "l_km", "kwh_km", "wear_km", "hours_before",
                  "telemetry_day")
 
     def __init__(self, law: FailureLaw, fault: Fault, false_in: int, due_km: float,
@@ -64,7 +64,6 @@ class VehicleHealth:
         self.retry_s = -math.inf
         self.l_km, self.kwh_km = per_km
         self.wear_km = wear_km
-        self.last_service_s = -math.inf
         self.telemetry_day = -1
 
 
@@ -378,7 +377,6 @@ class Health:
                 due = add_months(self.state.date_at(t_s), p.service_interval_months)
                 hv.due_s = (due - self.state.start_date).days * DAY_S
                 heapq.heappush(self._due, (hv.due_s, v.index))
-            hv.last_service_s = t_s
 
     def _done(self, visit: Visit, hours: float, end_s: float) -> None:
         book_visit(self, visit, hours, end_s)

@@ -158,3 +158,20 @@ def test_utilisation_and_bookings_per_day_of_a_hand_checked_month():
     assert k["workshop_utilisation"] == pytest.approx(2.0 / (10.0 * 31))
     assert k["bookings_per_day"] == pytest.approx(1 / 31)
     assert k["booking_lead_mean_h"] >= 24.0
+
+
+def test_same_seed_same_results_and_another_seed_differs():
+    from sim.fleetops.health_schema import WarningSpec
+
+    p = profile(service_interval_km=5_000.0, failure_rate_per_1000h=10.0, failure_shape=1.5)
+    cars = [Car(p, odometer_km=300.0 * i) for i in range(20)]
+
+    def kpis(seed: int) -> dict[str, float]:
+        return run(world(cars, [INDEPENDENT], months=1, seed=seed,
+                         warning=WarningSpec(enabled=True)))
+
+    first, again, other = kpis(5), kpis(5), kpis(6)
+    assert first.keys() == again.keys()
+    assert all(first[k] == again[k] or (first[k] != first[k] and again[k] != again[k])
+               for k in first)  # equal, or both NaN
+    assert (first["breakdowns"], first["warnings"]) != (other["breakdowns"], other["warnings"])
