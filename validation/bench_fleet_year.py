@@ -1,7 +1,7 @@
 """Benchmark: a year of a large company and taxi fleet (kind ``fleet_year``).
 
-2,000 vehicles (700 double-shifted electric taxis, 200 electric and 400 petrol company
-cars, 700 diesel vans) at 10 depots, 2,400 drivers (1,400 in taxi pairs, 1,000 in depot
+2,000 vehicles (700 double-shifted electric taxis at 4 taxi bases; 200 electric and 400
+petrol company cars and 700 diesel vans at 10 depots), 2,400 drivers (1,400 in taxi pairs, 1,000 in depot
 pools), 12 months, about 5 tasks per vehicle a day (~3.6 M tasks), 20 workshops (6 dealer
 4S stores, 14 independent) and 100 charging stations. Target: under 5 min wall and under
 4 GB peak memory on this machine.
@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 import simpy
 
-DEPOTS = 10
+DEPOTS = 10  # company depots (vans, company cars, their driver pools)
+TAXI_DEPOTS = 4  # taxi bases (double-shifted electric taxis)
 STATIONS = 100
 WORKSHOPS = 20
 
@@ -60,12 +61,15 @@ def write_world(folder: Path, months: int = 12, scale: float = 1.0, seed: int = 
     rng = np.random.default_rng(seed)
     depots = [{"id": f"depot{k:02d}", "x_km": float(x), "y_km": float(y)}
               for k, (x, y) in enumerate(rng.uniform(-15, 15, (DEPOTS, 2)))]
+    bases = [{"id": f"taxi{k}", "x_km": float(x), "y_km": float(y)}
+             for k, (x, y) in enumerate(rng.uniform(-10, 10, (TAXI_DEPOTS, 2)))]
     rows: list[dict[str, Any]] = []
-    taxi_depots = [d["id"] for d in depots[:4]]
+    taxi_depots = [d["id"] for d in bases]
     for profile, count, role in fleet(scale):
         for _ in range(count):
             k = len(rows)
-            depot = taxi_depots[k % 4] if role == "taxi" else depots[k % DEPOTS]["id"]
+            depot = taxi_depots[k % TAXI_DEPOTS] if role == "taxi" else \
+                depots[k % DEPOTS]["id"]
             bought = 2020 + int(rng.integers(0, 6))
             rows.append({
                 "plate": f"{'粤B' if role == 'taxi' else '京A'}{k:05d}{'D' if 'ev' in profile else ''}",
@@ -89,10 +93,10 @@ def write_world(folder: Path, months: int = 12, scale: float = 1.0, seed: int = 
     scenario = {
         "name": "bench_fleet_year", "kind": "fleet_year", "seed": seed,
         "start_date": "2026-01-01", "months": months, "register_csv": "register.csv",
-        "record_tasks": False, "depots": depots,
+        "record_tasks": False, "depots": depots + bases,
         "drivers": {"pools": pools, "double_shift": [
-            {"profile": "sedan_ev", "licence": "C1", "shifts": [shift_a, shift_b],
-             "days_per_week": 6}]},
+            {"profile": "sedan_ev", "depots": taxi_depots, "licence": "C1",
+             "shifts": [shift_a, shift_b], "days_per_week": 6}]},
         "tasks": [
             {"id": "ride", "profiles": ["sedan_ev"], "per_vehicle_day": 5, "start_h": 6,
              "end_h": 24, "duration_s": {"family": "lognormal", "median": 1500, "sigma": 0.5},

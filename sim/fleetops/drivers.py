@@ -116,7 +116,8 @@ def build_roster(s: FleetYearScenario, plates: list[str], vehicle_depot: list[st
                               p.licence, p.shift.start_h, p.shift.hours, p.days_per_week))
     for ds in s.drivers.double_shift:
         for v, (depot, prof) in enumerate(zip(vehicle_depot, vehicle_profile, strict=True)):
-            if prof.partition("@")[0] != ds.profile:
+            if prof.partition("@")[0] != ds.profile or \
+                    (ds.depots is not None and depot not in ds.depots):
                 continue
             for j, sh in enumerate(ds.shifts):
                 out.append(Driver(len(out), f"{plates[v]}-{'AB'[j]}", depot,

@@ -209,7 +209,8 @@ def prepare(s: FleetYearScenario, catalog: ProfileCatalog, source: str
     held: dict[str, set[str]] = {}
     for pool in s.drivers.pools:
         held.setdefault(pool.depot, set()).add(pool.licence)
-    doubles = {ds.profile: ds.licence for ds in s.drivers.double_shift}
+    doubles = {(ds.profile, d): ds.licence for ds in s.drivers.double_shift
+               for d in (ds.depots or [dp.id for dp in s.depots])}
     cache: dict[str, VehicleProfile] = {}
 
     def profile(ref: str) -> VehicleProfile:
@@ -221,9 +222,9 @@ def prepare(s: FleetYearScenario, catalog: ProfileCatalog, source: str
 
     def licence_ok(ref: str, depot: str | None) -> str | None:
         need = profile(ref).licence_class
-        base = ref.partition("@")[0]
-        if base in doubles:
-            lic = doubles[base]
+        base, at = ref.partition("@")[0], depot or s.depots[0].id
+        if (base, at) in doubles:
+            lic = doubles[(base, at)]
             return None if covers(lic, need) else (
                 f"needs a class {need} licence; its double-shift drivers hold {lic}")
         have = held.get(depot or s.depots[0].id, set())

@@ -63,6 +63,9 @@ class DoubleShift(StrictModel):
     """Two drivers per vehicle of a profile (double-shifted taxis): one for each shift."""
 
     profile: str = Field(pattern=_ID, max_length=100)
+    depots: list[str] | None = Field(default=None, max_length=10_000,
+                                     description="only the vehicles at these depots "
+                                     "(default: every vehicle of the profile)")
     licence: LicenceClass
     shifts: list[Shift] = Field(min_length=2, max_length=2)
     days_per_week: int = Field(default=6, ge=1, le=7)
@@ -216,6 +219,11 @@ class FleetYearScenario(ScenarioBase):
             unknown = sorted(set(tt.depot_share or {}) - set(ids))
             if unknown:
                 raise ValueError(f"tasks[{k}].depot_share names unknown depots "
+                                 f"{', '.join(unknown)} (depots: {', '.join(ids)})")
+        for i, ds in enumerate(self.drivers.double_shift):
+            unknown = sorted(set(ds.depots or []) - set(ids))
+            if unknown:
+                raise ValueError(f"drivers.double_shift[{i}].depots names unknown depots "
                                  f"{', '.join(unknown)} (depots: {', '.join(ids)})")
         for i, p in enumerate(self.drivers.pools):
             if p.depot not in ids:

@@ -141,3 +141,20 @@ def test_double_shift_vehicles_are_driven_by_their_own_two_drivers(make_fleet):
     assert set(late.driver.str[-1]) == {"B"}
     early = t[(t.start_s % 86400) < 14 * H]
     assert set(early.driver.str[-1]) == {"A"}
+
+
+def test_double_shift_limited_to_depots_leaves_the_other_vehicles_to_the_pools(make_fleet):
+    shifts = [{"start_h": 6, "hours": 9}, {"start_h": 15, "hours": 9}]
+    reg = rows(n_van=0, n_ev=4)
+    reg[2]["depot"] = reg[3]["depot"] = "south"
+    drivers = {"pools": [{"depot": "south", "count": 2, "licence": "C1",
+                          "shift": {"start_h": 7, "hours": 10}, "days_per_week": 7}],
+               "double_shift": [{"profile": "sedan_ev", "depots": ["north"], "licence": "C1",
+                                 "shifts": shifts, "days_per_week": 7}]}
+    run = run_scenario(make_fleet(reg, drivers=drivers))
+    d = run.replications[0].tables["drivers"].to_pandas()
+    assert sorted(d.driver[d.double_shift]) == sorted(
+        f"{r['plate']}-{x}" for r in reg[:2] for x in "AB")
+    t = run.replications[0].tables["tasks"].to_pandas()
+    south = t[t.plate.isin([reg[2]["plate"], reg[3]["plate"]]) & (t.status == "started")]
+    assert len(south) > 50 and south.driver.str.startswith("south-C1-").all()
