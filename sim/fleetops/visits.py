@@ -98,6 +98,9 @@ def run_visit(env: simpy.Environment, state: FleetState, visit: Visit,
         yield env.timeout(visit.booking.start_s - env.now)
     req = ws.bays.request()
     yield req
+    opens = ws.next_open_s(env.now)  # towed in while closed: work starts at opening
+    if opens > env.now:
+        yield env.timeout(opens - env.now)
     start = env.now
     visit.extra["bay_start_s"] = start
     state.take_down(v, visit.reason, start)

@@ -90,6 +90,17 @@ class Workshop:
             t = day * DAY_S
         return t + left_s
 
+    def next_open_s(self, t_s: float) -> float:
+        """``t_s`` if the workshop is open then, else its next opening time."""
+        day = int(t_s // DAY_S)
+        for _ in range(8):
+            if self.open_on(day):
+                lo, hi = self.window(day)
+                if t_s < hi:
+                    return max(t_s, lo)
+            day += 1
+        return t_s  # unreachable: at most six weekdays are closed
+
     def open_hours(self, t0_s: float, t1_s: float) -> float:
         """Hours the workshop is open within ``[t0_s, t1_s)``."""
         total = 0.0

@@ -131,3 +131,10 @@ def test_duplicate_workshop_ids_are_an_error():
 
     with pytest.raises(ScenarioError, match=r"workshops\[1\]\.id.*unique.*'w'"):
         world([Car(profile())], [WorkshopSpec(id="w"), WorkshopSpec(id="w")])
+
+
+def test_next_opening_skips_the_night_and_closed_days():
+    w = shop(open_h=8, close_h=18, closed_weekdays=[1])  # day 1 (a Tuesday) closed
+    assert w.next_open_s(10 * H) == 10 * H
+    assert w.next_open_s(19 * H) == 2 * DAY_S + 8 * H
+    assert w.next_open_s(3 * H) == 8 * H
