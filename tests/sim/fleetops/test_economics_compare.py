@@ -85,3 +85,13 @@ def test_dashboard_compare_page_shows_the_economics(two_runs, monkeypatch):
                                       if econ["payback_month"] == econ["payback_month"]
                                       else "n/a")
     assert shown["Investment (platform above the baseline)"] == "¥2,640"
+
+
+def test_saving_by_cost_line_adds_up(two_runs):
+    from sim.fleetops.economics import COST_COLUMNS
+
+    (econ,) = appraise_runs(two_runs)
+    parts = [econ[f"saving_{c}"] for c in COST_COLUMNS]
+    assert sum(parts) == pytest.approx(econ["saving_cny"])
+    assert econ["saving_capital_cny"] > 0  # two vans fewer
+    assert econ["saving_platform_cny"] == pytest.approx(-(8 * 40 * 2 + 2000))
