@@ -99,6 +99,7 @@ class FleetYearModel:
         rows = read_register(register_path(s, ctx.source), known_profiles={k.partition("@")[0] for k in ctx.profiles},
                              depots=[d.id for d in s.depots], start_date=s.start_date)
         self.vehicles = vehicles_from(rows, ctx.profiles)
+        self.odometer_start_km = np.array([v.odometer_km for v in self.vehicles])
         sites = {d.id: Site(d.id, d.x_km, d.y_km) for d in s.depots}
         self.state = FleetState(ctx.env, self.vehicles, s.start_date, sites,
                                 s.travel.speed_kmh, s.travel.detour)
@@ -136,6 +137,9 @@ class FleetYearModel:
             depots=ops.depots, on_time_s=np.array(ops.on_time_s),
             plate=[v.plate for v in vs], profile=[v.profile_id for v in vs],
             depot=[v.depot or "" for v in vs], is_ev=e.is_ev,
+            purchase_date=[v.purchase_date.isoformat() for v in vs],
+            warranty_end=[v.warranty_end.isoformat() if v.warranty_end else "" for v in vs],
+            odometer_start_km=self.odometer_start_km,
             odometer_km=np.array([v.odometer_km for v in vs]),
             operating_h=np.array([v.operating_h for v in vs]),
             v_km=va["km"], v_tasks=va["tasks"], v_busy_s=va["busy_s"], fuel_l=va["fuel_l"],

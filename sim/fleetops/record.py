@@ -21,6 +21,9 @@ class FleetRecord:
     profile: list[str]
     depot: list[str]
     is_ev: np.ndarray
+    purchase_date: list[str]
+    warranty_end: list[str]
+    odometer_start_km: np.ndarray
     odometer_km: np.ndarray
     operating_h: np.ndarray
     v_km: np.ndarray

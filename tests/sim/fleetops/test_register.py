@@ -20,7 +20,10 @@ def test_plates_and_extra_columns_carry_through_the_tables(make_fleet):
     v = rep.tables["vehicles"].to_pandas()
     assert list(v.plate) == [r["plate"] for r in rows()]
     assert list(v.register_colour) == ["white"] * 4 + ["blue"] * 4
-    assert (v.odometer_km > [r["odometer_km"] for r in rows()]).all()  # started from the register
+    assert list(v.odometer_start_km) == [r["odometer_km"] for r in rows()]
+    assert (v.odometer_km > v.odometer_start_km).all()
+    assert list(v.purchase_date) == [r["purchase_date"] for r in rows()]
+    assert list(v.warranty_end) == [r.get("warranty_end", "") for r in rows()]
     t = rep.tables["tasks"].to_pandas()
     assert set(t[t.status == "started"].plate) == set(v.plate)
 
