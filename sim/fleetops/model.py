@@ -241,6 +241,13 @@ def prepare(s: FleetYearScenario, catalog: ProfileCatalog, source: str
                          depots=[d.id for d in s.depots], start_date=s.start_date,
                          licence_ok=licence_ok)
     profiles: dict[str, ProfileBase] = {r.profile: profile(r.profile) for r in rows}
+    at = {(r.depot, r.profile.partition("@")[0]) for r in rows}
+    for t, tt in enumerate(s.tasks):
+        for depot, share in (tt.depot_share or {}).items():
+            if share > 0 and not any((depot, p.partition("@")[0]) in at for p in tt.profiles):
+                problems.append(Problem(f"tasks[{t}].depot_share.{depot}", "no vehicle of "
+                                        f"{', '.join(tt.profiles)} is registered at this "
+                                        "depot: its tasks could never be served", share))
     if any(p.powertrain == "ev" for p in cache.values()) and not s.charging.stations:
         problems.append(Problem("charging.stations", "the register has electric vehicles; "
                                 "give at least one charging station", []))

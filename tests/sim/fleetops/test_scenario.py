@@ -48,6 +48,11 @@ def test_per_vehicle_demand_grows_with_the_eligible_vehicles():
     (["tasks[0].per_vehicle_day=2"], "exactly one of per_vehicle_day and per_day"),
     (["tasks[0].depot_share={nowhere: 1}"], "depot_share names unknown depots nowhere"),
     (["tasks[0].depot_share={baiyun: 0}"], "positive sum"),
+    (["tasks[0].profiles=[sedan_ice]", "tasks[0].depot_share={baiyun: 1, tianhe: 1}",
+      "register_csv=data/city_fleet_year/register.csv",
+      "depots=[{id: baiyun}, {id: tianhe}, {id: haizhu}]",
+      "tasks[0].depot_share={haizhu: 1}"],
+     r"tasks\[0\]\.depot_share\.haizhu: no vehicle of sedan_ice is registered"),
 ])
 def test_bad_demand_settings_are_named(changes, expect):
     from sim.errors import ScenarioError
