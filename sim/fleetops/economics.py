@@ -180,7 +180,8 @@ def appraise_against(base: dict[str, np.ndarray], run: dict[str, np.ndarray],
 
     The investment is the run's platform cost above the baseline's; the return each month
     is the baseline's other costs minus the run's. ROI is (return - investment) /
-    investment over the horizon.
+    investment over the horizon. The IRR is given only when the first month's net flow is
+    an outlay (NaN otherwise, and when the flows never change sign).
     """
     months = min(len(base["total_cny"]), len(run["total_cny"]))
     b_platform = np.asarray(base["platform_cny"], float)[:months]
@@ -189,6 +190,11 @@ def appraise_against(base: dict[str, np.ndarray], run: dict[str, np.ndarray],
     inflow = (np.asarray(base["total_cny"], float)[:months] - b_platform) - (
         np.asarray(run["total_cny"], float)[:months] - r_platform)
     a = appraise(inflow, outflow, yearly_rate)
+    net = inflow - outflow
+    first = net[np.flatnonzero(np.abs(net) > 1e-9)[:1]]
+    # an IRR means something for money put in before it comes back: when the first
+    # month already returns more than it costs, any rate "pays" and the IRR is not given
+    irr = a.irr_yearly if first.size and first[0] < 0 else math.nan
     invested = float(outflow.sum())
     returned = float(inflow.sum())
     return {
@@ -201,5 +207,5 @@ def appraise_against(base: dict[str, np.ndarray], run: dict[str, np.ndarray],
         "payback_month": float(a.payback_month) if a.payback_month else math.nan,
         "cost_benefit": a.cost_benefit,
         "npv_cny": a.npv_cny,
-        "irr_yearly": a.irr_yearly,
+        "irr_yearly": irr,
     }

@@ -90,3 +90,13 @@ def test_run_costs_add_up_by_month():
     assert k["cost_total_cny"] == pytest.approx(table["total_cny"].sum())
     assert k["fleet_value_end_cny"] == pytest.approx(
         3 * (160_000.0 - 15_000.0 * (365 + 59) / 365.25))
+
+
+def test_no_irr_when_the_first_month_already_pays():
+    # the platform saves 100 a month; it costs 10, except 150 in month 2 (an upgrade):
+    # net +90, -50, +90 changes sign but nothing was put in before it came back
+    a = appraise_against(flows([100.0] * 3, [0.0] * 3),
+                         flows([10.0, 150.0, 10.0], [10.0, 150.0, 10.0]), 0.05)
+    assert math.isnan(a["irr_yearly"])
+    assert a["payback_month"] == 1
+    assert a["npv_cny"] > 0
