@@ -164,14 +164,13 @@ with guarded("SLA verdicts"):
 
 if kind == "fleet_year":
     with guarded("economics"):
-        from sim.fleetops.appraisal import FIGURES, appraise_runs
-        from sim.results.catalogue import format_as
+        from sim.fleetops.appraisal import FIGURES, appraise_runs, show_figure
 
         econ = appraise_runs([r.path for r in runs])
         if econ:
             st.subheader("Economics against the baseline")
             econ_df = pd.DataFrame({"figure": [lab for _, lab, _ in FIGURES]} | {
-                labels[a["run"]]: [format_as(f, a.get(n)) for n, _, f in FIGURES]
+                labels[a["run"]]: [show_figure(n, f, a.get(n)) for n, _, f in FIGURES]
                 for a in econ})
             st.dataframe(econ_df, hide_index=True)
             csv_button(econ_df, "economics", "csv_econ")

@@ -122,11 +122,10 @@ def comparison(runs: list[Path]) -> dict[str, Any]:
 
 def economics_table(appraisals: list[dict[str, Any]]) -> str:
     """Savings, ROI, payback, cost-benefit, NPV and IRR of each run against run [0]."""
-    from sim.fleetops.appraisal import FIGURES
-    from sim.results.catalogue import format_as
+    from sim.fleetops.appraisal import FIGURES, show_figure
 
     headers = ["vs [0]"] + [f"[{a['run']}]" for a in appraisals]
-    table = [[label, *[format_as(fmt, a.get(name)) for a in appraisals]]
+    table = [[label, *[show_figure(name, fmt, a.get(name)) for a in appraisals]]
              for name, label, fmt in FIGURES]
     return render(headers, table)
 

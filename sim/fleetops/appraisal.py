@@ -40,6 +40,19 @@ FIGURES: tuple[tuple[str, str, str], ...] = (
 )
 
 
+#: Above this yearly IRR the number says only "paid back within weeks": shown as a bound.
+IRR_SHOWN_MAX = 10.0
+
+
+def show_figure(name: str, fmt: str, value: Any) -> str:
+    """An appraisal figure for a table (catalogue formats; a huge IRR as a bound)."""
+    from sim.results.catalogue import format_as
+
+    if name == "irr_yearly" and isinstance(value, float) and value > IRR_SHOWN_MAX:
+        return f"> {IRR_SHOWN_MAX:.0%}"
+    return format_as(fmt, value)
+
+
 def monthly_costs(run: Path) -> dict[str, np.ndarray] | None:
     """A run's cost columns by month (mean over replications); None without the table."""
     path = Path(run) / TABLE

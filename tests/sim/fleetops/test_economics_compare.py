@@ -95,3 +95,11 @@ def test_saving_by_cost_line_adds_up(two_runs):
     assert sum(parts) == pytest.approx(econ["saving_cny"])
     assert econ["saving_capital_cny"] > 0  # two vans fewer
     assert econ["saving_platform_cny"] == pytest.approx(-(8 * 40 * 2 + 2000))
+
+
+def test_a_huge_irr_is_shown_as_a_bound():
+    from sim.fleetops.appraisal import show_figure
+
+    assert show_figure("irr_yearly", "percent", 3.2e6) == "> 1000%"
+    assert show_figure("irr_yearly", "percent", 0.125) == "12.5%"
+    assert show_figure("npv_cny", "yuan", 1234.0) == "¥1,234"
