@@ -131,6 +131,8 @@ class DispatchEngine:
         empty_i, empty_f = np.zeros(1, np.int64), np.zeros(1)
         self.graph = graph if graph is not None else (empty_i, empty_i, empty_f)
         self.displaced: set[int] = set()
+        self._held: set[int] | None = None  # vehicles to set going when the round ends
+        self.hold_rounds = True
         self.search_s = 0.0  # wall time in the insertion search (candidates and pricing)
         self.decide_s = 0.0  # wall time in dispatch decisions, search included
         self.decided = 0  # requests offered to the dispatcher, summed over decisions
@@ -280,7 +282,15 @@ class DispatchEngine:
                 return
             self.rounds += 1
             fv = FleetView(vs, self.node[vs], np.maximum(self.free_at[vs], now), Plan(self))
-            self.disp.assign(now, rv, fv, self.tt)
+            # A round is one instant: vehicles set going by it leave on the round's final plan
+            # (after every insertion and any re-optimisation), not on its first draft.
+            self._held = set() if self.hold_rounds else None
+            try:
+                self.disp.assign(now, rv, fv, self.tt)
+            finally:
+                held, self._held = self._held or set(), None
+                for v in sorted(held):
+                    self.replan(v)
         else:
             idle = self.idle_vehicles()
             if idle.size == 0:
@@ -380,6 +390,9 @@ class DispatchEngine:
         s = self.schedules
         if self.mode[v] == ins.STOPPED:
             if self.free_at[v] <= self.env.now + _EPS and not self.serving[v]:
+                if self._held is not None:
+                    self._held.add(v)  # set going at the end of the round
+                    return
                 self.go(v)
             self._update_state(v)
             return

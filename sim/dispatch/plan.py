@@ -63,11 +63,39 @@ class Plan:
         anchor_node = np.where(fixed, e.leg_to, s.p_node)
         anchor_time = np.where(fixed, e.leg_arr, s.p_time)
         reqs = np.asarray(reqs, dtype=np.int64)
+        distinct = self._distinct(copies)
         ptr, veh = ins.candidates(reqs, self.q.origin, self.q.pickup_late_s, self.now,
-                                  max(1, int(k)), self._distinct(copies), anchor_node,
-                                  anchor_time, e.T_to)
+                                  max(1, int(k)), distinct, anchor_node, anchor_time, e.T_to)
+        ptr, veh = self._with_fresh(reqs, ptr, veh, distinct, anchor_node, anchor_time)
         e.search_s += time.perf_counter() - t0
         return ptr, veh
+
+    def _with_fresh(self, reqs: np.ndarray, ptr: np.ndarray, veh: np.ndarray,
+                    distinct: np.ndarray, anchor_node: np.ndarray, anchor_time: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each request's candidates with the nearest unused idle vehicle added when none is
+        among them (and one could make its pickup window): vehicles already planned, standing
+        as near, must not crowd out a fresh one, or a request that only a fresh vehicle can
+        take would be turned away."""
+        e = self.engine
+        fresh = np.flatnonzero(distinct & ~e.used & (self.schedules.n == 0))
+        if fresh.size == 0 or reqs.size == 0:
+            return ptr, veh
+        is_fresh = np.zeros(distinct.size, dtype=bool)
+        is_fresh[fresh] = True
+        origin = self.q.origin[reqs]
+        reach = anchor_time[fresh][:, None] + e.T_to[origin][:, anchor_node[fresh]].T
+        best = np.argmin(reach, axis=0)
+        ok = reach[best, np.arange(reqs.size)] <= self.q.pickup_late_s[reqs] + 1e-9
+        row = np.repeat(np.arange(reqs.size), np.diff(ptr))
+        has = np.bincount(row, weights=is_fresh[veh], minlength=reqs.size)
+        add = ok & (has == 0)
+        if not add.any():
+            return ptr, veh
+        parts = np.split(veh, ptr[1:-1])
+        out = [np.append(p, fresh[best[a]]) if add[a] else p for a, p in enumerate(parts)]
+        new_ptr = np.r_[0, np.cumsum([p.size for p in out])].astype(ptr.dtype)
+        return new_ptr, np.concatenate(out).astype(veh.dtype)
 
     def _distinct(self, copies: int) -> np.ndarray:
         """Available vehicles, with unused idle ones standing at the same node (a depot full
