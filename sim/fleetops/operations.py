@@ -238,6 +238,8 @@ class Operations:
                     f = fit(r, now, drive_s)
                     if f is None:
                         continue
+                    # the longest idle driver who may drive it, with each vehicle charged
+                    # enough (the policy picks the vehicle)
                     for v in islice(free, MAX_LOOK):
                         if not can_drive(v, km):
                             low = True
@@ -245,7 +247,7 @@ class Operations:
                         out.append((v, r, f[0], f[1]))
                         if len(out) >= most:
                             return out
-                        break
+                    break
         if low and not out:
             log.charge_blocked[i] = True
         return out

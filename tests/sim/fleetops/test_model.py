@@ -89,3 +89,33 @@ def test_odometer_and_operating_hours_advance_by_the_tasks(make_fleet, recording
     t = rep.tables["tasks"].to_pandas()
     by_plate = t[t.status == "started"].groupby("plate").drive_s.sum() / 3600.0
     np.testing.assert_allclose(v.set_index("plate").operating_h[by_plate.index], by_plate)
+
+
+def test_dispatcher_policies_pick_among_the_compatible_pairs(make_fleet):
+    from sim.fleetops.operations import pick
+
+    class _Energy:
+        def soc(self, v):
+            return {"a": 0.3, "b": 0.8, "c": 0.5}[v.plate]
+
+    def car(plate, km):
+        return types.SimpleNamespace(plate=plate, odometer_km=km)
+
+    cands = [(car("a", 90_000), "r1", 0, 0.0), (car("b", 120_000), "r2", 0, 0.0),
+             (car("c", 30_000), "r3", 0, 0.0)]
+    assert pick("longest_idle", cands, _Energy())[1] == "r1"
+    assert pick("least_km", cands, _Energy())[1] == "r3"
+    assert pick("most_charge", cands, _Energy())[1] == "r2"
+
+
+def test_least_km_dispatch_spreads_the_km_more_evenly_than_longest_idle(make_fleet):
+    reg = rows(n_van=4, n_ev=0)
+    for k, r in enumerate(reg):
+        r.update(depot="north", odometer_km=2000 * k)
+
+    def spread(policy):
+        rep = run_scenario(make_fleet(reg, dispatcher=policy, charging={})).replications[0]
+        v = rep.tables["vehicles"].to_pandas()
+        return float(v.odometer_km.max() - v.odometer_km.min())
+
+    assert spread("least_km") < 0.5 * 6000 < spread("longest_idle")
