@@ -22,8 +22,10 @@ Rules of the game (documented in the validation README):
   dispatchers plan the return in, and price a vehicle not used yet at
   ``VEHICLE_COST_UNITS`` of driving, as the benchmark ranks fewer vehicles first). With
   ``reoptimise_every`` (a share of the horizon) they also re-plan, that often, the visits no
-  vehicle has started, with PyVRP (:mod:`sim.dispatch.reoptimise`). A vehicle drives to its next stop at once, waits if early,
-  serves, and waits where it is. At the end every vehicle that left the depot drives back.
+  vehicle has started, with PyVRP (:mod:`sim.dispatch.reoptimise`). A vehicle waits where it is until it must leave to reach its
+  next stop as that stop's window opens (so a task revealed meanwhile can still go first:
+  ``departure="for_window"``; ``"at_once"`` drives first and waits at the stop), serves, and
+  waits where it is. At the end every vehicle that left the depot drives back.
   "Vehicles used" counts those.
 - **Capacity (VRPTW).** A customer's demand stays on board until the vehicle unloads at the
   depot (a *reload*). Schedule-planning dispatchers never exceed the capacity; a vehicle with
@@ -59,8 +61,8 @@ from sim.engine.rng import RngStreams
 from validation.dynamic_vrp.instances import Instance
 
 #: Cost of using one more vehicle, in instance time units of driving: the benchmark ranks
-#: fewer vehicles first (the offline reference prices a vehicle at 400).
-VEHICLE_COST_UNITS = 200.0
+#: fewer vehicles first (the offline reference prices a vehicle the same).
+VEHICLE_COST_UNITS = 400.0
 #: Task outcome codes in :attr:`OnlineResult.status`.
 SERVED_TASK, MISSED = 3, 4
 _EPS = 1e-6
@@ -129,7 +131,7 @@ class OnlineRun:
     def __init__(self, inst: Instance, dispatcher: Dispatcher, release: np.ndarray,
                  time_unit_s: float = 60.0, fleet_size: int | None = None,
                  reload_below: float | None = None, reoptimise_every: float | None = None,
-                 departure: str = "at_once"):
+                 departure: str = "for_window"):
         self.inst, self.disp, self.unit = inst, dispatcher, float(time_unit_s)
         self.env = simpy.Environment()
         self.tt = _Travel(inst.dist, self.unit)
