@@ -7,8 +7,13 @@ terminal profile), plus a report at every change of operational state; while off
 only sends a heartbeat every ``heartbeat_s``. Positions move along the straight line between
 the nodes of consecutive events of ``tables/vehicle_events.parquet``; odometer and fuel are
 interpolated between events (fuel as the fuel used, ``fuel_used_l``: the model has no tank,
-so no fuel gauge reading is sent, and JT/T 808 frames carry none); speed is the odometer's
-rate. Noise is configurable: GPS error
+so no fuel gauge reading is sent, and JT/T 808 frames carry none). Speeds and alarms come
+from each driver's behaviour profile (:mod:`twins.emit_behaviour`: the speed limit of the
+link the vehicle is on, the leg's congestion, the driver's variation, speeding episodes,
+harsh braking and acceleration, fatigue), with extra reports when an alarm starts or ends;
+:func:`generate_with_truth` also returns what each vehicle truly did. With
+``behaviour=None`` the speed is the odometer's rate and no alarm is set. Noise is
+configurable: GPS error
 (the profile's ``gps_error_m`` times ``noise``), loss, duplication, and reordering (each
 report delayed by an exponential lag; the stream is in arrival order).
 
@@ -20,7 +25,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -34,7 +39,16 @@ from sim.errors import DataError, Problem, RunError
 from sim.results.rundir import read_json, read_table
 from sim.schema.distributions import mean_of, sample
 from sim.schema.profiles import VehicleTerminalProfile
+from sim.terminals.schema import DEFAULT_BEHAVIOUR, Behaviour
 from twins.config import DEFAULT_EPOCH, vehicle_device_id
+from twins.emit_behaviour import (
+    ALARM_FATIGUE,
+    ALARM_OVERSPEED,
+    LinkPaths,
+    assign,
+    inside,
+    plan_driver,
+)
 from twins.emit_stb import BoxTruth, generate_stb, read_box_truth
 from twins.jt808.frames import encode_frame
 from twins.jt808.messages import MSG_HEARTBEAT, MSG_LOCATION, encode_location
@@ -60,6 +74,9 @@ class EmitOptions:
     seed: int | None = None
     until_s: float | None = None
     """Simulated time to stop at (default: the run's last event plus two intervals)."""
+    behaviour: Behaviour | None = field(default_factory=lambda: DEFAULT_BEHAVIOUR)
+    """Driver behaviour profiles (speeds on the links, alarms); None: the odometer's
+    average speed and no alarms."""
 
 
 @dataclass
@@ -69,6 +86,7 @@ class RunTruth:
     events: pa.Table
     nodes: pa.Table
     vehicles: pa.Table
+    edges: pa.Table | None
     terminals: dict[str, VehicleTerminalProfile]
     start_time_s: float
     horizon_s: float
@@ -95,6 +113,8 @@ def read_truth(run: Path, replication: int = 0) -> RunTruth | BoxTruth:
         events=read_table(run, "tables/vehicle_events.parquet", replication),
         nodes=read_table(run, "tables/nodes.parquet", replication),
         vehicles=read_table(run, "tables/vehicles.parquet", replication),
+        edges=read_table(run, "tables/edges.parquet", replication)
+        if (run / "tables" / "edges.parquet").exists() else None,
         terminals=terminals,
         start_time_s=float(scenario.get("start_time_s", 0.0)),
         horizon_s=float(scenario["horizon_s"]),
@@ -110,9 +130,22 @@ def generate(truth: RunTruth | BoxTruth, opt: EmitOptions) -> pa.Table:
     """The report stream of a run as canonical records, in arrival order."""
     if isinstance(truth, BoxTruth):
         return generate_stb(truth, opt)
+    return generate_with_truth(truth, opt)[0]
+
+
+#: Columns of the behaviour truth (one row per vehicle that reported).
+TRUTH_COLUMNS = ("device", "driver", "behaviour", "multiplier", "km", "night_km",
+                 "harsh_braking", "harsh_acceleration", "speeding", "fatigue")
+
+
+def generate_with_truth(truth: RunTruth, opt: EmitOptions) -> tuple[pa.Table, pa.Table]:
+    """The report stream (as :func:`generate`) and what each vehicle truly did over the
+    span of its reports: km, km 22:00-06:00 and its alarm events (see
+    :mod:`twins.emit_behaviour`), before the network loses, repeats or delays anything."""
     rng = RngStreams(truth.seed if opt.seed is None else opt.seed, opt.replication)
     r_sched, r_noise, r_net = rng.stream("emit.schedule"), rng.stream("emit.gps"), \
         rng.stream("emit.network")
+    r_beh = rng.stream("emit.behaviour")
     ev = truth.events.sort_by([("vehicle", "ascending"), ("t_s", "ascending")])
     ev_v, ev_t, ev_node = _col(ev, "vehicle"), _col(ev, "t_s"), _col(ev, "node")
     ev_state = _col(ev, "state").astype(str)
@@ -126,12 +159,16 @@ def generate(truth: RunTruth | BoxTruth, opt: EmitOptions) -> pa.Table:
     veh = _col(truth.vehicles, "vehicle")
     fleet_of = dict(zip(veh, _col(truth.vehicles, "fleet"), strict=True))
     driver_of = dict(zip(veh, _col(truth.vehicles, "driver"), strict=True))
+    beh = opt.behaviour
+    drivers = assign([str(d) for d in driver_of.values()], beh, r_beh) if beh else {}
+    links = LinkPaths(truth.edges) if beh and truth.edges is not None else None
     end = opt.until_s
     if end is None:
         intervals = [mean_of(p.report_interval_s) for p in truth.terminals.values()] or [30.0]
         end = max(float(ev_t.max(initial=0.0)), truth.horizon_s) + 2 * max(intervals)
     base = opt.epoch_s + truth.start_time_s
     parts: list[dict[str, Any]] = []
+    truths: list[dict[str, Any]] = []
     bounds = np.r_[0, np.flatnonzero(np.diff(ev_v)) + 1, len(ev_v)]
     shortest = min((float(mean_of(p.report_interval_s)) for p in truth.terminals.values()),
                    default=30.0)
@@ -152,10 +189,22 @@ def generate(truth: RunTruth | BoxTruth, opt: EmitOptions) -> pa.Table:
         gaps = np.maximum(np.asarray(sample(prof.report_interval_s, r_sched, count), float), 1.0)
         periodic = r_sched.uniform(0, mean_iv) + np.r_[0.0, np.cumsum(gaps[:-1])]
         periodic = periodic[periodic <= end]
-        times = np.r_[t[t <= end], periodic]
-        trig = np.r_[np.ones(int((t <= end).sum()), bool), np.zeros(len(periodic), bool)]
+        driver = str(driver_of.get(v, ""))
+        plan = None
+        extra = np.zeros(0, bool)
+        if beh:
+            name, mult = drivers[driver]
+            leg = np.isin(st[:-1], MOVING) & (np.diff(t) > 0)
+            plan = plan_driver(t, leg, odo, end, beh.profiles[name], mult, r_beh)
+            extra = plan.extra_t <= end
+        extra_t = plan.extra_t[extra] if plan else np.zeros(0)
+        times = np.r_[t[t <= end], periodic, extra_t]
+        trig = np.r_[np.ones(int((t <= end).sum()), bool), np.zeros(len(periodic), bool),
+                     np.ones(len(extra_t), bool)]
+        pulse = np.r_[np.zeros(len(times) - len(extra_t), np.int64),
+                      plan.extra_bits[extra] if plan else np.zeros(0, np.int64)]
         order = np.argsort(times, kind="stable")
-        times, trig = times[order], trig[order]
+        times, trig, pulse = times[order], trig[order], pulse[order]
         i = np.clip(np.searchsorted(t, times, side="right") - 1, 0, len(t) - 1)
         j = np.minimum(i + 1, len(t) - 1)
         span = np.where(j > i, t[j] - t[i], 1.0)
@@ -166,7 +215,6 @@ def generate(truth: RunTruth | BoxTruth, opt: EmitOptions) -> pa.Table:
         lat = np.where(moving, lat_of[nd[i]] + f * (lat_of[nd[j]] - lat_of[nd[i]]), lat_of[nd[i]])
         o = np.where(j > i, odo[i] + f * (odo[j] - odo[i]), odo[i])
         fu = np.where(j > i, fuel[i] + f * (fuel[j] - fuel[i]), fuel[i])
-        speed = np.where(moving, (odo[j] - odo[i]) / np.maximum(span, 1.0) * 3600.0, 0.0)
         dx = (lon_of[nd[j]] - lon_of[nd[i]]) * np.cos(np.radians(lat))
         dy = lat_of[nd[j]] - lat_of[nd[i]]
         heading = np.where(moving, np.degrees(np.arctan2(dx, dy)) % 360.0, 0.0)
@@ -181,7 +229,19 @@ def generate(truth: RunTruth | BoxTruth, opt: EmitOptions) -> pa.Table:
         noise_lat = r_noise.normal(0.0, err, m) / M_PER_DEG if err > 0 else np.zeros(m)
         noise_lon = (r_noise.normal(0.0, err, m) / (M_PER_DEG * np.cos(np.radians(lat)))
                      if err > 0 else np.zeros(m))
-        speed_noise = r_noise.normal(0.0, 1.0 * opt.noise, m)
+        if plan is None:
+            speed = np.where(moving, (odo[j] - odo[i]) / np.maximum(span, 1.0) * 3600.0, 0.0)
+            speed = speed + np.where(moving, r_noise.normal(0.0, 1.0 * opt.noise, m), 0.0)
+            alarm = np.zeros(m, np.int64)
+        else:
+            prof_b = beh.profiles[drivers[driver][0]]  # type: ignore[union-attr]
+            speed, alarm = _speeds(times, moving, np.asarray(i), j, f, t, nd, pulse, plan, prof_b, links,
+                                   odo, r_beh)
+            kept = np.flatnonzero(keep & ~heartbeat)
+            truths.append(_vehicle_truth(v, driver, drivers[driver], plan, t, odo, moving_legs=(
+                np.isin(st[:-1], MOVING) & (np.diff(t) > 0)), t_first=times[kept].min(
+                initial=np.inf), t_last=times[kept].max(initial=-np.inf),
+                start_s=truth.start_time_s))
         sel = np.flatnonzero(keep)
         parts.append({
             "device": np.full(len(sel), vehicle_device_id(v)),
@@ -189,17 +249,88 @@ def generate(truth: RunTruth | BoxTruth, opt: EmitOptions) -> pa.Table:
             "seq": np.arange(len(sel), dtype=np.int64),
             "msg": np.where(heartbeat[sel], "heartbeat", "location"),
             "lon": np.round(lon + noise_lon, 6)[sel], "lat": np.round(lat + noise_lat, 6)[sel],
-            "speed_kmh": np.clip(speed + np.where(moving, speed_noise, 0.0), 0, 250)[sel],
+            "speed_kmh": np.clip(speed, 0, 250)[sel],
             "heading_deg": heading[sel], "odometer_km": np.round(o[sel], 1),
             "fuel_used_l": np.round(fu[sel], 1), "state": state[sel],
-            "driver": np.full(len(sel), str(driver_of.get(v, ""))),
+            "alarm": alarm[sel],
+            "driver": np.full(len(sel), driver),
         })
-    cols = {k: np.concatenate([p[k] for p in parts]) if parts else np.zeros(0)
-            for k in ("device", "ts_s", "seq", "msg", "lon", "lat", "speed_kmh", "heading_deg",
-                      "odometer_km", "fuel_used_l", "state", "driver")}
+    table = _network(parts, opt, r_net, with_alarm=beh is not None)
+    return table, _truth_table(truths)
+
+
+def _speeds(times: np.ndarray, moving: np.ndarray, i: np.ndarray, j: np.ndarray,
+            f: np.ndarray, t: np.ndarray, nd: np.ndarray, pulse: np.ndarray, plan: Any,
+            prof: Any, links: LinkPaths | None, odo: np.ndarray,
+            rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Each report's speed (on its link, with the driver's variation and speeding) and its
+    alarm bits."""
+    m = times.size
+    speed = np.zeros(m)
+    limit = np.zeros(m)
+    legs = np.unique(i[moving])
+    for leg in legs:
+        sel = np.flatnonzero(moving & (i == leg))
+        dur = max(float(t[leg + 1] - t[leg]), 1.0)
+        avg_kmh = float(odo[leg + 1] - odo[leg]) / dur * 3600.0
+        if links is not None:
+            cum, lim, free_s = links.path(int(nd[leg]), int(nd[leg + 1]))
+            congestion = min(max(free_s / dur, 0.05), 1.0) if free_s > 0 else 1.0
+            k = np.minimum(np.searchsorted(cum, f[sel], side="right"), cum.size - 1)
+            limit[sel] = lim[k]
+            speed[sel] = lim[k] * congestion
+        else:
+            limit[sel] = max(avg_kmh, 1.0) * 1.2
+            speed[sel] = avg_kmh
+    speed *= 1.0 + prof.speed_sd * rng.standard_normal(m)
+    speed = np.minimum(np.maximum(speed, 0.0), 0.98 * limit)
+    ep = inside(times, plan.speeding) if plan.speeding.size else np.full(m, -1)
+    over = (ep >= 0) & moving
+    speed[over] = limit[over] * (1.0 + plan.excess[ep[over]])
+    alarm = pulse.copy()
+    alarm[ep >= 0] |= ALARM_OVERSPEED
+    if plan.fatigue.size:
+        alarm[inside(times, plan.fatigue) >= 0] |= ALARM_FATIGUE
+    return speed, alarm
+
+
+def _vehicle_truth(v: int, driver: str, assigned: tuple[str, float], plan: Any,
+                   t: np.ndarray, odo: np.ndarray, moving_legs: np.ndarray, t_first: float,
+                   t_last: float, start_s: float) -> dict[str, Any]:
+    from twins.behaviour import night_seconds
+
+    km = night = 0.0
+    if t_first <= t_last:
+        o0, o1 = np.interp([t_first, t_last], t, odo)
+        km = float(o1 - o0)
+        for k in np.flatnonzero(moving_legs):
+            a, b = max(float(t[k]), t_first), min(float(t[k + 1]), t_last)
+            if b > a:
+                rate = float(odo[k + 1] - odo[k]) / float(t[k + 1] - t[k])
+                night += rate * night_seconds(start_s + a, start_s + b)
+    row: dict[str, Any] = {"device": vehicle_device_id(v), "driver": driver,
+                           "behaviour": assigned[0], "multiplier": assigned[1], "km": km,
+                           "night_km": night}
+    row.update(plan.counts)
+    return row
+
+
+def _truth_table(rows: list[dict[str, Any]]) -> pa.Table:
+    return pa.table({c: [r[c] for r in rows] for c in TRUTH_COLUMNS}) if rows else \
+        pa.table({c: pa.array([], pa.string() if c in ("device", "driver", "behaviour")
+                              else pa.float64()) for c in TRUTH_COLUMNS})
+
+
+def _network(parts: list[dict[str, Any]], opt: EmitOptions, r_net: np.random.Generator,
+             with_alarm: bool) -> pa.Table:
+    """Loss, duplication and delay; the records in arrival order."""
+    names = ("device", "ts_s", "seq", "msg", "lon", "lat", "speed_kmh", "heading_deg",
+             "odometer_km", "fuel_used_l", "state", "alarm", "driver")
+    cols = {k: np.concatenate([p[k] for p in parts]) if parts else np.zeros(0) for k in names}
+    if not with_alarm:
+        del cols["alarm"]
     n = len(cols["ts_s"])
     order = np.lexsort((cols["device"], cols["ts_s"]))
-    # The network: loss, duplication, delay.
     kept = order[r_net.random(n) >= opt.loss] if opt.loss > 0 else order
     if opt.duplicate > 0:
         dups = kept[r_net.random(len(kept)) < opt.duplicate]
@@ -214,7 +345,7 @@ def generate(truth: RunTruth | BoxTruth, opt: EmitOptions) -> pa.Table:
         if name in cols:
             arr = cols[name][final]
             mask = hb if name in ("lon", "lat", "speed_kmh", "heading_deg", "odometer_km",
-                                  "fuel_used_l", "state") else None
+                                  "fuel_used_l", "state", "alarm") else None
             table_cols[name] = pa.array(arr if arr.dtype.kind != "U" else arr.astype(object),
                                         typ, mask=mask)
         elif name == "kind":
@@ -247,13 +378,15 @@ def jt808_frames(table: pa.Table, clamped: dict[str, int] | None = None) -> Iter
                        "jsonl for set-top boxes)")
     cols = {c: table.column(c).to_pylist() for c in ("device", "ts_s", "seq", "msg", "lon",
                                                        "lat", "speed_kmh", "heading_deg",
-                                                       "odometer_km", "fuel_l", "state")}
+                                                       "odometer_km", "fuel_l", "state",
+                                                       "alarm")}
     for k in range(table.num_rows):
         if cols["msg"][k] == "heartbeat":
             yield encode_frame(MSG_HEARTBEAT, cols["device"][k], cols["seq"][k])
             continue
         body = encode_location(cols["ts_s"][k], cols["lat"][k], cols["lon"][k],
                                cols["speed_kmh"][k] or 0.0, cols["heading_deg"][k] or 0.0,
+                               alarm=cols["alarm"][k] or 0,
                                odometer_km=cols["odometer_km"][k], fuel_l=cols["fuel_l"][k],
                                state=cols["state"][k], clamped={} if clamped is None
                                else clamped)

@@ -172,6 +172,7 @@ def record_tables(rec: Recorder, sc: TerminalsScenario, r: TerminalsRecord,
     with np.errstate(invalid="ignore", divide="ignore"):
         series: dict[str, Any] = {
             "t_s": w * dt,
+            "messages_sent": r.msgs_w,
             "messages_per_s": (q[:, :, OFFERED].sum(axis=1) + r.radio_lost) / dt,
             "refused_per_s": r.refused.sum(axis=1) / dt,
             "gateway_utilisation": q[:, :, BUSY].sum(axis=1) / (r.workers * r.nodes * dt),

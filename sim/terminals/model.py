@@ -49,11 +49,11 @@ class TerminalsModel:
         tm, pr = self.pop.tm, self.pop.pr
         self.msg_bytes = float(np.mean(pr.msg_bytes[tm.prof])) if tm.prof.size else 0.0
         k = int(round(sc.epoch_s / sc.window_s))
-        shape_n = (N_CHUNKS, sc.gateway.nodes, k)
-        shape_c = (N_CHUNKS, sc.cells.cells, k)
-        self.acc = Acc(np.zeros(shape_n), np.zeros(shape_n), np.zeros(shape_c),
-                       np.zeros(shape_c), np.zeros((N_CHUNKS, N_ALARMS, k)),
-                       np.zeros((N_CHUNKS, k)), np.zeros((N_CHUNKS, 3, k)))
+        nodes, cells = sc.gateway.nodes, sc.cells.cells
+        self.acc = Acc(np.zeros((N_CHUNKS, nodes, k, 2)), np.zeros((N_CHUNKS, nodes, k + 1, 2)),
+                       np.zeros((N_CHUNKS, cells, k, 2)), np.zeros((N_CHUNKS, cells, k + 1, 2)),
+                       np.zeros((N_CHUNKS, N_ALARMS, k)), np.zeros((N_CHUNKS, k)),
+                       np.zeros((N_CHUNKS, 3, k)), np.zeros((N_CHUNKS, 3, k + 1)))
         self.alarm_w = np.zeros((self.n_w, N_ALARMS))
         self.video_w = np.zeros(self.n_w)
         self.state_w = np.zeros((self.n_w, 3))
@@ -100,15 +100,15 @@ class TerminalsModel:
             return
         sl = slice(j0, j0 + m)
         ks = slice(k0, k0 + m)
-        msg_node = acc.msg_node.sum(axis=0)[:, sl]
-        self.net.serve(k0, msg_node, acc.ref_node.sum(axis=0)[:, sl],
-                       acc.msg_cell.sum(axis=0)[:, sl], acc.bytes_cell.sum(axis=0)[:, sl],
+        node = _spread(acc.node_w, acc.node_d, k_ep)[:, sl]
+        msg_node, ref_node = node[..., 0], node[..., 1]
+        self.net.serve(k0, msg_node, ref_node, _spread(acc.cell_w, acc.cell_d, k_ep)[:, sl],
                        msg_node * self.msg_bytes)
         self.alarm_w[ks] = acc.alarm_w.sum(axis=0)[:, sl].T
         self.video_w[ks] = acc.video_w.sum(axis=0)[sl]
-        self.state_w[ks] = acc.state_w.sum(axis=0)[:, sl].T / dt
+        self.state_w[ks] = _spread(acc.state_w, acc.state_d, k_ep)[:, sl].T / dt
         self.msgs_w[ks] = msg_node.sum(axis=0)
-        self.refused_w[ks] = acc.ref_node.sum(axis=0)[:, sl].sum(axis=0)
+        self.refused_w[ks] = ref_node.sum(axis=0)
 
     def record(self) -> TerminalsRecord:
         """The plain record the KPIs and tables are computed from."""
@@ -135,6 +135,11 @@ class TerminalsModel:
         record_tables(self.ctx.recorder, self.sc, r, {"fleets": self.pop.fleet_names,
                                                       "behaviours": self.pop.behaviour_names})
         return compute_kpis(self.sc, r)
+
+
+def _spread(direct: np.ndarray, diff: np.ndarray, k: int) -> np.ndarray:
+    """Chunks summed; the whole windows (running sum of the differences) added."""
+    return direct.sum(axis=0) + np.cumsum(diff.sum(axis=0), axis=1)[:, :k]
 
 
 def prepare(sc: TerminalsScenario, catalog: ProfileCatalog, source: str

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.kernels.terminals_gateway import N_HIST, admit, serve_window
+from sim.kernels.terminals_gateway import N_HIST, admit, serve_epoch
 from sim.terminals.schema import TerminalsScenario
 
 #: Columns of a node-window's queue results (see serve_window).
@@ -33,6 +33,7 @@ class Network:
         self.ring_t = np.zeros(nodes, np.int64)
         self.rs = seeds.astype(np.uint64)
         self.hist = np.zeros(N_HIST)
+        self.gaps = np.zeros(g.sample_messages + 1)
         self.queue = np.zeros((n_windows, nodes, 7))
         self.refused = np.zeros((n_windows, nodes))
         self.conn_peak = np.zeros((nodes, n_windows), np.int64)
@@ -69,47 +70,42 @@ class Network:
         return blocked
 
     def serve(self, k0: int, msg_node: np.ndarray, ref_node: np.ndarray,
-              msg_cell: np.ndarray, bytes_cell: np.ndarray, bytes_node: np.ndarray) -> None:
+              cell_w: np.ndarray, bytes_node: np.ndarray) -> None:
         """Windows ``k0 ...`` of an epoch: cells and APN, gateway queue, ingest.
 
-        Arrays are per node or cell by window of the epoch (recorded windows only).
+        Arrays are per node or cell by window of the epoch (recorded windows only);
+        ``cell_w[..., 0]`` messages and ``cell_w[..., 1]`` bytes.
         """
         sc, g = self.sc, self.sc.gateway
+        m = min(msg_node.shape[1], self.n_w - k0)
+        ks = slice(k0, k0 + m)
         cap_cell_bytes = sc.cells.cell_uplink_mbps * 1e6 / 8.0 * self.dt
-        service_s = g.service_ms / 1000.0
-        det = g.service == "deterministic"
-        for j in range(msg_node.shape[1]):
-            k = k0 + j
-            if k >= self.n_w:
-                break
-            w0 = k * self.dt
-            # cells: traffic beyond a cell's uplink is lost (the share of its messages)
-            load = bytes_cell[:, j]
-            util = load / cap_cell_bytes
-            over = util > 1.0
-            lost_share_cell = np.where(over, 1.0 - 1.0 / np.maximum(util, 1.0), 0.0)
-            lost = float(np.sum(msg_cell[:, j] * lost_share_cell))
-            sent = float(msg_cell[:, j].sum())
-            self.radio_lost[k] = lost
-            self.cell_util_max[k] = float(util.max(initial=0.0))
-            self.cell_util_sum[k] = float(util.sum())
-            self.cell_over[k] = int(over.sum())
-            self.cell_util_hist += np.bincount(np.minimum((util * 100).astype(np.int64), 201),
-                                               minlength=202)
-            self.apn_mbit[k] = float(load.sum()) * 8 / 1e6
-            keep = 1.0 - lost / sent if sent > 0 else 1.0
-            self.refused[k] = ref_node[:, j]
-            self.node_mbit[k] = bytes_node[:, j] * keep * 8 / 1e6
-            for node in range(g.nodes):
-                serve_window(node, float(msg_node[node, j]) * keep, w0, w0 + self.dt,
-                             g.sample_messages, self.free, self.ring, self.ring_h,
-                             self.ring_t, g.buffer_messages, service_s, det, self.rs,
-                             self.hist, self.queue[k, node])
-            # ingest: a fluid queue at its capacity, with a buffer
+        # cells: traffic beyond a cell's uplink is lost (that share of its messages)
+        load = cell_w[:, :m, 1]
+        msgs = cell_w[:, :m, 0]
+        util = load / cap_cell_bytes
+        lost_share = 1.0 - 1.0 / np.maximum(util, 1.0)
+        lost = (msgs * lost_share).sum(axis=0)
+        sent = msgs.sum(axis=0)
+        self.radio_lost[ks] = lost
+        self.cell_util_max[ks] = util.max(axis=0, initial=0.0)
+        self.cell_util_sum[ks] = util.sum(axis=0)
+        self.cell_over[ks] = (util > 1.0).sum(axis=0)
+        self.cell_util_hist += np.bincount(np.minimum((util * 100).astype(np.int64), 201)
+                                           .ravel(), minlength=202)
+        self.apn_mbit[ks] = load.sum(axis=0) * 8 / 1e6
+        keep = np.where(sent > 0, 1.0 - lost / np.maximum(sent, 1e-300), 1.0)
+        self.refused[ks] = ref_node[:, :m].T
+        self.node_mbit[ks] = (bytes_node[:, :m] * keep * 8 / 1e6).T
+        serve_epoch(np.ascontiguousarray(msg_node[:, :m] * keep), k0, self.dt,
+                    g.sample_messages, self.free, self.ring, self.ring_h, self.ring_t,
+                    g.buffer_messages, g.service_ms / 1000.0, g.service == "deterministic",
+                    self.rs, self.hist, self.queue, self.gaps)
+        # ingest: a fluid queue at its capacity, with a buffer
+        cap = sc.ingest.messages_per_s * self.dt
+        for k in range(k0, k0 + m):
             inflow = float(self.queue[k, :, SERVED].sum())
-            cap = sc.ingest.messages_per_s * self.dt
-            b = self._backlog + inflow - cap
-            b = max(b, 0.0)
+            b = max(self._backlog + inflow - cap, 0.0)
             spill = max(b - sc.ingest.buffer_messages, 0.0)
             self._backlog = b - spill
             self.ingest_in[k] = inflow
