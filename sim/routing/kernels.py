@@ -75,16 +75,26 @@ def _reset(dist, length, touched, k):  # pragma: no cover - compiled
 
 
 @nb.njit(cache=True)
-def _bounded(indptr, indices, w, src, limit, dist, touched, hn, hk, pos):  # pragma: no cover
-    """Dijkstra from ``src`` over the nodes within ``limit``; returns how many nodes it
-    touched (their ids in ``touched``, times in ``dist``)."""
+def _nearest(indptr, indices, w, src, limit, k_nearest, count, dist, done, touched, hn, hk,
+             pos):  # pragma: no cover
+    """Dijkstra from ``src`` over the nodes within ``limit``, stopped once the nodes settled
+    hold ``k_nearest`` targets (``count[node]`` of them at each node; those as far as the
+    last one are settled too). Settled nodes (``done``) have exact times in ``dist``; returns
+    how many nodes it touched (their ids in ``touched``)."""
     k = 0
+    found = 0
     dist[src] = 0.0
     touched[k] = src
     k += 1
     size = _push(hn, hk, pos, 0, src, 0.0)
     while size > 0:
         u, d, size = _pop(hn, hk, pos, size)
+        if d > limit:
+            break
+        done[u] = True
+        found += count[u]
+        if found >= k_nearest and d < limit:
+            limit = d  # the rest only as far as this one (ties)
         for e in range(indptr[u], indptr[u + 1]):
             v = indices[e]
             nd = d + w[e]
@@ -94,30 +104,41 @@ def _bounded(indptr, indices, w, src, limit, dist, touched, hn, hk, pos):  # pra
                     k += 1
                 dist[v] = nd
                 size = _push(hn, hk, pos, size, v, nd)
+    while size > 0:  # what the stop left in the heap
+        size -= 1
+        pos[hn[size]] = -1
     return k
 
 
 @nb.njit(cache=True, parallel=True)
-def many_to_many(indptr, indices, w, sources, targets, limit):  # pragma: no cover
-    """Times from each of ``sources`` to each of ``targets`` (``len(sources) x
-    len(targets)``), exact where at most ``limit``, inf beyond it. Run on the reversed graph
-    with ``sources`` = destinations to get times *to* them (columns)."""
+def many_to_many(indptr, indices, w, sources, targets, limit, k_nearest,
+                 n_threads):  # pragma: no cover
+    """Times from each of ``sources`` to its ``k_nearest`` nearest ``targets`` within
+    ``limit`` (``len(sources) x len(targets)``; inf for the others), exact. Run on the
+    reversed graph with ``sources`` = destinations to get times *to* them (columns)."""
     n = indptr.size - 1
     m = sources.size
     out = np.full((m, targets.size), np.inf)
-    n_chunks = min(m, 64)
+    count = np.zeros(n, dtype=np.int64)
+    for j in range(targets.size):
+        count[targets[j]] += 1
+    n_chunks = max(1, min(m, n_threads))  # scratch arrays are per chunk: few, large
     for c in nb.prange(n_chunks):
         dist = np.full(n, np.inf)
+        done = np.zeros(n, dtype=np.bool_)
         touched = np.empty(n, dtype=np.int64)
         hn = np.empty(n, dtype=np.int64)
         hk = np.empty(n)
         pos = np.full(n, -1, dtype=np.int64)
         for i in range(c, m, n_chunks):
-            k = _bounded(indptr, indices, w, sources[i], limit, dist, touched, hn, hk, pos)
+            k = _nearest(indptr, indices, w, sources[i], limit, k_nearest, count, dist, done,
+                         touched, hn, hk, pos)
             for j in range(targets.size):
-                out[i, j] = dist[targets[j]]
+                if done[targets[j]]:
+                    out[i, j] = dist[targets[j]]
             for j in range(k):
                 dist[touched[j]] = np.inf
+                done[touched[j]] = False
     return out
 
 
@@ -169,15 +190,30 @@ def _astar(indptr, indices, w, lens, xy, inv_speed, lm_from, lm_to, a, b, g, len
     return np.inf, np.inf, k
 
 
+@nb.njit(cache=True)
+def one_pair(indptr, indices, w, lens, xy, inv_speed, lm_from, lm_to, a, b, g, length, touched,
+             hn, hk, pos, hc):  # pragma: no cover
+    """One pair with the caller's scratch arrays (left clean for the next call)."""
+    if a == b:
+        return 0.0, 0.0
+    t, ln, k = _astar(indptr, indices, w, lens, xy, inv_speed, lm_from, lm_to, a, b, g, length,
+                      touched, hn, hk, pos, hc)
+    for j in range(k):
+        g[touched[j]] = np.inf
+        length[touched[j]] = np.inf
+        pos[touched[j]] = -1
+    return t, ln
+
+
 @nb.njit(cache=True, parallel=True)
-def point_to_point(indptr, indices, w, lens, xy, inv_speed, lm_from, lm_to, a,
-                   b):  # pragma: no cover
+def point_to_point(indptr, indices, w, lens, xy, inv_speed, lm_from, lm_to, a, b,
+                   n_threads):  # pragma: no cover
     """Fastest time and its driven length for each pair ``a[i] -> b[i]``."""
     n = indptr.size - 1
     m = a.size
     t_out = np.empty(m)
     l_out = np.empty(m)
-    n_chunks = min(m, 64)
+    n_chunks = max(1, min(m, n_threads))  # scratch arrays are per chunk: few, large
     for c in nb.prange(n_chunks):
         g = np.full(n, np.inf)
         length = np.full(n, np.inf)

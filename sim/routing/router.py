@@ -5,10 +5,13 @@ that grows with the network (its CSR arrays and a cache of answered pairs), not 
 square: a 50,000-node city needs tens of MB instead of 20 GB of tables.
 
 - ``times(src, dst)``: the matrix dispatchers ask for (idle vehicles x request pickups), by
-  one bounded Dijkstra per destination on the reversed graph. Exact for every pair within
-  ``bound_s``; pairs farther apart are ``inf``. The city model sets the bound to the longest
-  pickup window any request has, so every pair a dispatcher could accept is exact and no
-  decision differs from the tables'.
+  one Dijkstra per destination on the reversed graph, stopped at ``bound_s`` or once it has
+  reached the ``max(len(dst), MIN_NEAREST)`` nearest sources. Those times are exact; the
+  others are ``inf``. That loses nothing a dispatcher over idle vehicles uses: with ``m``
+  requests, greedy matching finds each request's nearest free vehicle among its ``m``
+  nearest, and an optimal assignment exists that gives every request one of its ``m``
+  nearest (swap any other for a nearer free one); the model sets ``bound_s`` to the longest
+  pickup a request accepts.
 - ``time_s[a, b]`` and ``dist_m[a, b]`` (scalars or arrays of pairs): any pair, exactly, by
   A* with a straight-line bound (the fastest road speed), cached.
 - ``time_s[a]``: one whole row (a full Dijkstra), for the idle policies that look around.
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numba
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
@@ -30,6 +34,8 @@ from sim.routing import kernels
 #: Networks with more nodes than this use the router instead of all-pairs tables when the
 #: scenario leaves ``world.routing`` at ``auto`` (tables: 8 bytes per pair, 800 MB here).
 TABLE_MAX_NODES = 10_000
+#: Sources kept per destination in ``times`` at least (batch matching looks at 12).
+MIN_NEAREST = 16
 
 
 class _Lazy:
@@ -92,6 +98,7 @@ class GraphRouter:
         self.bound_s = float(bound_s)
         self.lm_from, self.lm_to = self._landmarks(n_landmarks)
         self._pairs: dict[tuple[int, int], tuple[float, float]] = {}
+        self._scratch: tuple[np.ndarray, ...] | None = None
         self._bound: dict[int, float] = {}
         self.time_s = _Lazy(self, 0)
         self.dist_m = _Lazy(self, 1)
@@ -127,25 +134,30 @@ class GraphRouter:
 
     # ------------------------------------------------------------------ the dispatch matrix
     def times(self, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-        """Time (s) from each of ``src`` (rows) to each of ``dst`` (columns); exact up to
-        ``bound_s``, ``inf`` beyond it."""
+        """Time (s) from each of ``src`` (rows) to each of ``dst`` (columns): exact from the
+        nearest sources of each destination within ``bound_s`` (see the module), else inf."""
         src = np.asarray(src, dtype=np.int64)
         dst = np.asarray(dst, dtype=np.int64)
         if src.size == 0 or dst.size == 0:
             return np.full((src.size, dst.size), np.inf)
         cols = kernels.many_to_many(self.r_indptr, self.r_indices, self.r_w, dst, src,
-                                    self.bound_s)
+                                    self.bound_s, max(dst.size, MIN_NEAREST),
+                                    numba.get_num_threads())
         return cols.T.astype(np.float32).astype(np.float64)
 
     # ------------------------------------------------------------------ single pairs
     def pair(self, a: int, b: int) -> tuple[float, float]:
         hit = self._pairs.get((a, b))
         if hit is None:
-            t, ln = kernels.point_to_point(self.indptr, self.indices, self.w, self.lens,
-                                           self.xy, self.inv_speed, self.lm_from, self.lm_to,
-                                           np.array([a], dtype=np.int64),
-                                           np.array([b], dtype=np.int64))
-            hit = (float(np.float32(t[0])), float(np.float32(ln[0])))
+            if self._scratch is None:
+                n = self.n_nodes
+                self._scratch = (np.full(n, np.inf), np.full(n, np.inf),
+                                 np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64),
+                                 np.empty(n), np.full(n, -1, dtype=np.int64), np.empty(n))
+            t, ln = kernels.one_pair(self.indptr, self.indices, self.w, self.lens, self.xy,
+                                     self.inv_speed, self.lm_from, self.lm_to, a, b,
+                                     *self._scratch)
+            hit = (float(np.float32(t)), float(np.float32(ln)))
             self._pairs[(a, b)] = hit
         return hit
 
@@ -159,7 +171,8 @@ class GraphRouter:
             t, ln = kernels.point_to_point(self.indptr, self.indices, self.w, self.lens,
                                            self.xy, self.inv_speed, self.lm_from, self.lm_to,
                                            np.ascontiguousarray(new[:, 0]),
-                                           np.ascontiguousarray(new[:, 1]))
+                                           np.ascontiguousarray(new[:, 1]),
+                                           numba.get_num_threads())
             t32, l32 = t.astype(np.float32), ln.astype(np.float32)
             for (x, y), tv, lv in zip(new.tolist(), t32.tolist(), l32.tolist(), strict=True):
                 self._pairs[(x, y)] = (tv, lv)

@@ -61,3 +61,22 @@ def test_synthetic_city_bounded_matrix():
                        np.random.default_rng(4))
     router = _agree(RoadNetwork.from_graph(g, (104.0, 30.0)), bound_s=300.0)
     assert router.memory_bytes() > 0
+
+
+def test_dispatch_matrix_keeps_each_requests_nearest_vehicles():
+    from sim.routing.router import MIN_NEAREST
+
+    g = synthetic_city(SyntheticCity(rows=12, cols=12), np.random.default_rng(5))
+    net = RoadNetwork.from_graph(g, (104.0, 30.0))
+    table = compute_tables(net)
+    router = GraphRouter.from_network(net)
+    vehicles = np.random.default_rng(6).integers(0, net.n_nodes, 60)
+    pickups = np.array([3, 50, 77])
+    m = router.times(vehicles, pickups)
+    full = table.time_s[np.ix_(vehicles, pickups)]
+    for j in range(pickups.size):
+        kept = np.isfinite(m[:, j])
+        cut = np.sort(full[:, j])[MIN_NEAREST - 1]  # the 16th nearest vehicle's time
+        assert kept.sum() >= MIN_NEAREST
+        np.testing.assert_array_equal(m[kept, j].astype(np.float32), full[kept, j])
+        assert (full[kept, j] <= cut).all() and (full[~kept, j] >= cut).all()
