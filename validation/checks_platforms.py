@@ -174,3 +174,57 @@ def check_buffer_loss(full: bool) -> list[CheckResult]:
                     tot_exp / n, _scaled(tot_exp / n, est), TOL,
                     f"{n:,.0f} messages, {load.sample:,} simulated per window",
                     ci_label=CI_LABEL)]
+
+
+#: Known driver behaviour for the twin check: every driver alike (no spread), short speeding
+#: episodes (so that two rarely overlap and merge into one).
+TWIN_RATES = {"harsh_braking": 20.0, "harsh_acceleration": 15.0, "speeding": 10.0}
+
+
+@register_check("platforms.twin_alarm_rates", "platforms")
+def check_twin_alarm_rates(full: bool) -> list[CheckResult]:
+    """Alarm rates per 100 km recovered by a twin from JT/T 808 telemetry (with duplicates
+    and reordering) within Poisson sampling error of the rates the drivers were given."""
+    import tempfile
+    from pathlib import Path
+
+    from sim.engine.loading import load_scenario
+    from sim.engine.simulation import run_scenario
+    from sim.results.rundir import write_run
+    from sim.terminals.schema import Behaviour, BehaviourProfile
+    from twins.behaviour import measured
+    from twins.emit import EmitOptions, generate, read_truth, write_jt808
+    from twins.ingest import Twin
+    from twins.setup import init_from_run
+
+    hours = 6 if full else 2
+    behaviour = Behaviour(driver_sigma=0.0, profiles={"all": BehaviourProfile(
+        share=1.0, harsh_braking_per_100km=TWIN_RATES["harsh_braking"],
+        harsh_acceleration_per_100km=TWIN_RATES["harsh_acceleration"],
+        speeding_per_100km=TWIN_RATES["speeding"], speeding_s=5.0)})
+    loaded = load_scenario("city_taxi", [("horizon_s", hours * 3600.0), ("warmup_s", 0.0),
+                                         ("replications", 1), ("start_time_s", 8 * 3600.0),
+                                         ("slas", [])])
+    with tempfile.TemporaryDirectory() as tmp:
+        run = write_run(run_scenario(loaded), Path(tmp), name="city")
+        init_from_run(Path(tmp) / "twin", run)
+        table = generate(read_truth(run), EmitOptions(behaviour=behaviour, duplicate=0.02,
+                                                      reorder_s=5.0))
+        with (Path(tmp) / "s.808").open("wb") as fh:
+            write_jt808(table, fh)
+        with Twin(Path(tmp) / "twin") as twin:
+            twin.ingest([Path(tmp) / "s.808"])
+        got = measured(Path(tmp) / "twin")
+    km = float(np.sum(got.column("km").to_numpy()))
+    out = []
+    z = 3.0  # about 99.7% for each of the three
+    for kind, rate in TWIN_RATES.items():
+        n = float(np.sum(got.column(kind).to_numpy()))
+        sim = n / km * 100.0
+        half = z * math.sqrt(max(n, 1.0)) / km * 100.0
+        ok = abs(sim - rate) <= half
+        out.append(CheckResult(
+            check=f"platforms.twin_alarm_rates {kind}_per_100km", expected=rate,
+            simulated=sim, tolerance=f"+-{z:g} Poisson SE ({half:.3g})", passed=bool(ok),
+            detail=f"{n:.0f} events over {km:,.0f} km from the twin's store"))
+    return out
