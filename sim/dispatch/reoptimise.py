@@ -1,13 +1,14 @@
 """Periodic re-optimisation of the stops not yet started, with PyVRP.
 
 Insertion places each task for good at the moment it is known; over a long day with wide
-windows the early choices age badly. Every so often the visits that no vehicle has started
-are handed to PyVRP as one static problem: each vehicle in use starts where and when it can
+windows the early choices age badly. Every so often the stops that no vehicle has started
+(visits, and pickups with their drop-offs, as PyVRP shipments) are handed to PyVRP as one
+static problem, starting from the plan in place: each vehicle in use starts where and when it can
 next change course, with the room it has left, and must be back at its end depot by its
 closing time; vehicles not used yet start at the depot and cost ``vehicle_cost_s``. The new
 plan replaces the old one only if it is feasible in the model's own terms (every window and
 capacity checked again on the model's travel times) and cheaper (less driving, vehicle costs
-included). Tasks with a pickup and a drop-off, and vehicles carrying them, keep their plan.
+included). A vehicle with a request on board, or heading to a pickup, keeps its plan.
 The search runs for a fixed number of iterations with a fixed seed, so the result is the
 same on any machine.
 """
@@ -19,12 +20,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.dispatch import insertion as ins
-from sim.dispatch.schedule import GOODS
+from sim.dispatch.schedule import N_LOAD
 
 if TYPE_CHECKING:
     from sim.dispatch.engine import DispatchEngine
 
 _SCALE = 100  # PyVRP works on integers: hundredths of a second
+_BIG_LOAD = 10**9  # an unlimited capacity, for PyVRP
 _SNAPSHOT = ("n", "node", "kind", "req", "early", "late", "svc", "dload")
 
 
@@ -33,9 +35,22 @@ def _route_cost(T: np.ndarray, start: int, nodes: list[int], end: int) -> float:
     return float(sum(T[a, b] for a, b in zip(path[:-1], path[1:], strict=False)))
 
 
+def _movable(e: DispatchEngine, v: int) -> bool:
+    """Whether vehicle ``v``'s stops not started can be re-planned: visits, and pickups with
+    their drop-offs (a request on board, or whose pickup is under way, keeps its plan)."""
+    s = e.schedules
+    k0, n = int(s.fixed[v]), int(s.n[v])
+    if s.end_node[v] < 0:
+        return False
+    kinds, reqs = s.kind[v, k0:n], s.req[v, k0:n]
+    if np.any(kinds == ins.DEPOT):
+        return False
+    return set(reqs[kinds == ins.PICKUP].tolist()) == set(reqs[kinds == ins.DROPOFF].tolist())
+
+
 def reoptimise(e: DispatchEngine, iterations: int, vehicle_cost_s: float, seed: int = 1
                ) -> bool:
-    """Re-plan the movable visits of engine ``e``; True if a better plan was put in place."""
+    """Re-plan the movable stops of engine ``e``; True if a better plan was put in place."""
     from pyvrp import Model
     from pyvrp.stop import MaxIterations
 
@@ -46,27 +61,31 @@ def reoptimise(e: DispatchEngine, iterations: int, vehicle_cost_s: float, seed: 
     e.prepare(avail)
     used, fresh, moving = [], [], []
     for v in avail.tolist():
-        k0 = int(s.fixed[v])
-        kinds = s.kind[v, k0:s.n[v]]
-        if s.end_node[v] < 0 or np.any(kinds != ins.VISIT):
-            continue  # pickups and drop-offs keep their plan
+        if not _movable(e, v):
+            continue
         if not e.used[v] and s.n[v] == 0 and e.mode[v] == ins.STOPPED:
             fresh.append(v)
         else:
             used.append(v)
-            moving += [(v, k) for k in range(k0, int(s.n[v]))]
+            moving += [(v, k) for k in range(int(s.fixed[v]), int(s.n[v]))]
     if not moving:
         return False
     depot = int(s.end_node[used[0]])
 
-    def start_of(v: int) -> tuple[int, float, float]:
-        k0 = int(s.fixed[v])
-        if k0:
-            return int(s.node[v, 0]), float(s.dep[v, 0]), float(s.load[v, 0, GOODS])
-        return int(s.p_node[v]), float(s.p_time[v]), float(s.p_load[v, GOODS])
+    def start_of(v: int) -> tuple[int, float, np.ndarray]:
+        if int(s.fixed[v]):
+            return int(s.node[v, 0]), float(s.dep[v, 0]), s.load[v, 0]
+        return int(s.p_node[v]), float(s.p_time[v]), s.p_load[v]
 
     def i(x: float) -> int:
         return int(round(min(x, 1e12) * _SCALE))
+
+    def amount(x: np.ndarray) -> list[int]:
+        return [int(round(max(0.0, float(a)))) for a in x]
+
+    def room(v: int, load: np.ndarray) -> list[int]:
+        return [int(np.floor(min(float(c) - float(a), _BIG_LOAD))) if np.isfinite(c)
+                else _BIG_LOAD for c, a in zip(s.cap[v], load, strict=True)]
 
     m = Model()
     nodes: dict[int, Any] = {}
@@ -84,43 +103,57 @@ def reoptimise(e: DispatchEngine, iterations: int, vehicle_cost_s: float, seed: 
         return depots[node]
 
     end_depot = depot_at(depot)
-    cap_goods = float(s.cap[used[0], GOODS])
-    types = []
     for v in used:
         node, t, load = start_of(v)
-        room = max(0, int(np.floor(float(s.cap[v, GOODS]) - load)))
-        types.append(m.add_vehicle_type(num_available=1, capacity=[room],
-                                        start_depot=depot_at(node), end_depot=end_depot,
-                                        tw_early=i(t), tw_late=i(s.end_late[v])))
+        m.add_vehicle_type(num_available=1, capacity=[max(0, a) for a in room(v, load)],
+                           start_depot=depot_at(node), end_depot=end_depot,
+                           tw_early=i(t), tw_late=i(s.end_late[v]))
     if fresh:
-        fresh_type = m.add_vehicle_type(num_available=len(fresh), capacity=[int(cap_goods)],
-                                        start_depot=end_depot, end_depot=end_depot,
-                                        fixed_cost=i(vehicle_cost_s), tw_early=i(e.env.now),
-                                        tw_late=i(s.end_late[fresh[0]]))
-        types.append(fresh_type)
-    clients = []
-    for v, k in moving:
-        clients.append(m.add_client(loc(int(s.node[v, k])),
-                                    delivery=[int(round(float(s.dload[v, k, GOODS])))],
-                                    service_duration=i(s.svc[v, k]), tw_early=i(s.early[v, k]),
-                                    tw_late=i(s.late[v, k])))
+        m.add_vehicle_type(num_available=len(fresh), capacity=room(fresh[0], np.zeros(N_LOAD)),
+                           start_depot=end_depot, end_depot=end_depot,
+                           fixed_cost=i(vehicle_cost_s), tw_early=i(e.env.now),
+                           tw_late=i(s.end_late[fresh[0]]))
+    # Visits are PyVRP clients; a pickup and its drop-off are one PyVRP shipment.
+    client_of: list[int] = []  # client index -> moving index
+    shipment_of: list[tuple[int, int]] = []  # shipment index -> (pickup, drop-off) moving index
+    drop_at = {(v, int(s.req[v, k])): c for c, (v, k) in enumerate(moving)
+               if s.kind[v, k] == ins.DROPOFF}
+    for c, (v, k) in enumerate(moving):
+        kind = int(s.kind[v, k])
+        if kind == ins.VISIT:
+            client_of.append(c)
+            m.add_client(loc(int(s.node[v, k])), delivery=amount(s.dload[v, k]),
+                         service_duration=i(s.svc[v, k]), tw_early=i(s.early[v, k]),
+                         tw_late=i(s.late[v, k]))
+        elif kind == ins.PICKUP:
+            d = drop_at[(v, int(s.req[v, k]))]
+            dv, dk = moving[d]
+            shipment_of.append((c, d))
+            m.add_shipment(loc(int(s.node[v, k])), loc(int(s.node[dv, dk])),
+                           pickup_tw_early=i(s.early[v, k]), pickup_tw_late=i(s.late[v, k]),
+                           pickup_service_duration=i(s.svc[v, k]),
+                           delivery_tw_early=i(s.early[dv, dk]),
+                           delivery_tw_late=i(s.late[dv, dk]),
+                           delivery_service_duration=i(s.svc[dv, dk]),
+                           amount=amount(s.dload[v, k]))
     keys = list(nodes)
     for a in keys:
         for b in keys:
             if a != b:
                 d = i(float(T[a, b]))
                 m.add_edge(nodes[a], nodes[b], distance=d, duration=d)
+    order = _Order(client_of, shipment_of)
     res = m.solve(stop=MaxIterations(int(iterations)), seed=seed, display=False,
-                  collect_stats=False, initial_solution=_current_plan(m, used, moving))
+                  collect_stats=False,
+                  initial_solution=_current_plan(m, used, moving, order))
     best = res.best
     if not best.is_feasible():
         return False
-    # The new routes, by vehicle: vehicle types are in order (used ..., fresh).
-    stop_data = {c: moving[c] for c in range(len(moving))}
+    # The new routes, by vehicle, as moving indices: vehicle types are in order (used, fresh).
     new: dict[int, list[int]] = {v: [] for v in used}
     fresh_routes: list[list[int]] = []
     for route in best.routes():
-        seq = [int(act.idx) for act in route if act.is_client()]
+        seq = [order.stop(act) for act in route if not act.is_depot()]
         vt = int(route.vehicle_type())
         if vt < len(used):
             new[used[vt]] = seq
@@ -133,28 +166,50 @@ def reoptimise(e: DispatchEngine, iterations: int, vehicle_cost_s: float, seed: 
         node, _, _ = start_of(v)
         k0 = int(s.fixed[v])
         old_cost += _route_cost(T, node, s.node[v, k0:s.n[v]].tolist(), int(s.end_node[v]))
-        new_cost += _route_cost(T, node, [int(s.node[stop_data[c]]) for c in new[v]],
+        new_cost += _route_cost(T, node, [int(s.node[moving[c]]) for c in new[v]],
                                 int(s.end_node[v]))
     for seq in fresh_routes:
         new_cost += vehicle_cost_s + _route_cost(T, depot,
-                                                 [int(s.node[stop_data[c]]) for c in seq], depot)
+                                                 [int(s.node[moving[c]]) for c in seq], depot)
     if new_cost >= old_cost - 1e-6:
         return False
     return _apply(e, used, fresh, moving, new, fresh_routes)
 
 
-def _current_plan(m: Any, used: list[int], moving: list[tuple[int, int]]) -> Any:
+class _Order:
+    """Between PyVRP's activities (client or shipment numbers) and the moving stops."""
+
+    def __init__(self, client_of: list[int], shipment_of: list[tuple[int, int]]):
+        self.client_of, self.shipment_of = client_of, shipment_of
+        self.activity: dict[int, tuple[str, int]] = {}
+        for a, c in enumerate(client_of):
+            self.activity[c] = ("client", a)
+        for a, (p, d) in enumerate(shipment_of):
+            self.activity[p] = ("pickup", a)
+            self.activity[d] = ("delivery", a)
+
+    def stop(self, act: Any) -> int:
+        if act.is_client():
+            return self.client_of[int(act.idx)]
+        p, d = self.shipment_of[int(act.idx)]
+        return p if act.is_pickup() else d
+
+
+def _current_plan(m: Any, used: list[int], moving: list[tuple[int, int]],
+                  order: _Order) -> Any:
     """The plan in place, as PyVRP's starting solution: the search goes on from it (so the
     iterations of successive re-optimisations add up) instead of starting afresh; ``None``
     when PyVRP does not take it (the search then starts from scratch)."""
     from pyvrp import Activity, ActivityType, Route, Solution
 
+    kinds = {"client": ActivityType.CLIENT, "pickup": ActivityType.PICKUP,
+             "delivery": ActivityType.DELIVERY}
     data = m.data()
-    by_vehicle: dict[int, list[int]] = {}
+    by_vehicle: dict[int, list[Any]] = {}
     for c, (v, _k) in enumerate(moving):  # in schedule order per vehicle
-        by_vehicle.setdefault(v, []).append(c)
-    routes = [Route(data, [Activity(ActivityType.CLIENT, c) for c in by_vehicle[v]], vt)
-              for vt, v in enumerate(used) if by_vehicle.get(v)]
+        kind, idx = order.activity[c]
+        by_vehicle.setdefault(v, []).append(Activity(kinds[kind], idx))
+    routes = [Route(data, by_vehicle[v], vt) for vt, v in enumerate(used) if by_vehicle.get(v)]
     try:
         return Solution(data, routes)
     except (RuntimeError, ValueError):

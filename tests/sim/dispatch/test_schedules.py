@@ -277,3 +277,40 @@ def test_waiting_for_the_window_where_it_is_keeps_a_vehicle_free_for_later_stops
         assert e.pickup_s[1] == pytest.approx(210.0)
         assert e.pickup_s[0] == pytest.approx(500.0)  # 210 + 90, then waited 200 s there
         assert [s[2] for s in host.stops] == [1, 0]
+
+
+def test_reoptimisation_moves_pickups_with_their_drop_offs(engine_factory):
+    # Eight pickup-and-delivery tasks known at once, placed by batch insertion; with
+    # re-optimisation in the same round (before any vehicle leaves) PyVRP re-plans them as
+    # shipments: less driving, every task on one vehicle, pickup before drop-off, all served.
+    rng = np.random.default_rng(5)
+    xy = np.vstack([[50.0, 50.0], rng.uniform(0, 100, (16, 2))])
+    T = np.linalg.norm(xy[:, None] - xy[None, :], axis=2)
+    n = 8
+    q = Requests.build(np.zeros(n), np.arange(1, n + 1), np.arange(n + 1, 2 * n + 1), T,
+                       pickup_window=(np.zeros(n), np.full(n, 1500.0)),
+                       dropoff_window=(np.zeros(n), np.full(n, 2500.0)),
+                       pickup_service_s=5.0, dropoff_service_s=5.0, riders=0.0,
+                       goods=np.full(n, 3.0))
+    driven = {}
+    for every in (None, 60.0):
+        params = {"batch_window_s": 30.0, "reoptimise_s": every, "reoptimise_iterations": 300}
+        env, e, host = engine_factory(T, get_dispatcher("batch_insertion", **params),
+                                      [0, 0, 0], q, seats=0)
+        e.schedules.cap[:, 1] = 10  # goods: at most three tasks on board at once
+        e.schedules.cap[:, 2] = np.inf
+        e.schedules.end_node[:] = 0
+        e.schedules.end_late[:] = 3000.0
+        e.start()
+        env.run()
+        assert (e.status == SERVED).all()
+        served_by = {}
+        for v, kind, r, _node, start, _end in host.stops:
+            served_by.setdefault(r, []).append((kind, v, start))
+        for rows in served_by.values():
+            assert [k for k, _, _ in rows] == [ins.PICKUP, ins.DROPOFF]
+            assert rows[0][1] == rows[1][1] and rows[0][2] <= rows[1][2]
+        driven[every] = host.km
+        if every is not None:
+            assert e.reoptimisations >= 1
+    assert driven[60.0] < driven[None] - 1e-6
