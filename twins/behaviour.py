@@ -139,3 +139,52 @@ def fleet_summary(prices: pa.Table) -> dict[str, float]:
             "premium_min_cny": float(p.min(initial=np.inf)) if p.size else float("nan"),
             "premium_max_cny": float(p.max(initial=-np.inf)) if p.size else float("nan"),
             "vehicles_with_event_loading": float(np.sum(f > 1.0))}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m twins.behaviour TWIN [--days D] [--csv FILE] [--top N]``: the fleet's
+    usage-based insurance report from the twin's telemetry."""
+    import argparse
+    import sys
+
+    from sim.cli.tables import render
+    from sim.errors import FleetTwinError
+
+    ap = argparse.ArgumentParser(prog="python -m twins.behaviour",
+                                 description="usage-based insurance from a twin's telemetry")
+    ap.add_argument("twin")
+    ap.add_argument("--days", type=float, default=None,
+                    help="observed span in days (default: the span of the reports)")
+    ap.add_argument("--csv", type=Path, default=None, help="write every vehicle's premium")
+    ap.add_argument("--top", type=int, default=10, help="vehicles listed, dearest first")
+    args = ap.parse_args(argv)
+    if args.days is not None and not 0 < args.days <= 3650:
+        sys.stderr.write(f"error: --days must be in (0, 3650] (got {args.days!r})\n")
+        return 2
+    if not 0 <= args.top <= 100_000:
+        sys.stderr.write(f"error: --top must be in [0, 100000] (got {args.top!r})\n")
+        return 2
+    try:
+        beh = measured(args.twin)
+        prices = premium_table(beh, days=args.days)
+    except FleetTwinError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    table = beh.join(prices.drop_columns(["driver"]), "device").sort_by(
+        [("premium_cny", "descending")])
+    if args.csv is not None:
+        import pyarrow.csv as pcsv
+
+        pcsv.write_csv(table, args.csv)
+    cols = ["device", "driver", "km", "night_share", "events_per_100km", "f_km", "f_night",
+            "f_events", "premium_cny"]
+    rows = [[r[c] if not isinstance(r[c], float) else round(r[c], 3) for c in cols]
+            for r in table.slice(0, args.top).to_pylist()]
+    sys.stdout.write(render(cols, rows) + "\n")
+    for k, v in fleet_summary(prices).items():
+        sys.stdout.write(f"{k}: {v:,.2f}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -83,7 +83,11 @@ def test_twin_counts_and_prices_equal_the_truth_without_loss(small_run: Path, tm
         assert p_twin[dev]["premium_cny"] == pytest.approx(p["premium_cny"], rel=1e-3)
 
 
-def test_lost_records_lose_events(small_run: Path, tmp_path: Path) -> None:
+def test_lost_records_lose_events_and_the_fleet_report(small_run: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    from twins.behaviour import main
+
     stream, truth = generate_with_truth(_truth(small_run),
                                         EmitOptions(behaviour=WILD, loss=0.3))
     _ingest(small_run, tmp_path / "twin", stream, "jsonl")
@@ -91,6 +95,12 @@ def test_lost_records_lose_events(small_run: Path, tmp_path: Path) -> None:
     lost = sum(t["harsh_braking"] for t in truth.to_pylist()) - sum(
         r["harsh_braking"] for r in got.to_pylist())
     assert lost > 0
+    assert main([str(tmp_path / "twin"), "--csv", str(tmp_path / "p.csv"), "--top", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "premium_total_cny" in out
+    assert len((tmp_path / "p.csv").read_text().splitlines()) == got.num_rows + 1
+    assert main([str(tmp_path / "twin"), "--days", "-1"]) == 2
+    assert "--days must be in (0, 3650] (got -1.0)" in capsys.readouterr().err
 
 
 def test_speeds_follow_the_links_and_the_overspeed_bit(small_run: Path) -> None:
