@@ -38,6 +38,8 @@ ALARM_BITS = {
     4: "gnss_module_fault", 5: "gnss_antenna_cut", 6: "gnss_antenna_short",
     7: "power_undervoltage", 8: "power_off", 9: "lcd_fault", 10: "tts_fault",
     11: "camera_fault", 12: "ic_card_fault", 13: "overspeed_warning", 14: "fatigue_warning",
+    # 15-17 are reserved in JT/T 808; this fleet's terminals put harsh driving there
+    15: "harsh_acceleration", 16: "harsh_braking",
     18: "driving_overtime_today", 19: "parking_overtime", 20: "area_in_out", 21: "route_in_out",
     22: "route_time_abnormal", 23: "route_deviation", 24: "vss_fault", 25: "fuel_abnormal",
     26: "stolen", 27: "illegal_ignition", 28: "illegal_displacement", 29: "collision",
