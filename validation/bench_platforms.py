@@ -63,7 +63,9 @@ def population(n: int) -> dict[str, Any]:
     wall, cpu = time.perf_counter() - w0, _cpu_s() - c0
     k = res.replications[0].kpis
     return {"terminals": n, "wall_s": wall, "cpu_s": cpu, "peak_rss_mb": _maxrss_mb(),
-            "messages": k["messages"], "alarms_per_day": k["alarms_per_day"],
+            "messages": k["messages"],
+            # the SimPy reference has no fatigue rule: compare the other alarms
+            "alarms_per_day": k["alarms_per_day"] - k["fatigue_alarms_per_day"],
             "messages_per_s_peak": k["messages_per_s_peak"],
             "gateway_utilisation_peak": k["gateway_utilisation_peak"],
             "message_delay_p95_s": k["message_delay_p95_s"],
@@ -209,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         f"ratio (terminal-days per second): {out['ratio_wall']:,.0f}x wall, "
         f"{out['ratio_cpu']:,.0f}x CPU (target >= 100x)",
         f"per terminal-day, population vs SimPy: messages {per_big:,.1f} vs {per_ref:,.1f}, "
-        f"alarms {out['alarms_per_terminal_day'][0]:.3f} vs "
+        f"alarms (fatigue aside) {out['alarms_per_terminal_day'][0]:.3f} vs "
         f"{out['alarms_per_terminal_day'][1]:.3f}, km {out['km_per_terminal_day'][0]:.1f} vs "
         f"{out['km_per_terminal_day'][1]:.1f}",
     ]

@@ -72,6 +72,7 @@ class Terminals(NamedTuple):
     drive_s: np.ndarray  # float64 [n] continuous driving, s
     fatigued: np.ndarray  # bool [n] fatigue alarm raised in this driving spell
     blocked: np.ndarray  # bool [n] current session refused by the gateway
+    vid_end: np.ndarray  # float64 [n] end of the on-demand video under way, s
     next_start: np.ndarray  # float64 [n] next session start (planned), s
     rs: np.ndarray  # uint64 [n] session random state
     rl: np.ndarray  # uint64 [n] leg and event random state
@@ -289,16 +290,12 @@ def _event(acc, c, tm, pr, i, t, kind, t0, dt, n_k):
 
 
 @njit(cache=True, inline="always")
-def _video(acc, c, tm, pr, i, t, t0, dt, n_k, t_stop):
-    """An on-demand video stream from ``t``: its megabytes spread over its windows."""
-    p, f = tm.prof[i], tm.fleet[i]
-    if pr.video_kbps[p] <= 0.0 or tm.blocked[i]:
-        return
-    length = exponential(tm.rl, i, pr.video_s[f])
-    a, b = max(t, 0.0, t0), min(t + length, t_stop)
+def _stream(acc, c, tm, pr, i, a, b, t0, dt, n_k):
+    """The terminal's on-demand video over ``[a, b)``: megabytes into their windows."""
+    a = max(a, 0.0, t0)
     if b <= a:
         return
-    mb_per_s = pr.video_kbps[p] / 8000.0
+    mb_per_s = pr.video_kbps[tm.prof[i]] / 8000.0
     k0, k1 = _win(a, t0, dt, n_k), _win(b - 1e-9, t0, dt, n_k)
     for k in range(k0, k1 + 1):
         s = min(t0 + (k + 1) * dt, b) - max(t0 + k * dt, a)
@@ -306,6 +303,24 @@ def _video(acc, c, tm, pr, i, t, t0, dt, n_k, t_stop):
             acc.video_w[c, k] += s * mb_per_s
             acc.cell_w[c, tm.cell[i], k, 1] += s * mb_per_s * 1e6
             tm.video_mb[i] += s * mb_per_s
+
+
+@njit(cache=True, inline="always")
+def _video(acc, c, tm, pr, i, a, b, t0, dt, n_k):
+    """On-demand video while the ignition is on over ``[a, b)``: the stream under way goes
+    on (to ``vid_end``), requests arrive as a Poisson process (one stream at a time: a
+    request during a stream is part of it); streams end with their session."""
+    p, f = tm.prof[i], tm.fleet[i]
+    if pr.video_kbps[p] <= 0.0 or pr.video_per_s[f] <= 0.0 or tm.blocked[i]:
+        return
+    if tm.vid_end[i] > a:
+        _stream(acc, c, tm, pr, i, a, min(b, tm.vid_end[i]), t0, dt, n_k)
+    tv = a + exponential(tm.rl, i, 1.0 / pr.video_per_s[f])
+    while tv < b:
+        if tv >= tm.vid_end[i]:
+            tm.vid_end[i] = min(tv + exponential(tm.rl, i, pr.video_s[f]), tm.sess_end[i])
+            _stream(acc, c, tm, pr, i, tv, min(b, tm.vid_end[i]), t0, dt, n_k)
+        tv += exponential(tm.rl, i, 1.0 / pr.video_per_s[f])
 
 
 @njit(cache=True, inline="always")
@@ -382,12 +397,7 @@ def _advance_one(acc, c, tm, pr, i, s_start, s_end, s_blocked, k_lo, k_hi, t0, d
                 tm.fatigued[i] = False
             tm.seg_end[i] = min(t + exponential(tm.rl, i, pr.leg_s[f]), tm.sess_end[i])
             tm.next_rep[i] = t  # a report at every state change
-            # on-demand video requests over the whole session
-            if pr.video_per_s[f] > 0.0:
-                tv = t + exponential(tm.rl, i, 1.0 / pr.video_per_s[f])
-                while tv < tm.sess_end[i]:
-                    _video(acc, c, tm, pr, i, tv, t0, dt, n_k, tm.sess_end[i])
-                    tv += exponential(tm.rl, i, 1.0 / pr.video_per_s[f])
+            tm.vid_end[i] = t
             continue
         end = min(tm.seg_end[i], t_stop)
         iv = tm.iv_move[i] if st == MOVING else tm.iv_park[i]
@@ -398,6 +408,7 @@ def _advance_one(acc, c, tm, pr, i, s_start, s_end, s_blocked, k_lo, k_hi, t0, d
             tm.msgs[i] += int(m)
         if st == MOVING:
             _drive(acc, c, tm, pr, i, t, end, t0, dt, n_k)
+        _video(acc, c, tm, pr, i, t, end, t0, dt, n_k)
         t = end
         if end < tm.seg_end[i]:
             break

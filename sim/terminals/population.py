@@ -78,7 +78,7 @@ def build_population(sc: TerminalsScenario, profiles: dict[str, VehicleTerminalP
         # sleep reports at a random phase
         next_rep=-sc.preroll_s + r_st.uniform(0, 1, n) * np.maximum(pr.iv_off[prof], 1.0),
         last_move_end=np.full(n, -np.inf), drive_s=np.zeros(n), fatigued=np.zeros(n, bool),
-        blocked=np.zeros(n, bool), next_start=np.full(n, -sc.preroll_s),
+        blocked=np.zeros(n, bool), vid_end=np.full(n, -np.inf), next_start=np.full(n, -sc.preroll_s),
         rs=_seeds(r_st, n), rl=_seeds(r_st, n),
         km=np.zeros(n), night_km=np.zeros(n), move_s=np.zeros(n),
         alarms=np.zeros((n, N_ALARMS), np.int64), msgs=np.zeros(n, np.int64),

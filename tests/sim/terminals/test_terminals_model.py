@@ -144,3 +144,19 @@ def test_run_scenario_writes_series_and_tables() -> None:
     res = run_scenario(load_scenario("vehicle_terminals", SMALL + [
         ("fleets", {"f": {"count": 500, "profile": "jt808_basic"}})]))
     assert res.kpis["terminals"] == 500
+
+
+def test_on_demand_video_is_an_alternating_renewal_of_streams() -> None:
+    # requests while a stream is on are part of it: streaming share = lam L / (1 + lam L)
+    lam_h, length_s, kbps = 3.0, 300.0, 1024.0
+    quiet = {"profiles": {"q": {"share": 1.0, "harsh_braking_per_100km": 0,
+                                "harsh_acceleration_per_100km": 0, "speeding_per_100km": 0}}}
+    fleet = {"count": N, "profile": "jt808_dashcam", "video_per_on_h": lam_h,
+             "video_s": length_s, "session_median_s": 20_000.0, "session_sigma": 0.1}
+    r = _run([("fleets", {"f": fleet}), ("behaviour", quiet)])
+    s = r.series["terminals"]
+    on_s = (_col(s, "moving").sum() + _col(s, "parked").sum()) * 60.0
+    x = lam_h / 3600.0 * length_s
+    expected_gb = on_s * x / (1 + x) * kbps / 8000.0 / 1000.0
+    got_gb = r.kpis["video_gb_per_day"] * 0.25  # six hours
+    assert got_gb == pytest.approx(expected_gb, rel=0.05)
