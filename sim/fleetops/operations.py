@@ -249,7 +249,7 @@ class Operations:
                             return out
                     break
         if low and not out:
-            log.charge_blocked[i] = True
+            log.charge_blocked[i] = 1
         return out
 
     def _dispatch(self, i: int) -> bool:
@@ -336,9 +336,10 @@ class Operations:
     # -- end -----------------------------------------------------------------------------
     def close(self, end_s: float) -> None:
         """Tasks still waiting at the end are lost (their wait runs out after the run)."""
-        log = self.log
-        log.status = [LOST if st == WAITING and rel < end_s else st
-                      for st, rel in zip(log.status, log.release_s, strict=True)]
+        status = np.frombuffer(self.log.status, np.int8)  # a view: written through
+        release = np.frombuffer(self.log.release_s, np.float64)
+        status[(status == WAITING) & (release < end_s)] = LOST
+        del status, release  # release the buffers (an exported array cannot grow)
 
     def done_mask(self, tasks: dict[str, np.ndarray], end_s: float) -> np.ndarray:
         """Tasks finished before ``end_s`` (the ones the vehicles' odometers count)."""

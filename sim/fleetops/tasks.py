@@ -7,6 +7,7 @@ and a driver for it, and ends there.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,32 +77,40 @@ def daily_means(s: FleetYearScenario, t: int, eligible: np.ndarray) -> np.ndarra
 class TaskLog:
     """Every task of the run, in columns that grow a day at a time.
 
-    Python lists, not arrays: the model reads and writes one task at a time, and a list
-    item costs a fraction of a NumPy scalar access; :meth:`view` gives arrays at the end.
+    Typed :class:`array.array` columns, not NumPy arrays: the model reads and writes one
+    task at a time, and an item of an array (or list) costs a fraction of a NumPy scalar
+    access, at 8 bytes a value instead of a list's 32; :meth:`view` gives NumPy arrays.
     """
 
     INPUT = ("release_s", "depot", "ttype", "drive_s", "km")
+    TYPES = {"release_s": "d", "depot": "q", "ttype": "q", "drive_s": "d", "km": "d",
+             "start_s": "d", "end_s": "d", "vehicle": "q", "driver": "q", "breaks": "q",
+             "status": "b", "charge_blocked": "b"}
+    DTYPES = {"d": np.float64, "q": np.int64, "b": np.int8}
 
     def __init__(self) -> None:
         self.n = 0
-        self.release_s: list[float] = []
-        self.depot: list[int] = []
-        self.ttype: list[int] = []
-        self.drive_s: list[float] = []
-        self.km: list[float] = []
-        self.start_s: list[float] = []
-        self.end_s: list[float] = []
-        self.vehicle: list[int] = []
-        self.driver: list[int] = []
-        self.breaks: list[int] = []
-        self.status: list[int] = []
-        self.charge_blocked: list[bool] = []
+        for name, code in self.TYPES.items():
+            setattr(self, name, array(code))
+        self.release_s: array[float]
+        self.depot: array[int]
+        self.ttype: array[int]
+        self.drive_s: array[float]
+        self.km: array[float]
+        self.start_s: array[float]
+        self.end_s: array[float]
+        self.vehicle: array[int]
+        self.driver: array[int]
+        self.breaks: array[int]
+        self.status: array[int]
+        self.charge_blocked: array[int]
 
     def add_day(self, day: DayTasks) -> int:
         """Append the day's tasks; returns the index of the first."""
         m = int(day.release_s.size)
         for k in self.INPUT:
-            getattr(self, k).extend(getattr(day, k).tolist())
+            getattr(self, k).frombytes(np.ascontiguousarray(
+                getattr(day, k), self.DTYPES[self.TYPES[k]]).tobytes())
         nan = float("nan")
         self.start_s.extend([nan] * m)
         self.end_s.extend([nan] * m)
@@ -109,22 +118,12 @@ class TaskLog:
         self.driver.extend([-1] * m)
         self.breaks.extend([0] * m)
         self.status.extend([WAITING] * m)
-        self.charge_blocked.extend([False] * m)
+        self.charge_blocked.extend([0] * m)
         first, self.n = self.n, self.n + m
         return first
 
     def view(self) -> dict[str, np.ndarray]:
-        return {
-            "release_s": np.array(self.release_s, float),
-            "depot": np.array(self.depot, np.int64),
-            "ttype": np.array(self.ttype, np.int64),
-            "drive_s": np.array(self.drive_s, float),
-            "km": np.array(self.km, float),
-            "start_s": np.array(self.start_s, float),
-            "end_s": np.array(self.end_s, float),
-            "vehicle": np.array(self.vehicle, np.int64),
-            "driver": np.array(self.driver, np.int64),
-            "breaks": np.array(self.breaks, np.int64),
-            "status": np.array(self.status, np.int8),
-            "charge_blocked": np.array(self.charge_blocked, bool),
-        }
+        out = {name: np.frombuffer(getattr(self, name), self.DTYPES[code]).copy()
+               for name, code in self.TYPES.items()}
+        out["charge_blocked"] = out["charge_blocked"].astype(bool)
+        return out
