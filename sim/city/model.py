@@ -21,8 +21,8 @@ from sim.city import demand as demand_mod
 from sim.city.fleet import FleetArrays, build_fleet
 from sim.city.kpis import KPI_MEANINGS, compute_kpis
 from sim.city.network import RoadNetwork, osm_network, synthetic_city
-from sim.city.paths import default_cache_dir, travel_table
-from sim.city.schema import CityScenario, SyntheticCity
+from sim.city.paths import default_cache_dir
+from sim.city.schema import CityScenario, SumoNetwork, SyntheticCity
 from sim.city.state import (
     BUSY,
     IDLE,
@@ -32,6 +32,7 @@ from sim.city.state import (
     STATES,
     TO_PICKUP,
 )
+from sim.city.travel import build_travel_times
 from sim.dispatch import DISPATCHERS, get_dispatcher
 from sim.dispatch import engine as eng
 from sim.dispatch.params import check_params
@@ -56,23 +57,29 @@ class CityModel:
         self.env: simpy.Environment = ctx.env
         t0 = time.perf_counter()
         net_cfg = sc.world.network
+        self.sumo_case = None
         if isinstance(net_cfg, SyntheticCity):
             graph = synthetic_city(net_cfg, ctx.rng.stream("network"))
+        elif isinstance(net_cfg, SumoNetwork):
+            from sim.sumo.case import apply_case, load_case
+
+            self.sumo_case = load_case(net_cfg.path, net_cfg.routes, ctx.source)
+            graph = self.sumo_case.graph
+            sc = self.sc = apply_case(sc, self.sumo_case)
         else:
             graph = osm_network(net_cfg, ctx.source)
         self.graph = graph
         self.net = RoadNetwork.from_graph(graph, sc.world.origin_lonlat)
         ctx.timings["network_build_s"] = time.perf_counter() - t0
         cache = (ctx.cache_dir or default_cache_dir()) if sc.world.cache_paths else None
-        self.table = travel_table(self.net, cache, ctx.timings)
-        self.T = self.table.time_s
-        self.D = self.table.dist_m
+        self.travel = build_travel_times(self.net, sc.world, ctx.source, cache, ctx.timings)
 
         start_clock = sc.start_time_s
         init = ctx.initial_state
         if init is not None:
             start_clock = float(init.t0_s) % 86400.0
         self.start_clock = start_clock
+        self._use_period(start_clock)
         zones, problems = demand_mod.zone_nodes(sc.demand, self.net)
         problems += self._check_nodes()
         if problems:
@@ -93,6 +100,7 @@ class CityModel:
         if disp.max_pickup_s is not None:
             params["max_pickup_s"] = disp.max_pickup_s
         self.dispatcher = get_dispatcher(disp.algorithm, **params)
+        self._check_routing(disp.algorithm)
         self.rebalancing = hasattr(self.dispatcher, "reposition") and sc.demand.requests is None
         if self.rebalancing:
             w = demand_mod.node_weights(sc.demand, self.net.n_nodes, zones, dest=False)
@@ -121,6 +129,50 @@ class CityModel:
                                      for x, y in idle.stands], dtype=np.int64)
         self.home = self.fleet.node.copy()
 
+    # ------------------------------------------------------------ travel times
+    def _use_period(self, clock_s: float) -> None:
+        """Travel times of the speed period in force at ``clock_s`` (time of day)."""
+        self.table = self.travel.at(clock_s)
+        self.T = self.table.time_s
+        self.D = self.table.dist_m
+
+    def _check_routing(self, algorithm: str) -> None:
+        """Networks answered by search serve the dispatchers over idle vehicles only."""
+        if self.travel.kind != "search":
+            return
+        if bool(getattr(self.dispatcher, "uses_schedules", False)) or \
+                hasattr(self.dispatcher, "reposition"):
+            raise ScenarioError(self.ctx.source, [Problem(
+                "policies.dispatch.algorithm",
+                f"plans over schedules and rebalancing need travel-time tables, which this "
+                f"network ({self.net.n_nodes:,} nodes) is too large for: use nearest_idle or "
+                f"batch_matching", algorithm)])
+
+    def _retime_trips(self) -> None:
+        """Direct ride times at each request's own time of day (when speeds vary)."""
+        tt, r = self.travel, self.req
+        if len(tt.backends) == 1 or not len(r):
+            return
+        period = tt.period_of(self.start_clock + r.created_s)
+        to = np.where(r.destination >= 0, r.destination, r.origin)
+        for p in np.unique(period).tolist():
+            k = np.flatnonzero(period == p)
+            b = tt.backends[p]
+            r.trip_s[k] = np.where(r.destination[k] >= 0,
+                                   b.time_s[r.origin[k], to[k]].astype(float), 0.0)
+            r.trip_km[k] = np.where(r.destination[k] >= 0,
+                                    b.dist_m[r.origin[k], to[k]].astype(float) / 1000.0, 0.0)
+
+    def _speed_changes(self):  # type: ignore[no-untyped-def]
+        """Swap the travel times at every hour boundary where the speed period changes."""
+        while True:
+            wait = self.travel.speeds.next_change_s(self.start_clock + self.env.now)
+            if not np.isfinite(wait) or self.env.now + wait > self.sc.horizon_s:
+                return
+            yield self.env.timeout(wait)
+            self._use_period(self.start_clock + self.env.now)
+            self.engine.set_travel_times(self.T, self.table)
+
     def _build_engine(self) -> eng.DispatchEngine:
         sc, r, f = self.sc, self.req, self.fleet
         T = self.T
@@ -134,6 +186,7 @@ class CityModel:
             drop_late = np.minimum(drop_late, r.created_s + svc.max_travel_time_alpha * r.trip_s
                                    + beta)
         walk = self._access_walk_s()
+        self._retime_trips()
         q = Requests.build(
             r.created_s, r.origin, r.destination, T,
             pickup_window=(np.maximum(r.pickup_early_s, r.created_s + walk), latest),
@@ -141,6 +194,8 @@ class CityModel:
             pickup_service_s=r.pickup_service_s, dropoff_service_s=r.dropoff_service_s,
             riders=r.riders, goods=r.goods_kg, deadline_s=r.deadline_s, urgent=r.urgent,
             priority=r.priority)
+        if len(self.travel.backends) > 1:  # direct rides at each request's time of day
+            q.direct_s[:] = np.where(q.destination >= 0, r.trip_s, 0.0)
         cap = np.zeros((f.n, N_LOAD))
         cap[:, RIDERS] = f.seats
         cap[:, GOODS] = f.payload_kg
@@ -151,10 +206,18 @@ class CityModel:
                  np.asarray(csr.data, dtype=np.float64))
         e = eng.DispatchEngine(self.env, T, q, self.dispatcher, self, f.n, cap, f.node,
                                graph=graph, tt=self.table)
+        if self.travel.kind == "search":  # no pair a dispatcher could accept is cut off
+            self.travel.set_bound(self._longest_pickup_s(q))
         if self.no_stop.any():
             e.status[self.no_stop] = eng.REJECTED
             e.closed_s[self.no_stop] = r.created_s[self.no_stop]
         return e
+
+    def _longest_pickup_s(self, q: Requests) -> float:
+        if not len(q):
+            return 0.0
+        longest = float(np.max(q.pickup_late_s - q.created_s))
+        return min(longest, float(getattr(self.dispatcher, "max_pickup_s", np.inf)))
 
     def _access_walk_s(self) -> np.ndarray:
         """Walk to the pickup stop when service is stop-based (0 door to door); requests with
@@ -241,6 +304,8 @@ class CityModel:
             self.engine.set_state(v, STATES[int(f.state[v])])
         self.sync_available()
         self.engine.start(self.sc.horizon_s)
+        if len(self.travel.backends) > 1:
+            self.env.process(self._speed_changes())
         self.env.process(self._sampler())
         for proc in f.shift_processes(self.env, self):
             self.env.process(proc)
@@ -413,6 +478,7 @@ class CityModel:
         self.ctx.timings["insertion_search_s"] = e.search_s
         self.ctx.timings["dispatch_decisions"] = float(e.rounds)
         self.ctx.timings["requests_decided"] = float(e.decided)
+        self.ctx.timings["travel_memory_bytes"] = float(self.travel.memory_bytes())
         e.expire()
         still_open = e.status == eng.OPEN
         late = still_open & (e.q.pickup_late_s <= self.env.now)

@@ -28,9 +28,12 @@ class SyntheticCity(StrictModel):
 
     @model_validator(mode="after")
     def _size(self) -> SyntheticCity:
-        if self.rows * self.cols > 10_000:
-            raise ValueError(f"rows x cols = {self.rows * self.cols} nodes: at most 10,000 "
-                             "(travel times are kept for every pair of nodes)")
+        if self.rows * self.cols > 160_000:
+            raise ValueError(f"rows x cols = {self.rows * self.cols} nodes: at most 160,000")
+        span_km = (max(self.rows, self.cols) - 1) * self.block_m / 1000.0
+        if span_km > 100.0:
+            raise ValueError(f"the city spans {span_km:,.0f} km (blocks of {self.block_m:g} m):"
+                             " at most 100 km across")
         return self
 
 
@@ -47,6 +50,17 @@ class OsmNetwork(StrictModel):
                     "the defaults of sim.city.osm.HIGHWAY_KMH)")
 
 
+class SumoNetwork(StrictModel):
+    """A SUMO network (``.net.xml``) and optionally SUMO route files whose taxi rides and trips
+    become the requests and whose taxis become the first fleet (count and start positions);
+    needs the ``sumo`` extra (sumolib)."""
+
+    source: Literal["sumo"] = "sumo"
+    path: str
+    routes: list[str] = Field(default_factory=list, max_length=100,
+                              description="SUMO route files: persons riding taxis, trips, taxis")
+
+
 class Zone(StrictModel):
     """A named demand hot spot: a disc on the map with a weight."""
 
@@ -57,11 +71,38 @@ class Zone(StrictModel):
     dest_weight: float | None = Field(default=None, ge=0)
 
 
+HourFactors = Annotated[list[Annotated[float, Field(gt=0, le=10)]],
+                        Field(min_length=24, max_length=24)]
+
+
+class Speeds(StrictModel):
+    """Speeds by time of day: an edge's travel time in hour ``h`` is its free-flow time
+    divided by its factor for ``h`` (1: free flow; 0.5: half the speed, twice the time).
+
+    ``profile`` gives every road the same 24 factors (``free_flow``: all 1; ``cn_congestion``:
+    the inverse of a Chinese big-city congestion delay index by hour, see
+    :data:`sim.city.speeds.CN_CONGESTION_INDEX`); ``factors`` sets them per road class
+    (``road_class`` of the network's edges: local, arterial, ring, ramp, or an OSM highway
+    type), and ``edges_file`` per edge (CSV ``u,v,hour,factor``; ``hour`` empty for every
+    hour; ``u, v`` road nodes as in the run's ``tables/edges.parquet``). Hours with the same
+    factors on every edge share one set of travel-time tables."""
+
+    profile: Literal["free_flow", "cn_congestion"] = "free_flow"
+    factors: dict[str, HourFactors] = Field(default_factory=dict)
+    edges_file: str | None = None
+
+
 class World(StrictModel):
-    network: SyntheticCity | OsmNetwork = Field(default_factory=SyntheticCity,
-                                                discriminator="source")
+    network: SyntheticCity | OsmNetwork | SumoNetwork = Field(default_factory=SyntheticCity,
+                                                              discriminator="source")
     origin_lonlat: tuple[float, float] = (104.066, 30.657)
     cache_paths: bool = True
+    speeds: Speeds = Field(default_factory=Speeds)
+    routing: Literal["auto", "tables", "search"] = Field(
+        default="auto",
+        description="tables: travel times for every pair of nodes (fast, n x n memory); "
+                    "search: answered by shortest-path searches (memory grows with the "
+                    "network); auto: tables up to 10,000 nodes")
 
 
 class ExplicitRequest(StrictModel):

@@ -139,6 +139,20 @@ class DispatchEngine:
         self.reload_node = -1
         self.reload_share = 1.0
 
+    def set_travel_times(self, T: Any, tt: Any = None) -> None:
+        """Travel times from now on (a speed period begins): legs under way keep the times
+        they started with; the planned times of schedules are recomputed with the new ones.
+        ``tt`` is what dispatchers query from now on (its transpose, if it keeps one, is
+        shared as before)."""
+        self.T = T
+        self._T_to = None
+        if tt is not None:
+            self.tt = tt
+        if isinstance(T, np.ndarray):
+            s = self.schedules
+            for v in np.flatnonzero(s.n > 0).tolist():
+                s.refresh(v, T)
+
     @property
     def T_to(self) -> np.ndarray:
         """The transposed travel times (``T_to[o, x]`` = time from ``x`` to ``o``), made on

@@ -80,3 +80,39 @@ def test_dispatch_matrix_keeps_each_requests_nearest_vehicles():
         assert kept.sum() >= MIN_NEAREST
         np.testing.assert_array_equal(m[kept, j].astype(np.float32), full[kept, j])
         assert (full[kept, j] <= cut).all() and (full[~kept, j] >= cut).all()
+
+
+def test_city_run_by_search_equals_the_run_by_tables():
+    from sim.engine.loading import load_scenario
+    from sim.engine.simulation import Simulation
+
+    base = ["world.network.rows=10", "world.network.cols=10", "fleets.taxis.count=25",
+            "demand.requests_per_day=4000", "demand.zones={}", "horizon_s=5400",
+            "warmup_s=0", "start_time_s=28800", "world.cache_paths=false",
+            "policies.dispatch.algorithm=nearest_idle"]
+    runs = {}
+    for routing in ("tables", "search"):
+        sim = Simulation(load_scenario("city_taxi", base + [f"world.routing={routing}"]),
+                         seed=3)
+        runs[routing] = (sim.run().kpis, sim.model)
+    (k_tab, m_tab), (k_sea, m_sea) = runs["tables"], runs["search"]
+    assert m_tab.travel.kind == "tables" and m_sea.travel.kind == "search"  # type: ignore
+    # Same decisions: every request served by the same vehicle at the same time.
+    np.testing.assert_array_equal(m_tab.engine.vehicle_of, m_sea.engine.vehicle_of)  # type: ignore
+    np.testing.assert_array_equal(m_tab.engine.pickup_s, m_sea.engine.pickup_s)  # type: ignore
+    for k in ("served", "wait_mean_s", "wait_p95_s", "service_rate"):
+        assert k_tab[k] == k_sea[k], k
+    assert k_sea["deadhead_ratio"] == pytest.approx(k_tab["deadhead_ratio"], abs=0.01)
+
+
+def test_large_networks_refuse_schedule_planners(tmp_path):
+    from sim.engine.loading import load_scenario
+    from sim.engine.simulation import Simulation
+    from sim.errors import ScenarioError
+
+    loaded = load_scenario("city_taxi", ["world.network.rows=6", "world.network.cols=6",
+                                         "world.routing=search", "fleets.taxis.count=3",
+                                         "demand.zones={}",
+                                         "policies.dispatch.algorithm=insertion"])
+    with pytest.raises(ScenarioError, match="policies.dispatch.algorithm"):
+        Simulation(loaded)

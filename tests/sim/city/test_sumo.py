@@ -110,3 +110,40 @@ def test_plain_network_written_for_other_networks(tmp_path):
     text = out.read_text()
     assert 'from="e0_' in text and 'line="taxi"' in text
     assert (tmp_path / "net.edg.xml").read_text().count("<edge ") == road.edges["u"].size
+
+
+def _scenario(tmp_path, net: str, rides: str):
+    p = tmp_path / "sumo_case.yaml"
+    p.write_text(f"""name: sumo_case
+kind: city_fleet
+seed: 1
+horizon_s: 1800
+warmup_s: 0
+world:
+  network: {{source: sumo, path: {net}, routes: [{rides}]}}
+  cache_paths: false
+fleets:
+  cabs: {{count: 1, vehicle_profile: sedan_ice, terminal_profile: jt808_basic}}
+demand:
+  patience_s: 1800
+""")
+    return p
+
+
+def test_a_sumo_case_runs_and_bad_edges_exit_2(tmp_path, case_files, capsys):
+    from sim.cli.main import main
+    from sim.engine.loading import load_scenario
+    from sim.engine.simulation import Simulation
+
+    net, rides, _ = case_files
+    sim = Simulation(load_scenario(_scenario(tmp_path, net, rides)))
+    kpis = sim.run().kpis
+    assert sim.model.fleet.n == 2  # type: ignore[attr-defined]  # the file's two taxis
+    assert kpis["requests"] == 3 and kpis["served"] == 3
+    bad = tmp_path / "bad.rou.xml"
+    bad.write_text(RIDES.replace('to="A1A2"', 'to="ZZ9"'))
+    code = main(["run", str(_scenario(tmp_path, net, str(bad))), "--out",
+                 str(tmp_path / "runs"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert "bad.rou.xml" in err and "person[id=p0].ride.to" in err and "ZZ9" in err
