@@ -24,7 +24,7 @@ from sim.fleetops.kpis import KPIS, compute
 from sim.fleetops.operations import Operations
 from sim.fleetops.record import FleetRecord
 from sim.fleetops.register import RegisterRow, read_register
-from sim.fleetops.schema import FleetYearScenario
+from sim.fleetops.schema import MAX_TASKS, FleetYearScenario
 from sim.fleetops.state import FleetState, HealthHooks, NoHealth, Site, Vehicle
 from sim.fleetops.tables import (
     daily_series,
@@ -193,6 +193,19 @@ class FleetYearModel:
         return kpis
 
 
+def expected_tasks(s: FleetYearScenario, rows: list[RegisterRow]) -> float:
+    """Mean number of tasks the run releases (every day counted, weekdays or not)."""
+    total = 0.0
+    for tt in s.tasks:
+        if tt.per_day is not None:
+            total += tt.per_day
+        else:
+            eligible = sum(1 for r in rows if r.profile.partition("@")[0] in tt.profiles
+                           or r.profile in tt.profiles)
+            total += (tt.per_vehicle_day or 0.0) * eligible
+    return total * s.days
+
+
 def prepare(s: FleetYearScenario, catalog: ProfileCatalog, source: str
             ) -> tuple[dict[str, ProfileBase], list[Problem]]:
     """Resolve the register's vehicle profiles; check the roster, tasks and stations
@@ -248,6 +261,11 @@ def prepare(s: FleetYearScenario, catalog: ProfileCatalog, source: str
                 problems.append(Problem(f"tasks[{t}].depot_share.{depot}", "no vehicle of "
                                         f"{', '.join(tt.profiles)} is registered at this "
                                         "depot: its tasks could never be served", share))
+    expected = expected_tasks(s, rows)
+    if expected > MAX_TASKS:
+        problems.append(Problem("tasks", f"about {expected:,.0f} tasks over the run; at most "
+                                f"{MAX_TASKS:,} (lower the rates or shorten the run)",
+                                [t.id for t in s.tasks]))
     if any(p.powertrain == "ev" for p in cache.values()) and not s.charging.stations:
         problems.append(Problem("charging.stations", "the register has electric vehicles; "
                                 "give at least one charging station", []))

@@ -25,8 +25,7 @@ LICENCE_CLASSES = ("A1", "A2", "A3", "B1", "B2", "C1", "C2")
 LicenceClass = Literal["A1", "A2", "A3", "B1", "B2", "C1", "C2"]
 #: Most tasks a run may expect (one SimPy timeout each).
 MAX_TASKS = 20_000_000
-#: Most vehicles and drivers.
-MAX_VEHICLES = 100_000
+#: Most drivers in the pools (double-shift drivers follow the register's vehicles).
 MAX_DRIVERS = 200_000
 
 _ID = r"^[A-Za-z0-9_\-\.]+$"
@@ -178,7 +177,8 @@ class FleetYearScenario(ScenarioBase):
                              description="defaults to the length of `months` from start_date")
     record_interval_s: float = Field(default=86400.0, gt=0)
     start_date: dt.date
-    months: int = Field(default=12, ge=1, le=60)
+    months: int = Field(default=12, ge=1, le=59,
+                        description="run length from start_date (at most the 5-year horizon)")
     register_csv: str = Field(min_length=1, max_length=1000,
                           description="vehicle register CSV, relative to the scenario file")
     depots: list[Place] = Field(min_length=1, max_length=10_000)
@@ -202,7 +202,7 @@ class FleetYearScenario(ScenarioBase):
                 months = int(data.get("months", 12))
             except (TypeError, ValueError):
                 return data  # the field validators say what is wrong
-            if 1 <= months <= 60:
+            if 1 <= months <= 59:
                 data = dict(data)
                 data["horizon_s"] = days_in_months(start, months) * 86400.0
         return data
@@ -220,6 +220,9 @@ class FleetYearScenario(ScenarioBase):
             if unknown:
                 raise ValueError(f"tasks[{k}].depot_share names unknown depots "
                                  f"{', '.join(unknown)} (depots: {', '.join(ids)})")
+        pooled = sum(p.count for p in self.drivers.pools)
+        if pooled > MAX_DRIVERS:
+            raise ValueError(f"drivers.pools hold {pooled:,} drivers; at most {MAX_DRIVERS:,}")
         for i, ds in enumerate(self.drivers.double_shift):
             unknown = sorted(set(ds.depots or []) - set(ids))
             if unknown:
