@@ -22,20 +22,22 @@ model falls back to :class:`NoHealth` when that module or function does not exis
   a failure happened during it and whether service is due (and book it). Runs inside the
   SimPy event that ends the task: do not block, start a process if waiting is needed.
 - ``kpis() -> dict[str, float]``: at the end; merged into the run's KPIs (each name needs a
-  KPI catalogue entry in ``kpis/fleet_year.yaml``; health KPIs are declared by the health
-  part in ``HEALTH_KPIS: dict[str, str]`` in ``sim.fleetops.health``).
+  KPI catalogue entry in ``sim/results/kpis/fleet_year*.yaml``; health KPIs are declared
+  by the health part in ``HEALTH_KPIS: dict[str, str]`` in ``sim.fleetops.health``).
 - ``tables() -> dict[str, dict[str, Any]]`` (optional): extra columnar tables for the run
   folder (name -> column -> array); the model writes them.
 
 Taking a vehicle out of service: ``state.take_down(v, reason, t_s)`` (reason e.g.
 ``'repair'``, ``'service'``, ``'waiting_slot'``, ``'travel'``; operations use
-``'charging'``) and ``state.bring_up(v, t_s)`` (which offers it to dispatch again); every second down is booked under its
-reason, per vehicle and in total. Changing the reason of a vehicle already down (waiting ->
+``'charging'``) and ``state.bring_up(v, t_s)`` (which offers it to dispatch again); every
+second down is booked under its reason, per vehicle and in total. Changing the reason of a vehicle already down (waiting ->
 travel -> service) is ``take_down`` again with the new reason. A vehicle may be taken down
 while on a task: it finishes the task first and is then not offered again;
 ``state.wait_idle(v)`` is an event that fires once it is back (at once if idle). The
 operations never take a vehicle down for charging while it is down for another reason;
-the health part should ``wait_idle`` before sending a vehicle to a workshop.
+the health part should ``wait_idle`` before sending a vehicle to a workshop. A vehicle
+down for ``'charging'`` is away at a charger until the operations bring it up; a reason
+set over it while it charges is kept (the operations then leave it down).
 
 Scenario: ``sim.fleetops.schema.FleetYearScenario`` (operations part) has the sections
 ``workshops: list[WorkshopSpec]``, ``maintenance: MaintenanceSpec``, ``warning:
