@@ -89,3 +89,30 @@ def test_validate_check_of_the_failure_rate_passes_in_fast_mode():
     assert [r.check.split(" ", 1)[1] for r in results] == [
         "constant hazard", "Weibull shape 2, mixed ages", "km clock, shape 1.5"]
     assert all(r.passed for r in results), [r.detail for r in results]
+
+
+def test_fleet_year_model_breakdowns_follow_the_operating_hours(make_fleet, tmp_path):
+    """Through the operations model: the count follows the rate x the hours vehicles drove,
+    whatever the calendar (off-shift nights and Sundays do not wear the vans)."""
+    from sim.engine.simulation import run_scenario
+
+    from .conftest import write_profile
+
+    write_profile(tmp_path, "fragile_van", fuel_l_per_100km=11, failure_rate_per_1000h=40.0,
+                  repair_time_h=1.0)
+    reg = [{"plate": f"京F{k:05d}", "profile": "fragile_van", "purchase_date": "2024-01-01",
+            "odometer_km": 1000 * k, "depot": "north"} for k in range(8)]
+    shift = {"start_h": 7, "hours": 10}
+    pools = [{"depot": "north", "count": 8, "licence": "C1", "shift": shift,
+              "days_per_week": 6}]
+    tasks = [{"id": "job", "profiles": ["fragile_van"], "per_vehicle_day": 4, "start_h": 8,
+              "end_h": 16, "duration_s": 3600}]
+    res = run_scenario(make_fleet(reg, months=2, profile_dirs=["profiles"],
+                                  drivers={"pools": pools}, tasks=tasks, charging={},
+                                  workshops=[{"id": "g", "bays": 2}]))
+    k = res.kpis
+    hours = res.replications[0].tables["vehicles"].to_pandas().operating_h.sum()
+    calendar_h = 8 * res.loaded.scenario.horizon_s / 3600.0
+    assert hours < calendar_h / 4
+    assert k["breakdowns_expected"] == pytest.approx(0.040 * hours, rel=1e-6)
+    assert _poisson_p(int(k["breakdowns"]), 0.040 * hours) > 0.001
