@@ -26,6 +26,10 @@ from sim.results.catalogue import entry
 HEIGHT_PX = 260
 #: Most points a line chart sends to the browser (longer series are averaged in bins).
 MAX_POINTS = 2000
+#: Charts draw on a canvas: one bitmap instead of an SVG node per point, hover rule and
+#: Voronoi cell (the browser's style and layout work on those nodes cost most of a page's
+#: drawing time). Tooltips, zoom and the hover rule work the same.
+CANVAS = {"embedOptions": {"renderer": "canvas"}}
 
 
 def column_label(column: str, kind: str | None = None) -> str:
@@ -105,11 +109,15 @@ def _escape(field: str) -> str:
     return field
 
 
-def _hover_layers(base: alt.Chart, wide: pd.DataFrame, fields: list[str]) -> list[alt.Chart]:
-    """Hover: the values of every series at the nearest time in a tooltip, a rule there.
+def _hover_layers(base: alt.Chart | None, wide: pd.DataFrame,
+                  fields: list[str]) -> list[alt.Chart]:
+    """Hover: the values of every series at the nearest time in a tooltip, a rule there and
+    (with ``base``) a dot on each line.
 
     The tooltip sits on invisible points that carry the ``nearest`` selection (Vega-Lite
-    adds a Voronoi layer over them, so any pointer position picks the nearest time).
+    adds a Voronoi layer over them, so any pointer position picks the nearest time). The rule
+    and dots are filtered to the selected time, so only they are drawn, not one hidden mark
+    per point.
     """
     nearest = alt.selection_point(nearest=True, on="pointerover", fields=["t_h"], empty=False,
                                   clear="pointerout")
@@ -119,10 +127,11 @@ def _hover_layers(base: alt.Chart, wide: pd.DataFrame, fields: list[str]) -> lis
              for f in fields]
     selectors = alt.Chart(wide).mark_point(size=10).encode(
         x="t_h:Q", opacity=alt.value(0), tooltip=tips).add_params(nearest)
-    rule = alt.Chart(wide).mark_rule(color="gray").encode(
-        x="t_h:Q", opacity=alt.condition(nearest, alt.value(0.6), alt.value(0)))
-    points = base.mark_point(filled=True, size=40).encode(
-        opacity=alt.condition(nearest, alt.value(1), alt.value(0)))
+    rule = alt.Chart(wide).mark_rule(color="gray", opacity=0.6).encode(
+        x="t_h:Q").transform_filter(nearest)
+    if base is None:
+        return [selectors, rule]
+    points = base.mark_point(filled=True, size=40).transform_filter(nearest)
     return [selectors, rule, points]
 
 
@@ -167,41 +176,43 @@ def line_chart(df: pd.DataFrame, columns: Sequence[str], sla: Sequence[dict[str,
     if rules is not None:
         layers.append(rules)
     zoom = alt.selection_interval(bind="scales", encodings=["x"])
-    chart = alt.layer(*layers).add_params(zoom).properties(height=HEIGHT_PX, title=title)
+    chart = alt.layer(*layers).add_params(zoom).properties(height=HEIGHT_PX, title=title,
+                                                           usermeta=CANVAS)
     return cast(alt.LayerChart, chart)
 
 
 def fleet_state_chart(fleet: pd.DataFrame) -> alt.LayerChart:
     """Vehicles by state over time (stacked areas), with the open requests on their own axis
-    only when there ever were any (no empty axis)."""
+    only when there ever were any (no empty axis). Hover shows every state at that time."""
     states = [s for s in STATE_COLOURS if s in fleet.columns]
     long = fleet.melt(id_vars=["t_s"], value_vars=states, var_name="state",
                       value_name="vehicles")
     long["t_h"] = hours(long["t_s"])
+    long = long.drop(columns="t_s")  # the chart's data holds only what it draws
     long["state"] = long["state"].str.replace("_", " ")
     colours = alt.Scale(domain=[s.replace("_", " ") for s in states],
                         range=[STATE_COLOURS[s] for s in states])
-    nearest = alt.selection_point(nearest=True, on="pointerover", fields=["t_h"], empty=False,
-                                  clear="pointerout")
     area = alt.Chart(long).mark_area().encode(
         x=alt.X("t_h:Q", title="time [h]", scale=alt.Scale(zero=False)),
         y=alt.Y("vehicles:Q", stack=True, title="vehicles"),
-        color=alt.Color("state:N", scale=colours, legend=alt.Legend(orient="bottom")),
-        tooltip=[alt.Tooltip("t_h:Q", title="time [h]", format=".2f"), "state:N",
-                 alt.Tooltip("vehicles:Q", format=",.0f")],
-    ).add_params(nearest)
+        color=alt.Color("state:N", scale=colours, legend=alt.Legend(orient="bottom")))
     layers: list[alt.Chart] = [area]
+    shown = list(states)
     if "open_requests" in fleet.columns and float(fleet["open_requests"].max()) > 0:
-        opened = alt.Chart(fleet.assign(t_h=hours(fleet["t_s"]))).mark_line(
+        opened = alt.Chart(pd.DataFrame({"t_h": hours(fleet["t_s"]),
+                                         "open_requests": fleet["open_requests"]})).mark_line(
             color="black", strokeDash=[4, 2]).encode(
-            x="t_h:Q", y=alt.Y("open_requests:Q", title="open requests"),
-            tooltip=[alt.Tooltip("t_h:Q", title="time [h]", format=".2f"),
-                     alt.Tooltip("open_requests:Q", format=",.0f")])
+            x="t_h:Q", y=alt.Y("open_requests:Q", title="open requests"))
         layers.append(opened)
+        shown.append("open_requests")
+    wide = pd.DataFrame({"t_h": hours(fleet["t_s"])})
+    for col in shown:
+        wide[col.replace("_", " ")] = fleet[col].to_numpy()
+    layers += _hover_layers(None, wide, [c.replace("_", " ") for c in shown])
     chart = alt.layer(*layers).resolve_scale(y="independent")
     zoom = alt.selection_interval(bind="scales", encodings=["x"])
-    return cast(alt.LayerChart, chart.add_params(zoom).properties(height=HEIGHT_PX,
-                                                                  title="Fleet state"))
+    return cast(alt.LayerChart, chart.add_params(zoom).properties(
+        height=HEIGHT_PX, title="Fleet state", usermeta=CANVAS))
 
 
 def bar_chart(df: pd.DataFrame, label: str, value: str, title: str = "",
@@ -227,7 +238,8 @@ def bar_chart(df: pd.DataFrame, label: str, value: str, title: str = "",
         layers.append(alt.Chart(pd.DataFrame({"x": [threshold]})).mark_rule(
             color=FAIL_COLOUR, strokeDash=[6, 4]).encode(x="x:Q"))
     return cast(alt.LayerChart,
-                alt.layer(*layers).properties(height=max(120, 16 * len(d)), title=title))
+                alt.layer(*layers).properties(height=max(120, 16 * len(d)), title=title,
+                                              usermeta=CANVAS))
 
 
 def numeric_series_columns(df: pd.DataFrame) -> list[str]:

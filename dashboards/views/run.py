@@ -72,6 +72,11 @@ with guarded("report"):
     report_button([run], key="run_report")
 
 
+def is_open(part: object) -> bool:
+    """True when a tab or expander with state is open (only then its content is built)."""
+    return bool(getattr(part, "open", True))
+
+
 def sla_cards(run: RunInfo) -> None:
     if not run.sla:
         st.caption("No SLAs in this scenario.")
@@ -127,11 +132,14 @@ def kpi_cards(run: RunInfo) -> None:
             label += {"PASS": " :green[SLA pass]", "FAIL": " :red[SLA fail]"}.get(
                 sla_word(sla_by_kpi[k]), " :orange[SLA uncertain]")
         cols[i % 4].metric(label, e.show(value), help=help_text)
-    with st.expander("All KPIs as a table"):
-        df = kpi_table(run, ci)
-        st.dataframe(df, hide_index=True)
-        st.download_button("CSV", csv_bytes(df), file_name=f"{run.name.replace('/', '_')}"
-                           "-kpis.csv", mime="text/csv", key="kpi_csv", on_click="ignore")
+    # The table (a data grid) is built when the expander is opened, not on every load.
+    table = st.expander("All KPIs as a table", key="kpi_table", on_change="rerun")
+    if is_open(table):
+        with table:
+            df = kpi_table(run, ci)
+            st.dataframe(df, hide_index=True)
+            st.download_button("CSV", csv_bytes(df), file_name=f"{run.name.replace('/', '_')}"
+                               "-kpis.csv", mime="text/csv", key="kpi_csv", on_click="ignore")
 
 
 with guarded("SLA verdicts"):
@@ -156,15 +164,10 @@ if span is not None:
                        key="time_range")
 
 TABS = ["Charts", "Map", "Tables", "What if", "Details"]
-try:  # only the open tab is drawn (the map's WebGL and the charts cost the browser most)
-    tabs = st.tabs(TABS, key="run_tab", on_change="rerun")
-except TypeError:  # a Streamlit without tab state draws every tab
-    tabs = st.tabs(TABS)
+# Only the open tab is drawn (the map's WebGL and the charts cost the browser most).
+tabs = st.tabs(TABS, key="run_tab", on_change="rerun")
 tab_ts, tab_map, tab_tables, tab_whatif, tab_details = tabs
 
-
-def is_open(tab: object) -> bool:
-    return bool(getattr(tab, "open", True))
 
 
 def draw_charts(run: RunInfo) -> None:

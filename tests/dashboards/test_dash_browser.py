@@ -188,6 +188,25 @@ def _hover_tooltip(driver, chart) -> str:  # type: ignore[no-untyped-def]
     return ""
 
 
+def _charts_drawn(driver, n: int = 3):  # type: ignore[no-untyped-def]
+    """The page's Vega charts once ``n`` are drawn (charts draw on a canvas: a painted pixel
+    on its middle row)."""
+    from selenium.webdriver.common.by import By
+
+    painted = ("var c = arguments[0], w = c.width, h = c.height; if (!w || !h) return false;"
+               "var row = c.getContext('2d').getImageData(0, Math.floor(h / 2), w, 1).data;"
+               "for (var i = 3; i < row.length; i += 4) if (row[i]) return true; return false;")
+
+    def drawn(d):  # type: ignore[no-untyped-def]
+        charts = d.find_elements(By.CSS_SELECTOR, '[data-testid="stVegaLiteChart"]')
+        canvases = [c for ch in charts for c in ch.find_elements(By.CSS_SELECTOR,
+                                                                 "canvas.marks")]
+        return (charts if len(canvases) >= n and len(canvases) == len(charts) and
+                all(d.execute_script(painted, c) for c in canvases) else False)
+
+    return _wait(driver, drawn)
+
+
 def _map_counts(driver) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     import re
 
@@ -212,10 +231,9 @@ def test_dashboard_in_a_browser(server, browser, tmp_path):
 
     # Run page of a city run: KPI cards in words, interactive charts with a tooltip on hover.
     body = _load(browser, url + "/run?run=taxi-batch", "SLA verdict", "KPIs",
-                 "Demand over the day")
-    assert "Empty-running ratio (空驶率)" in body and "deadhead_ratio" not in body
-    charts = _wait(browser, lambda d: d.find_elements(
-        By.CSS_SELECTOR, '[data-testid="stVegaLiteChart"]') or False)
+                 "Empty-running ratio (空驶率)")
+    assert "deadhead_ratio" not in body
+    charts = _charts_drawn(browser)
     tip = _hover_tooltip(browser, charts[1])
     assert "time [h]" in tip and "95th-percentile wait" in tip, tip
     _screenshot(browser, tmp_path / "dashboard_run.png")
@@ -262,7 +280,8 @@ def test_dashboard_in_a_browser(server, browser, tmp_path):
     _load(browser, url + "/profiles", "Hardware profiles")
 
     # A what-if from the Run page: change the fleet, run it, land on the comparison.
-    _load(browser, url + "/run?run=taxi-nearest", "KPIs", "Demand over the day")
+    _load(browser, url + "/run?run=taxi-nearest", "KPIs")
+    _charts_drawn(browser)
     _tab(browser, "What if")
     field = _wait(browser, lambda d: next(iter(d.find_elements(
         By.CSS_SELECTOR, 'input[aria-label="Fleet size: taxis"]')), False))

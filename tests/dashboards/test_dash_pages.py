@@ -117,6 +117,11 @@ def test_run_page_city(monkeypatch, results):
     assert _count(at, "deck_gl_json_chart") == 0  # only the open tab is drawn
     assert at.slider(key="time_range").value[0] < at.slider(key="time_range").value[1]
     assert not at.warning
+    assert _count(at, "dataframe") == 0  # the KPI table is built when opened
+    at.session_state["kpi_table"] = True
+    at.run()
+    kpis = at.dataframe[0].value
+    assert "Empty-running ratio (空驶率)" in set(kpis["KPI"]) and len(kpis) == len(run.kpis)
     at.session_state["run_tab"] = "Map"
     at.run()
     assert _count(at, "deck_gl_json_chart") == 1  # the city map
