@@ -80,7 +80,54 @@ def check_failure_rate(full: bool) -> list[CheckResult]:
         _failure_case("km clock, shape 1.5",
                       [Car(km, odometer_km=10_000.0 * (i % 10)) for i in range(n)], months,
                       13, "sum of H(x1) - H(x0)"),
+        _model_case(full),
     ]
+
+
+def _model_case(full: bool) -> CheckResult:
+    """The same count through the fleet-year operations model (drivers, shifts, tasks)."""
+    import tempfile
+    from pathlib import Path
+
+    import yaml
+
+    from sim.engine.loading import load_scenario_data
+    from sim.engine.simulation import run_scenario
+    from sim.fleetops.register import write_register
+
+    rate_per_h = 0.04
+    n = 48 if full else 16  # about 230 breakdowns expected in fast mode
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "profiles" / "vehicle").mkdir(parents=True)
+        (folder / "profiles" / "vehicle" / "fragile_van.yaml").write_text(yaml.safe_dump({
+            "id": "fragile_van", "kind": "vehicle", "fuel_l_per_100km": 11.0,
+            "failure_rate_per_1000h": rate_per_h * 1000, "repair_time_h": 1.0}))
+        write_register(folder / "register.csv", [
+            {"plate": f"FV{k:05d}", "profile": "fragile_van", "purchase_date": "2024-01-01",
+             "odometer_km": 1000 * k, "depot": "north"} for k in range(n)])
+        shift = {"start_h": 7, "hours": 10}
+        raw = {"name": "failure_rate_check", "kind": "fleet_year", "seed": 41,
+               "start_date": "2026-03-02", "months": 3, "register_csv": "register.csv",
+               "profile_dirs": ["profiles"], "depots": [{"id": "north"}],
+               "drivers": {"pools": [{"depot": "north", "count": n, "licence": "C1",
+                                      "shift": shift, "days_per_week": 6}]},
+               "tasks": [{"id": "job", "profiles": ["fragile_van"], "per_vehicle_day": 4,
+                          "start_h": 8, "end_h": 16, "duration_s": 3600}],
+               "workshops": [{"id": "garage", "bays": 2}], "record_tasks": False}
+        res = run_scenario(load_scenario_data(raw, str(folder / "scenario.yaml")))
+    hours = float(res.replications[0].tables["vehicles"].column("operating_h").to_numpy().sum())
+    count = int(res.kpis["breakdowns"])
+    expected = rate_per_h * hours
+    p = _poisson_p(count, expected)
+    rel = count / expected - 1.0
+    return CheckResult(
+        check="fleetops.failure_rate fleet-year model", expected=round(expected, 2),
+        simulated=float(count), tolerance=f"Poisson p > {ALPHA:g}, <= {REL_TOL * 2:.0%}",
+        passed=bool(p > ALPHA and abs(rel) <= 2 * REL_TOL),
+        detail=f"rate x operating hours ({hours:,.0f} h of {n * res.loaded.scenario.horizon_s / 3600:,.0f} "
+               f"vehicle-h); exact Poisson p = {p:.3f}; rel. error {rel:+.2%}; {n} vans, "
+               "drivers on 10 h shifts six days a week, 3 months")
 
 
 def passage_times(spec: WarningSpec, dt_h: float, paths: int, seed: int) -> np.ndarray:

@@ -87,7 +87,8 @@ def test_validate_check_of_the_failure_rate_passes_in_fast_mode():
 
     results = discover()["fleetops.failure_rate"].fn(False)
     assert [r.check.split(" ", 1)[1] for r in results] == [
-        "constant hazard", "Weibull shape 2, mixed ages", "km clock, shape 1.5"]
+        "constant hazard", "Weibull shape 2, mixed ages", "km clock, shape 1.5",
+        "fleet-year model"]
     assert all(r.passed for r in results), [r.detail for r in results]
 
 
