@@ -12,12 +12,17 @@ import numpy as np
 from sim.city.network import RoadNetwork
 from sim.city.paths import travel_table
 
+#: Networks with more nodes than this are answered by search (:mod:`sim.routing`) instead of
+#: all-pairs tables when the scenario leaves ``world.routing`` at ``auto`` (tables: 8 bytes
+#: per pair, 800 MB here).
+TABLE_MAX_NODES = 10_000
+
 
 class TravelTimesByPeriod:
     """One travel-time back-end (tables or router) per speed period of the day.
 
     ``at(clock_s)`` is the back-end in force at a time of day; ``kind`` says which back-end
-    the network got (``tables`` up to :data:`sim.routing.router.TABLE_MAX_NODES` nodes unless
+    the network got (``tables`` up to :data:`TABLE_MAX_NODES` nodes unless
     the scenario asks otherwise, ``search`` above).
     """
 
@@ -54,8 +59,6 @@ def build_travel_times(net: RoadNetwork, world: Any, source: str, cache_dir: Pat
     ``world.routing`` and the network's size."""
     from sim.city.speeds import SpeedPeriods, scaled_network
     from sim.errors import Problem, ScenarioError
-    from sim.routing.router import TABLE_MAX_NODES, GraphRouter
-
     speeds = SpeedPeriods.build(world.speeds, net, source)
     n = net.n_nodes
     kind = world.routing
@@ -76,6 +79,8 @@ def build_travel_times(net: RoadNetwork, world: Any, source: str, cache_dir: Pat
             if timings is not None and "shortest_paths_cached" in sub:
                 timings["shortest_paths_cached"] = sub["shortest_paths_cached"]
         else:
+            from sim.routing.router import GraphRouter  # compiled searches: only when used
+
             backends.append(GraphRouter.from_network(net_p))
     if timings is not None:
         timings["shortest_paths_s"] = time.perf_counter() - t0

@@ -31,9 +31,6 @@ from scipy.sparse.csgraph import dijkstra
 
 from sim.routing import kernels
 
-#: Networks with more nodes than this use the router instead of all-pairs tables when the
-#: scenario leaves ``world.routing`` at ``auto`` (tables: 8 bytes per pair, 800 MB here).
-TABLE_MAX_NODES = 10_000
 #: Sources kept per destination in ``times`` at least (batch matching looks at 12).
 MIN_NEAREST = 16
 
