@@ -25,12 +25,14 @@ KPIS = {
                             "end (wait plus service), s",
     "message_delay_p95_s": "95th percentile of that delay, s",
     "message_wait_prob": "share of messages that waited for a worker",
-    "messages_lost": "messages lost: refused sessions, full cells, full gateway buffers, "
-                     "ingest overflow",
+    "messages_lost": "messages lost: refused sessions, full cells, full gateway uplinks and "
+                     "buffers, ingest overflow",
     "messages_lost_share": "messages_lost / messages offered",
     "connections_peak": "most connections open at once, all nodes",
     "session_blocking": "share of ignition-on sessions the gateway refused (no connection)",
     "gateway_mbps_peak": "largest Mbit/s into one gateway node in a window",
+    "gateway_link_utilisation_peak": "largest use of a gateway node's uplink in a window "
+                                     "(share of uplink_mbps)",
     "ingest_backlog_peak": "largest backlog of messages at the ingest servers",
     "cell_utilisation_peak": "largest uplink use of a cell in a window (share of its capacity)",
     "cell_utilisation_p95": "95th percentile of cell uplink use over cells and windows",
@@ -63,6 +65,8 @@ class TerminalsRecord:
     queue: np.ndarray  # [W, nodes, 7] gateway queue results
     refused: np.ndarray  # [W, nodes]
     radio_lost: np.ndarray  # [W]
+    link_lost: np.ndarray  # [W] beyond the gateway nodes' uplinks
+    link_util_max: np.ndarray  # [W]
     ingest_lost: np.ndarray  # [W]
     ingest_backlog: np.ndarray  # [W]
     ingest_in: np.ndarray  # [W]
@@ -105,11 +109,11 @@ def quantile_from_hist(hist: np.ndarray, q: float) -> float:
 def compute_kpis(sc: TerminalsScenario, r: TerminalsRecord) -> dict[str, float]:
     dt = r.window_s
     days = r.horizon_s / 86400.0
-    offered = r.queue[:, :, OFFERED].sum(axis=1) + r.radio_lost
+    offered = r.queue[:, :, OFFERED].sum(axis=1) + r.radio_lost + r.link_lost
     rate = offered / dt
     served = r.queue[:, :, SERVED].sum()
-    lost = (r.refused.sum() + r.radio_lost.sum() + r.queue[:, :, LOST].sum()
-            + r.ingest_lost.sum())
+    lost = (r.refused.sum() + r.radio_lost.sum() + r.link_lost.sum()
+            + r.queue[:, :, LOST].sum() + r.ingest_lost.sum())
     total_offered = r.refused.sum() + offered.sum()
     util_w = r.queue[:, :, BUSY].sum(axis=1) / (r.workers * r.nodes * dt)
     t = r.terminals
@@ -139,6 +143,7 @@ def compute_kpis(sc: TerminalsScenario, r: TerminalsRecord) -> dict[str, float]:
         "connections_peak": float(r.conn_peak.max(axis=1).sum()) if r.conn_peak.size else 0.0,
         "session_blocking": r.sessions_blocked / r.sessions if r.sessions else math.nan,
         "gateway_mbps_peak": float((r.node_mbit / dt).max(initial=0.0)),
+        "gateway_link_utilisation_peak": float(r.link_util_max.max(initial=0.0)),
         "ingest_backlog_peak": float(r.ingest_backlog.max(initial=0.0)),
         "cell_utilisation_peak": float(r.cell_util_max.max(initial=0.0)),
         "cell_utilisation_p95": (p95_bin + 0.5) / 100.0,
@@ -173,7 +178,7 @@ def record_tables(rec: Recorder, sc: TerminalsScenario, r: TerminalsRecord,
         series: dict[str, Any] = {
             "t_s": w * dt,
             "messages_sent": r.msgs_w,
-            "messages_per_s": (q[:, :, OFFERED].sum(axis=1) + r.radio_lost) / dt,
+            "messages_per_s": (q[:, :, OFFERED].sum(axis=1) + r.radio_lost + r.link_lost) / dt,
             "refused_per_s": r.refused.sum(axis=1) / dt,
             "gateway_utilisation": q[:, :, BUSY].sum(axis=1) / (r.workers * r.nodes * dt),
             "message_wait_mean_s": q[:, :, WAIT_SUM].sum(axis=1) / served,
@@ -185,6 +190,8 @@ def record_tables(rec: Recorder, sc: TerminalsScenario, r: TerminalsRecord,
             "sessions": r.sessions_w,
             "sessions_refused": r.blocked_w,
             "radio_lost": r.radio_lost,
+            "link_lost": r.link_lost,
+            "gateway_link_utilisation": r.link_util_max,
             "ingest_backlog": r.ingest_backlog,
             "connections": r.conn_peak.sum(axis=0),
             "cell_utilisation_max": r.cell_util_max,

@@ -47,6 +47,8 @@ class Network:
         self.ingest_backlog = np.zeros(n_windows)
         self._backlog = 0.0
         self.radio_lost = np.zeros(n_windows)
+        self.link_lost = np.zeros(n_windows)
+        self.link_util_max = np.zeros(n_windows)
         self.cell_util_max = np.zeros(n_windows)
         self.cell_util_sum = np.zeros(n_windows)
         self.cell_over = np.zeros(n_windows, np.int64)
@@ -71,7 +73,7 @@ class Network:
 
     def serve(self, k0: int, msg_node: np.ndarray, ref_node: np.ndarray,
               cell_w: np.ndarray, bytes_node: np.ndarray) -> None:
-        """Windows ``k0 ...`` of an epoch: cells and APN, gateway queue, ingest.
+        """Windows ``k0 ...`` of an epoch: cells and APN, gateway uplinks and queue, ingest.
 
         Arrays are per node or cell by window of the epoch (recorded windows only);
         ``cell_w[..., 0]`` messages and ``cell_w[..., 1]`` bytes.
@@ -96,8 +98,15 @@ class Network:
         self.apn_mbit[ks] = load.sum(axis=0) * 8 / 1e6
         keep = np.where(sent > 0, 1.0 - lost / np.maximum(sent, 1e-300), 1.0)
         self.refused[ks] = ref_node[:, :m].T
-        self.node_mbit[ks] = (bytes_node[:, :m] * keep * 8 / 1e6).T
-        serve_epoch(np.ascontiguousarray(msg_node[:, :m] * keep), k0, self.dt,
+        mbit = bytes_node[:, :m] * keep * 8 / 1e6
+        self.node_mbit[ks] = mbit.T
+        # a node's uplink: messages beyond its Mbit/s are lost (that share of them)
+        link_util = mbit / self.dt / g.uplink_mbps
+        link_keep = 1.0 / np.maximum(link_util, 1.0)
+        to_node = msg_node[:, :m] * keep
+        self.link_lost[ks] = (to_node * (1.0 - link_keep)).sum(axis=0)
+        self.link_util_max[ks] = link_util.max(axis=0, initial=0.0)
+        serve_epoch(np.ascontiguousarray(to_node * link_keep), k0, self.dt,
                     g.sample_messages, self.free, self.ring, self.ring_h, self.ring_t,
                     g.buffer_messages, g.service_ms / 1000.0, g.service == "deterministic",
                     self.rs, self.hist, self.queue, self.gaps)

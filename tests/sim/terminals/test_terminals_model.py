@@ -47,7 +47,8 @@ def test_every_message_is_counted_in_one_window(rep: Any) -> None:
     sent = _col(terminals, "msgs").sum()
     assert _col(series, "messages_sent").sum() == pytest.approx(sent, rel=1e-12)
     # the gateway rounds each window's share of spread reports up or down at random
-    offered = _col(series, "gateway_offered").sum() + _col(series, "radio_lost").sum()
+    offered = (_col(series, "gateway_offered").sum() + _col(series, "radio_lost").sum()
+               + _col(series, "link_lost").sum())
     assert abs(offered - sent) < 5 * np.sqrt(_col(series, "t_s").size)
     alarms = sum(_col(terminals, k).sum() for k in
                  ("harsh_braking", "harsh_acceleration", "speeding", "fatigue"))
@@ -105,7 +106,7 @@ def test_refused_sessions_and_a_full_gateway_lose_messages() -> None:
     assert k["gateway_utilisation_peak"] > 0.95
     s = r.series["terminals"]
     lost = (_col(s, "refused_per_s").sum() * 60 + _col(s, "gateway_lost").sum()
-            + _col(s, "radio_lost").sum())
+            + _col(s, "radio_lost").sum() + _col(s, "link_lost").sum())
     assert k["messages_lost"] == pytest.approx(lost, rel=1e-9)
     assert 0 < k["messages_lost_share"] < 1
 
@@ -160,3 +161,17 @@ def test_on_demand_video_is_an_alternating_renewal_of_streams() -> None:
     expected_gb = on_s * x / (1 + x) * kbps / 8000.0 / 1000.0
     got_gb = r.kpis["video_gb_per_day"] * 0.25  # six hours
     assert got_gb == pytest.approx(expected_gb, rel=0.05)
+
+
+def test_a_gateway_uplink_too_small_loses_the_excess() -> None:
+    r = _run([("gateway", {"nodes": 1, "uplink_mbps": 0.01})])
+    s = r.series["terminals"]
+    use = _col(s, "gateway_link_utilisation")
+    lost = _col(s, "link_lost")
+    over = use > 1.0
+    assert over.any() and r.kpis["gateway_link_utilisation_peak"] == use.max()
+    # what a window's uplink cannot carry (the share 1 - 1/use of its messages) is lost
+    carried = _col(s, "gateway_offered") + lost
+    np.testing.assert_allclose(lost[over] / carried[over], 1 - 1 / use[over], rtol=0.02,
+                               atol=2 / carried[over].min())
+    assert (lost[~over] == 0).all()
