@@ -3,6 +3,9 @@ the fatigue rule, the gateway's limits, bad input."""
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -175,3 +178,17 @@ def test_a_gateway_uplink_too_small_loses_the_excess() -> None:
     np.testing.assert_allclose(lost[over] / carried[over], 1 - 1 / use[over], rtol=0.02,
                                atol=2 / carried[over].min())
     assert (lost[~over] == 0).all()
+
+
+GOLDEN = Path(__file__).parent / "golden_small.json"
+
+
+def test_golden_kpis(rep: Any) -> None:
+    """The small scenario's KPIs as checked in; a change must be deliberate
+    (``FLEETTWIN_UPDATE_GOLDEN=1 pytest tests/sim/terminals -k golden`` rewrites them)."""
+    if os.environ.get("FLEETTWIN_UPDATE_GOLDEN"):
+        GOLDEN.write_text(json.dumps(rep.kpis, indent=1, sort_keys=True) + "\n")
+    want = json.loads(GOLDEN.read_text())
+    assert set(want) == set(rep.kpis)
+    for k, v in want.items():
+        assert rep.kpis[k] == pytest.approx(v, rel=1e-9, abs=1e-12, nan_ok=True), k
