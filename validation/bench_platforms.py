@@ -29,6 +29,7 @@ import simpy
 
 from sim.engine.loading import load_scenario
 from sim.engine.simulation import run_scenario
+from sim.schema.profiles import VehicleTerminalProfile
 
 NIGHT = (22, 23, 0, 1, 2, 3, 4, 5)
 
@@ -81,7 +82,9 @@ class SimpyTerminals:
         self.sc = sc
         self.f = sc.fleets["fleet"]
         self.behs = list(sc.behaviour.profiles.values())
-        self.prof = loaded.profiles["vehicle_terminal:fleet"]
+        prof = loaded.profiles["vehicle_terminal:fleet"]
+        assert isinstance(prof, VehicleTerminalProfile)
+        self.prof = prof
         self.t0 = -sc.preroll_s
         self.env = simpy.Environment(initial_time=self.t0)
         self.rng = np.random.default_rng(seed)
