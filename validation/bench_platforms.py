@@ -29,6 +29,7 @@ import simpy
 
 from sim.engine.loading import load_scenario
 from sim.engine.simulation import run_scenario
+from sim.schema.distributions import mean_of
 from sim.schema.profiles import VehicleTerminalProfile
 
 NIGHT = (22, 23, 0, 1, 2, 3, 4, 5)
@@ -123,7 +124,8 @@ class SimpyTerminals:
         b = self.behs[int(self.rng.choice(len(self.behs), p=[x.share for x in self.behs]))]
         node = self.conn[int(self.rng.integers(len(self.conn)))]
         iv = 30.0
-        iv_park = float(self.prof.report_interval_parked_s or 30.0)
+        park = self.prof.report_interval_parked_s
+        iv_park = float(mean_of(park)) if park is not None else iv
         iv_off = float(self.prof.report_interval_off_s)
         rates = np.array([b.harsh_braking_per_100km, b.harsh_acceleration_per_100km,
                           b.speeding_per_100km]) / 100.0 * f.speed_kmh / 3600.0
