@@ -88,7 +88,7 @@ def batch_blocking(arrival_s: np.ndarray, outcome: np.ndarray, t0: float, t1: fl
     return lost / np.maximum(tried, 1)
 
 
-@register_check("cameras.erlang_b", "queueing")
+@register_check("cameras.erlang_b", "cameras")
 def check_liveview_erlang_b(full: bool) -> list[CheckResult]:
     """Live-view blocking on the streaming servers vs Erlang B (also heavy-tailed holds)."""
     out: list[CheckResult] = []

@@ -13,7 +13,7 @@ from validation.registry import discover
 
 
 def test_check_is_registered() -> None:
-    assert discover()["cameras.erlang_b"].group == "queueing"
+    assert discover()["cameras.erlang_b"].group == "cameras"
 
 
 def test_batches_count_only_attempts_reaching_the_servers() -> None:
