@@ -8,7 +8,8 @@ next change course, with the room it has left, and must be back at its end depot
 closing time; vehicles not used yet start at the depot and cost ``vehicle_cost_s``. The new
 plan replaces the old one only if it is feasible in the model's own terms (every window and
 capacity checked again on the model's travel times) and cheaper (less driving, vehicle costs
-included). A vehicle with a request on board, or heading to a pickup, keeps its plan.
+included). A request on board (or whose pickup is under way) keeps its vehicle: its
+drop-off may move within that vehicle's route only.
 The search runs for a fixed number of iterations with a fixed seed, so the result is the
 same on any machine.
 """
@@ -36,16 +37,20 @@ def _route_cost(T: np.ndarray, start: int, nodes: list[int], end: int) -> float:
 
 
 def _movable(e: DispatchEngine, v: int) -> bool:
-    """Whether vehicle ``v``'s stops not started can be re-planned: visits, and pickups with
-    their drop-offs (a request on board, or whose pickup is under way, keeps its plan)."""
+    """Whether vehicle ``v``'s stops not started can be re-planned (not with a reload stop
+    planned, nor without an end depot)."""
     s = e.schedules
     k0, n = int(s.fixed[v]), int(s.n[v])
-    if s.end_node[v] < 0:
-        return False
+    return bool(s.end_node[v] >= 0 and not np.any(s.kind[v, k0:n] == ins.DEPOT))
+
+
+def _orphans(e: DispatchEngine, v: int) -> set[int]:
+    """Requests of vehicle ``v`` whose drop-off is still to come but whose pickup is done or
+    under way: those drop-offs must stay on ``v``."""
+    s = e.schedules
+    k0, n = int(s.fixed[v]), int(s.n[v])
     kinds, reqs = s.kind[v, k0:n], s.req[v, k0:n]
-    if np.any(kinds == ins.DEPOT):
-        return False
-    return set(reqs[kinds == ins.PICKUP].tolist()) == set(reqs[kinds == ins.DROPOFF].tolist())
+    return set(reqs[kinds == ins.DROPOFF].tolist()) - set(reqs[kinds == ins.PICKUP].tolist())
 
 
 def reoptimise(e: DispatchEngine, iterations: int, vehicle_cost_s: float, seed: int = 1
@@ -80,12 +85,38 @@ def reoptimise(e: DispatchEngine, iterations: int, vehicle_cost_s: float, seed: 
     def i(x: float) -> int:
         return int(round(min(x, 1e12) * _SCALE))
 
-    def amount(x: np.ndarray) -> list[int]:
-        return [int(round(max(0.0, float(a)))) for a in x]
+    # A drop-off whose pickup is done (or under way) must stay on its vehicle: it is a PyVRP
+    # client delivering, besides its load, one unit of a load dimension of its own vehicle's,
+    # which every other vehicle has no room for.
+    orphans = {v: _orphans(e, v) for v in used}
+    carriers = [v for v in used if orphans[v]]
+    dim_of = {v: N_LOAD + j for j, v in enumerate(carriers)}
+    dims = N_LOAD + len(carriers)
+
+    def amount(x: np.ndarray, own: int = -1) -> list[int]:
+        out = [int(round(max(0.0, float(a)))) for a in x] + [0] * (dims - N_LOAD)
+        if own >= 0:
+            out[own] = 1
+        return out
 
     def room(v: int, load: np.ndarray) -> list[int]:
-        return [int(np.floor(min(float(c) - float(a), _BIG_LOAD))) if np.isfinite(c)
-                else _BIG_LOAD for c, a in zip(s.cap[v], load, strict=True)]
+        out = [int(np.floor(min(float(c) - float(a), _BIG_LOAD))) if np.isfinite(c)
+               else _BIG_LOAD for c, a in zip(s.cap[v], load, strict=True)]
+        own = [0] * (dims - N_LOAD)
+        if v in dim_of:
+            own[dim_of[v] - N_LOAD] = len(orphans[v])
+        return [max(0, a) for a in out] + own
+
+    def start_load(v: int) -> np.ndarray:
+        """The load a vehicle starts with, less what its kept drop-offs deliver (PyVRP
+        counts a client's delivery as on board from the start)."""
+        _, _, load = start_of(v)
+        load = np.array(load, dtype=float)
+        k0, n = int(s.fixed[v]), int(s.n[v])
+        for k in range(k0, n):
+            if s.kind[v, k] == ins.DROPOFF and int(s.req[v, k]) in orphans[v]:
+                load += s.dload[v, k]  # negative: the load it takes off
+        return load
 
     m = Model()
     nodes: dict[int, Any] = {}
@@ -104,8 +135,8 @@ def reoptimise(e: DispatchEngine, iterations: int, vehicle_cost_s: float, seed: 
 
     end_depot = depot_at(depot)
     for v in used:
-        node, t, load = start_of(v)
-        m.add_vehicle_type(num_available=1, capacity=[max(0, a) for a in room(v, load)],
+        node, t, _ = start_of(v)
+        m.add_vehicle_type(num_available=1, capacity=room(v, start_load(v)),
                            start_depot=depot_at(node), end_depot=end_depot,
                            tw_early=i(t), tw_late=i(s.end_late[v]))
     if fresh:
@@ -120,9 +151,11 @@ def reoptimise(e: DispatchEngine, iterations: int, vehicle_cost_s: float, seed: 
                if s.kind[v, k] == ins.DROPOFF}
     for c, (v, k) in enumerate(moving):
         kind = int(s.kind[v, k])
-        if kind == ins.VISIT:
+        if kind == ins.VISIT or (kind == ins.DROPOFF and int(s.req[v, k]) in orphans[v]):
             client_of.append(c)
-            m.add_client(loc(int(s.node[v, k])), delivery=amount(s.dload[v, k]),
+            load = s.dload[v, k] if kind == ins.VISIT else -s.dload[v, k]
+            m.add_client(loc(int(s.node[v, k])),
+                         delivery=amount(load, dim_of[v] if kind == ins.DROPOFF else -1),
                          service_duration=i(s.svc[v, k]), tw_early=i(s.early[v, k]),
                          tw_late=i(s.late[v, k]))
         elif kind == ins.PICKUP:
