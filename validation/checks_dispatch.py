@@ -33,9 +33,9 @@ DISTANCE_TOL = 0.02
 #: Online against best known: instances per mode, and the targets.
 BEST_KNOWN = {False: ["c1_2_1", "r1_2_1", "rc1_2_1", "lc101", "lr101", "lrc101"], True: None}
 BEST_MEAN_GAP, BEST_MAX_GAP, BEST_VEHICLE_RATIO = 0.25, 0.50, 1.5
-#: In full mode, also ``priority`` re-optimising the visits not started (PyVRP, every 5% of
-#: the horizon): slower, and what the long-horizon R2/RC2 instances need.
-REOPTIMISED = ("priority", 0.05)
+#: In full mode, also ``priority`` re-optimising the stops not started (PyVRP, every 2% of
+#: the horizon): slower, and what instances with wide windows need.
+REOPTIMISED = ("priority", 0.02)
 
 
 @lru_cache(maxsize=16)
