@@ -13,7 +13,13 @@ constraints) and ``batch_insertion`` every 30 s. Target: under 90 s and under 4 
 decisions per second (requests decided per second of dispatch time) and the share of the
 simulation's time spent in the insertion search.
 
-Run: ``python -m validation.bench_city [--pooling] [--out DIR]``
+With ``--network large``: a 50,000-node city (a 224 x 224 street grid with its ring road),
+2,000 vehicles, 100,000 requests over a day, batch matching every 30 s; travel times by
+search (:mod:`sim.routing`), no all-pairs tables. Target: under 3 minutes and 4 GB. Reports
+the router's memory against what the tables would take, and CPU time beside wall time (the
+machine is shared).
+
+Run: ``python -m validation.bench_city [--pooling | --network large] [--out DIR]``
 """
 
 from __future__ import annotations
@@ -43,6 +49,14 @@ POOLING = [o for o in BIG if not o.startswith("policies.dispatch")] + [
     "policies.dispatch.algorithm=batch_insertion", "policies.dispatch.batch_window_s=30",
     "policies.service.max_wait_s=600", "policies.service.max_travel_time_alpha=1.5",
     "policies.service.max_travel_time_beta_s=600",
+]
+LARGE = [
+    "world.network.rows=224", "world.network.cols=224", "world.network.block_m=90",
+    "world.network.removed_share=0", "world.routing=search", "fleets.taxis.count=2000",
+    "fleets.taxis.shifts=[{start_h: 0, hours: 24}]",
+    "demand.requests_per_day=100000", "demand.zones={}", "demand.min_trip_km=0.5",
+    "policies.dispatch.algorithm=batch_matching", "policies.dispatch.batch_window_s=30",
+    "policies.dispatch.max_pickup_s=420", "record_interval_s=300",
 ]
 SMALL = [
     "world.network.rows=30", "world.network.cols=30", "fleets.taxis.count=300",
@@ -95,6 +109,9 @@ def run_once(overrides: list[str], cache: Path, out: Path, name: str) -> dict[st
         "requests_decided_per_dispatch_s": (tm.get("requests_decided") or 0.0)
         / max(tm.get("dispatch_s") or 0.0, 1e-9),
         "peak_rss_mb": peak_rss_mb(),
+        "nodes": tm.get("nodes"),
+        "travel_memory_mb": (tm.get("travel_memory_bytes") or 0.0) / 1e6,
+        "service_rate": rep.kpis.get("service_rate"),
     }
 
 
@@ -140,9 +157,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, help="write the JSON report here too")
     ap.add_argument("--pooling", action="store_true",
                     help="the shared-ride day (4 seats, batch_insertion) instead")
+    ap.add_argument("--network", choices=("grid", "large"), default="grid",
+                    help="large: the 50,000-node city with travel times by search")
     args = ap.parse_args(argv)
     if args.pooling:
         return pooling(args.out)
+    if args.network == "large":
+        return large(args.out)
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(tmp) / "cache"
         runs = Path(tmp) / "runs"
@@ -183,6 +204,28 @@ def pooling(out: Path | None) -> int:
                      f"{day['requests_decided_per_dispatch_s']:,.0f} requests decided per "
                      f"second of dispatch, insertion search "
                      f"{day['search_share_of_simulation']:.0%} of the simulation\n")
+    return 0 if ok else 1
+
+
+def large(out: Path | None) -> int:
+    """The 50,000-node day: 2,000 vehicles, 100,000 requests, batch matching, by search."""
+    with tempfile.TemporaryDirectory() as tmp:
+        day = run_once(LARGE, Path(tmp) / "cache", Path(tmp) / "runs", "large")
+    n = day["nodes"]
+    tables_mb = 8.0 * n * n / 1e6  # time and distance, float32, every pair
+    report = {"large_day": day, "tables_would_need_mb": tables_mb,
+              "router_vs_tables": day["travel_memory_mb"] / tables_mb,
+              "targets": {"wall_s": 180, "peak_rss_mb": 4096}}
+    text = json.dumps(report, indent=2)
+    sys.stdout.write(text + "\n")
+    if out:
+        out.write_text(text)
+    ok = day["wall_s"] < 180 and day["peak_rss_mb"] < 4096
+    sys.stdout.write(("PASS" if ok else "MISS") + f": {n:,}-node day in {day['wall_s']:.1f} s "
+                     f"({day['cpu_s']:.1f} s of CPU), peak {day['peak_rss_mb']:.0f} MB; router "
+                     f"{day['travel_memory_mb']:.0f} MB against {tables_mb:,.0f} MB of tables; "
+                     f"{day['requests']:,.0f} requests, service rate "
+                     f"{day['service_rate']:.3f}\n")
     return 0 if ok else 1
 
 
