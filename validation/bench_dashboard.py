@@ -36,6 +36,8 @@ BIG = ["--set", "demand.requests_per_day=250000", "--set", "fleets.taxis.count=6
 SMALL = ["--set", "demand.requests_per_day=24000"]
 TARGET_S = 2.0
 LAUNCH_TARGET_S = 1.0
+#: Order of the launched and typed runs (each kind first, second and last in turn).
+ORDER = ["hand", "launcher", "launcher", "hand", "hand", "launcher"]
 
 
 def make_run(folder: Path, name: str, overrides: list[str]) -> Path:
@@ -208,8 +210,8 @@ def time_launcher(run_dir: Path, repeat: int) -> tuple[list[float], list[float],
 
     Seconds from the page's values to a running job, each of ``repeat`` times; then the
     same run, from those values to its end, started by the launcher and typed by hand as
-    ``fleettwin run ...`` (both fresh processes), two of each in the order hand, launcher,
-    launcher, hand so neither profits from caches the other filled. Returns the start
+    ``fleettwin run ...`` (both fresh processes), three of each in the order :data:`ORDER`
+    so neither profits from caches the other filled. Returns the start
     times, the launched and the by-hand totals, and the time of each outside the model's
     own wall time (start-up, loading, writing the run folder).
     """
@@ -235,7 +237,7 @@ def time_launcher(run_dir: Path, repeat: int) -> tuple[list[float], list[float],
     by_hand: list[float] = []
     launched_out: list[float] = []
     by_hand_out: list[float] = []
-    for i, how in enumerate(["hand", "launcher", "launcher", "hand"]):
+    for i, how in enumerate(ORDER):
         t0 = time.perf_counter()
         p = whatif.plan(info, run_dir.parent, new)
         if how == "launcher":
@@ -245,7 +247,7 @@ def time_launcher(run_dir: Path, repeat: int) -> tuple[list[float], list[float],
             launched_out.append(launched[-1] - _run_wall_s(p.out, p.name))
             continue
         name = f"{p.name}-by-hand-{i}"
-        argv = [str(fleettwin) if fleettwin.exists() else "fleettwin", *p.argv[4:]]
+        argv = [str(fleettwin) if fleettwin.exists() else "fleettwin", *p.argv[3:]]  # run ...
         argv[argv.index("--name") + 1] = name
         subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         by_hand.append(time.perf_counter() - t0)
@@ -294,9 +296,11 @@ def main(argv: list[str] | None = None) -> int:
           f"{statistics.median(starts):.2f} s (max {max(starts):.2f} s); launched run "
           f"{', '.join(f'{t:.1f}' for t in launched)} s vs the same `fleettwin run` typed by "
           f"hand {', '.join(f'{t:.1f}' for t in by_hand)} s (both fresh processes, order "
-          f"hand, launcher, launcher, hand): overhead {lm - hm:+.2f} s (ratio {lm / hm:.2f}); "
-          f"outside the model's own wall time {statistics.median(l_out):.2f} s launched vs "
-          f"{statistics.median(h_out):.2f} s by hand")
+          f"{', '.join(ORDER)}): overhead {lm - hm:+.2f} s (ratio {lm / hm:.2f}); outside "
+          f"the model's own wall time (start-up, loading, writing) median "
+          f"{statistics.median(l_out):.2f} s launched "
+          f"({', '.join(f'{t:.1f}' for t in l_out)}) vs {statistics.median(h_out):.2f} s by "
+          f"hand ({', '.join(f'{t:.1f}' for t in h_out)})")
     overhead = statistics.median(l_out) - statistics.median(h_out)  # model time is noise
     ok &= max(starts) < LAUNCH_TARGET_S and overhead < LAUNCH_TARGET_S
     if not args.no_browser:
