@@ -82,7 +82,7 @@ def _result(name: str, expected: float, sims: np.ndarray, tol: float, tasks: flo
                        f"{sims.size} runs, {tasks:,.0f} tasks; 95% CI ±{half:.3g}")
 
 
-@register_check("fleetyear.erlang_b", "queueing")
+@register_check("fleetyear.erlang_b", "fleetops")
 def check_loss(full: bool) -> list[CheckResult]:
     """Fleet-year depot with no waiting (tasks lost when every pair is busy) vs Erlang B."""
     seeds = list(range(1, 5 if full else 3))
@@ -92,7 +92,7 @@ def check_loss(full: bool) -> list[CheckResult]:
                     float(sims["tasks"].sum()))]
 
 
-@register_check("fleetyear.erlang_c", "queueing")
+@register_check("fleetyear.erlang_c", "fleetops")
 def check_queue(full: bool) -> list[CheckResult]:
     """Fleet-year depot with a first-come-first-served queue vs M/M/c (Erlang C)."""
     seeds = list(range(11, 15 if full else 13))

@@ -10,7 +10,7 @@ from validation.registry import discover
 @pytest.mark.parametrize("name", ["fleetyear.erlang_b", "fleetyear.erlang_c"])
 def test_the_depot_of_vehicle_driver_pairs_behaves_as_erlang_says(name):
     check = discover()[name]
-    assert check.group == "queueing"
+    assert check.group == "fleetops"
     results = check.fn(False)
     assert results
     for r in results:
