@@ -83,6 +83,7 @@ def whatif_panel(run: RunInfo, root: Path) -> None:
             go = st.form_submit_button("Run what-if", type="primary",
                                        icon=":material/play_arrow:")
         if not go:
+            whatif.warm_up(run.scenario)  # the form is on the page; the user fills it in
             return
         new = whatif.overrides_for(fields, values)
         try:
