@@ -132,7 +132,6 @@ class DispatchEngine:
         self.graph = graph if graph is not None else (empty_i, empty_i, empty_f)
         self.displaced: set[int] = set()
         self._held: set[int] | None = None  # vehicles to set going when the round ends
-        self.hold_rounds = True
         self.search_s = 0.0  # wall time in the insertion search (candidates and pricing)
         self.decide_s = 0.0  # wall time in dispatch decisions, search included
         self.decided = 0  # requests offered to the dispatcher, summed over decisions
@@ -298,7 +297,7 @@ class DispatchEngine:
             fv = FleetView(vs, self.node[vs], np.maximum(self.free_at[vs], now), Plan(self))
             # A round is one instant: vehicles set going by it leave on the round's final plan
             # (after every insertion and any re-optimisation), not on its first draft.
-            self._held = set() if self.hold_rounds else None
+            self._held = set()
             try:
                 self.disp.assign(now, rv, fv, self.tt)
             finally:
