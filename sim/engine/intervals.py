@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import stats
 
 Scale = Literal["proportion", "nonnegative", "real"]
 
@@ -65,6 +64,8 @@ def kpi_interval(name: str, values: np.ndarray | list[float], level: float = 0.9
     scale = kpi_scale(name, x)
     if x.size < 2:
         return Interval(mean, None, None, 1, scale)
+    from scipy import stats  # only with replications: it costs a second of start-up
+
     t = float(stats.t.ppf(0.5 + level / 2, x.size - 1))
     var_mean = float(x.var(ddof=1)) / x.size
     if scale == "proportion":
@@ -108,5 +109,7 @@ def student_t(values: np.ndarray, level: float = 0.95) -> tuple[float, float | N
     mean = float(x.mean())
     if x.size < 2:
         return mean, None, None
+    from scipy import stats
+
     half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
     return mean, mean - half, mean + half
