@@ -5,7 +5,10 @@ their module is imported (``REGISTRY.register`` as a decorator or a call); the m
 found one way, by :func:`load_plugins`: every ``sim.<package>.<module>`` that exists (a
 model kind lives in ``sim/<package>/model.py``, profile kinds in ``.../profiles.py``), plus
 the modules other distributions name under the ``fleettwin.plugins`` entry-point group.
-No list of modules is kept by hand.
+No list of modules is kept by hand. Looking up one name imports the modules one at a time,
+those whose package the name points at first (``city_fleet``: ``sim.city``), and stops when
+the name is found: a run imports its own model, not every model's libraries. Listing the
+registry (or a name nobody registered) imports them all.
 
 Model kinds: what a scenario's ``kind`` builds, its schema and its KPIs (:data:`MODEL_KINDS`).
 """
@@ -65,6 +68,36 @@ def load_plugins(module: str) -> None:
             importlib.import_module(ep.value)
 
 
+def _words(name: str) -> list[str]:
+    return [w for w in name.lower().replace("-", "_").split("_") if w]
+
+
+def _pointed_at(module: str, name: str) -> int:
+    """How directly plug-in ``module`` (``sim.<package>.<module>``) is named by ``name``:
+    2 when a word of the name is the package, 1 when one starts the other, else 0."""
+    parts = module.split(".")
+    package = parts[1] if len(parts) > 2 else ""
+    words = _words(name)
+    if package in words:
+        return 2
+    return int(any(package.startswith(w) or w.startswith(package) for w in words if package))
+
+
+def find_plugin(module: str, name: str, found: Callable[[], bool]) -> None:
+    """Import the plug-in modules named ``module`` one at a time, those ``name`` points at
+    first (:func:`_pointed_at`), until ``found()``; then, if still not found, all of them
+    (:func:`load_plugins`)."""
+    if module in _loaded or found():
+        return
+    candidates = plugin_modules(module)
+    order = sorted(range(len(candidates)), key=lambda i: (-_pointed_at(candidates[i], name), i))
+    for i in order:
+        importlib.import_module(candidates[i])
+        if found():
+            return
+    load_plugins(module)
+
+
 class Registry(MutableMapping[str, T], Generic[T]):
     """Named plug-ins of one kind, as a mapping (``name in reg``, ``reg[name]``,
     ``sorted(reg)``; ``reg[name] = obj`` registers under an explicit name, as a test's
@@ -72,8 +105,8 @@ class Registry(MutableMapping[str, T], Generic[T]):
 
     ``key`` gives a plug-in's name (its ``name`` attribute, a ``KIND`` class variable, ...);
     :meth:`register` adds one and returns it, so it works as a class decorator. ``plugins``
-    is the module name under which plug-ins live (:func:`load_plugins`): they are imported
-    the first time the registry is read. Registering a second plug-in under a taken name is
+    is the module name under which plug-ins live (:func:`load_plugins`): a look-up by name
+    imports them until the name is found (:func:`find_plugin`), listing imports them all. Registering a second plug-in under a taken name is
     an error unless it replaces the same object (a module imported again).
     """
 
@@ -99,8 +132,16 @@ class Registry(MutableMapping[str, T], Generic[T]):
             load_plugins(self._plugins)
         return self._items
 
+    def _find(self, name: object) -> dict[str, T]:
+        """The items, with the plug-in that registers ``name`` imported if there is one."""
+        if self._plugins is not None and isinstance(name, str):
+            find_plugin(self._plugins, name, lambda: name in self._items)
+            if name in self._items:
+                return self._items
+        return self._load()
+
     def __getitem__(self, name: str) -> T:
-        items = self._load()
+        items = self._find(name)
         if name not in items:
             raise KeyError(f"unknown {self.what} {name!r} (known: {', '.join(sorted(items))})")
         return items[name]
@@ -118,7 +159,7 @@ class Registry(MutableMapping[str, T], Generic[T]):
         return len(self._load())
 
     def __contains__(self, name: object) -> bool:
-        return name in self._load()
+        return name in self._find(name)
 
     def __repr__(self) -> str:
         return f"Registry({self.what!r}: {', '.join(sorted(self._items))})"

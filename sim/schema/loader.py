@@ -30,7 +30,12 @@ MAX_DEPTH = 64
 MAX_NODES = 1_000_000
 
 
-class _StrictLoader(yaml.SafeLoader):
+#: PyYAML's safe loader on libyaml's C parser when PyYAML was built with it (ten times
+#: faster; the values are the same, built by the same Python constructor and resolver).
+_SafeBase: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _StrictLoader(_SafeBase):  # type: ignore[misc]
     """PyYAML's safe loader, refusing a key that appears twice in one mapping."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:

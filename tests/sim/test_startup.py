@@ -55,3 +55,24 @@ def test_usage_errors_and_version_still_work(capsys) -> None:  # type: ignore[no
     assert "invalid choice" in capsys.readouterr().err
     assert cli.main(["--version"]) == 0
     assert capsys.readouterr().out.startswith("fleettwin ")
+
+
+def test_a_kind_looked_up_imports_its_own_model_only() -> None:
+    """``kind: city_fleet`` imports sim.city.model, not every model kind's libraries."""
+    probe = ("import sys, json\nfrom sim.engine.registry import MODEL_KINDS\n"
+             "ok = 'city_fleet' in MODEL_KINDS and MODEL_KINDS['city_fleet'].kind\n"
+             "print(json.dumps([ok, sorted(m for m in sys.modules if m.endswith('.model') "
+             "and m.startswith('sim.')), 'scipy.stats' in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True, timeout=120)
+    kind, models, stats = json.loads(out.stdout.strip().splitlines()[-1])
+    assert kind == "city_fleet"
+    assert models == ["sim.city.model"]
+    assert not stats  # scipy.stats only when a distribution or an interval asks for it
+
+
+def test_a_name_nobody_registered_still_lists_every_kind() -> None:
+    from sim.engine.registry import MODEL_KINDS
+
+    assert "no_such_kind" not in MODEL_KINDS
+    assert {"city_fleet", "iptv", "hotline", "cameras", "fleet_year"} <= set(MODEL_KINDS)
