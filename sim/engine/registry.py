@@ -43,14 +43,17 @@ _loaded: set[str] = set()
 
 
 def plugin_modules(module: str) -> list[str]:
-    """The ``sim.<package>.<module>`` modules that exist, in package order."""
+    """The ``sim.<package>.<module>`` modules that exist, in package order (found on disk:
+    no package is imported to find them)."""
     import sim
 
     names = []
     for info in sorted(pkgutil.iter_modules(sim.__path__), key=lambda m: m.name):
-        name = f"sim.{info.name}.{module}"
-        if info.ispkg and importlib.util.find_spec(name) is not None:
-            names.append(name)
+        if not info.ispkg:
+            continue
+        inside = [str(Path(p) / info.name) for p in sim.__path__]
+        if any(m.name == module for m in pkgutil.iter_modules(inside)):
+            names.append(f"sim.{info.name}.{module}")
     return names
 
 

@@ -32,6 +32,10 @@ def _norm_sf(z: float) -> float:
     return 0.5 * math.erfc(z / math.sqrt(2.0))
 
 
+def _norm_pdf(z: float) -> float:
+    return math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi) if math.isfinite(z) else 0.0
+
+
 class _Dist(StrictModel):
     unit: str = ""
 
@@ -154,6 +158,12 @@ class Normal(_Dist):
         if a > 0:
             return _norm_sf(a) - _norm_sf(b)
         return _norm_sf(-b) - _norm_sf(-a)
+
+    def mean(self) -> float:
+        """The truncated normal's mean, ``mean + sd (phi(a) - phi(b)) / mass`` (closed form;
+        equal to ``scipy.stats.truncnorm``'s to within 1e-12, without importing it)."""
+        a, b = self._ab()
+        return self.mean_value + self.sd * (_norm_pdf(a) - _norm_pdf(b)) / self.mass()
 
     def scipy(self) -> Any:
         from scipy import stats

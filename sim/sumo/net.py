@@ -1,4 +1,8 @@
-"""A SUMO network (``.net.xml``, read with sumolib) as a fleettwin road graph.
+"""A SUMO network (``.net.xml``) as a fleettwin road graph.
+
+The file is read by :mod:`sim.sumo.netxml` (C-speed XML, a twentieth of the time of sumolib's
+reader and its import); :func:`read_net_sumolib` reads it with sumolib, the reference the
+fast reader is tested against (same edges, lengths, speeds, junctions and order).
 
 Junctions become nodes and normal edges that taxis may use become directed edges with
 their lane length and speed limit; each edge also gets the mean length of the internal
@@ -10,6 +14,7 @@ only toward ``v``, as in SUMO.
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,6 +68,49 @@ class SumoNet:
 
 def read_net(path: Path, source: str, shown: str) -> SumoNet:
     """The taxi-drivable edges of a SUMO network file."""
+    from sim.sumo.netxml import read_net_file
+
+    if not path.is_file():
+        raise ScenarioError(source, [Problem("world.network.path", "file not found", shown)])
+    try:
+        nf = read_net_file(path)
+    except (ET.ParseError, ValueError, KeyError, OSError, EOFError) as exc:
+        raise ScenarioError(source, [Problem("world.network.path",
+                                             f"cannot read SUMO network: {exc}", shown)]) from None
+    internal: dict[str, list[float]] = {}
+    for e in nf.edges:
+        if e.function == "internal" and e.to_node is not None:
+            for lane in e.lanes:
+                internal.setdefault(e.to_node, []).append(lane.length_m)
+    edges: dict[str, SumoEdge] = {}
+    for e in nf.edges:
+        if e.function != "" or not any(lane.allows(TAXI_CLASS) for lane in e.lanes):
+            continue
+        if e.from_node is None or e.to_node is None:
+            raise ScenarioError(source, [Problem("world.network.path", f"edge {e.id!r} has "
+                                                 "no from or to junction", shown)])
+        lens = internal.get(e.to_node, [])
+        edges[e.id] = SumoEdge(e.from_node, e.to_node, e.lanes[0].length_m,
+                               e.lanes[-1].speed_mps, sum(lens) / len(lens) if lens else 0.0)
+    if not edges:
+        raise ScenarioError(source, [Problem("world.network.path", "no edge in the SUMO "
+                                             "network that taxis may use", shown)])
+    missing = [k for k in nf.nodes if k not in nf.coords]
+    if missing:
+        raise ScenarioError(source, [Problem("world.network.path", "junction named by an "
+                                             "edge but not in the file", missing[0])])
+    xy = {k: nf.coords[k] for k in nf.nodes}
+    try:
+        lonlat = nf.lonlat()
+    except ImportError:
+        raise ScenarioError(source, [Problem("world.network.path", "a projected SUMO network "
+                                             "needs pyproj for longitudes and latitudes: pip "
+                                             "install pyproj", shown)]) from None
+    return SumoNet(str(path), edges, xy, lonlat)
+
+
+def read_net_sumolib(path: Path, source: str, shown: str) -> SumoNet:
+    """:func:`read_net` by sumolib's reader (``sumolib.net.readNet``): the reference."""
     sumolib = sumolib_or_error(source, "world.network.path")
     if not path.is_file():
         raise ScenarioError(source, [Problem("world.network.path", "file not found", shown)])
