@@ -19,7 +19,7 @@ from sim.schema.distributions import Normal
 ])
 def test_mass_and_mean_equal_scipy_truncnorm(mean: float, sd: float, low: float,
                                              high: float) -> None:
-    d = Normal(mean=mean, sd=sd, low=low, high=high)
+    d = Normal.model_validate({"mean": mean, "sd": sd, "low": low, "high": high})
     a, b = (low - mean) / sd, (high - mean) / sd
     law = stats.truncnorm(a, b, loc=mean, scale=sd)
     assert d.mean() == pytest.approx(float(law.mean()), rel=1e-12)
@@ -29,4 +29,4 @@ def test_mass_and_mean_equal_scipy_truncnorm(mean: float, sd: float, low: float,
 
 
 def test_shipped_symmetric_window_keeps_its_mean_exactly() -> None:
-    assert Normal(mean=30, sd=2, low=20, high=40).mean() == 30.0
+    assert Normal.model_validate({"mean": 30, "sd": 2, "low": 20, "high": 40}).mean() == 30.0
