@@ -15,6 +15,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
 import sim
 from sim.errors import FleetTwinError, bounded_repr
@@ -146,9 +147,34 @@ def _silence_stdout() -> None:
         pass  # not a real file (tests capture stdout in memory)
 
 
+def exit_process(code: int) -> NoReturn:
+    """End a command's process with ``code`` without the interpreter's teardown.
+
+    Tearing down the modules of a run (numba's LLVM, pydantic's and SciPy's objects) costs a
+    third of a second of CPU after the work is done. Output is flushed and the exit handlers
+    run (``atexit``: logging, numba, tqdm) as at a normal exit; only the freeing of every
+    object, which the operating system does at once, is skipped. With a non-daemon thread
+    still running, the process exits normally (the interpreter waits for it).
+    """
+    import atexit
+    import threading
+
+    main_thread = threading.main_thread()
+    if any(t is not main_thread and not t.daemon and t.is_alive()
+           for t in threading.enumerate()):
+        sys.exit(code)
+    getattr(atexit, "_run_exitfuncs", lambda: None)()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass  # a closed pipe or stream: nothing more can be written to it
+    os._exit(code & 0xFF)
+
+
 def entry() -> None:  # pragma: no cover - console script wrapper
-    sys.exit(main())
+    exit_process(main())
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    exit_process(main())

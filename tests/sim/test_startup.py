@@ -76,3 +76,31 @@ def test_a_name_nobody_registered_still_lists_every_kind() -> None:
 
     assert "no_such_kind" not in MODEL_KINDS
     assert {"city_fleet", "iptv", "hotline", "cameras", "fleet_year"} <= set(MODEL_KINDS)
+
+
+def test_a_process_ends_with_its_code_its_output_and_its_exit_handlers() -> None:
+    """The command's process skips the interpreter's teardown, nothing else."""
+    probe = ("import atexit, sys\n"
+             "atexit.register(lambda: print('handler ran'))\n"
+             "from sim.cli.main import exit_process, main\n"
+             "print('before', end='')\n"  # left in the buffer: must be flushed
+             "exit_process(main(['no-such-command']))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 2
+    assert out.stdout == "beforehandler ran\n"
+    assert "invalid choice" in out.stderr
+    version = subprocess.run([sys.executable, "-m", "sim.cli.main", "--version"],
+                             capture_output=True, text=True, timeout=120)
+    assert version.returncode == 0 and version.stdout.startswith("fleettwin ")
+
+
+def test_a_running_thread_is_waited_for() -> None:
+    probe = ("import threading, time\n"
+             "from sim.cli.main import exit_process\n"
+             "t = threading.Thread(target=lambda: (time.sleep(0.3), print('thread done')))\n"
+             "t.start()\n"
+             "exit_process(3)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 3 and out.stdout == "thread done\n"
