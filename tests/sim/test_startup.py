@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -30,7 +31,7 @@ def test_constants_equal_their_sources() -> None:
 
 def test_help_lines_equal_what_each_module_registers() -> None:
     parser = cli.build_parser()  # every module imported and registered
-    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     registered = {a.dest: a.help for a in sub._choices_actions}
     assert registered == {name: text for name, _, text in cli.COMMANDS}
 
@@ -45,7 +46,7 @@ def test_a_command_imports_only_its_module() -> None:
                            "build_parser(['run', '--help'])")
     assert not seen["duckdb"] and not seen["pandas"], seen
     p = cli.build_parser(["-v", "scenarios"])
-    sub = next(a for a in p._actions if a.__class__.__name__ == "_SubParsersAction")
+    sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
     assert sub.choices["scenarios"].get_default("func") is not None
     assert sub.choices["run"].get_default("func") is None  # listed only
 
