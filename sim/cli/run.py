@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="run directory name (default: scenario-time-seed-hash)")
     p.add_argument("--plots", action="store_true", help="also write PNG plots into RUN/plots")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=cmd_run)
+    p.set_defaults(func=cmd_run, holds_gc=True)  # until the scenario is loaded
 
 
 def add_run_options(p: argparse.ArgumentParser) -> None:
@@ -41,10 +41,12 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from sim.cli.main import start_up_done
     from sim.engine.loading import load_scenario
     from sim.results.rundir import write_run
 
     loaded = load_scenario(args.scenario, args.overrides)
+    start_up_done()  # the models' modules and the scenario are loaded: the work starts
     writable_dir(args.out)  # before the work, not after it
     free_run_dir(args.out, args.name)
     result = run_scenario(loaded, seed=args.seed, replications=args.replications,

@@ -105,3 +105,31 @@ def test_a_running_thread_is_waited_for() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 3 and out.stdout == "thread done\n"
+
+
+def test_the_collector_is_off_while_a_run_starts_up_and_on_for_its_work() -> None:
+    probe = ("import gc, sys\n"
+             "import sim.cli.run as run, sim.engine.loading as loading\n"
+             "from sim.errors import FleetTwinError\n"
+             "load = loading.load_scenario\n"
+             "def spy_load(*a, **k):\n"
+             "    print('loading', gc.isenabled())\n"
+             "    return load(*a, **k)\n"
+             "def spy_run(*a, **k):\n"
+             "    print('running', gc.isenabled(), gc.get_freeze_count() > 1000)\n"
+             "    raise FleetTwinError('stop here')\n"
+             "loading.load_scenario, run.run_scenario = spy_load, spy_run\n"
+             "from sim.cli.main import run_process\n"
+             "run_process(['run', 'hotline_support', '--quiet', '--out', sys.argv[1]])")
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as out:
+        done = subprocess.run([sys.executable, "-c", probe, out], capture_output=True,
+                              text=True, timeout=300)
+    assert done.returncode == 2 and "stop here" in done.stderr
+    assert done.stdout.split("\n")[:2] == ["loading False", "running True True"]
+    # Any other command: on again as soon as its parser is built; in-process: never off.
+    other = subprocess.run([sys.executable, "-c", "import gc\nfrom sim.cli import main\n"
+                            "main.main(['--version'])\nprint(gc.isenabled())"],
+                           capture_output=True, text=True, timeout=120)
+    assert other.stdout.splitlines()[-1] == "True"
