@@ -14,8 +14,8 @@ process, start-up included), fleettwin at least 10x below SUMO's in the same run
 run alternately, ``--rounds`` times (default 3); medians are compared, CPU time (user +
 system) too, since wall time on a shared machine measures the other load as much as the run.
 
-What is cached: one untimed fleettwin run first compiles the numba kernels into numba's
-on-disk cache (as any first run after installing). The timed run computes its travel-time
+What is cached: untimed fleettwin runs first compile the numba kernels into numba's on-disk
+cache (as any first run after installing). The timed run computes its travel-time
 tables itself (``world.cache_paths: false``): SUMO routes every taxi during its run, so
 fleettwin's routing is timed too. A further run with the tables read from the path cache
 (as a user's second run of the same network) is reported as ``fleettwin_cached_tables``.
@@ -188,11 +188,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         case = make_case(home, d)
-        # One untimed run first: numba's kernel cache on disk (as after any first run) and
-        # the path cache for the cached-tables run (the timed runs compute their tables).
+        # Untimed runs first: numba's kernel cache on disk (as after any first run), then the
+        # path cache for the cached-tables run (the timed runs compute their tables).
         (d / "warm").mkdir()
         for f in case.values():
             shutil.copy(f, d / "warm" / f.name)
+        run_fleettwin(case, d / "warm", cache_paths=False)
         run_fleettwin(case, d / "warm", cache_paths=True)
         fts, sus, cached = [], [], []
         for _ in range(max(1, args.rounds)):
