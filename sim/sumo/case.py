@@ -58,8 +58,10 @@ def load_case(net_path: str, route_paths: list[str], source: str) -> SumoCase:
                                     t.start[0]))
     if problems:
         raise ScenarioError(source, problems)
-    h = nx.relabel_nodes(g.subgraph(keep).copy(), new)
-    h = nx.DiGraph(h.subgraph(range(len(keep))))  # node order 0..n-1
+    h = nx.DiGraph()  # the kept part, relabelled 0..n-1 in order (edges in g's order)
+    h.add_nodes_from((new[k], dict(g.nodes[k])) for k in keep)
+    h.add_edges_from((new[u], new[v], dict(d)) for u in keep
+                     for v, d in g.adj[u].items() if v in new)
     position = {new[k]: pos for pos, k in at.items() if k in new}
     return SumoCase(
         h, sn, rides, taxis,

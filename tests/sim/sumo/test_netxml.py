@@ -132,3 +132,29 @@ def test_a_malformed_file_is_an_input_error(tmp_path: Path, text: str, what: str
     with pytest.raises(ScenarioError) as err:
         read_net(path, "scenario.yaml", "bad.net.xml")
     assert what in str(err.value) and "world.network.path" in str(err.value)
+
+
+def test_the_kept_part_is_networkx_relabelling_of_the_largest_component(tmp_path: Path) -> None:
+    """``load_case``'s graph: the largest strongly connected part, nodes 0..n-1 in order,
+    edges as networkx's subgraph and relabelling give them."""
+    import networkx as nx
+
+    from sim.sumo.case import load_case
+
+    path = tmp_path / "quirks.net.xml"
+    path.write_text(QUIRKS)
+    (tmp_path / "r.rou.xml").write_text(
+        '<routes><person id="p" depart="1"><ride from="BC" to="CB" departPos="20" '
+        'arrivalPos="40" lines="taxi"/></person></routes>')
+    pytest.importorskip("pyproj")
+    case = load_case(str(path), [str(tmp_path / "r.rou.xml")], str(tmp_path / "s.yaml"))
+    sn = read_net(path, "s.yaml", "quirks")
+    sn.position("BC", 20.0), sn.position("CB", 40.0)
+    g, _ = to_graph(sn)
+    parts: list[set[int]] = [set(c) for c in nx.strongly_connected_components(g)]
+    largest = max(parts, key=len)
+    keep = sorted(largest)
+    ref = nx.relabel_nodes(g.subgraph(keep).copy(), {k: i for i, k in enumerate(keep)})
+    assert list(case.graph.nodes(data=True)) == sorted(ref.nodes(data=True))
+    assert list(case.graph.edges(data=True)) == list(ref.edges(data=True))
+    assert len(keep) < g.number_of_nodes()  # A and D are cut off: a part is kept
