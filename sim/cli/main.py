@@ -171,14 +171,22 @@ def start_up_done() -> None:
 
 
 def run_process(argv: Sequence[str] | None = None) -> NoReturn:
-    """A command as a process of its own (the ``fleettwin`` script, ``python -m``): the
-    collector held off until the command has started up (``run`` says when it has loaded its
-    scenario, other commands once their parser is built) and no teardown at the end."""
+    """A command as a process of its own (the ``fleettwin`` script, ``python -m``).
+
+    ``fleettwin run`` holds the collector off until it has loaded its scenario and ends
+    without the interpreter's teardown (:func:`exit_process`; every file it writes is closed
+    by then). Other commands run and exit as usual: some keep files or connections open
+    until the interpreter closes them."""
     global _gc_held
-    if gc.isenabled():
+    words = list(sys.argv[1:] if argv is None else argv)
+    fast = _chosen(words) == "run"
+    if fast and gc.isenabled():
         gc.disable()
         _gc_held = True
-    exit_process(main(argv))
+    code = main(words)
+    if fast:
+        exit_process(code)
+    sys.exit(code)
 
 
 def exit_process(code: int) -> NoReturn:
