@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(max(1, args.rounds)):
             fts.append(run_fleettwin(case, d))
             sus.append(run_sumo(home, case, d))
-        cached.append(run_fleettwin(case, d / "warm", cache_paths=True))
+            cached.append(run_fleettwin(case, d / "warm", cache_paths=True))
     same = all(r[k] == fts[0][k] for r in fts for k in ("served", "empty_km_share"))
     ft, su, ftc = _median(fts), _median(sus), _median(cached)
     gaps = {k: abs(ft[k] - su[k]) for k in ("service_rate", "empty_km_share")}
