@@ -14,13 +14,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import networkx as nx
 import numpy as np
 import simpy
 
 from sim.city import demand as demand_mod
 from sim.city.fleet import FleetArrays, build_fleet
 from sim.city.kpis import KPI_MEANINGS, compute_kpis
-from sim.city.network import RoadNetwork, osm_network, synthetic_city
+from sim.city.network import RoadNetwork, osm_network, synthetic_network
 from sim.city.paths import default_cache_dir
 from sim.city.schema import CityScenario, SumoNetwork, SyntheticCity
 from sim.city.state import (
@@ -58,18 +59,20 @@ class CityModel:
         t0 = time.perf_counter()
         net_cfg = sc.world.network
         self.sumo_case = None
-        if isinstance(net_cfg, SyntheticCity):
-            graph = synthetic_city(net_cfg, ctx.rng.stream("network"))
-        elif isinstance(net_cfg, SumoNetwork):
-            from sim.sumo.case import apply_case, load_case
-
-            self.sumo_case = load_case(net_cfg.path, net_cfg.routes, ctx.source)
-            graph = self.sumo_case.graph
-            sc = self.sc = apply_case(sc, self.sumo_case)
+        self._graph: nx.DiGraph | None = None
+        if isinstance(net_cfg, SyntheticCity):  # arrays only; the graph if someone asks
+            self.net = synthetic_network(net_cfg, ctx.rng.stream("network"),
+                                         sc.world.origin_lonlat)
         else:
-            graph = osm_network(net_cfg, ctx.source)
-        self.graph = graph
-        self.net = RoadNetwork.from_graph(graph, sc.world.origin_lonlat)
+            if isinstance(net_cfg, SumoNetwork):
+                from sim.sumo.case import apply_case, load_case
+
+                self.sumo_case = load_case(net_cfg.path, net_cfg.routes, ctx.source)
+                self._graph = self.sumo_case.graph
+                sc = self.sc = apply_case(sc, self.sumo_case)
+            else:
+                self._graph = osm_network(net_cfg, ctx.source)
+            self.net = RoadNetwork.from_graph(self._graph, sc.world.origin_lonlat)
         ctx.timings["network_build_s"] = time.perf_counter() - t0
         cache = (ctx.cache_dir or default_cache_dir()) if sc.world.cache_paths else None
         self.travel = build_travel_times(self.net, sc.world, ctx.source, cache, ctx.timings)
@@ -128,6 +131,14 @@ class CityModel:
         self.stand_nodes = np.array([self.net.nearest_node(x * 1000, y * 1000)
                                      for x, y in idle.stands], dtype=np.int64)
         self.home = self.fleet.node.copy()
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The road network as a graph (made from the arrays on first use for synthetic
+        cities)."""
+        if self._graph is None:
+            self._graph = self.net.to_graph()
+        return self._graph
 
     # ------------------------------------------------------------ travel times
     def _use_period(self, clock_s: float) -> None:

@@ -110,42 +110,73 @@ def _nearest(indptr, indices, w, src, limit, k_nearest, count, dist, done, touch
     return k
 
 
+@nb.njit(cache=True)
+def _target_counts(n, targets):  # pragma: no cover
+    count = np.zeros(n, dtype=np.int64)
+    for j in range(targets.size):
+        count[targets[j]] += 1
+    return count
+
+
+@nb.njit(cache=True)
+def _searches(indptr, indices, w, sources, targets, limit, k_nearest, count, out, first,
+              step):  # pragma: no cover
+    """Rows ``first, first + step, ...`` of :func:`many_to_many` (scratch arrays of its own)."""
+    n = indptr.size - 1
+    dist = np.full(n, np.inf)
+    done = np.zeros(n, dtype=np.bool_)
+    touched = np.empty(n, dtype=np.int64)
+    hn = np.empty(n, dtype=np.int64)
+    hk = np.empty(n)
+    pos = np.full(n, -1, dtype=np.int64)
+    for i in range(first, sources.size, step):
+        k = _nearest(indptr, indices, w, sources[i], limit, k_nearest, count, dist, done,
+                     touched, hn, hk, pos)
+        for j in range(targets.size):
+            if done[targets[j]]:
+                out[i, j] = dist[targets[j]]
+        for j in range(k):
+            dist[touched[j]] = np.inf
+            done[touched[j]] = False
+
+
 @nb.njit(cache=True, parallel=True)
 def many_to_many(indptr, indices, w, sources, targets, limit, k_nearest,
                  n_threads):  # pragma: no cover
     """Times from each of ``sources`` to its ``k_nearest`` nearest ``targets`` within
     ``limit`` (``len(sources) x len(targets)``; inf for the others), exact. Run on the
     reversed graph with ``sources`` = destinations to get times *to* them (columns)."""
-    n = indptr.size - 1
-    m = sources.size
-    out = np.full((m, targets.size), np.inf)
-    count = np.zeros(n, dtype=np.int64)
-    for j in range(targets.size):
-        count[targets[j]] += 1
-    n_chunks = max(1, min(m, n_threads))  # scratch arrays are per chunk: few, large
+    out = np.full((sources.size, targets.size), np.inf)
+    count = _target_counts(indptr.size - 1, targets)
+    n_chunks = max(1, min(sources.size, n_threads))  # scratch arrays are per chunk: few, large
     for c in nb.prange(n_chunks):
-        dist = np.full(n, np.inf)
-        done = np.zeros(n, dtype=np.bool_)
-        touched = np.empty(n, dtype=np.int64)
-        hn = np.empty(n, dtype=np.int64)
-        hk = np.empty(n)
-        pos = np.full(n, -1, dtype=np.int64)
-        for i in range(c, m, n_chunks):
-            k = _nearest(indptr, indices, w, sources[i], limit, k_nearest, count, dist, done,
-                         touched, hn, hk, pos)
-            for j in range(targets.size):
-                if done[targets[j]]:
-                    out[i, j] = dist[targets[j]]
-            for j in range(k):
-                dist[touched[j]] = np.inf
-                done[touched[j]] = False
+        _searches(indptr, indices, w, sources, targets, limit, k_nearest, count, out, c,
+                  n_chunks)
     return out
+
+
+@nb.njit(cache=True)
+def many_to_many_serial(indptr, indices, w, sources, targets, limit,
+                        k_nearest):  # pragma: no cover
+    """:func:`many_to_many` on one thread: for the small matrices of dispatch rounds, where
+    waking the thread pool costs more than it saves."""
+    out = np.full((sources.size, targets.size), np.inf)
+    count = _target_counts(indptr.size - 1, targets)
+    _searches(indptr, indices, w, sources, targets, limit, k_nearest, count, out, 0, 1)
+    return out
+
+
+#: The bound is raised by this share: among paths of equal time A* then goes on with the
+#: node nearest the target instead of widening the front (on grid streets many paths tie),
+#: about twice fewer nodes searched. The answer is within this share of the fastest time:
+#: the fastest time itself (an equally fast path), as float32 keeps it.
+ASTAR_TIE_BREAK = 1e-10
 
 
 @nb.njit(cache=True, inline="always")
 def _lower_bound(v, b, xy, inv_speed, lm_from, lm_to, from_b, to_b):  # pragma: no cover
-    """A time ``v -> b`` never exceeds: the straight line at the fastest road speed, and
-    the landmarks' triangle inequalities (ALT)."""
+    """A time ``v -> b`` never exceeds (but for the tie break): the straight line at the
+    fastest road speed, and the landmarks' triangle inequalities (ALT)."""
     h = np.hypot(xy[v, 0] - xy[b, 0], xy[v, 1] - xy[b, 1]) * inv_speed
     for k in range(lm_from.shape[1]):
         a1 = from_b[k] - lm_from[v, k]
@@ -154,15 +185,16 @@ def _lower_bound(v, b, xy, inv_speed, lm_from, lm_to, from_b, to_b):  # pragma: 
             h = a1
         if a2 > h:
             h = a2
-    return h * (1.0 - 1e-12)
+    return h * (1.0 + ASTAR_TIE_BREAK)
 
 
 @nb.njit(cache=True)
 def _astar(indptr, indices, w, lens, xy, inv_speed, lm_from, lm_to, a, b, g, length, touched,
            hn, hk, pos, hc):  # pragma: no cover
     """Fastest ``a -> b`` (time, driven length) by A* with landmark lower bounds; a node
-    reached faster after it was settled is opened again, so the answer is exact for any
-    bound that never overestimates. Returns (time, length, nodes touched)."""
+    reached faster after it was settled is opened again, so the answer is the fastest time
+    for a bound that never overestimates, and within that share of it for the bound raised by
+    :data:`ASTAR_TIE_BREAK`. Returns (time, length, nodes touched)."""
     k = 0
     g[a] = 0.0
     length[a] = 0.0

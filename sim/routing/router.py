@@ -1,19 +1,22 @@
 """Travel times by search, for road networks too large for all-pairs tables.
 
 :class:`GraphRouter` answers what :class:`~sim.city.paths.TravelTable` answers, with memory
-that grows with the network (its CSR arrays and a cache of answered pairs), not with its
-square: a 50,000-node city needs tens of MB instead of 20 GB of tables.
+that grows with the network (its CSR arrays, landmark times and a cache of answered pairs),
+not with its square: a 50,000-node city needs tens of MB instead of 20 GB of tables.
 
-- ``times(src, dst)``: the matrix dispatchers ask for (idle vehicles x request pickups), by
-  one Dijkstra per destination on the reversed graph, stopped at ``bound_s`` or once it has
-  reached the ``max(len(dst), MIN_NEAREST)`` nearest sources. Those times are exact; the
-  others are ``inf``. That loses nothing a dispatcher over idle vehicles uses: with ``m``
-  requests, greedy matching finds each request's nearest free vehicle among its ``m``
-  nearest, and an optimal assignment exists that gives every request one of its ``m``
-  nearest (swap any other for a nearer free one); the model sets ``bound_s`` to the longest
-  pickup a request accepts.
-- ``time_s[a, b]`` and ``dist_m[a, b]`` (scalars or arrays of pairs): any pair, exactly, by
-  A* with a straight-line bound (the fastest road speed), cached.
+- ``times(src, dst)``: the matrix dispatchers ask for (idle vehicles x request pickups).
+  With at least as many vehicles as requests: one Dijkstra per destination on the reversed
+  graph, stopped at ``bound_s`` or once it has reached the ``max(len(dst), MIN_NEAREST)``
+  nearest sources. Those times are exact; the others are ``inf``. That loses nothing a
+  dispatcher over idle vehicles uses: with ``m`` requests, greedy matching finds each
+  request's nearest free vehicle among its ``m`` nearest, and an optimal assignment exists
+  that gives every request one of its ``m`` nearest (swap any other for a nearer free one).
+  With fewer vehicles than requests (a busy hour): one Dijkstra per vehicle, every pair
+  within ``bound_s`` exact, as the tables give it. The model sets ``bound_s`` to the longest
+  pickup a request accepts. A round's few searches run on one thread.
+- ``time_s[a, b]`` and ``dist_m[a, b]`` (scalars or arrays of pairs): any pair, by A* with
+  lower bounds from the straight line (at the fastest road speed) and from 32 landmarks
+  (ALT), cached; arrays of pairs are searched on every thread.
 - ``time_s[a]``: one whole row (a full Dijkstra), for the idle policies that look around.
 
 Times are rounded to float32, as the tables store them, so both back-ends give the same
@@ -33,6 +36,11 @@ from sim.routing import kernels
 
 #: Sources kept per destination in ``times`` at least (batch matching looks at 12).
 MIN_NEAREST = 16
+#: Searches in one call from which they are shared among threads.
+PARALLEL_SEARCHES = 256
+
+
+_INTS = (int, np.integer)
 
 
 class _Lazy:
@@ -47,6 +55,11 @@ class _Lazy:
     def __getitem__(self, key: Any) -> Any:
         if isinstance(key, tuple) and len(key) == 2:
             a, b = key
+            if isinstance(a, _INTS) and isinstance(b, _INTS):  # the engine's legs: cached
+                hit = self.router._pairs.get((a, b))  # type: ignore[arg-type]
+                if hit is None:
+                    hit = self.router.pair(int(a), int(b))
+                return np.float32(hit[self.which])
             if np.ndim(a) == 0 and np.ndim(b) == 0:
                 return np.float32(self.router.pair(int(a), int(b))[self.which])
             aa, bb = np.broadcast_arrays(np.asarray(a, dtype=np.int64),
@@ -67,7 +80,7 @@ class GraphRouter:
 
     def __init__(self, indptr: np.ndarray, indices: np.ndarray, time_w: np.ndarray,
                  length_w: np.ndarray, xy_m: np.ndarray, bound_s: float = np.inf,
-                 n_landmarks: int = 16):
+                 n_landmarks: int = 32):
         n = indptr.size - 1
         self.n_nodes = n
         self.indptr = np.asarray(indptr, dtype=np.int64)
@@ -137,10 +150,27 @@ class GraphRouter:
         dst = np.asarray(dst, dtype=np.int64)
         if src.size == 0 or dst.size == 0:
             return np.full((src.size, dst.size), np.inf)
-        cols = kernels.many_to_many(self.r_indptr, self.r_indices, self.r_w, dst, src,
-                                    self.bound_s, max(dst.size, MIN_NEAREST),
-                                    numba.get_num_threads())
+        # A time just over the bound may round (float32) to the bound itself: keep those too.
+        limit = self.bound_s * (1.0 + 1e-6)
+        if src.size < dst.size:  # fewer vehicles than requests: search from the vehicles
+            rows = self._many_to_many(self.indptr, self.indices, self.w, src, dst, limit,
+                                      dst.size)
+            return rows.astype(np.float32).astype(np.float64)
+        cols = self._many_to_many(self.r_indptr, self.r_indices, self.r_w, dst, src, limit,
+                                  max(dst.size, MIN_NEAREST))
         return cols.T.astype(np.float32).astype(np.float64)
+
+    @staticmethod
+    def _many_to_many(indptr: np.ndarray, indices: np.ndarray, w: np.ndarray,
+                      sources: np.ndarray, targets: np.ndarray, limit: float,
+                      k_nearest: int) -> np.ndarray:
+        """Searches from ``sources``; on every thread only when there are many (a dispatch
+        round's few searches run faster on one than the thread pool takes to wake)."""
+        if sources.size >= PARALLEL_SEARCHES:
+            return kernels.many_to_many(indptr, indices, w, sources, targets, limit,
+                                        k_nearest, numba.get_num_threads())
+        return kernels.many_to_many_serial(indptr, indices, w, sources, targets, limit,
+                                           k_nearest)
 
     # ------------------------------------------------------------------ single pairs
     def pair(self, a: int, b: int) -> tuple[float, float]:

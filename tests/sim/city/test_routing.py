@@ -30,7 +30,7 @@ def _agree(net: RoadNetwork, bound_s: float = np.inf) -> GraphRouter:
     m = router.times(nodes, nodes)
     near = table.time_s <= bound_s
     np.testing.assert_array_equal(m[near].astype(np.float32), table.time_s[near])
-    assert np.isinf(m[~near]).all()
+    assert np.isinf(m[table.time_s > bound_s * (1 + 1e-5)]).all()
     # Single pairs (A* with landmarks), every pair.
     a, b = (x.ravel() for x in np.meshgrid(nodes, nodes, indexing="ij"))
     t = router.time_s[a, b].reshape(table.time_s.shape)
@@ -82,14 +82,34 @@ def test_dispatch_matrix_keeps_each_requests_nearest_vehicles():
         assert (full[kept, j] <= cut).all() and (full[~kept, j] >= cut).all()
 
 
-def test_city_run_by_search_equals_the_run_by_tables():
+def test_dispatch_matrix_with_few_vehicles_has_every_pair_within_the_bound():
+    g = synthetic_city(SyntheticCity(rows=12, cols=12, removed_share=0.1),
+                       np.random.default_rng(7))
+    net = RoadNetwork.from_graph(g, (104.0, 30.0))
+    table = compute_tables(net)
+    router = GraphRouter.from_network(net, bound_s=240.0)
+    rng = np.random.default_rng(8)
+    vehicles = rng.integers(0, net.n_nodes, 5)  # fewer vehicles than requests
+    pickups = rng.integers(0, net.n_nodes, 40)
+    m = router.times(vehicles, pickups)
+    full = table.time_s[np.ix_(vehicles, pickups)]
+    near = full <= 240.0  # some pairs take exactly 240.0 s: kept
+    assert near.any() and (~near).any()
+    np.testing.assert_array_equal(m[near].astype(np.float32), full[near])
+    assert np.isinf(m[full > 240.0 * (1 + 1e-5)]).all()
+
+
+@pytest.mark.parametrize("algorithm", ["nearest_idle", "batch_matching"])
+def test_city_run_by_search_equals_the_run_by_tables(algorithm):
     from sim.engine.loading import load_scenario
     from sim.engine.simulation import Simulation
 
+    # Busy enough that some rounds have fewer idle vehicles than open requests (the matrix
+    # searched from the vehicles) and others more (from the pickups).
     base = ["world.network.rows=10", "world.network.cols=10", "fleets.taxis.count=25",
             "demand.requests_per_day=4000", "demand.zones={}", "horizon_s=5400",
             "warmup_s=0", "start_time_s=28800", "world.cache_paths=false",
-            "policies.dispatch.algorithm=nearest_idle"]
+            f"policies.dispatch.algorithm={algorithm}", "policies.dispatch.max_pickup_s=300"]
     runs = {}
     for routing in ("tables", "search"):
         sim = Simulation(load_scenario("city_taxi", base + [f"world.routing={routing}"]),
