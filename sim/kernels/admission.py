@@ -17,9 +17,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim.kernels.boxes import prefetch_box, prefetch_rows, run_box, shift, tune_live, win_of
+from sim.kernels.box_step import run_box, shift, tune_live, win_of
+from sim.kernels.boxes import prefetch_box, prefetch_rows
 from sim.kernels.heap import key_pop, key_push, stream_pop, stream_push
 from sim.kernels.index import ix
+from sim.kernels.jit import njit_borrowed
 from sim.kernels.layout import CALL_UP_MBPS, FCC_MBIT_PER_MBPS, LIVE, PENDING, PF_BOX, VOD
 from sim.kernels.prefetch import prefetch, prefetch3
 
@@ -122,19 +124,33 @@ def _prefetch_request(j, ids, lt, lw, port, port_olt, sp, acc, oac):
 def admit_server(s, sp, topo, bx, beh, scr, rq, vod, tid):
     """Admit or block server ``s``'s waiting requests in request-time order (a loss system
     of ``vod.streams[s]`` streams and ``vod.mbps[s]`` egress) and advance the boxes; count
-    requests, blocked requests and admitted titles outside the edge cache per window."""
+    requests, blocked requests and admitted titles outside the edge cache per window.
+
+    Gathers the requests and allocates the server's scratch, then :func:`_admit` runs the
+    requests without reference counting (:mod:`sim.kernels.jit`)."""
     n = 0
     for j in range(topo.srv_olt_ptr[s], topo.srv_olt_ptr[s + 1]):
         n += rq.n[topo.srv_olts[j]]
     if n == 0:
         return
-    ids, lt, lw, lr, lm, ls = _gather(s, sp, topo, rq)
-    qt = np.empty(n)  # boxes that ask again within the epoch, by (time, box)
-    qi = np.empty(n, dtype=np.int64)
-    qv = np.empty(n, dtype=np.int64)
+    waiting = _gather(s, sp, topo, rq)
+    # boxes that ask again within the epoch, by (time, box)
+    again = (np.empty(n), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64))
+    # requests, blocked requests, admitted out of cache, per window
+    counts = np.zeros((3, sp.k_last + 1), dtype=np.int64)
+    _admit(s, sp, topo, bx, beh, scr, rq, vod, tid, waiting, again, counts)
+
+
+@njit_borrowed
+def _admit(s, sp, topo, bx, beh, scr, rq, vod, tid, waiting, again, counts):
+    """The requests of server ``s`` (``waiting``: see :func:`_gather`) and those of the boxes
+    that ask again (the keyed heap ``again``), the earliest first: admitted or blocked,
+    counted per window in ``counts`` (requests, blocked, admitted out of cache), each box
+    then advanced to its next request or the epoch end (:func:`run_box`)."""
+    ids, lt, lw, lr, lm, ls = waiting
+    qt, qi, qv = again
+    n = ids.shape[0]
     port_olt = topo.port_olt
-    # the bundles' arrays, taken out once (a field read inside the loop costs a reference
-    # count update per read)
     st, nt, wk, ch, rate, tu, vert, port, flags, rs = bx
     vp, sc, ptab, gbit, cumh, hrate = beh.vp, beh.sc, beh.ptab, beh.gbit, beh.cumh, beh.hrate
     acc, oac, abit, aw, ebit_o, vcnt, nbit = (scr.acc, scr.oac, scr.abit, scr.aw, scr.ebit_o,
@@ -149,9 +165,6 @@ def admit_server(s, sp, topo, bx, beh, scr, rq, vod, tid):
     cap_n = vod.streams[s]
     cap_b = vod.mbps[s] + 1e-9
     sb = vod.heap_base[s]
-    n_req = np.zeros(k_last + 1, dtype=np.int64)
-    n_blk = np.zeros_like(n_req)
-    n_miss = np.zeros_like(n_req)
     j = 0
     m = 0
     while True:  # the earlier of the next listed request and the next repeated one
@@ -183,14 +196,14 @@ def admit_server(s, sp, topo, bx, beh, scr, rq, vod, tid):
             busy -= heap_r[ix(sb)]
             stream_pop(heap_t, heap_r, sb, hn)
             hn -= 1
-        n_req[ix(k)] += 1
+        counts[0, ix(k)] += 1
         admit = hn < cap_n and busy + r_req <= cap_b
         if admit:
             stream_push(heap_t, heap_r, sb, hn, t + hold, r_req)
             hn += 1
             busy += r_req
             if out_of_cache:
-                n_miss[ix(k)] += 1
+                counts[2, ix(k)] += 1
             if slot >= 0 and t + hold >= t_end:  # streams past the epoch: settled later
                 admitted[ix(slot)] = 1
                 continue
@@ -203,7 +216,7 @@ def admit_server(s, sp, topo, bx, beh, scr, rq, vod, tid):
             st[i] = VOD
             nt[i] = t + hold
         else:  # blocked: back to live TV
-            n_blk[ix(k)] += 1
+            counts[1, ix(k)] += 1
             z, g, t_nx = tune_live(rs[i], t, v, flags[i], p, o, k, ptab, gbit, vp, fcc_k,
                                    acc, oac)
             rs[i] = z
@@ -216,18 +229,18 @@ def admit_server(s, sp, topo, bx, beh, scr, rq, vod, tid):
             ptab, gbit, cumh, hrate, acc, oac, abit, aw, ebit_o, vcnt, nbit)
         if pending:
             m = key_push(qt, qi, qv, m, t_nx, i, i)
-    _store(s, vod, hn, busy, n_req, n_blk, n_miss)
+    _store(s, vod, hn, busy, counts)
 
 
-@njit(cache=True)
-def _store(s, vod, hn, busy, n_req, n_blk, n_miss):
+@njit(cache=True, inline="always")
+def _store(s, vod, hn, busy, counts):
     """Server ``s``'s counters, kept in locals while it ran, back into the bundle."""
     vod.heap_n[s] = hn
     vod.busy_mbps[s] = busy
-    for k in range(n_req.shape[0]):
-        vod.req[s, k] += n_req[k]
-        vod.blk[s, k] += n_blk[k]
-        vod.miss[s, k] += n_miss[k]
+    for k in range(counts.shape[1]):
+        vod.req[s, k] += counts[0, k]
+        vod.blk[s, k] += counts[1, k]
+        vod.miss[s, k] += counts[2, k]
 
 
 @njit(cache=True, inline="always")

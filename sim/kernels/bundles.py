@@ -16,7 +16,10 @@ of an epoch at most, ``L`` window lanes (``K`` rounded up to 4), ``T`` kernel th
 numba note: a write through a bundle's field inside a ``parallel=True`` function can be
 lost on current numba, so parallel kernels hand bundles only to non-inlined functions (per
 OLT, per server, per metro) and write nothing through them themselves
-(``tests/sim/iptv/test_bundles.py`` checks the pattern).
+(``tests/sim/iptv/test_bundles.py`` checks the pattern). The functions that loop over
+boxes and requests are compiled without reference counting (:mod:`sim.kernels.jit`): there a
+field read from a bundle, or an array handed to an inlined helper, costs nothing; elsewhere
+each costs an atomic update of the array's reference count, so loops read plain arrays.
 """
 
 from __future__ import annotations

@@ -29,16 +29,17 @@ from numba import njit, prange
 from sim.kernels.admission import admit_server
 from sim.kernels.boxes import advance_listed
 from sim.kernels.index import ix
+from sim.kernels.jit import njit_borrowed
 from sim.kernels.layout import LIVE, N_ACC, O_EVENTS, OLT_CHUNK
 from sim.kernels.links import finish_olt, metro, viewers
 
 
-@njit(cache=True)
+@njit_borrowed
 def _advance_olt(o, sp, topo, bx, beh, scr, rq, u_miss, tid):
     """Scan OLT ``o``'s boxes: list those with an event in the epoch, count the live boxes
     without one, then advance the listed boxes to the epoch end or a VoD request."""
     ox = ix(o)
-    oac, sbit, stat = scr.oac, scr.sbit, scr.stat  # taken out once, not read in the loops
+    oac, sbit, stat = scr.oac, scr.sbit, scr.stat
     for k in range(sp.k_last + 1):
         for c in range(N_ACC):
             oac[ox, k, c] = 0.0
