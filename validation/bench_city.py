@@ -227,7 +227,7 @@ def large(out: Path | None) -> int:
     if out:
         out.write_text(text)
     ok = day["wall_s"] < 180 and day["peak_rss_mb"] < 4096
-    sys.stdout.write(("PASS" if ok else "MISS") + f": {n:,}-node day in {day['wall_s']:.1f} s "
+    sys.stdout.write(("PASS" if ok else "MISS") + f": {int(n):,}-node day in {day['wall_s']:.1f} s "
                      f"({day['cpu_s']:.1f} s of CPU, load {os.getloadavg()[1]:.1f}), peak "
                      f"{day['peak_rss_mb']:.0f} MB; router "
                      f"{day['travel_memory_mb']:.0f} MB against {tables_mb:,.0f} MB of tables; "
