@@ -20,7 +20,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import Field
-from scipy.optimize import linear_sum_assignment
 
 from sim.dispatch.base import FleetView, Insertion, RequestView, TravelTimes, register_dispatcher
 from sim.dispatch.params import DispatcherParams, PlannerParams
@@ -154,6 +153,8 @@ class BatchInsertion(CheapestInsertion):
         # Which pair gave each cell (the cheapest one: a vehicle appears once per request).
         pair = np.full((todo.size, cols.size), -1, dtype=np.int64)
         pair[rows, col_of] = np.flatnonzero(ok)
+        from scipy.optimize import linear_sum_assignment  # 0.1 s to import
+
         r_idx, c_idx = linear_sum_assignment(cost)
         for a, c in zip(r_idx, c_idx, strict=True):
             e = pair[a, c]

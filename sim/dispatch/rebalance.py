@@ -14,7 +14,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import Field
-from scipy.optimize import linear_sum_assignment
 
 from sim.dispatch.base import FleetView, TravelTimes, register_dispatcher
 from sim.dispatch.params import DispatcherParams
@@ -83,6 +82,8 @@ class Rebalance(BatchMatching):
             return []
         dest = forecast.anchor[np.asarray(slots)]
         cost = tt.times(idle.location[donors], dest)
+        from scipy.optimize import linear_sum_assignment  # 0.1 s to import
+
         r, c = linear_sum_assignment(np.minimum(cost, 1e9))
         moves: list[tuple[int, int]] = []
         for k in np.argsort(cost[r, c], kind="stable"):
