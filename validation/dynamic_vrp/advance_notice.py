@@ -81,13 +81,15 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
 
     leads = sorted({r["lead_fraction"] for r in rows})
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for s in sorted({r["series"] for r in rows}):
+    names = sorted({r["series"] for r in rows})
+    colours = plt.get_cmap("tab20")(np.linspace(0, 1, max(len(names), 2)))
+    for s, colour in zip(names, colours, strict=False):
         gap = [np.mean([r["distance_gap"] for r in rows if r["series"] == s
                         and r["lead_fraction"] == lead]) * 100 for lead in leads]
         veh = [np.max([r["vehicle_ratio"] for r in rows if r["series"] == s
                        and r["lead_fraction"] == lead]) for lead in leads]
-        ax1.plot(leads, gap, marker="o", label=s)
-        ax2.plot(leads, veh, marker="o", label=s)
+        ax1.plot(leads, gap, marker="o", color=colour, label=s)
+        ax2.plot(leads, veh, marker="o", color=colour, label=s)
     mean = [np.mean([r["distance_gap"] for r in rows if r["lead_fraction"] == lead]) * 100
             for lead in leads]
     ax1.plot(leads, mean, color="black", linewidth=2.5, label="mean")
