@@ -56,7 +56,7 @@ class CityModel:
         sc: CityScenario = ctx.scenario
         self.sc = sc
         self.env: simpy.Environment = ctx.env
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         net_cfg = sc.world.network
         self.sumo_case = None
         self._graph: nx.DiGraph | None = None
@@ -74,8 +74,11 @@ class CityModel:
                 self._graph = osm_network(net_cfg, ctx.source)
             self.net = RoadNetwork.from_graph(self._graph, sc.world.origin_lonlat)
         ctx.timings["network_build_s"] = time.perf_counter() - t0
+        ctx.timings["network_build_cpu_s"] = time.process_time() - c0
         cache = (ctx.cache_dir or default_cache_dir()) if sc.world.cache_paths else None
+        c0 = time.process_time()
         self.travel = build_travel_times(self.net, sc.world, ctx.source, cache, ctx.timings)
+        ctx.timings["shortest_paths_cpu_s"] = time.process_time() - c0
 
         start_clock = sc.start_time_s
         init = ctx.initial_state
@@ -90,10 +93,11 @@ class CityModel:
         svc = sc.policies.service
         self.stop_nodes = {name: self.net.nearest_node(x * 1000, y * 1000)
                            for name, (x, y) in svc.stops.items()}
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         self.req = demand_mod.generate(sc.demand, self.net, self.table, zones, sc.horizon_s,
                                        start_clock, ctx.rng.stream("demand"), self.stop_nodes)
         ctx.timings["demand_s"] = time.perf_counter() - t0
+        ctx.timings["demand_cpu_s"] = time.process_time() - c0  # CPU of every thread
         self.fleet: FleetArrays = build_fleet(sc, ctx.profiles, self.net, zones, start_clock,
                                               init, ctx.rng.stream("placement"))
         disp = sc.policies.dispatch
