@@ -113,9 +113,6 @@ class DispatchEngine:
         self.state = [IDLE] * nv
         self.state_req = np.full(nv, -1, dtype=np.int64)
         self.used = np.zeros(nv, dtype=bool)  # has taken a request
-        #: Has driven or served: a vehicle with a plan that has not yet left its start can
-        #: still be emptied by re-optimisation (and then counts as unused again).
-        self.moved = np.zeros(nv, dtype=bool)
         #: What putting an unused vehicle to work costs, in seconds of driving (the model's
         #: view: 0 for a fleet whose vehicles run anyway, more where fewer vehicles is a goal).
         self.vehicle_cost_s = 0.0
@@ -124,7 +121,6 @@ class DispatchEngine:
         self.reoptimise_s: float | None = None
         self.last_reoptimised_s = -np.inf
         self.reoptimisations = 0
-        self.reoptimise_calls = 0
         self.divert = graph is not None
         #: When a vehicle leaves for its next stop: ``"at_once"`` (drive first, wait at the
         #: stop if early) or ``"for_window"`` (wait where it is and arrive as the stop's window
@@ -490,7 +486,6 @@ class DispatchEngine:
     def _leg(self, v: int, a: int, b: int, kind: int, r: int) -> None:
         now = self.env.now
         self.version[v] += 1
-        self.moved[v] = True
         self.mode[v] = ins.DRIVING
         self.leg_from[v], self.leg_to[v], self.leg_kind[v], self.leg_req[v] = a, b, kind, r
         self.leg_dep[v] = now
@@ -549,7 +544,6 @@ class DispatchEngine:
         end = start + svc
         self.free_at[v] = end
         self.serving[v] = True
-        self.moved[v] = True
         if kind == ins.DEPOT:
             self.cur_load[v, GOODS] = 0.0
         else:

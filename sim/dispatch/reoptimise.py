@@ -10,12 +10,8 @@ plan replaces the old one only if it is feasible in the model's own terms (every
 capacity checked again on the model's travel times) and cheaper (less driving, vehicle costs
 included). A request on board (or whose pickup is under way) keeps its vehicle: its
 drop-off may move within that vehicle's route only.
-A vehicle that has a plan but has not left its start yet costs ``vehicle_cost_s`` too: the
-search may empty it, and it is then unused again (with visits known only shortly ahead,
-insertion puts new vehicles to use that a later look can spare).
-The search runs for a fixed number of iterations with a seed that changes from one call to
-the next in a fixed sequence (the same seed would repeat the same moves from a plan that may
-be their local optimum), so the result is the same on any machine.
+The search runs for a fixed number of iterations with a fixed seed, so the result is the
+same on any machine.
 """
 
 from __future__ import annotations
@@ -80,8 +76,6 @@ def reoptimise(e: DispatchEngine, iterations: int, vehicle_cost_s: float, seed: 
     if not moving:
         return False
     depot = int(s.end_node[used[0]])
-    # Vehicles with a plan that have not left their start yet: emptying one saves a vehicle.
-    parked = {v for v in used if not e.moved[v] and int(s.fixed[v]) == 0}
 
     def start_of(v: int) -> tuple[int, float, np.ndarray]:
         if int(s.fixed[v]):
@@ -144,7 +138,6 @@ def reoptimise(e: DispatchEngine, iterations: int, vehicle_cost_s: float, seed: 
         node, t, _ = start_of(v)
         m.add_vehicle_type(num_available=1, capacity=room(v, start_load(v)),
                            start_depot=depot_at(node), end_depot=end_depot,
-                           fixed_cost=i(vehicle_cost_s) if v in parked else 0,
                            tw_early=i(t), tw_late=i(s.end_late[v]))
     if fresh:
         m.add_vehicle_type(num_available=len(fresh), capacity=room(fresh[0], np.zeros(N_LOAD)),
@@ -208,20 +201,12 @@ def reoptimise(e: DispatchEngine, iterations: int, vehicle_cost_s: float, seed: 
         old_cost += _route_cost(T, node, s.node[v, k0:s.n[v]].tolist(), int(s.end_node[v]))
         new_cost += _route_cost(T, node, [int(s.node[moving[c]]) for c in new[v]],
                                 int(s.end_node[v]))
-        if v in parked:
-            old_cost += vehicle_cost_s if s.n[v] > k0 else 0.0
-            new_cost += vehicle_cost_s if new[v] else 0.0
     for seq in fresh_routes:
         new_cost += vehicle_cost_s + _route_cost(T, depot,
                                                  [int(s.node[moving[c]]) for c in seq], depot)
     if new_cost >= old_cost - 1e-6:
         return False
-    if not _apply(e, used, fresh, moving, new, fresh_routes):
-        return False
-    for v in parked:
-        if not new[v]:
-            e.used[v] = False  # emptied before it left: a fresh vehicle again
-    return True
+    return _apply(e, used, fresh, moving, new, fresh_routes)
 
 
 class _Order:
@@ -310,8 +295,5 @@ def maybe_reoptimise(e: DispatchEngine, interval_s: float | None, iterations: in
     if every is None or e.env.now < e.last_reoptimised_s + every:
         return
     e.last_reoptimised_s = float(e.env.now)
-    # A new seed each call (still fixed per run): the same seed would repeat the same moves
-    # from a plan that may already be their local optimum.
-    e.reoptimise_calls += 1
-    if reoptimise(e, iterations, max(vehicle_cost_s, e.vehicle_cost_s), e.reoptimise_calls):
+    if reoptimise(e, iterations, max(vehicle_cost_s, e.vehicle_cost_s)):
         e.reoptimisations += 1

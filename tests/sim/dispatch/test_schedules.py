@@ -320,36 +320,3 @@ def test_reoptimisation_moves_pickups_with_their_drop_offs(engine_factory, stagg
             assert e.reoptimisations >= (2 if staggered else 1)
     if not staggered:
         assert driven[60.0] < driven[None] - 1e-6
-
-
-def test_reoptimisation_empties_a_vehicle_that_has_not_left(engine_factory):
-    """Two visits side by side, each planned on its own vehicle; neither vehicle has left the
-    depot (they wait for the windows). Re-optimisation with a price on vehicles puts both
-    visits on one vehicle; the other is unused again and never drives."""
-    from sim.dispatch.reoptimise import reoptimise
-
-    x = np.array([0.0, 100.0, 105.0])
-    T = np.abs(x[:, None] - x[None, :])
-    q = Requests.build(np.zeros(2), np.array([1, 2]), np.full(2, -1), T,
-                       pickup_window=(np.full(2, 500.0), np.full(2, 900.0)),
-                       pickup_service_s=5.0, riders=0.0, goods=np.ones(2))
-    env, e, host = engine_factory(T, get_dispatcher("insertion"), [0, 0], q, seats=0)
-    e.departure = "for_window"
-    s = e.schedules
-    s.cap[:, 1] = 10
-    s.cap[:, 2] = np.inf
-    s.end_node[:] = 0
-    s.end_late[:] = 2000.0
-    e.admit()
-    e.prepare(np.arange(2))
-    e.commit(0, 0, 0, 0)
-    e.commit(1, 1, 0, 0)
-    assert e.used.all() and not e.moved.any()
-    assert reoptimise(e, iterations=200, vehicle_cost_s=1000.0)
-    kept = int(np.argmax(s.n))
-    assert sorted(s.n.tolist()) == [0, 2]
-    assert not e.used[1 - kept] and e.used[kept]
-    env.run()
-    assert (e.status == SERVED).all()
-    assert not e.moved[1 - kept]
-    assert {v for v, *_ in host.stops} == {kept}
