@@ -15,6 +15,7 @@ import numpy as np
 from numba import njit
 
 from sim.kernels.heap import key_pop, key_push
+from sim.kernels.jit import njit_borrowed
 from sim.kernels.rng import uniform
 
 EV_SEND, EV_DONE, EV_TIMEOUT = 0, 1, 2
@@ -27,7 +28,7 @@ def _event(kind, box, aux):
     return np.int64(kind) | (np.int64(box) << 2) | (np.int64(aux) << 33)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _push(ht, hs, hv, n, t, seq, kind, box, aux):
     return key_push(ht, hs, hv, n, t, seq, _event(kind, box, aux))
 
@@ -100,17 +101,32 @@ def boot_storm(t_ready, workers, svc_mean_s, svc_cv, queue_limit, timeout_s, bac
         after the client gave up) per stage.
     """
     n = t_ready.shape[0]
-    ht, hs, hv = _event_heap(n, workers)
-    hn = 0
-    stage = np.zeros(n, np.int64)
-    attempt = np.zeros(n, np.int64)
-    tries = np.zeros(n, np.int64)
-    on_air = np.full(n, np.inf)
-    qbox, qatt, qhead, qlen, qcap = _queues(queue_limit)
+    # per box: stage, attempt, tries since the last success, time back on air
+    boxes = (np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64),
+             np.full(n, np.inf))
     busy = np.zeros(N_STAGES, np.int64)
     counts = np.zeros((4, N_STAGES, n_bins), np.int64)
     stale = np.zeros(N_STAGES, np.int64)
-    sig, med = _service(svc_mean_s, svc_cv)
+    client = (timeout_s, backoff_base_s, backoff_max_s, jitter)
+    _storm(t_ready, workers, queue_limit, client, seed_state, bin_s, t_max,
+           _service(svc_mean_s, svc_cv), _event_heap(n, workers), _queues(queue_limit), boxes,
+           busy, counts, stale)
+    return boxes[3], counts, stale
+
+
+@njit_borrowed
+def _storm(t_ready, workers, queue_limit, client, seed_state, bin_s, t_max, service, heap,
+           queues, boxes, busy, counts, stale):
+    """The storm's events in time order (see :func:`boot_storm`), on the arrays it allocated:
+    compiled without reference counting (:mod:`sim.kernels.jit`)."""
+    timeout_s, backoff_base_s, backoff_max_s, jitter = client
+    sig, med = service
+    ht, hs, hv = heap
+    qbox, qatt, qhead, qlen, qcap = queues
+    stage, attempt, tries, on_air = boxes
+    n = t_ready.shape[0]
+    n_bins = counts.shape[2]
+    hn = 0
     for b in range(n):
         hn = _push(ht, hs, hv, hn, t_ready[b], b, EV_SEND, b, 0)
     seq = n
@@ -179,23 +195,22 @@ def boot_storm(t_ready, workers, svc_mean_s, svc_cv, queue_limit, timeout_s, bac
                 back = _backoff(tries[b], backoff_base_s, backoff_max_s, jitter, seed_state)
                 hn = _push(ht, hs, hv, hn, t + back, seq, EV_SEND, b, 0)
                 seq += 1
-    return on_air, counts, stale
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _service_s(med, sig, state):
     """A service time: log-normal by median and sigma of the log (fixed without spread)."""
     return med * np.exp(sig * _z(state)) if sig > 0 else med
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _z(state):
     u1 = 1.0 - uniform(state, 0)
     u2 = uniform(state, 0)
     return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _backoff(tries, base, cap, jitter, state):
     d = base * 2.0 ** (tries - 1)
     if d > cap:

@@ -5,9 +5,10 @@ array's count (shared by every thread) each time a function takes an array as an
 an inlined helper is handed one, or a field is read from a bundle. The compiler drops the
 updates of a helper whose arrays are used in straight-line code, but not of one whose
 arrays are used across a loop or in several branches (numba issue #2350): the box state
-machine, inlined per box, cost two dozen atomic updates per box visit that way.
+machine, inlined per box, cost two dozen atomic updates per box visit that way, and the
+boot storm's event heap several per event (3 times slower).
 
-The kernels that loop over boxes, requests, ports or OLTs are therefore compiled with
+The kernels that loop over boxes, requests or events are therefore compiled with
 :data:`njit_borrowed`: without numba's reference counting. Such a kernel borrows every array
 it is given (the caller holds it for the duration of the call) and may not allocate: numba
 refuses to compile one that does, so an allocation goes in a caller compiled with plain

@@ -12,7 +12,7 @@ import numba
 import pytest
 
 from sim.iptv.synthetic import make_boxes, uniform_population
-from sim.kernels import admission, boxes, epoch
+from sim.kernels import admission, boot, boxes, epoch
 from sim.kernels.bundles import make_span
 from sim.kernels.jit import BORROWED
 
@@ -32,7 +32,7 @@ def test_kernel_modules_and_functions_are_small(path: Path) -> None:
 
 
 #: The kernels that loop over boxes (and their events) without reference counting.
-LOOPS = [epoch._advance_olt, boxes.advance_listed, admission._admit]
+LOOPS = [epoch._advance_olt, boxes.advance_listed, admission._admit, boot._storm]
 
 
 @pytest.mark.parametrize("kernel", LOOPS, ids=lambda k: k.py_func.__name__)
