@@ -34,8 +34,10 @@ DISTANCE_TOL = 0.02
 BEST_KNOWN = {False: ["c1_2_1", "r1_2_1", "rc1_2_1", "lc101", "lr101", "lrc101"], True: None}
 BEST_MEAN_GAP, BEST_MAX_GAP, BEST_VEHICLE_RATIO = 0.25, 0.50, 1.5
 #: In full mode, also ``priority`` re-optimising the stops not started (PyVRP, every 2% of
-#: the horizon): slower, and what instances with wide windows need.
-REOPTIMISED = ("priority", 0.02)
+#: the horizon): slower, and what instances with wide windows need. The benchmark ranks
+#: distance, not how soon a task is started: no cost on pickup delay (``wait_weight`` 0;
+#: with the default 1, +45.5% instead of +37.2% on the 86 instances of the collection).
+REOPTIMISED = ("priority", 0.02, {"wait_weight": 0.0})
 
 
 @lru_cache(maxsize=16)
@@ -137,14 +139,15 @@ def check_best_known(full: bool) -> list[CheckResult]:
     """The best online dispatcher against the best-known static solutions."""
     names = _online_set(full)
     table: dict[str, list[dict[str, float]]] = {}
-    runs: list[tuple[str, str, float | None]] = [(d, d, None) for d in sorted(DISPATCHERS)]
+    runs: list[tuple[str, str, float | None, dict[str, float]]] = [
+        (d, d, None, {}) for d in sorted(DISPATCHERS)]
     if full:
-        runs.append((f"{REOPTIMISED[0]}+reoptimise", REOPTIMISED[0], REOPTIMISED[1]))
-    for label, disp_name, every in runs:
+        runs.append((f"{REOPTIMISED[0]}+reoptimise", *REOPTIMISED))
+    for label, disp_name, every, params in runs:
         rows = []
         for name in names:
             inst = load_instance(name)
-            rows.append(run_online(inst, get_dispatcher(disp_name), ReleaseRule(),
+            rows.append(run_online(inst, get_dispatcher(disp_name, **params), ReleaseRule(),
                                    reoptimise_every=every).kpis)
         table[label] = rows
     best = min(table, key=lambda d: float(sum(r["distance_gap"] for r in table[d])))
