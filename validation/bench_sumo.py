@@ -87,7 +87,7 @@ def make_case(home: Path, d: Path) -> dict[str, Path]:
     subprocess.run([sys.executable, str(home / "tools" / "randomTrips.py"), "-n", str(net),
                     "--personrides", "taxi", "-b", "0", "-e", f"{DEMAND_END_S:.0f}",
                     "-p", f"{DEMAND_END_S / RIDES:.4f}", "--seed", "42", "-o", str(rides)],
-                   check=True, capture_output=True)
+                   check=True, capture_output=True, cwd=d)  # its routes.rou.xml stays in d
     from sim.sumo.net import read_net
     from sim.sumo.routes import write_routes
 
