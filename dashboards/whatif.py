@@ -91,6 +91,16 @@ DECLARED: dict[str, list[Declared]] = {
                      Declared("platform.capacity_per_h",
                               "Platform capacity (transactions per hour)", "float"),
                      Declared("hotline.centre.agents", "Operations centre agents", "int")],
+    "fleet_year": [Declared("months", "Months simulated", "int"),
+                   Declared("travel.speed_kmh", "Average road speed (km/h)", "float")],
+    "vehicle_terminals": [Declared("fleets.{fleet}.count", "Terminals: {fleet}", "int"),
+                          Declared("gateway.nodes", "Gateway nodes", "int"),
+                          Declared("gateway.max_connections_per_node",
+                                   "Connections per gateway node", "int")],
+    "cameras": [Declared("streaming.servers", "Streaming servers", "int"),
+                Declared("streaming.sessions_per_server", "Live views per streaming server",
+                         "int"),
+                Declared("platform.workers", "Platform workers", "int")],
 }
 
 
