@@ -76,6 +76,14 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def write_report(report: dict[str, Any], out: Path | None) -> None:
+    """Print the report as JSON, and write it to ``out`` too when given."""
+    text = json.dumps(report, indent=2)
+    sys.stdout.write(text + "\n")
+    if out:
+        out.write_text(text)
+
+
 def run_once(overrides: list[str], cache: Path, out: Path, name: str) -> dict[str, Any]:
     from sim.engine.loading import load_scenario
     from sim.engine.simulation import run_scenario
@@ -186,10 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         naive = naive_ratio(Path(tmp) / "cache-small")
     report = {"first_run": first, "second_run_cached_tables": second, "naive_reference": naive,
               "targets": {"wall_s": 60, "peak_rss_mb": 4096}}
-    text = json.dumps(report, indent=2)
-    sys.stdout.write(text + "\n")
-    if args.out:
-        args.out.write_text(text)
+    write_report(report, args.out)
     ok = second["wall_s"] < 60 and first["peak_rss_mb"] < 4096 and naive["identical_kpis"]
     sys.stdout.write(("PASS" if ok else "MISS") + f": day in {second['wall_s']:.1f} s "
                      f"({first['wall_s']:.1f} s with table build), peak "
@@ -207,10 +212,7 @@ def pooling(out: Path | None) -> int:
                  "warm")  # travel tables and compiled kernels ready
         day = run_once(POOLING, cache, runs, "pooling")
     report = {"pooling_day": day, "targets": {"wall_s": 90, "peak_rss_mb": 4096}}
-    text = json.dumps(report, indent=2)
-    sys.stdout.write(text + "\n")
-    if out:
-        out.write_text(text)
+    write_report(report, out)
     ok = day["wall_s"] < 90 and day["peak_rss_mb"] < 4096
     sys.stdout.write(("PASS" if ok else "MISS") + f": pooled day in {day['wall_s']:.1f} s "
                      f"({day['cpu_s']:.1f} s of CPU), "
@@ -231,10 +233,7 @@ def large(out: Path | None) -> int:
               "tables_would_need_mb": tables_mb,
               "router_vs_tables": day["travel_memory_mb"] / tables_mb,
               "targets": {"wall_s": 180, "peak_rss_mb": 4096}}
-    text = json.dumps(report, indent=2)
-    sys.stdout.write(text + "\n")
-    if out:
-        out.write_text(text)
+    write_report(report, out)
     ok = day["wall_s"] < 180 and day["peak_rss_mb"] < 4096
     sys.stdout.write(("PASS" if ok else "MISS") + f": {int(n):,}-node day in {day['wall_s']:.1f} s "
                      f"({day['cpu_s']:.1f} s of CPU, load {os.getloadavg()[1]:.1f}), peak "
