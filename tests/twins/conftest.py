@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 DATA = Path(__file__).parent / "data"
 
@@ -47,3 +51,15 @@ def basic_twin(tmp_path: Path) -> Path:
         ("stb-1", "stb", "tianyi_hd_stb", None),
         ("cam-1", "camera", None, None),
     ])
+
+
+def write_stream(path: Path, table: pa.Table, fmt: str) -> None:
+    """Write an emitted telemetry table to ``path`` as JSONL or JT/T 808 frames."""
+    from twins.emit import write_jsonl, write_jt808
+
+    if fmt == "jt808":
+        with path.open("wb") as fh:
+            write_jt808(table, fh)
+    else:
+        with path.open("w", encoding="utf-8") as fh:
+            write_jsonl(table, fh)

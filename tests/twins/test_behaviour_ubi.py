@@ -10,14 +10,13 @@ import pyarrow as pa
 import pytest
 
 from sim.terminals.schema import Behaviour, BehaviourProfile
+from tests.twins.conftest import write_stream
 from twins.behaviour import measured, night_seconds, premium_table
 from twins.emit import (
     EmitOptions,
     RunTruth,
     generate_with_truth,
     read_truth,
-    write_jsonl,
-    write_jt808,
 )
 from twins.emit_behaviour import ALARM_OVERSPEED
 from twins.ingest import Twin
@@ -35,12 +34,7 @@ WILD = Behaviour(profiles={
 def _ingest(run: Path, root: Path, table: pa.Table, fmt: str) -> None:
     init_from_run(root, run)
     path = root.parent / f"s.{fmt}"
-    if fmt == "jt808":
-        with path.open("wb") as fh:
-            write_jt808(table, fh)
-    else:
-        with path.open("w", encoding="utf-8") as fh:
-            write_jsonl(table, fh)
+    write_stream(path, table, fmt)
     with Twin(root) as twin:
         rep = twin.ingest([path])
     assert rep.quarantined == 0

@@ -10,9 +10,10 @@ import pyarrow.compute as pc
 import pytest
 
 from sim.results.rundir import read_json, read_table
+from tests.twins.conftest import write_stream
 from twins.config import vehicle_device_id
 from twins.drift import findings, measure_drift
-from twins.emit import EmitOptions, generate, read_truth, write_jsonl, write_jt808
+from twins.emit import EmitOptions, generate, read_truth, write_jsonl
 from twins.fork import city_fork_point, fork, nearest_nodes, twin_nodes
 from twins.ingest import Twin
 from twins.setup import init_from_run
@@ -22,12 +23,7 @@ DATA = Path(__file__).parent / "data"
 
 def emit_to(path: Path, run: Path, fmt: str, **kw: object) -> pa.Table:
     table = generate(read_truth(run), EmitOptions(**kw))  # type: ignore[arg-type]
-    if fmt == "jt808":
-        with path.open("wb") as fh:
-            write_jt808(table, fh)
-    else:
-        with path.open("w", encoding="utf-8") as fh:
-            write_jsonl(table, fh)
+    write_stream(path, table, fmt)
     return table
 
 
