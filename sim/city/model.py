@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 import simpy
 
@@ -44,6 +43,9 @@ from sim.errors import Problem, ScenarioError
 from sim.schema.distributions import sample
 from sim.schema.profiles import ProfileBase, ProfileCatalog
 
+if TYPE_CHECKING:
+    import networkx as nx
+
 OPEN, ASSIGNED, SERVED, ABANDONED, REJECTED = 1, 2, 3, 4, 5
 STATUS_NAMES = np.array(eng.STATUS_NAMES, dtype=object)
 _ENGINE_STATE = {eng.IDLE: IDLE, eng.TO_PICKUP: TO_PICKUP, eng.BUSY: BUSY,
@@ -68,11 +70,11 @@ class CityModel:
                 from sim.sumo.case import apply_case, load_case
 
                 self.sumo_case = load_case(net_cfg.path, net_cfg.routes, ctx.source)
-                self._graph = self.sumo_case.graph
                 sc = self.sc = apply_case(sc, self.sumo_case)
+                self.net = self.sumo_case.road_network(sc.world.origin_lonlat)
             else:
                 self._graph = osm_network(net_cfg, ctx.source)
-            self.net = RoadNetwork.from_graph(self._graph, sc.world.origin_lonlat)
+                self.net = RoadNetwork.from_graph(self._graph, sc.world.origin_lonlat)
         ctx.timings["network_build_s"] = time.perf_counter() - t0
         ctx.timings["network_build_cpu_s"] = time.process_time() - c0
         cache = (ctx.cache_dir or default_cache_dir()) if sc.world.cache_paths else None

@@ -1,8 +1,9 @@
 """Road networks: a synthetic city generator, an OpenStreetMap loader, and the array form.
 
-The graph is a :class:`networkx.DiGraph` with node attributes ``x``, ``y`` (metres) and edge
+A graph is a :class:`networkx.DiGraph` with node attributes ``x``, ``y`` (metres) and edge
 attributes ``length_m``, ``speed_kmh``, ``travel_time_s``, ``road_class``. It is converted
 once to CSR arrays (:class:`RoadNetwork`); nothing downstream walks the graph in Python.
+networkx is imported only where a graph is built (OpenStreetMap files, or on request).
 """
 
 from __future__ import annotations
@@ -10,19 +11,24 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from sim.city.schema import OsmNetwork, SyntheticCity
 
+if TYPE_CHECKING:
+    import networkx as nx
+
 _M_PER_DEG_LAT = 111_320.0
 
 
 def synthetic_city(cfg: SyntheticCity, rng: np.random.Generator) -> nx.DiGraph:
     """Grid streets, arterials every ``arterial_every`` lines, and a ring road."""
+    import networkx as nx
+
     xy, (u, v, ln, kmh, cls) = _synthetic_edges(cfg, rng)
     g = nx.DiGraph()
     for i, (x, y) in enumerate(xy.tolist()):
@@ -133,6 +139,8 @@ def synthetic_network(cfg: SyntheticCity, rng: np.random.Generator,
 
 def largest_component(g: nx.DiGraph) -> nx.DiGraph:
     """Keep the largest strongly connected component, relabelled 0..n-1 in node order."""
+    import networkx as nx
+
     comp = max(nx.strongly_connected_components(g), key=len)
     h = g.subgraph(sorted(comp)).copy()
     return nx.convert_node_labels_to_integers(h, ordering="sorted")
@@ -203,6 +211,8 @@ class RoadNetwork:
     def to_graph(self) -> nx.DiGraph:
         """The graph :meth:`from_graph` reads (node ``x``, ``y``; edge length, speed, travel
         time and road class), nodes and edges in the arrays' order."""
+        import networkx as nx
+
         g = nx.DiGraph()
         for i, (x, y) in enumerate(self.xy_m.tolist()):
             g.add_node(i, x=x, y=y)

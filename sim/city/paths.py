@@ -1,8 +1,12 @@
 """All-pairs travel times by compiled shortest paths, cached on disk by network hash.
 
-Times come from :func:`scipy.sparse.csgraph.dijkstra` (C), run once for all sources in
-chunks; the driven distance along each fastest path is accumulated over the shortest-path
-tree by a numba kernel. Both tables are float32 ``n x n``; a 5,000-node city takes 200 MB.
+Times come from :func:`scipy.sparse.csgraph.dijkstra` (C). The driven distance along each
+fastest path comes, on networks of up to ``DENSE_MAX_NODES`` nodes, from SciPy's
+:func:`~scipy.sparse.csgraph.construct_dist_matrix` over the whole predecessor matrix at once;
+larger networks are done in chunks of sources, the distances accumulated over each
+shortest-path tree by a compiled kernel (:mod:`sim.city.tree_lengths`, loaded only then). Both
+ways give the same float32 tables (tested). Both tables are float32 ``n x n``; a 5,000-node
+city takes 200 MB.
 """
 
 from __future__ import annotations
@@ -12,9 +16,8 @@ import os
 import time
 from pathlib import Path
 
-import numba as nb
 import numpy as np
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import construct_dist_matrix, dijkstra
 
 from sim._jitcache import user_cache_dir
 from sim.city.network import RoadNetwork
@@ -22,32 +25,8 @@ from sim.city.network import RoadNetwork
 log = logging.getLogger(__name__)
 
 _CHUNK = 256
-
-
-@nb.njit(cache=True, parallel=True)
-def lengths_along_tree(times, preds, indptr, indices, lengths, src0):  # pragma: no cover
-    n_src, n = times.shape
-    out = np.empty((n_src, n), dtype=np.float32)
-    for k in nb.prange(n_src):
-        s = src0 + k
-        order = np.argsort(times[k])
-        dist = np.empty(n, dtype=np.float64)
-        for v in order:
-            if v == s:
-                dist[v] = 0.0
-                continue
-            p = preds[k, v]
-            if p < 0:
-                dist[v] = np.inf
-                continue
-            best = np.inf
-            for e in range(indptr[p], indptr[p + 1]):
-                if indices[e] == v and lengths[e] < best:
-                    best = lengths[e]
-            dist[v] = dist[p] + best
-        for v in range(n):
-            out[k, v] = dist[v]
-    return out
+# Up to this size all sources are solved at once (about 100 MB of temporaries at 2,000).
+DENSE_MAX_NODES = 2000
 
 
 class TravelTable:
@@ -84,9 +63,15 @@ def default_cache_dir() -> Path:
     return user_cache_dir()
 
 
-def compute_tables(net: RoadNetwork) -> TravelTable:
+def compute_tables(net: RoadNetwork, dense_max_nodes: int = DENSE_MAX_NODES) -> TravelTable:
     n = net.n_nodes
     tcsr, lcsr = net.time_csr, net.length_csr
+    if n <= dense_max_nodes:
+        t, p = dijkstra(tcsr, directed=True, return_predecessors=True)
+        return TravelTable(t.astype(np.float32),
+                           construct_dist_matrix(lcsr, p, directed=True).astype(np.float32))
+    from sim.city.tree_lengths import lengths_along_tree
+
     # Edge lengths aligned with the time matrix's CSR layout (same sparsity, sorted indices).
     lengths = np.asarray(lcsr.data, dtype=np.float64)
     time_s = np.empty((n, n), dtype=np.float32)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
+
+from sim.engine.arrow import to_arrow
 
 
 class ColumnBuffer:
@@ -35,7 +36,7 @@ class ColumnBuffer:
         return len(self._data[0]) if self._data else 0
 
     def to_arrow(self) -> pa.Table:
-        return pa.table({name: pa.array(col) for name, col in zip(self.columns, self._data,
+        return pa.table({name: to_arrow(col) for name, col in zip(self.columns, self._data,
                                                                      strict=True)})
 
 
@@ -63,10 +64,10 @@ class Recorder:
 
     def add_table(self, name: str, columns: Mapping[str, Any]) -> None:
         """Add a finished columnar table (numpy arrays or lists) at once."""
-        self._tables[name] = pa.table({k: _as_arrow(v) for k, v in columns.items()})
+        self._tables[name] = pa.table({k: to_arrow(v) for k, v in columns.items()})
 
     def add_series(self, name: str, columns: Mapping[str, Any]) -> None:
-        self._series[name] = pa.table({k: _as_arrow(v) for k, v in columns.items()})  # type: ignore[assignment]
+        self._series[name] = pa.table({k: to_arrow(v) for k, v in columns.items()})  # type: ignore[assignment]
 
     def series_tables(self) -> dict[str, pa.Table]:
         return {k: _finish(v) for k, v in self._series.items()}
@@ -78,8 +79,3 @@ class Recorder:
 def _finish(buf: Any) -> pa.Table:
     return buf.to_arrow() if isinstance(buf, ColumnBuffer) else buf
 
-
-def _as_arrow(values: Any) -> pa.Array:
-    if isinstance(values, np.ndarray):
-        return pa.array(values)
-    return pa.array(list(values))

@@ -30,11 +30,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
 import sim
+from sim.engine.arrow import to_arrow
 from sim.engine.simulation import RunResult
 from sim.errors import RunError
 
@@ -69,7 +71,7 @@ def default_run_name(result: RunResult) -> str:
 def _concat(tables: list[tuple[int, pa.Table]]) -> pa.Table:
     parts = []
     for rep, table in tables:
-        col = pa.array([rep] * table.num_rows, pa.int32())
+        col = to_arrow(np.full(table.num_rows, rep, dtype=np.int32))
         parts.append(table.append_column("replication", col))
     return pa.concat_tables(parts, promote_options="permissive")
 
@@ -146,7 +148,8 @@ def _write_contents(tmp: Path, result: RunResult) -> list[str]:
     }
     for k in result.kpis:
         reps[k] = [r.kpis.get(k) for r in result.replications]
-    pq.write_table(pa.table(reps), tmp / "replications.parquet")
+    pq.write_table(pa.table({k: to_arrow(v) for k, v in reps.items()}),
+                   tmp / "replications.parquet")
     files = ["scenario.yaml", "profiles.yaml", "kpis.json", "kpis_ci.json", "sla.json",
              "replications.parquet"]
     for group, attr in (("timeseries", "series"), ("tables", "tables")):

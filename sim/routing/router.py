@@ -210,7 +210,7 @@ class GraphRouter:
     def row(self, a: int) -> tuple[np.ndarray, np.ndarray]:
         """Times and lengths from ``a`` to every node (one full search)."""
         t, pred = dijkstra(self._fwd, directed=True, indices=a, return_predecessors=True)
-        from sim.city.paths import lengths_along_tree
+        from sim.city.tree_lengths import lengths_along_tree
 
         ln = lengths_along_tree(t[None, :], pred[None, :].astype(np.int32), self.indptr,
                                 self.indices, self.lens, a)[0]

@@ -12,17 +12,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 
+from sim.city.network import RoadNetwork
 from sim.errors import Problem, ScenarioError
-from sim.sumo.net import SumoNet, read_net, to_graph
+from sim.sumo.net import SumoGraph, SumoNet, read_net, to_arrays
 from sim.sumo.routes import Ride, Taxi, read_routes
 
 
 @dataclass
 class SumoCase:
-    graph: nx.DiGraph  # nodes 0..n-1
+    graph: SumoGraph  # the kept part, nodes 0..n-1
     net: SumoNet
     rides: list[Ride]
     taxis: list[Taxi]
@@ -31,57 +33,82 @@ class SumoCase:
     taxi_node: np.ndarray
     node_position: dict[int, tuple[str, float]]  # node -> (edge, position) for written routes
 
+    def road_network(self, origin_lonlat: tuple[float, float]) -> RoadNetwork:
+        """The kept graph as the city model's network (longitudes and latitudes from the
+        file when it is geo-referenced, else from ``origin_lonlat``)."""
+        g = self.graph
+        return RoadNetwork.from_arrays(g.xy, g.u, g.v, g.length_m, g.speed_kmh, g.time_s,
+                                       np.full(g.u.size, "sumo", dtype=object), origin_lonlat,
+                                       g.lonlat)
+
 
 def _resolve(path_text: str, source: str) -> Path:
     p = Path(path_text)
     return p if p.is_absolute() else Path(source).parent / p
 
 
+def largest_part(g: SumoGraph) -> np.ndarray:
+    """The nodes (ascending) of the largest strongly connected part; among equally large
+    parts, the one holding the lowest node."""
+    n = g.n_nodes
+    adj = csr_matrix((np.ones(g.u.size), (g.u, g.v)), shape=(n, n))
+    _, label = connected_components(adj, directed=True, connection="strong")
+    size = np.bincount(label)
+    first = np.full(size.size, n, dtype=np.int64)
+    np.minimum.at(first, label, np.arange(n))
+    best = min(range(size.size), key=lambda c: (-size[c], first[c]))
+    return np.flatnonzero(label == best)
+
+
 def load_case(net_path: str, route_paths: list[str], source: str) -> SumoCase:
     sn = read_net(_resolve(net_path, source), source, net_path)
     rides, taxis = read_routes([_resolve(r, source) for r in route_paths], sn, source)
-    g, at = to_graph(sn)
-    comp = max(nx.strongly_connected_components(g), key=len)
-    keep = sorted(comp)
-    new = {old: i for i, old in enumerate(keep)}
+    g = to_arrays(sn)
+    at = g.at
+    kept = np.zeros(g.n_nodes, dtype=bool)
+    kept[largest_part(g)] = True
     problems: list[Problem] = []
     for i, r in enumerate(rides):
         for key, end in ((r.origin, "from"), (r.destination, "to")):
-            if at[key] not in new:
+            if not kept[at[key]]:
                 problems.append(Problem(f"rides[{i}] (id {r.id}).{end}", "the edge is not "
                                         "reachable both ways from the rest of the network",
                                         key[0]))
     for i, t in enumerate(taxis):
-        if at[t.start] not in new:
+        if not kept[at[t.start]]:
             problems.append(Problem(f"taxis[{i}] (id {t.id}).from", "the edge is not "
                                     "reachable both ways from the rest of the network",
                                     t.start[0]))
     if problems:
         raise ScenarioError(source, problems)
-    h = nx.DiGraph()  # the kept part, relabelled 0..n-1 in order (edges in g's order)
-    h.add_nodes_from((new[k], dict(g.nodes[k])) for k in keep)
-    h.add_edges_from((new[u], new[v], dict(d)) for u in keep
-                     for v, d in g.adj[u].items() if v in new)
-    position = {new[k]: pos for pos, k in at.items() if k in new}
+    # The kept part, relabelled 0..n-1 in order; each node's roads in the order they were laid.
+    new = np.cumsum(kept) - 1
+    e = np.flatnonzero(kept[g.u] & kept[g.v])
+    e = e[np.argsort(new[g.u[e]], kind="stable")]
+    h = SumoGraph(g.xy[kept], g.lonlat[kept] if g.lonlat is not None else None,
+                  new[g.u[e]], new[g.v[e]], g.length_m[e], g.speed_kmh[e], g.time_s[e],
+                  [g.sumo_edge[k] for k in e.tolist()],
+                  {pos: int(new[k]) for pos, k in at.items() if kept[k]})
     return SumoCase(
         h, sn, rides, taxis,
         np.array([new[at[r.origin]] for r in rides], dtype=np.int64),
         np.array([new[at[r.destination]] for r in rides], dtype=np.int64),
-        np.array([new[at[t.start]] for t in taxis], dtype=np.int64), position)
+        np.array([new[at[t.start]] for t in taxis], dtype=np.int64), dict(
+            (k, pos) for pos, k in h.at.items()))
 
 
 def edge_position(case: SumoCase, node: int, leaving: bool) -> tuple[str, float]:
     """A SUMO (edge, position) for a node: its own position, or for a junction the start of
-    an edge leaving it (``leaving``) or the end of one entering it."""
+    the first road leaving it (``leaving``) or the end of the first one entering it."""
     if node in case.node_position:
         return case.node_position[node]
-    if leaving:
-        for _, _, d in case.graph.out_edges(node, data=True):
-            return d["sumo_edge"], 0.0
-    for _, _, d in case.graph.in_edges(node, data=True):
-        e = case.net.edges[d["sumo_edge"]]
-        return d["sumo_edge"], e.length_m
-    raise ValueError(f"node {node} has no edge")
+    g = case.graph
+    ends = g.u if leaving else g.v
+    k = np.flatnonzero(ends == node)
+    if k.size == 0:
+        raise ValueError(f"node {node} has no edge")
+    name = g.sumo_edge[int(k[0])]
+    return (name, 0.0) if leaving else (name, case.net.edges[name].length_m)
 
 
 def apply_case(sc: Any, case: SumoCase) -> Any:

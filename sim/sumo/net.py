@@ -17,11 +17,14 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
+import numpy as np
 
 from sim.errors import Problem, ScenarioError
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 #: The vehicle class a taxi has in SUMO (``vClass="taxi"``).
 TAXI_CLASS = "taxi"
@@ -145,35 +148,76 @@ def read_net_sumolib(path: Path, source: str, shown: str) -> SumoNet:
     return SumoNet(str(path), edges, xy, lonlat)
 
 
-def to_graph(sn: SumoNet) -> tuple[nx.DiGraph, dict[tuple[str, float], int]]:
-    """The road graph with a node at every registered position, relabelled ``0..n-1``
-    (junctions first, in SUMO's order, then positions), and each position's node."""
-    g = nx.DiGraph()
-    label: dict[Any, int] = {}
+@dataclass
+class SumoGraph:
+    """The road graph as arrays: node coordinates, directed edges with their attributes (in
+    the order the edges were laid), the SUMO edge each lies on, and each position's node."""
 
-    def node(key: Any, x: float, y: float, ll: tuple[float, float] | None) -> int:
+    xy: np.ndarray  # (n, 2) metres
+    lonlat: np.ndarray | None  # (n, 2), when the network is geo-referenced
+    u: np.ndarray
+    v: np.ndarray
+    length_m: np.ndarray
+    speed_kmh: np.ndarray
+    time_s: np.ndarray
+    sumo_edge: list[str]
+    at: dict[tuple[str, float], int]
+
+    @property
+    def n_nodes(self) -> int:
+        return int(self.xy.shape[0])
+
+    def to_networkx(self) -> nx.DiGraph:
+        """The same graph as a :class:`networkx.DiGraph` (node ``x``, ``y`` and, when known,
+        ``lon``, ``lat``; edge ``length_m``, ``speed_kmh``, ``travel_time_s``,
+        ``road_class``, ``sumo_edge``)."""
+        import networkx as nx
+
+        g = nx.DiGraph()
+        for i, (x, y) in enumerate(self.xy.tolist()):
+            g.add_node(i, x=x, y=y)
+            if self.lonlat is not None:
+                g.nodes[i].update(lon=float(self.lonlat[i, 0]), lat=float(self.lonlat[i, 1]))
+        for a, b, ln, kmh, t, e in zip(self.u.tolist(), self.v.tolist(), self.length_m.tolist(),
+                                       self.speed_kmh.tolist(), self.time_s.tolist(),
+                                       self.sumo_edge, strict=True):
+            g.add_edge(a, b, length_m=ln, speed_kmh=kmh, travel_time_s=t, road_class="sumo",
+                       sumo_edge=e)
+        return g
+
+
+def to_arrays(sn: SumoNet) -> SumoGraph:
+    """The road graph with a node at every registered position, numbered ``0..n-1``
+    (junctions first, in SUMO's order, then positions). Two edges between the same pair of
+    nodes are one: the later one's attributes in the earlier one's place."""
+    label: dict[Any, int] = {}
+    xy: list[tuple[float, float]] = []
+    ll: list[tuple[float, float]] = []
+
+    def node(key: Any, x: float, y: float, lonlat: tuple[float, float] | None) -> int:
         if key not in label:
             label[key] = len(label)
-            attrs: dict[str, float] = {"x": x, "y": y}
-            if ll is not None:
-                attrs.update(lon=ll[0], lat=ll[1])
-            g.add_node(label[key], **attrs)
+            xy.append((x, y))
+            if lonlat is not None:
+                ll.append(lonlat)
         return label[key]
 
     for j, (x, y) in sn.xy.items():
         node(("j", j), x, y, sn.lonlat[j] if sn.lonlat else None)
     at: dict[tuple[str, float], int] = {}
+    slot: dict[tuple[int, int], int] = {}
+    rows: list[tuple[int, int, float, float, float, str]] = []
     for eid, e in sn.edges.items():
         (x0, y0), (x1, y1) = sn.xy[e.u], sn.xy[e.v]
         chain = [label[("j", e.u)]]
         cuts = [0.0]
         for p in sorted(sn.positions.get(eid, ())):
             f = p / e.length_m if e.length_m > 0 else 0.0
-            ll = None
+            pll = None
             if sn.lonlat:
                 (a0, b0), (a1, b1) = sn.lonlat[e.u], sn.lonlat[e.v]
-                ll = (a0 + f * (a1 - a0), b0 + f * (b1 - b0))
-            k = node(("p", eid, p), x0 + f * (x1 - x0), y0 + f * (y1 - y0), ll)
+                pll = (a0 + f * (a1 - a0), b0 + f * (b1 - b0))
+            k = node(("p", eid, p), x0 + f * (x1 - x0), y0 + f * (y1 - y0), pll)
             at[(eid, p)] = k
             chain.append(k)
             cuts.append(p)
@@ -181,9 +225,24 @@ def to_graph(sn: SumoNet) -> tuple[nx.DiGraph, dict[tuple[str, float], int]]:
         cuts.append(e.length_m + e.internal_m)
         for a, b, c0, c1 in zip(chain[:-1], chain[1:], cuts[:-1], cuts[1:], strict=True):
             length = max(c1 - c0, _MIN_M)
-            g.add_edge(a, b, length_m=length, speed_kmh=e.speed_mps * 3.6,
-                       travel_time_s=length / e.speed_mps, road_class="sumo", sumo_edge=eid)
-    return g, at
+            row = (a, b, length, e.speed_mps * 3.6, length / e.speed_mps, eid)
+            if (a, b) in slot:
+                rows[slot[(a, b)]] = row
+            else:
+                slot[(a, b)] = len(rows)
+                rows.append(row)
+    u, v, ln, kmh, t, names = zip(*rows, strict=True)
+    return SumoGraph(np.array(xy, dtype=float).reshape(-1, 2),
+                     np.array(ll, dtype=float) if sn.lonlat else None,
+                     np.array(u, dtype=np.int64), np.array(v, dtype=np.int64),
+                     np.array(ln, dtype=float), np.array(kmh, dtype=float),
+                     np.array(t, dtype=float), list(names), at)
+
+
+def to_graph(sn: SumoNet) -> tuple[nx.DiGraph, dict[tuple[str, float], int]]:
+    """:func:`to_arrays` as a :class:`networkx.DiGraph`, and each position's node."""
+    arrays = to_arrays(sn)
+    return arrays.to_networkx(), arrays.at
 
 
 def junction_nodes(sn: SumoNet) -> dict[str, int]:

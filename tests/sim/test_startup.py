@@ -10,7 +10,8 @@ import sys
 from sim.cli import main as cli
 from sim.cli.defaults import DEFAULT_RUNS_DIR, DEFAULT_SCENARIO, MAX_SEED
 
-HEAVY = ["scipy", "pydantic", "duckdb", "pyarrow", "numba", "pandas", "simpy", "numpy"]
+HEAVY = ["scipy", "pydantic", "duckdb", "pyarrow", "numba", "pandas", "simpy", "numpy",
+         "networkx"]
 
 
 def _imported_after(code: str) -> dict[str, bool]:
@@ -136,3 +137,13 @@ def test_the_collector_is_off_while_a_run_starts_up_and_on_for_its_work() -> Non
                             "main.run_process(['scenarios'])"],
                            capture_output=True, text=True, timeout=120)
     assert other.returncode == 0 and other.stdout.splitlines()[-1] == "collector on True"
+
+
+def test_a_small_run_imports_no_pandas_or_networkx(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A whole ``fleettwin run`` of the default scenario writes its Parquet tables without
+    pandas (built from buffers) and its network without networkx (arrays)."""
+    seen = _imported_after("from sim.cli.main import main\n"
+                           f"main(['run', '--quiet', '--out', {str(tmp_path)!r}])")
+    assert seen["pyarrow"] and seen["numpy"]  # it did run and write
+    assert not seen["pandas"] and not seen["duckdb"] and not seen["networkx"], seen
+    assert list(tmp_path.glob("*/kpis.json"))

@@ -44,6 +44,20 @@ def test_tables_match_networkx_dijkstra():
         assert table.dist_m[s, d] == pytest.approx(length, rel=1e-4)
 
 
+@pytest.mark.parametrize("removed_share", [0.0, 0.15])
+def test_whole_and_chunked_tables_agree(removed_share):
+    """SciPy's distances from the whole predecessor matrix (small networks) and the chunked
+    kernel over each shortest-path tree (large ones) give the same tables, bit for bit; the
+    chunks here (256 sources) do not divide the node count."""
+    _, net = _city(rows=19, cols=17, removed_share=removed_share)
+    assert net.n_nodes % 256 != 0 and net.n_nodes > 256
+    whole = compute_tables(net)
+    chunked = compute_tables(net, dense_max_nodes=0)
+    np.testing.assert_array_equal(whole.time_s, chunked.time_s)
+    np.testing.assert_array_equal(whole.dist_m, chunked.dist_m)
+    assert whole.time_s.dtype == whole.dist_m.dtype == np.float32
+
+
 def test_disk_cache_roundtrip(tmp_path):
     _, net = _city(rows=8, cols=8)
     timings: dict[str, float] = {}

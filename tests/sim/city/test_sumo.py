@@ -52,7 +52,7 @@ def test_rides_trips_and_taxis_become_requests_and_starts(case_files):
 def test_positions_keep_the_edge_lengths(case_files):
     net, rides, source = case_files
     case = load_case(net, [rides], source)
-    road = RoadNetwork.from_graph(case.graph, (0.0, 0.0))
+    road = case.road_network((0.0, 0.0))
     table = compute_tables(road)
     a01 = case.net.edges["A0A1"]
     o, d = int(case.ride_origin[0]), int(case.ride_destination[0])
@@ -61,7 +61,8 @@ def test_positions_keep_the_edge_lengths(case_files):
     assert float(table.dist_m[o, d]) == pytest.approx(expect_m, abs=0.01)
     assert float(table.time_s[o, d]) == pytest.approx(expect_m / a01.speed_mps, rel=1e-5)
     # The pickup node is entered only from A0 and left only toward A1, as on the edge.
-    assert case.graph.in_degree(o) == 1 and case.graph.out_degree(o) == 1
+    g = case.graph.to_networkx()
+    assert g.in_degree(o) == 1 and g.out_degree(o) == 1
 
 
 def test_unknown_edges_are_all_named(tmp_path, case_files):
@@ -90,7 +91,7 @@ def test_scenario_gets_requests_and_taxis(case_files):
 def test_written_routes_read_back_to_the_same_nodes(tmp_path, case_files):
     net, rides, source = case_files
     case = load_case(net, [rides], source)
-    road = RoadNetwork.from_graph(case.graph, (0.0, 0.0))
+    road = case.road_network((0.0, 0.0))
     out = export_routes(tmp_path / "out", road, np.array([5.0, 9.0, 12.0]), case.ride_origin,
                         case.ride_destination, case.taxi_node, case=case)
     again = load_case(net, [str(out)], source)

@@ -155,6 +155,26 @@ def test_the_kept_part_is_networkx_relabelling_of_the_largest_component(tmp_path
     largest = max(parts, key=len)
     keep = sorted(largest)
     ref = nx.relabel_nodes(g.subgraph(keep).copy(), {k: i for i, k in enumerate(keep)})
-    assert list(case.graph.nodes(data=True)) == sorted(ref.nodes(data=True))
-    assert list(case.graph.edges(data=True)) == list(ref.edges(data=True))
+    kept = case.graph.to_networkx()
+    assert list(kept.nodes(data=True)) == sorted(ref.nodes(data=True))
+    assert list(kept.edges(data=True)) == list(ref.edges(data=True))
     assert len(keep) < g.number_of_nodes()  # A and D are cut off: a part is kept
+
+
+def test_largest_part_ties_go_to_the_lowest_node() -> None:
+    import numpy as np
+
+    from sim.sumo.case import largest_part
+    from sim.sumo.net import SumoGraph
+
+    def graph(u: list[int], v: list[int], n: int) -> SumoGraph:
+        k = len(u)
+        return SumoGraph(np.zeros((n, 2)), None, np.array(u), np.array(v), np.ones(k),
+                         np.ones(k), np.ones(k), ["e"] * k, {})
+
+    # Two cycles of three (nodes 3-5 and 0-2) and a lone node 6: the cycle holding node 0.
+    g = graph([3, 4, 5, 0, 1, 2, 2], [4, 5, 3, 1, 2, 0, 6], 7)
+    assert largest_part(g).tolist() == [0, 1, 2]
+    # A larger cycle wins whatever its numbers.
+    g = graph([0, 1, 2, 3, 4, 5, 6], [1, 0, 3, 4, 5, 6, 2], 7)
+    assert largest_part(g).tolist() == [2, 3, 4, 5, 6]
