@@ -20,6 +20,12 @@ tables itself (``world.cache_paths: false``): SUMO routes every taxi during its 
 fleettwin's routing is timed too. A further run with the tables read from the path cache
 (as a user's second run of the same network) is reported as ``fleettwin_cached_tables``.
 
+The floor: a fresh process that only imports the libraries a run is built on (NumPy, SciPy's
+sparse graphs, pydantic, SimPy, pyarrow's Parquet writer, PyYAML and numba), doing nothing
+else, is timed in the same rounds (``import_floor``). No run can start faster than that, so
+SUMO's time over the floor (``wall_time_ratio_to_import_floor``) bounds the ratio any
+implementation on these libraries could reach.
+
 Where they differ, SUMO drives microscopically: taxis accelerate and brake, queue at
 junctions and give way, drive at a speed factor drawn per vehicle, and take the junctions'
 internal lanes with their real turn lengths (fleettwin adds each junction's mean internal
@@ -164,6 +170,15 @@ policies:
             "service_rate": kpis["service_rate"], "empty_km_share": kpis["deadhead_ratio"]}
 
 
+FLOOR_IMPORTS = "import numpy, scipy.sparse.csgraph, pydantic, simpy, pyarrow.parquet, yaml, numba"
+
+
+def run_floor() -> dict[str, Any]:
+    """A fresh process importing the run's libraries and nothing else."""
+    wall, cpu = _timed([sys.executable, "-c", FLOOR_IMPORTS])
+    return {"wall_s": wall, "cpu_s": cpu}
+
+
 def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The first run's KPIs with the median wall and CPU time, and every run's times."""
     out = dict(runs[0])
@@ -195,19 +210,22 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copy(f, d / "warm" / f.name)
         run_fleettwin(case, d / "warm", cache_paths=False)
         run_fleettwin(case, d / "warm", cache_paths=True)
-        fts, sus, cached = [], [], []
+        fts, sus, cached, floors = [], [], [], []
         for _ in range(max(1, args.rounds)):
             fts.append(run_fleettwin(case, d))
             sus.append(run_sumo(home, case, d))
             cached.append(run_fleettwin(case, d / "warm", cache_paths=True))
+            floors.append(run_floor())
     same = all(r[k] == fts[0][k] for r in fts for k in ("served", "empty_km_share"))
-    ft, su, ftc = _median(fts), _median(sus), _median(cached)
+    ft, su, ftc, floor = _median(fts), _median(sus), _median(cached), _median(floors)
     gaps = {k: abs(ft[k] - su[k]) for k in ("service_rate", "empty_km_share")}
     ratio = su["wall_s"] / ft["wall_s"]
     report = {"sumo": su, "fleettwin": ft, "fleettwin_cached_tables": ftc,
               "gap_points": {k: 100 * v for k, v in gaps.items()},
               "wall_time_ratio": ratio, "cpu_time_ratio": su["cpu_s"] / ft["cpu_s"],
               "wall_time_ratio_cached_tables": su["wall_s"] / ftc["wall_s"],
+              "import_floor": floor, "import_floor_modules": FLOOR_IMPORTS,
+              "wall_time_ratio_to_import_floor": su["wall_s"] / floor["wall_s"],
               "rounds": len(fts), "fleettwin_rounds_identical": same,
               "load_average_1min": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
               "targets": {"gap_points": 5, "wall_time_ratio": 10}}
@@ -221,7 +239,9 @@ def main(argv: list[str] | None = None) -> int:
                      f"vs {su['empty_km_share']:.3f}; whole process {ft['wall_s']:.2f} s vs "
                      f"SUMO {su['wall_s']:.1f} s (x{ratio:.1f}; CPU {ft['cpu_s']:.2f} s vs "
                      f"{su['cpu_s']:.1f} s, x{su['cpu_s'] / ft['cpu_s']:.1f}; tables from the "
-                     f"path cache {ftc['wall_s']:.2f} s); median of {len(fts)} rounds, load "
+                     f"path cache {ftc['wall_s']:.2f} s; importing the libraries alone "
+                     f"{floor['wall_s']:.2f} s, SUMO x{su['wall_s'] / floor['wall_s']:.1f} "
+                     f"of that); median of {len(fts)} rounds, load "
                      f"{load_before[0]:.1f}\n")
     return 0 if ok else 1
 
