@@ -23,8 +23,17 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-#: Stop kinds.
-PICKUP, DROPOFF, VISIT, DEPOT = 1, 2, 3, 4
+from sim.dispatch.stops import (  # noqa: F401 - the codes are read here and re-exported
+    DEPOT,
+    DRIVING,
+    DROPOFF,
+    MOVE,
+    PICKUP,
+    STOPPED,
+    TO_STOP,
+    VISIT,
+)
+
 EPS = 1e-6
 INF = np.inf
 
@@ -252,48 +261,6 @@ def candidates(reqs, r_origin, r_pl, now, k, avail, anchor_node, anchor_time,
 
 
 @nb.njit(cache=True)
-def put_stop(v, pos, n, node, kind, req, early, late, svc, dload, x, kd, r, e, lt, sv,
-             dl):  # pragma: no cover - compiled
-    """Insert a stop at ``pos`` of vehicle ``v``'s schedule (arrays wide enough)."""
-    k = n[v]
-    for c in range(k, pos, -1):
-        node[v, c] = node[v, c - 1]
-        kind[v, c] = kind[v, c - 1]
-        req[v, c] = req[v, c - 1]
-        early[v, c] = early[v, c - 1]
-        late[v, c] = late[v, c - 1]
-        svc[v, c] = svc[v, c - 1]
-        for m in range(dload.shape[2]):
-            dload[v, c, m] = dload[v, c - 1, m]
-    node[v, pos] = x
-    kind[v, pos] = kd
-    req[v, pos] = r
-    early[v, pos] = e
-    late[v, pos] = lt
-    svc[v, pos] = sv
-    for m in range(dload.shape[2]):
-        dload[v, pos, m] = dl[m]
-    n[v] = k + 1
-
-
-@nb.njit(cache=True)
-def remove_stop(v, pos, n, node, kind, req, early, late, svc,
-                dload):  # pragma: no cover - compiled
-    """Remove the stop at ``pos`` of vehicle ``v``'s schedule."""
-    k = n[v]
-    for c in range(pos, k - 1):
-        node[v, c] = node[v, c + 1]
-        kind[v, c] = kind[v, c + 1]
-        req[v, c] = req[v, c + 1]
-        early[v, c] = early[v, c + 1]
-        late[v, c] = late[v, c + 1]
-        svc[v, c] = svc[v, c + 1]
-        for m in range(dload.shape[2]):
-            dload[v, c, m] = dload[v, c + 1, m]
-    n[v] = k - 1
-
-
-@nb.njit(cache=True)
 def diversion_point(a, b, t_dep, t_arr, now, indptr, indices, weights, T
                     ):  # pragma: no cover - compiled
     """The first node at or after ``now`` on the fastest path ``a -> b`` of a vehicle that
@@ -321,12 +288,6 @@ def diversion_point(a, b, t_dep, t_arr, now, indptr, indices, weights, T
     if x == b:
         return b, t_arr
     return x, min(t, t_arr)
-
-
-#: Vehicle modes seen by :func:`prepare`: at a node (free from ``free_at``) or on a leg.
-STOPPED, DRIVING = 0, 1
-#: Leg kinds: toward the first stop of the schedule, or a move with no stop (repositioning).
-TO_STOP, MOVE = 0, 1
 
 
 @nb.njit(cache=True)

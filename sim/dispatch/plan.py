@@ -13,8 +13,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.dispatch import insertion as ins
+from sim.dispatch import stops
 from sim.dispatch.base import Insertion
+from sim.lazy import lazy_import
+
+ins = lazy_import("sim.dispatch.insertion")  # the compiled kernels, loaded on first use
 
 if TYPE_CHECKING:
     from sim.dispatch.engine import DispatchEngine
@@ -104,7 +107,7 @@ class Plan:
         avail = e.available.copy()
         if e.used.all():
             return avail
-        idle = np.flatnonzero(avail & (e.schedules.n == 0) & (e.mode == ins.STOPPED)
+        idle = np.flatnonzero(avail & (e.schedules.n == 0) & (e.mode == stops.STOPPED)
                               & (e.free_at <= self.now) & ~e.serving & ~e.used)
         if idle.size > copies:
             order = np.lexsort((idle, e.node[idle]))

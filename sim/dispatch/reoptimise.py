@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.dispatch import insertion as ins
+from sim.dispatch import stops
 from sim.dispatch.schedule import N_LOAD
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def _movable(e: DispatchEngine, v: int) -> bool:
     planned, nor without an end depot)."""
     s = e.schedules
     k0, n = int(s.fixed[v]), int(s.n[v])
-    return bool(s.end_node[v] >= 0 and not np.any(s.kind[v, k0:n] == ins.DEPOT))
+    return bool(s.end_node[v] >= 0 and not np.any(s.kind[v, k0:n] == stops.DEPOT))
 
 
 def _orphans(e: DispatchEngine, v: int) -> set[int]:
@@ -50,7 +50,7 @@ def _orphans(e: DispatchEngine, v: int) -> set[int]:
     s = e.schedules
     k0, n = int(s.fixed[v]), int(s.n[v])
     kinds, reqs = s.kind[v, k0:n], s.req[v, k0:n]
-    return set(reqs[kinds == ins.DROPOFF].tolist()) - set(reqs[kinds == ins.PICKUP].tolist())
+    return set(reqs[kinds == stops.DROPOFF].tolist()) - set(reqs[kinds == stops.PICKUP].tolist())
 
 
 def reoptimise(e: DispatchEngine, iterations: int, vehicle_cost_s: float, seed: int = 1
@@ -68,7 +68,7 @@ def reoptimise(e: DispatchEngine, iterations: int, vehicle_cost_s: float, seed: 
     for v in avail.tolist():
         if not _movable(e, v):
             continue
-        if not e.used[v] and s.n[v] == 0 and e.mode[v] == ins.STOPPED:
+        if not e.used[v] and s.n[v] == 0 and e.mode[v] == stops.STOPPED:
             fresh.append(v)
         else:
             used.append(v)
@@ -114,7 +114,7 @@ def reoptimise(e: DispatchEngine, iterations: int, vehicle_cost_s: float, seed: 
         load = np.array(load, dtype=float)
         k0, n = int(s.fixed[v]), int(s.n[v])
         for k in range(k0, n):
-            if s.kind[v, k] == ins.DROPOFF and int(s.req[v, k]) in orphans[v]:
+            if s.kind[v, k] == stops.DROPOFF and int(s.req[v, k]) in orphans[v]:
                 load += s.dload[v, k]  # negative: the load it takes off
         return load
 
@@ -148,17 +148,17 @@ def reoptimise(e: DispatchEngine, iterations: int, vehicle_cost_s: float, seed: 
     client_of: list[int] = []  # client index -> moving index
     shipment_of: list[tuple[int, int]] = []  # shipment index -> (pickup, drop-off) moving index
     drop_at = {(v, int(s.req[v, k])): c for c, (v, k) in enumerate(moving)
-               if s.kind[v, k] == ins.DROPOFF}
+               if s.kind[v, k] == stops.DROPOFF}
     for c, (v, k) in enumerate(moving):
         kind = int(s.kind[v, k])
-        if kind == ins.VISIT or (kind == ins.DROPOFF and int(s.req[v, k]) in orphans[v]):
+        if kind == stops.VISIT or (kind == stops.DROPOFF and int(s.req[v, k]) in orphans[v]):
             client_of.append(c)
-            load = s.dload[v, k] if kind == ins.VISIT else -s.dload[v, k]
+            load = s.dload[v, k] if kind == stops.VISIT else -s.dload[v, k]
             m.add_client(loc(int(s.node[v, k])),
-                         delivery=amount(load, dim_of[v] if kind == ins.DROPOFF else -1),
+                         delivery=amount(load, dim_of[v] if kind == stops.DROPOFF else -1),
                          service_duration=i(s.svc[v, k]), tw_early=i(s.early[v, k]),
                          tw_late=i(s.late[v, k]))
-        elif kind == ins.PICKUP:
+        elif kind == stops.PICKUP:
             d = drop_at[(v, int(s.req[v, k]))]
             dv, dk = moving[d]
             shipment_of.append((c, d))

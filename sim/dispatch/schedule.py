@@ -15,10 +15,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.dispatch import insertion as ins
+from sim.dispatch import stops
+from sim.lazy import lazy_import
+
+ins = lazy_import("sim.dispatch.insertion")  # the compiled kernels, loaded on first use
 
 N_LOAD = 3
 RIDERS, GOODS, REQUESTS = range(N_LOAD)
+#: The arrays that describe each planned stop (moved together when a stop is put or taken).
+STOP_FIELDS = ("node", "kind", "req", "early", "late", "svc", "dload")
 
 
 @dataclass
@@ -138,15 +143,14 @@ class Schedules:
         k = int(self.n[v])
         if k + 1 > self.width:
             self._grow()
-        if pos == k:  # appended: nothing moves (most insertions of one-request schedules)
-            self.node[v, k], self.kind[v, k], self.req[v, k] = node, kind, r
-            self.early[v, k], self.late[v, k], self.svc[v, k] = early, late, svc
-            self.dload[v, k] = dload
-            self.n[v] = k + 1
-            return
-        ins.put_stop(v, pos, self.n, self.node, self.kind, self.req, self.early, self.late,
-                     self.svc, self.dload, node, kind, r, float(early), float(late),
-                     float(svc), np.asarray(dload, dtype=np.float64))
+        if pos < k:  # the later stops move one place on (NumPy copies overlapping slices safely)
+            for name in STOP_FIELDS:
+                a = getattr(self, name)
+                a[v, pos + 1:k + 1] = a[v, pos:k]
+        self.node[v, pos], self.kind[v, pos], self.req[v, pos] = node, kind, r
+        self.early[v, pos], self.late[v, pos], self.svc[v, pos] = early, late, svc
+        self.dload[v, pos] = dload
+        self.n[v] = k + 1
 
     def insert(self, v: int, r: int, i: int, j: int, q: Requests,
                promise_s: float = np.inf) -> None:
@@ -156,17 +160,17 @@ class Schedules:
         which later insertions must keep."""
         load = q.load[r]
         if q.destination[r] < 0:
-            self._put(v, i, int(q.origin[r]), ins.VISIT, r, q.pickup_early_s[r],
+            self._put(v, i, int(q.origin[r]), stops.VISIT, r, q.pickup_early_s[r],
                       min(q.pickup_late_s[r], promise_s), q.pickup_service_s[r], load)
             return
-        self._put(v, i, int(q.origin[r]), ins.PICKUP, r, q.pickup_early_s[r],
+        self._put(v, i, int(q.origin[r]), stops.PICKUP, r, q.pickup_early_s[r],
                   q.pickup_late_s[r], q.pickup_service_s[r], load)
-        self._put(v, j + 1, int(q.destination[r]), ins.DROPOFF, r, q.dropoff_early_s[r],
+        self._put(v, j + 1, int(q.destination[r]), stops.DROPOFF, r, q.dropoff_early_s[r],
                   min(q.dropoff_late_s[r], promise_s), q.dropoff_service_s[r], -load)
 
     def append_depot(self, v: int, node: int) -> None:
         """A stop at a depot that unloads the goods on board (a reload)."""
-        self._put(v, int(self.n[v]), node, ins.DEPOT, -1, 0.0, np.inf, 0.0, np.zeros(N_LOAD))
+        self._put(v, int(self.n[v]), node, stops.DEPOT, -1, 0.0, np.inf, 0.0, np.zeros(N_LOAD))
 
     def pop_first(self, v: int) -> tuple[int, int, int, float, float, float, np.ndarray]:
         """Remove and return the first stop: node, kind, request, early, late, service, load."""
@@ -178,11 +182,11 @@ class Schedules:
 
     def _remove(self, v: int, pos: int) -> None:
         k = int(self.n[v])
-        if pos == k - 1:  # the last stop: nothing moves
-            self.n[v] = k - 1
-            return
-        ins.remove_stop(v, pos, self.n, self.node, self.kind, self.req, self.early, self.late,
-                        self.svc, self.dload)
+        if pos < k - 1:  # the later stops move one place back
+            for name in STOP_FIELDS:
+                a = getattr(self, name)
+                a[v, pos:k - 1] = a[v, pos + 1:k]
+        self.n[v] = k - 1
 
     def remove_request(self, v: int, r: int) -> None:
         """Take request ``r``'s stops out of vehicle ``v``'s schedule."""

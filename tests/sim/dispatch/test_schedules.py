@@ -37,6 +37,34 @@ def requests(T, rows, **kw):
     return Requests.build(a[:, 0], a[:, 1].astype(int), a[:, 2].astype(int), T, **kw)
 
 
+# ------------------------------------------------------------------ stops in place
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 12)), min_size=1, max_size=40))
+def test_putting_and_taking_stops_keeps_the_order_of_a_list(ops):
+    """Stops put at any place and taken from any place (the schedule growing past its width)
+    leave every stop array as a Python list given the same operations would."""
+    s = Schedules(2, np.ones((2, N_LOAD)), width=2)
+    ref: list[tuple[int, int, int, float, float, float, float]] = []
+    for k, (put, at) in enumerate(ops):
+        if put or not ref:
+            pos = min(at, len(ref))
+            stop = (k, 1 + k % 4, k, float(k), float(k + 5), float(k % 3), float(k % 2))
+            s._put(1, pos, stop[0], stop[1], stop[2], stop[3], stop[4], stop[5],
+                   np.full(N_LOAD, stop[6]))
+            ref.insert(pos, stop)
+        else:
+            pos = min(at, len(ref) - 1)
+            s._remove(1, pos)
+            del ref[pos]
+        n = int(s.n[1])
+        assert n == len(ref) and s.n[0] == 0
+        got = list(zip(s.node[1, :n].tolist(), s.kind[1, :n].tolist(), s.req[1, :n].tolist(),
+                       s.early[1, :n].tolist(), s.late[1, :n].tolist(), s.svc[1, :n].tolist(),
+                       s.dload[1, :n, 0].tolist(), strict=True))
+        assert got == ref
+        assert (s.dload[1, :n, 1] == s.dload[1, :n, 0]).all()
+
+
 # ------------------------------------------------------------------ insertion search
 def simulate(T, start_node, start_t, start_load, stops, cap):
     """Times of a stop list done by hand; None if a window or a capacity breaks."""
