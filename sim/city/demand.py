@@ -163,6 +163,35 @@ def generate(demand: Demand, net: RoadNetwork, table: TravelTable, zones: dict[s
                          pe, de, dl, o_stop, d_stop)
 
 
+def snap_to_stops(r: RequestArrays, net: RoadNetwork, table: TravelTable,
+                  stops_km: dict[str, tuple[float, float]], stop_nodes: dict[str, int],
+                  max_walk_m: float, walk_speed_mps: float) -> tuple[np.ndarray, np.ndarray]:
+    """Stop-based service: each request's pickup and drop-off moved to the nearest stop (its
+    trip retimed), the walk to the pickup stop (s), and which requests have no stop within
+    ``max_walk_m`` at either end (to be rejected)."""
+    m = len(r)
+    names = list(stop_nodes)
+    sxy = np.array([stops_km[n] for n in names]) * 1000.0
+    snode = np.array([stop_nodes[n] for n in names], dtype=np.int64)
+    walk = np.zeros(m)
+    no_stop = np.zeros(m, dtype=bool)
+    for end in ("origin", "destination"):
+        xy = net.xy_m[getattr(r, end)]
+        d = np.linalg.norm(xy[:, None, :] - sxy[None, :, :], axis=2)
+        k = np.argmin(d, axis=1)
+        best = d[np.arange(m), k]
+        no_stop |= best > max_walk_m
+        getattr(r, end)[:] = snode[k]
+        if end == "origin":
+            walk = best / walk_speed_mps
+            r.origin_stop[:] = k
+        else:
+            r.destination_stop[:] = k
+    r.trip_s[:] = table.time_s[r.origin, r.destination]
+    r.trip_km[:] = table.dist_m[r.origin, r.destination] / 1000.0
+    return walk, no_stop
+
+
 def _loads(demand: Demand, m: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Party size and goods of each request (drawn after everything else, so that a single
     party size and a fixed payload leave the other draws as they were)."""

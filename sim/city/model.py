@@ -22,6 +22,7 @@ from sim.city.fleet import FleetArrays, build_fleet
 from sim.city.kpis import KPI_MEANINGS, compute_kpis
 from sim.city.network import RoadNetwork, osm_network, synthetic_network
 from sim.city.paths import default_cache_dir
+from sim.city.prepare import prepare_scenario
 from sim.city.schema import CityScenario, SumoNetwork, SyntheticCity
 from sim.city.state import (
     BUSY,
@@ -33,15 +34,13 @@ from sim.city.state import (
     TO_PICKUP,
 )
 from sim.city.travel import build_travel_times
-from sim.dispatch import DISPATCHERS, get_dispatcher
 from sim.dispatch import engine as eng
-from sim.dispatch.params import check_params
+from sim.dispatch import get_dispatcher
 from sim.dispatch.rebalance import DemandForecast
 from sim.dispatch.schedule import GOODS, N_LOAD, REQUESTS, RIDERS, Requests
 from sim.engine.registry import Context, ModelKind, register_model
 from sim.errors import Problem, ScenarioError
 from sim.schema.distributions import sample
-from sim.schema.profiles import ProfileBase, ProfileCatalog
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -202,7 +201,12 @@ class CityModel:
             beta = float(svc.max_travel_time_beta_s or 0.0)
             drop_late = np.minimum(drop_late, r.created_s + svc.max_travel_time_alpha * r.trip_s
                                    + beta)
-        walk = self._access_walk_s()
+        self.no_stop = np.zeros(len(r), dtype=bool)
+        walk = np.zeros(len(r))
+        if svc.stops and sc.demand.requests is None:
+            walk, self.no_stop = demand_mod.snap_to_stops(r, self.net, self.table, svc.stops,
+                                                          self.stop_nodes, svc.max_walk_m,
+                                                          svc.walk_speed_mps)
         self._retime_trips()
         q = Requests.build(
             r.created_s, r.origin, r.destination, T,
@@ -235,35 +239,6 @@ class CityModel:
             return 0.0
         longest = float(np.max(q.pickup_late_s - q.created_s))
         return min(longest, float(getattr(self.dispatcher, "max_pickup_s", np.inf)))
-
-    def _access_walk_s(self) -> np.ndarray:
-        """Walk to the pickup stop when service is stop-based (0 door to door); requests with
-        no stop within the walking distance are marked in ``no_stop`` (rejected)."""
-        svc, r = self.sc.policies.service, self.req
-        m = len(r)
-        self.no_stop = np.zeros(m, dtype=bool)
-        if not svc.stops or self.sc.demand.requests is not None:
-            return np.zeros(m)
-        names = list(self.stop_nodes)
-        sxy = np.array([svc.stops[n] for n in names]) * 1000.0
-        snode = np.array([self.stop_nodes[n] for n in names], dtype=np.int64)
-        walk = np.zeros(m)
-        for end in ("origin", "destination"):
-            xy = self.net.xy_m[getattr(r, end)]
-            d = np.linalg.norm(xy[:, None, :] - sxy[None, :, :], axis=2)
-            k = np.argmin(d, axis=1)
-            best = d[np.arange(m), k]
-            self.no_stop |= best > svc.max_walk_m
-            getattr(r, end)[:] = snode[k]
-            if end == "origin":
-                walk = best / svc.walk_speed_mps
-                r.origin_stop[:] = k
-            else:
-                r.destination_stop[:] = k
-        T = self.table
-        r.trip_s[:] = T.time_s[r.origin, r.destination]
-        r.trip_km[:] = T.dist_m[r.origin, r.destination] / 1000.0
-        return walk
 
     # ----------------------------------------------------------------- checks
     def _check_nodes(self) -> list[Problem]:
@@ -504,78 +479,11 @@ class CityModel:
         return compute_kpis(self)
 
 
-def _prepare(sc: CityScenario, catalog: ProfileCatalog, source: str
-             ) -> tuple[dict[str, ProfileBase], list[Problem]]:
-    profiles: dict[str, ProfileBase] = {}
-    problems: list[Problem] = []
-    for name, f in sc.fleets.items():
-        for kind, ref, ov, key in (("vehicle", f.vehicle_profile, f.vehicle_overrides, "vehicle"),
-                                   ("vehicle_terminal", f.terminal_profile, f.terminal_overrides,
-                                    "terminal")):
-            try:
-                profiles[f"{name}.{key}"] = catalog.resolve(
-                    kind, ref, ov, f"fleets.{name}.{key}_profile", source,
-                    overrides_field=f"fleets.{name}.{key}_overrides")
-            except ScenarioError as exc:
-                problems += exc.problems
-    disp = sc.policies.dispatch
-    if disp.algorithm not in DISPATCHERS:
-        problems.append(Problem("policies.dispatch.algorithm",
-                                f"unknown dispatcher (known: {', '.join(sorted(DISPATCHERS))})",
-                                disp.algorithm))
-    else:
-        params: dict[str, Any] = dict(disp.params)
-        for key in ("batch_window_s", "max_pickup_s"):
-            if getattr(disp, key) is not None:
-                if key in params:
-                    problems.append(Problem(f"policies.dispatch.params.{key}",
-                                            f"given twice: also as policies.dispatch.{key} "
-                                            f"({getattr(disp, key)!r}); keep one",
-                                            params[key]))
-                params[key] = getattr(disp, key)
-        problems += check_params(DISPATCHERS[disp.algorithm], params, "policies.dispatch.params")
-    problems += _check_loads(sc, profiles)
-    return profiles, problems
-
-
-def _check_loads(sc: CityScenario, profiles: dict[str, ProfileBase]) -> list[Problem]:
-    """Requests no vehicle of the scenario could ever carry, and unknown stop names."""
-    vehicles = [p for k, p in profiles.items() if k.endswith(".vehicle")]
-    if len(vehicles) != len(sc.fleets):
-        return []  # a profile problem is reported already
-    seats = max(int(getattr(p, "seats", 0)) for p in vehicles)
-    payload = max(float(getattr(p, "payload_kg", 0.0)) for p in vehicles)
-    stops = sc.policies.service.stops
-    out: list[Problem] = []
-    d = sc.demand
-    for size, share in d.riders.items():
-        if share > 0 and size > seats:
-            out.append(Problem(f"demand.riders.{size}", f"a party of {size} fits no vehicle of "
-                               f"the scenario (most seats: {seats})", size))
-    if isinstance(d.goods_kg, int | float) and d.goods_kg > payload:
-        out.append(Problem("demand.goods_kg", f"fits no vehicle of the scenario (largest "
-                           f"payload: {payload:g} kg)", d.goods_kg))
-    for i, r in enumerate(d.requests or []):
-        if r.riders > seats:
-            out.append(Problem(f"demand.requests[{i}].riders", f"request {i} fits no vehicle "
-                               f"of the scenario (most seats: {seats})", r.riders))
-        if r.goods_kg > payload:
-            out.append(Problem(f"demand.requests[{i}].goods_kg", f"request {i} fits no vehicle "
-                               f"of the scenario (largest payload: {payload:g} kg)", r.goods_kg))
-        for key in ("origin_stop", "destination_stop"):
-            name = getattr(r, key)
-            if name is not None and name not in stops:
-                known = ", ".join(sorted(stops)) or "none defined in policies.service.stops"
-                out.append(Problem(f"demand.requests[{i}].{key}",
-                                   f"unknown stop (known: {known})", name))
-    return out
-
-
 register_model(ModelKind(
     kind="city_fleet",
     scenario_cls=CityScenario,
     build=CityModel,
     kpis=KPI_MEANINGS,
-    prepare=_prepare,
+    prepare=prepare_scenario,
     description="vehicles, drivers and dispatch on a city road network",
 ))
