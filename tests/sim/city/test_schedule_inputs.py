@@ -88,3 +88,38 @@ def test_idle_policy(tmp_path, policy, expect_home):
     states = ev["state"]
     assert ("repositioning" in states) == expect_home
     assert ev["node"][-1] == (0 if expect_home else 23)
+
+
+@pytest.mark.parametrize("max_walk_m, no_stop", [(1200.0, [False, False, False]),
+                                                 (900.0, [True, True, False])])
+def test_generated_requests_walk_to_the_nearest_stop(max_walk_m, no_stop):
+    """Stop-based service: both ends moved to the nearest stop (the first named among equally
+    near ones), the trip retimed between the stops, the walk to the pickup stop at walking
+    speed, and requests with no stop within the walking distance marked for rejection."""
+    import numpy as np
+
+    from sim.city.demand import RequestArrays, snap_to_stops
+    from sim.city.network import RoadNetwork
+    from sim.city.paths import compute_tables
+
+    xy = np.array([[0.0, 0.0], [1000.0, 0.0], [2000.0, 0.0]])
+    u, v = np.array([0, 1, 1, 2]), np.array([1, 0, 2, 1])
+    length = np.full(4, 1000.0)
+    net = RoadNetwork.from_arrays(xy, u, v, length, np.full(4, 36.0), length / 10.0,
+                                  np.full(4, "local", dtype=object), (104.0, 30.0))
+    table = compute_tables(net)
+    m = 3
+    zeros = np.zeros(m)
+    r = RequestArrays(zeros.copy(), np.array([1, 0, 2]), np.array([2, 1, 0]),
+                      np.zeros(m, bool), np.zeros(m, np.int64), zeros.copy(), zeros.copy(),
+                      zeros.copy(), zeros.copy(), np.ones(m, np.int64), zeros.copy(),
+                      zeros.copy(), zeros.copy(), zeros.copy(), zeros.copy(),
+                      np.full(m, np.inf), np.full(m, -1), np.full(m, -1))
+    walk, rejected = snap_to_stops(r, net, table, {"A": (0.0, 0.0), "B": (2.0, 0.0)},
+                                   {"A": 0, "B": 2}, max_walk_m, 1.25)
+    assert r.origin.tolist() == [0, 0, 2] and r.destination.tolist() == [2, 0, 0]
+    assert r.origin_stop.tolist() == [0, 0, 1] and r.destination_stop.tolist() == [1, 0, 0]
+    np.testing.assert_allclose(walk, [800.0, 0.0, 0.0])  # 1000 m at 1.25 m/s
+    np.testing.assert_allclose(r.trip_s, [200.0, 0.0, 200.0])  # 2 km at 10 m/s
+    np.testing.assert_allclose(r.trip_km, [2.0, 0.0, 2.0])
+    assert rejected.tolist() == no_stop
