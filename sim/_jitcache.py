@@ -15,9 +15,11 @@ keyed directory goes under.
 from __future__ import annotations
 
 import hashlib
+import importlib.abc
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 _PKG = Path(__file__).resolve().parent
 
@@ -66,8 +68,7 @@ def cache_dir(root: Path = _PKG, base: str | None = None) -> Path:
     return user_cache_dir() / "numba" / key
 
 
-def configure() -> None:
-    """Point numba's cache at :func:`cache_dir` (once per process)."""
+def _point_cache() -> None:
     if os.environ.get("FLEETTWIN_NUMBA_CACHE_DIR"):
         return  # already set by this process (or a parent that passed its environment)
     base = os.environ.get("NUMBA_CACHE_DIR") or None
@@ -77,3 +78,22 @@ def configure() -> None:
     config = getattr(sys.modules.get("numba"), "config", None)
     if config is not None:
         config.CACHE_DIR = d
+
+
+class _BeforeNumba(importlib.abc.MetaPathFinder):
+    """Points the cache just before numba is first imported (numba reads its configuration
+    then), so that a run which never loads numba does not hash the kernel sources."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "numba":
+            _point_cache()
+        return None  # the regular finders import it
+
+
+def configure() -> None:
+    """Point numba's cache at :func:`cache_dir` (once per process): now if numba is
+    imported already, else just before it is."""
+    if "numba" in sys.modules or os.environ.get("FLEETTWIN_NUMBA_CACHE_DIR"):
+        _point_cache()
+    elif not any(isinstance(f, _BeforeNumba) for f in sys.meta_path):
+        sys.meta_path.insert(0, _BeforeNumba())

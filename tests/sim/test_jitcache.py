@@ -37,3 +37,14 @@ def sim_dir() -> str:
     import sim
 
     return os.path.dirname(sim.__file__)
+
+
+def test_the_sources_are_hashed_only_when_numba_is_imported() -> None:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("NUMBA_CACHE_DIR", "FLEETTWIN_NUMBA_CACHE_DIR")}
+    code = ("import os, sim; before = os.environ.get('NUMBA_CACHE_DIR'); "
+            "from numba import config; print(before, os.environ['NUMBA_CACHE_DIR'] == "
+            "config.CACHE_DIR)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, check=True).stdout.split()
+    assert out == ["None", "True"]
