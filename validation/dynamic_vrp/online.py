@@ -20,12 +20,16 @@ Rules of the game (documented in the validation README):
 - **Vehicles.** Up to the instance's fleet, all starting at the depot, each with the
   instance's capacity and due back at the depot by its closing time (schedule-planning
   dispatchers plan the return in, and price a vehicle not used yet at
-  ``VEHICLE_COST_UNITS`` of driving, as the benchmark ranks fewer vehicles first). With
+  ``VEHICLE_COST_UNITS`` of driving, or ``vehicle_cost_units``, as the benchmark ranks fewer
+  vehicles first). With
   ``reoptimise_every`` (a share of the horizon) they also re-plan, that often, the visits no
   vehicle has started, with PyVRP (:mod:`sim.dispatch.reoptimise`). A vehicle waits where it is until it must leave to reach its
   next stop as that stop's window opens (so a task revealed meanwhile can still go first:
-  ``departure="for_window"``; ``"at_once"`` drives first and waits at the stop), serves, and
-  waits where it is. At the end every vehicle that left the depot drives back.
+  ``departure="for_window"``; ``"at_once"`` drives first and waits at the stop;
+  ``"wait_first"``, ``"dynamic"`` and ``"advanced_dynamic"`` wait where it is for a share of
+  the schedule's slack, the waiting strategies of Mitrović-Minić and Laporte 2004, see
+  :meth:`sim.dispatch.engine.DispatchEngine._slack_wait_s`), serves, and waits where it is.
+  At the end every vehicle that left the depot drives back.
   "Vehicles used" counts those.
 - **Capacity (VRPTW).** A customer's demand stays on board until the vehicle unloads at the
   depot (a *reload*). Schedule-planning dispatchers never exceed the capacity; a vehicle with
@@ -54,7 +58,7 @@ import simpy
 
 from sim.dispatch import Dispatcher
 from sim.dispatch import insertion as ins
-from sim.dispatch.engine import SERVED, DispatchEngine
+from sim.dispatch.engine import DEPARTURES, SERVED, DispatchEngine
 from sim.dispatch.rebalance import DemandForecast
 from sim.dispatch.schedule import GOODS, N_LOAD, REQUESTS, RIDERS, Requests
 from sim.engine.rng import RngStreams
@@ -131,7 +135,9 @@ class OnlineRun:
     def __init__(self, inst: Instance, dispatcher: Dispatcher, release: np.ndarray,
                  time_unit_s: float = 60.0, fleet_size: int | None = None,
                  reload_below: float | None = None, reoptimise_every: float | None = None,
-                 departure: str = "for_window"):
+                 departure: str = "for_window", vehicle_cost_units: float | None = None):
+        if departure not in DEPARTURES:
+            raise ValueError(f"departure {departure!r} is not one of {', '.join(DEPARTURES)}")
         self.inst, self.disp, self.unit = inst, dispatcher, float(time_unit_s)
         self.env = simpy.Environment()
         self.tt = _Travel(inst.dist, self.unit)
@@ -171,7 +177,8 @@ class OnlineRun:
             self.engine.reload_node = 0
         # The benchmark ranks fewer vehicles first: a vehicle put to use costs as much as
         # VEHICLE_COST_UNITS of driving to dispatchers that price insertions.
-        self.engine.vehicle_cost_s = VEHICLE_COST_UNITS * u
+        self.engine.vehicle_cost_s = (VEHICLE_COST_UNITS if vehicle_cost_units is None
+                                      else float(vehicle_cost_units)) * u
         # Re-optimisation of the visits not started (PyVRP), every this share of the horizon,
         # by dispatchers that plan over schedules.
         if reoptimise_every is not None:
