@@ -34,7 +34,8 @@ STATUS_NAMES = ("pending", "open", "assigned", "served", "abandoned", "rejected"
 #: What a vehicle is doing, as the engine sees it (the host maps these onto its own states).
 IDLE, TO_PICKUP, BUSY, REPOSITIONING = "idle", "to_pickup", "busy", "repositioning"
 #: When a vehicle leaves for its next stop (:attr:`DispatchEngine.departure`).
-DEPARTURES = ("at_once", "for_window", "wait_first", "dynamic", "advanced_dynamic")
+DEPARTURES = ("at_once", "for_window", "wait_first", "dynamic", "advanced_dynamic",
+              "balanced")
 _EPS = 1e-6
 
 
@@ -489,8 +490,12 @@ class DispatchEngine:
         - ``"dynamic"``: drive first within a zone (no wait), wait first between zones
           (``slack`` when the first stop starts a new zone, else 0).
         - ``"advanced_dynamic"``: as ``"dynamic"``, but between zones wait only the window's
-          ``idle`` plus an equal share of the slack beyond it for each zone still ahead, so
-          that the slack is spread along the schedule instead of spent at its first gap.
+          ``idle`` plus an equal share of the slack beyond it for each zone still ahead and
+          one for the time after the last stop (where tasks not known yet will go), so that
+          the slack is spread along the schedule instead of spent at its first gap.
+        - ``"balanced"``: at every stop, the window's ``idle`` plus an equal share of the
+          slack beyond it for each stop still ahead and the way home (Branke et al.,
+          "Waiting strategies for dynamic vehicle routing", Transp. Sci. 39 (2005)).
         """
         s, T = self.schedules, self.T
         rule = self.departure
@@ -513,12 +518,14 @@ class DispatchEngine:
             return float(idle[0])
         if rule == "wait_first":
             return slack
+        if rule == "balanced":
+            return float(idle[0] + (slack - idle[0]) / (k + 1))
         if idle[0] <= _EPS:
             return 0.0  # within a zone: drive first
         if rule == "dynamic":
             return slack
         zones = 1 + int((idle[1:] > _EPS).sum())
-        return float(idle[0] + (slack - idle[0]) / zones)
+        return float(idle[0] + (slack - idle[0]) / (zones + 1))
 
     def _leave(self, v: int, ver: int) -> None:
         """A vehicle waiting for its next stop's window leaves now (unless re-planned)."""

@@ -33,15 +33,22 @@ HOME_S = float(np.hypot(150.0, 30.0))
 # - dynamic: wait first between zones, drive first within one: 800 and 1250 as wait_first,
 #   then at once from B (C is in B's zone).
 # - advanced_dynamic: between zones waits the window's idle plus the slack beyond it split
-#   over the zones still ahead: depot 400 + (800 - 400) / 2 = 600 (A at 700); at A (700): B
-#   at 750, idle 250, slack 250 + min(300, 370) = 550, one zone ahead: leaves at 1250; from
-#   B at once.
+#   over the zones still ahead and the time after the last stop: depot 400 + (800 - 400) / 3
+#   = 533.33 (A at 633.33); at A (633.33): B at 683.33, idle 316.67, slack 316.67 + min(300,
+#   370) = 616.67, one zone ahead: leaves after 316.67 + 300 / 2 = 466.67, at 1100 (B at
+#   1150); from B at once (C at 1180).
+# - balanced: at every stop the window's idle plus the slack beyond it split over the stops
+#   ahead and the way home: depot 400 + 400 / 4 = 500 (A at 600); at A (600): B at 650, idle
+#   350, slack 350 + min(300, 370) = 650, leaves after 350 + 300 / 3 = 450, at 1050 (B at
+#   1100); at B (1100): C at 1130, slack min(270, 2000 - 1130 - 152.97) = 270, leaves after
+#   270 / 2 = 135, at 1235 (C at 1265).
 EXPECTED = {
     "at_once": ([0.0, 500.0, 1000.0], [500.0, 1000.0, 1030.0]),
     "for_window": ([400.0, 950.0, 1000.0], [500.0, 1000.0, 1030.0]),
     "wait_first": ([800.0, 1250.0, 1370.0], [900.0, 1300.0, 1400.0]),
     "dynamic": ([800.0, 1250.0, 1300.0], [900.0, 1300.0, 1330.0]),
-    "advanced_dynamic": ([600.0, 1250.0, 1300.0], [700.0, 1300.0, 1330.0]),
+    "advanced_dynamic": ([1600.0 / 3, 1100.0, 1150.0], [1900.0 / 3, 1150.0, 1180.0]),
+    "balanced": ([500.0, 1050.0, 1235.0], [600.0, 1100.0, 1265.0]),
 }
 
 
@@ -95,10 +102,13 @@ def test_waiting_longer_lets_a_task_revealed_meanwhile_go_first(departure):
     # D's window (at 400), the vehicle is on its way to D or there when E appears (it cannot
     # turn: no road graph): E comes after D, served at 500 + 111.80 = 611.80, 100 + 111.80 =
     # 211.80 driven. With the slack rules it still waits at the depot at 450 (it would leave
-    # at 800: D may start as late as 900), so E goes first, 50 + 111.80 = 161.80 driven. Then
-    # E has no window to wait for: dynamic and advanced_dynamic leave at once (E at 500, D
-    # at 611.80); wait_first leaves at the latest, E at 700 (its due time: 200 to spare
-    # against D's 288.20) and D at 900.
+    # at 800, advanced_dynamic and balanced at 400 + 400 / 2 = 600: D may start as late as
+    # 900), so E goes first,
+    # 50 + 111.80 = 161.80 driven. Then E has no window to wait for: dynamic and
+    # advanced_dynamic leave at once (E at 500, D at 611.80); wait_first leaves at the
+    # latest, E at 700 (its due time: 200 to spare against D's 288.20) and D at 900;
+    # balanced waits 200 / 3 (E at 566.67), then at E half of D's 900 - 678.47 = 221.53
+    # (D at 789.23).
     xy = np.array([[0.0, 0.0], [100.0, 0.0], [0.0, 50.0]])
     T = np.linalg.norm(xy[:, None] - xy[None, :], axis=2)
     q = Requests.build(np.array([0.0, 450.0]), np.array([1, 2]), np.full(2, -1), T,
@@ -118,9 +128,9 @@ def test_waiting_longer_lets_a_task_revealed_meanwhile_go_first(departure):
         assert host.km == pytest.approx(100.0 + de)
     else:
         assert [s[2] for s in host.stops] == [1, 0]
-        late = departure == "wait_first"
-        assert list(e.pickup_s) == pytest.approx([900.0, 700.0] if late else
-                                                 [500.0 + de, 500.0])
+        e_s = {"wait_first": 700.0, "balanced": 450.0 + 200.0 / 3 + 50.0}.get(departure, 500.0)
+        d_s = {"wait_first": 900.0, "balanced": (e_s + de + 900.0) / 2}.get(departure, e_s + de)
+        assert list(e.pickup_s) == pytest.approx([d_s, e_s])
         assert host.km == pytest.approx(50.0 + de)
 
 
