@@ -25,9 +25,12 @@ from typing import Any, Protocol
 import numpy as np
 import simpy
 
-from sim.dispatch import insertion as ins
+from sim.dispatch import stops
 from sim.dispatch.base import Dispatcher, FleetView, Insertion, RequestView
 from sim.dispatch.schedule import GOODS, N_LOAD, Requests, Schedules
+from sim.lazy import lazy_import
+
+ins = lazy_import("sim.dispatch.insertion")  # the compiled kernels, loaded on first use
 
 PENDING, OPEN, ASSIGNED, SERVED, ABANDONED, REJECTED = range(6)
 STATUS_NAMES = ("pending", "open", "assigned", "served", "abandoned", "rejected")
@@ -208,7 +211,7 @@ class DispatchEngine:
             fv = FleetView(idle, self.node[idle], np.full(idle.size, now))
             for v, dest in d.reposition(now, fv, forecast, self.tt):
                 if dest < 0 or dest == int(self.node[v]) or not self.available[v] \
-                        or self.mode[v] != ins.STOPPED or self.schedules.n[v]:
+                        or self.mode[v] != stops.STOPPED or self.schedules.n[v]:
                     continue
                 self.move(v, int(dest))
 
@@ -271,7 +274,7 @@ class DispatchEngine:
 
     def idle_vehicles(self) -> np.ndarray:
         s = self.schedules
-        return np.flatnonzero(self.available & (self.mode == ins.STOPPED) & (s.n == 0)
+        return np.flatnonzero(self.available & (self.mode == stops.STOPPED) & (s.n == 0)
                               & (self.free_at <= self.env.now + _EPS) & ~self.serving)
 
     def decide(self) -> None:
@@ -405,7 +408,7 @@ class DispatchEngine:
         """After a schedule change: set an idle vehicle going, or divert one whose first stop
         is no longer the one it heads to."""
         s = self.schedules
-        if self.mode[v] == ins.STOPPED:
+        if self.mode[v] == stops.STOPPED:
             if self.free_at[v] <= self.env.now + _EPS and not self.serving[v]:
                 if self._held is not None:
                     self._held.add(v)  # set going at the end of the round
@@ -413,7 +416,7 @@ class DispatchEngine:
                 self.go(v)
             self._update_state(v)
             return
-        heading = self.leg_kind[v] == ins.TO_STOP
+        heading = self.leg_kind[v] == stops.TO_STOP
         first_same = s.n[v] > 0 and s.node[v, 0] == self.leg_to[v] and \
             s.req[v, 0] == self.leg_req[v]
         if heading and first_same:
@@ -444,8 +447,8 @@ class DispatchEngine:
         self.host.on_leg(v, a, x, float(self.leg_dep[v]), t, int(self.leg_req[v]),
                          self.cur_load[v].copy())
         self.node[v] = x
-        self.mode[v] = ins.STOPPED
-        self.leg_kind[v] = ins.TO_STOP
+        self.mode[v] = stops.STOPPED
+        self.leg_kind[v] = stops.TO_STOP
         self.free_at[v] = t
         ver = int(self.version[v])
         self.after(t - self.env.now, self._depart, v, ver)
@@ -456,8 +459,8 @@ class DispatchEngine:
         """``v`` is at ``node[v]`` and free now: head to its first stop, or report it free."""
         s = self.schedules
         if s.n[v] == 0:
-            self.mode[v] = ins.STOPPED
-            self.leg_kind[v] = ins.TO_STOP
+            self.mode[v] = stops.STOPPED
+            self.leg_kind[v] = stops.TO_STOP
             self.free_at[v] = self.env.now
             self.host.on_free(v)
             return
@@ -473,7 +476,7 @@ class DispatchEngine:
                 self._update_state(v)
                 self.after(wait, self._leave, v, int(self.version[v]))
                 return
-        self._leg(v, a, b, ins.TO_STOP, int(s.req[v, 0]))
+        self._leg(v, a, b, stops.TO_STOP, int(s.req[v, 0]))
 
     def _slack_wait_s(self, v: int) -> float:
         """How long ``v``, at its node and free now, waits there before leaving for its first
@@ -529,23 +532,23 @@ class DispatchEngine:
 
     def _leave(self, v: int, ver: int) -> None:
         """A vehicle waiting for its next stop's window leaves now (unless re-planned)."""
-        if ver != self.version[v] or self.serving[v] or self.mode[v] != ins.STOPPED:
+        if ver != self.version[v] or self.serving[v] or self.mode[v] != stops.STOPPED:
             return
         s = self.schedules
         if s.n[v] == 0:
             self.go(v)
             return
         self.free_at[v] = self.env.now
-        self._leg(v, int(self.node[v]), int(s.node[v, 0]), ins.TO_STOP, int(s.req[v, 0]))
+        self._leg(v, int(self.node[v]), int(s.node[v, 0]), stops.TO_STOP, int(s.req[v, 0]))
 
     def move(self, v: int, b: int) -> None:
         """Send an idle vehicle to node ``b`` with no stop there (repositioning, going home)."""
-        self._leg(v, int(self.node[v]), int(b), ins.MOVE, -1)
+        self._leg(v, int(self.node[v]), int(b), stops.MOVE, -1)
 
     def _leg(self, v: int, a: int, b: int, kind: int, r: int) -> None:
         now = self.env.now
         self.version[v] += 1
-        self.mode[v] = ins.DRIVING
+        self.mode[v] = stops.DRIVING
         self.leg_from[v], self.leg_to[v], self.leg_kind[v], self.leg_req[v] = a, b, kind, r
         self.leg_dep[v] = now
         self.walk_x[v], self.walk_t[v] = a, now
@@ -560,8 +563,8 @@ class DispatchEngine:
         if self.serving[v]:
             return  # busy at a stop until it departs
         has_stop = s.n[v] > 0
-        goods_to_deliver = self.cur_load[v, GOODS] > 0 and has_stop and s.kind[v, 0] != ins.DEPOT
-        if self.mode[v] == ins.DRIVING and self.leg_kind[v] == ins.MOVE and not has_stop:
+        goods_to_deliver = self.cur_load[v, GOODS] > 0 and has_stop and s.kind[v, 0] != stops.DEPOT
+        if self.mode[v] == stops.DRIVING and self.leg_kind[v] == stops.MOVE and not has_stop:
             state, r = REPOSITIONING, -1
         elif self.cur_load[v, 0] > 0 or goods_to_deliver:
             state, r = BUSY, int(s.req[v, 0]) if has_stop else -1
@@ -587,9 +590,9 @@ class DispatchEngine:
         self.host.on_leg(v, a, b, float(self.leg_dep[v]), now, int(self.leg_req[v]),
                          self.cur_load[v].copy())
         self.node[v] = b
-        self.mode[v] = ins.STOPPED
-        if self.leg_kind[v] == ins.MOVE:
-            self.leg_kind[v] = ins.TO_STOP
+        self.mode[v] = stops.STOPPED
+        if self.leg_kind[v] == stops.MOVE:
+            self.leg_kind[v] = stops.TO_STOP
             self.free_at[v] = now
             self.go(v)
             return
@@ -603,26 +606,26 @@ class DispatchEngine:
         end = start + svc
         self.free_at[v] = end
         self.serving[v] = True
-        if kind == ins.DEPOT:
+        if kind == stops.DEPOT:
             self.cur_load[v, GOODS] = 0.0
         else:
             self.cur_load[v] += dload
-        if kind == ins.PICKUP:
+        if kind == stops.PICKUP:
             self.pickup_s[r] = start
             if self.onboard[v]:
                 self.pooled[r] = True
                 for other in self.onboard[v]:
                     self.pooled[other] = True
             self.onboard[v].add(r)
-        elif kind == ins.DROPOFF:
+        elif kind == stops.DROPOFF:
             self.onboard[v].discard(r)
             self.dropoff_s[r] = end
             self.status[r] = SERVED
-        elif kind == ins.VISIT:
+        elif kind == stops.VISIT:
             self.pickup_s[r] = start
             self.dropoff_s[r] = end
             self.status[r] = SERVED
-        if kind != ins.DEPOT and self.state[v] != BUSY:
+        if kind != stops.DEPOT and self.state[v] != BUSY:
             self.state[v] = BUSY
             self.state_req[v] = r
             self.host.vehicle_state(v, BUSY, r)
