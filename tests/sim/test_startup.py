@@ -139,11 +139,12 @@ def test_the_collector_is_off_while_a_run_starts_up_and_on_for_its_work() -> Non
     assert other.returncode == 0 and other.stdout.splitlines()[-1] == "collector on True"
 
 
-def test_a_small_run_imports_no_pandas_or_networkx(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_small_run_imports_no_pandas_networkx_or_numba(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A whole ``fleettwin run`` of the default scenario writes its Parquet tables without
-    pandas (built from buffers) and its network without networkx (arrays)."""
+    pandas (built from buffers), its network without networkx (arrays), and dispatches with
+    ``nearest_idle`` without loading the compiled insertion kernels (numba)."""
     seen = _imported_after("from sim.cli.main import main\n"
                            f"main(['run', '--quiet', '--out', {str(tmp_path)!r}])")
     assert seen["pyarrow"] and seen["numpy"]  # it did run and write
-    assert not seen["pandas"] and not seen["duckdb"] and not seen["networkx"], seen
+    assert not any(seen[m] for m in ("pandas", "duckdb", "networkx", "numba")), seen
     assert list(tmp_path.glob("*/kpis.json"))
