@@ -35,7 +35,10 @@ length to the edges into it and drives at the speed limit).
 Skipped, with a message, when the ``sumo`` extra is not installed:
 ``pip install -e ".[sumo]"``.
 
-Run: ``python -m validation.bench_sumo [--rounds N] [--out FILE]``
+Larger cases of the same kind (``--grid``, ``--rides``, ``--taxis``) show how the ratio grows
+once the run, not the start-up, dominates.
+
+Run: ``python -m validation.bench_sumo [--rounds N] [--out FILE] [--grid N --rides N --taxis N]``
 """
 
 from __future__ import annotations
@@ -86,21 +89,22 @@ def _timed(cmd: list[str]) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def make_case(home: Path, d: Path) -> dict[str, Path]:
+def make_case(home: Path, d: Path, grid: int = 10, n_rides: int = RIDES,
+              n_taxis: int = TAXIS) -> dict[str, Path]:
     """The grid, the rides and the taxis, by SUMO's own tools (fixed seeds)."""
     net, rides, taxis = d / "grid.net.xml", d / "rides.rou.xml", d / "taxis.rou.xml"
-    subprocess.run([_tool(home, "netgenerate"), "--grid", "--grid.number", "10",
+    subprocess.run([_tool(home, "netgenerate"), "--grid", "--grid.number", str(grid),
                     "--seed", "42", "-o", str(net)], check=True, capture_output=True)
     subprocess.run([sys.executable, str(home / "tools" / "randomTrips.py"), "-n", str(net),
                     "--personrides", "taxi", "-b", "0", "-e", f"{DEMAND_END_S:.0f}",
-                    "-p", f"{DEMAND_END_S / RIDES:.4f}", "--seed", "42", "-o", str(rides)],
+                    "-p", f"{DEMAND_END_S / n_rides:.4f}", "--seed", "42", "-o", str(rides)],
                    check=True, capture_output=True, cwd=d)  # its routes.rou.xml stays in d
     from sim.sumo.net import read_net
     from sim.sumo.routes import write_routes
 
     sn = read_net(net, str(d / "case.yaml"), net.name)
     ids = sorted(sn.edges)
-    pick = np.random.default_rng(7).integers(0, len(ids), TAXIS)
+    pick = np.random.default_rng(7).integers(0, len(ids), n_taxis)
     write_routes(taxis, [], [(f"taxi{i}", 0.0, ids[k], 0.0) for i, k in enumerate(pick)])
     return {"net": net, "rides": rides, "taxis": taxis}
 
@@ -133,7 +137,8 @@ def run_sumo(home: Path, case: dict[str, Path], d: Path) -> dict[str, Any]:
             "taxi_km": driven / 1000.0}
 
 
-def run_fleettwin(case: dict[str, Path], d: Path, cache_paths: bool = False) -> dict[str, Any]:
+def run_fleettwin(case: dict[str, Path], d: Path, cache_paths: bool = False,
+                  n_taxis: int = TAXIS) -> dict[str, Any]:
     """One fresh ``fleettwin run`` of the case in ``d``; ``cache_paths``: travel tables read
     from (or written to) the path cache instead of computed."""
     scenario = d / "case.yaml"
@@ -150,7 +155,7 @@ world:
   cache_paths: {str(cache_paths).lower()}
 fleets:
   taxis:
-    count: {TAXIS}
+    count: {n_taxis}
     vehicle_profile: sedan_ice
     terminal_profile: jt808_basic
     vehicle_overrides: {{failure_rate_per_1000h: 0}}
@@ -194,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3,
                     help="timed runs of each, alternated (default 3); medians compared")
     ap.add_argument("--out", type=Path, help="write the JSON report here too")
+    ap.add_argument("--grid", type=int, default=10,
+                    help="junctions per side of SUMO's grid (default 10: the issue's case)")
+    ap.add_argument("--rides", type=int, default=RIDES, help=f"rides (default {RIDES})")
+    ap.add_argument("--taxis", type=int, default=TAXIS, help=f"taxis (default {TAXIS})")
     args = ap.parse_args(argv)
     home = sumo_home()
     if home is None:
@@ -203,19 +212,20 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
-        case = make_case(home, d)
+        case = make_case(home, d, args.grid, args.rides, args.taxis)
         # Untimed runs first: numba's kernel cache on disk (as after any first run), then the
         # path cache for the cached-tables run (the timed runs compute their tables).
         (d / "warm").mkdir()
         for f in case.values():
             shutil.copy(f, d / "warm" / f.name)
-        run_fleettwin(case, d / "warm", cache_paths=False)
-        run_fleettwin(case, d / "warm", cache_paths=True)
+        run_fleettwin(case, d / "warm", cache_paths=False, n_taxis=args.taxis)
+        run_fleettwin(case, d / "warm", cache_paths=True, n_taxis=args.taxis)
         fts, sus, cached, floors = [], [], [], []
         for _ in range(max(1, args.rounds)):
-            fts.append(run_fleettwin(case, d))
+            fts.append(run_fleettwin(case, d, n_taxis=args.taxis))
             sus.append(run_sumo(home, case, d))
-            cached.append(run_fleettwin(case, d / "warm", cache_paths=True))
+            cached.append(run_fleettwin(case, d / "warm", cache_paths=True,
+                                        n_taxis=args.taxis))
             floors.append(run_floor())
     same = all(r[k] == fts[0][k] for r in fts for k in ("served", "empty_km_share"))
     ft, su, ftc, floor = _median(fts), _median(sus), _median(cached), _median(floors)
@@ -227,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
               "wall_time_ratio_cached_tables": su["wall_s"] / ftc["wall_s"],
               "import_floor": floor, "import_floor_modules": FLOOR_IMPORTS,
               "wall_time_ratio_to_import_floor": su["wall_s"] / floor["wall_s"],
+              "case": {"grid": args.grid, "rides": args.rides, "taxis": args.taxis},
               "rounds": len(fts), "fleettwin_rounds_identical": same,
               "load_average_1min": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
               "targets": {"gap_points": 5, "wall_time_ratio": 10}}
