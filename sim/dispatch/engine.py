@@ -27,6 +27,7 @@ import simpy
 
 from sim.dispatch import stops
 from sim.dispatch.base import Dispatcher, FleetView, Insertion, RequestView
+from sim.dispatch.departure import DEPARTURES, departure_wait_s  # noqa: F401 - re-exported
 from sim.dispatch.schedule import GOODS, N_LOAD, Requests, Schedules
 from sim.lazy import lazy_import
 
@@ -36,9 +37,6 @@ PENDING, OPEN, ASSIGNED, SERVED, ABANDONED, REJECTED = range(6)
 STATUS_NAMES = ("pending", "open", "assigned", "served", "abandoned", "rejected")
 #: What a vehicle is doing, as the engine sees it (the host maps these onto its own states).
 IDLE, TO_PICKUP, BUSY, REPOSITIONING = "idle", "to_pickup", "busy", "repositioning"
-#: When a vehicle leaves for its next stop (:attr:`DispatchEngine.departure`).
-DEPARTURES = ("at_once", "for_window", "wait_first", "dynamic", "advanced_dynamic",
-              "balanced")
 _EPS = 1e-6
 
 
@@ -133,7 +131,8 @@ class DispatchEngine:
         #: time windows", Transp. Res. B 38 (2004)): ``"at_once"`` (drive first, wait at the
         #: stop if early); ``"for_window"`` (wait where it is and arrive as the stop's window
         #: opens: while it waits, new stops can still be put before that one); the others
-        #: wait where it is for a share of the schedule's slack (:meth:`_slack_wait_s`).
+        #: wait where it is for a share of the schedule's slack
+        #: (:func:`sim.dispatch.departure.departure_wait_s`).
         self.departure = "at_once"
         empty_i, empty_f = np.zeros(1, np.int64), np.zeros(1)
         self.graph = graph if graph is not None else (empty_i, empty_i, empty_f)
@@ -466,10 +465,7 @@ class DispatchEngine:
             return
         a, b = int(self.node[v]), int(s.node[v, 0])
         if self.departure != "at_once":
-            if self.departure == "for_window":
-                wait = float(s.early[v, 0]) - float(self.T[a, b]) - self.env.now
-            else:
-                wait = self._slack_wait_s(v)
+            wait = departure_wait_s(self.departure, s, self.T, v, a, float(self.env.now))
             if wait > _EPS:
                 self.version[v] += 1
                 self.free_at[v] = self.env.now
@@ -477,58 +473,6 @@ class DispatchEngine:
                 self.after(wait, self._leave, v, int(self.version[v]))
                 return
         self._leg(v, a, b, stops.TO_STOP, int(s.req[v, 0]))
-
-    def _slack_wait_s(self, v: int) -> float:
-        """How long ``v``, at its node and free now, waits there before leaving for its first
-        stop under the slack-based departure rules (Mitrović-Minić and Laporte 2004).
-
-        From here and now, leaving at once: ``idle`` is the wait the plan has before the
-        first stop's window opens, ``slack`` the latest the vehicle may leave and keep every
-        later window and its return to the end depot (the forward slack of the first stop;
-        ``slack >= idle``). A *zone* is a run of stops the vehicle drives through without
-        waiting for a window; a new zone starts at each stop that would be reached before
-        its window opens.
-
-        - ``"wait_first"``: leave at the latest moment, ``slack``.
-        - ``"dynamic"``: drive first within a zone (no wait), wait first between zones
-          (``slack`` when the first stop starts a new zone, else 0).
-        - ``"advanced_dynamic"``: as ``"dynamic"``, but between zones wait only the window's
-          ``idle`` plus an equal share of the slack beyond it for each zone still ahead and
-          one for the time after the last stop (where tasks not known yet will go), so that
-          the slack is spread along the schedule instead of spent at its first gap.
-        - ``"balanced"``: at every stop, the window's ``idle`` plus an equal share of the
-          slack beyond it for each stop still ahead and the way home (Branke et al.,
-          "Waiting strategies for dynamic vehicle routing", Transp. Sci. 39 (2005)).
-        """
-        s, T = self.schedules, self.T
-        rule = self.departure
-        if rule not in DEPARTURES:
-            raise ValueError(f"departure {rule!r} is not one of {', '.join(DEPARTURES)}")
-        k = int(s.n[v])
-        x, t = int(self.node[v]), float(self.env.now)
-        idle, margin = np.empty(k), np.empty(k)
-        for i in range(k):
-            y = int(s.node[v, i])
-            arrive = t + float(T[x, y])
-            start = max(arrive, float(s.early[v, i]))
-            idle[i], margin[i] = start - arrive, float(s.late[v, i]) - start
-            t, x = start + float(s.svc[v, i]), y
-        end = int(s.end_node[v])
-        slack = float(s.end_late[v]) - (t + float(T[x, end])) if end >= 0 else np.inf
-        for i in range(k - 1, -1, -1):
-            slack = idle[i] + min(margin[i], slack)
-        if not np.isfinite(slack):  # nothing binds: wait for the window only
-            return float(idle[0])
-        if rule == "wait_first":
-            return slack
-        if rule == "balanced":
-            return float(idle[0] + (slack - idle[0]) / (k + 1))
-        if idle[0] <= _EPS:
-            return 0.0  # within a zone: drive first
-        if rule == "dynamic":
-            return slack
-        zones = 1 + int((idle[1:] > _EPS).sum())
-        return float(idle[0] + (slack - idle[0]) / (zones + 1))
 
     def _leave(self, v: int, ver: int) -> None:
         """A vehicle waiting for its next stop's window leaves now (unless re-planned)."""
