@@ -27,7 +27,7 @@ import simpy
 
 from sim.dispatch import stops
 from sim.dispatch.base import Dispatcher, FleetView, Insertion, RequestView
-from sim.dispatch.departure import DEPARTURES, departure_wait_s  # noqa: F401 - re-exported
+from sim.dispatch.departure import departure_wait_s
 from sim.dispatch.schedule import GOODS, N_LOAD, Requests, Schedules
 from sim.lazy import lazy_import
 

@@ -28,7 +28,7 @@ Rules of the game (documented in the validation README):
   ``departure="for_window"``; ``"at_once"`` drives first and waits at the stop;
   ``"wait_first"``, ``"dynamic"`` and ``"advanced_dynamic"`` wait where it is for a share of
   the schedule's slack, the waiting strategies of Mitrović-Minić and Laporte 2004, see
-  :meth:`sim.dispatch.engine.DispatchEngine._slack_wait_s`), serves, and waits where it is.
+  :func:`sim.dispatch.departure.departure_wait_s`), serves, and waits where it is.
   At the end every vehicle that left the depot drives back.
   "Vehicles used" counts those.
 - **Capacity (VRPTW).** A customer's demand stays on board until the vehicle unloads at the
@@ -58,7 +58,8 @@ import simpy
 
 from sim.dispatch import Dispatcher
 from sim.dispatch import insertion as ins
-from sim.dispatch.engine import DEPARTURES, SERVED, DispatchEngine
+from sim.dispatch.departure import DEPARTURES
+from sim.dispatch.engine import SERVED, DispatchEngine
 from sim.dispatch.rebalance import DemandForecast
 from sim.dispatch.schedule import GOODS, N_LOAD, REQUESTS, RIDERS, Requests
 from sim.engine.rng import RngStreams

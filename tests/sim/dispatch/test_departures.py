@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from sim.dispatch import get_dispatcher
-from sim.dispatch.engine import DEPARTURES, SERVED
+from sim.dispatch.departure import DEPARTURES
+from sim.dispatch.engine import SERVED
 from sim.dispatch.schedule import Requests
 from tests.sim.dispatch.conftest import Host, make_engine
 
