@@ -4,11 +4,12 @@ become known earlier.
 The online rules (:mod:`validation.dynamic_vrp.online`) reveal each task ``lead`` before its
 window opens (``lead = lead_fraction x horizon``). At ``lead_fraction = 1`` every task is
 known at the start and the online run is a static solve; at the default 0.05 most tasks
-appear during the day, an hour or less before they must be served. This study runs the same
-dispatcher (``priority``, re-optimising every 2% of the horizon with no cost on pickup
-delay, as the full validation does) on a sample of instances of every series for several leads, and plots the distance gap
-and the vehicles against the best-known solutions, with the targets of the validation
-(mean gap +25%, vehicles 1.5x).
+appear during the day, an hour or less before they must be served. This study runs full
+mode's variant (``REOPTIMISED`` in :mod:`validation.checks_dispatch`: ``priority`` with no
+cost on pickup delay, re-optimising every 1% of the horizon, vehicles leaving by advanced
+dynamic waiting) on a sample of instances of every series for several leads, and plots the
+distance gap and the vehicles against the best-known solutions, with the targets of the
+validation (mean gap +25%, vehicles 1.5x).
 
 Run: ``python -m validation.dynamic_vrp.advance_notice [--leads 0.05 0.1 0.2 0.4 1]
 [--instances c1_2_2 lc102 ...] [--out DIR]`` (a few minutes; writes ``advance_notice.json``
@@ -30,8 +31,14 @@ import numpy as np
 SAMPLE = ["c1_2_2", "r1_2_2", "rc1_2_2", "r2_2_2", "rc2_2_2", "lc102", "lc202", "lr102",
           "lr202", "lrc102", "lrc202"]
 LEADS = [0.05, 0.1, 0.2, 0.4, 1.0]
-DISPATCHER, REOPTIMISE_EVERY, PARAMS = "priority", 0.02, {"wait_weight": 0.0}
 TARGET_MEAN_GAP, TARGET_VEHICLES = 0.25, 1.5
+
+
+def _variant() -> dict[str, Any]:
+    from validation.checks_dispatch import REOPTIMISED
+
+    return dict(zip(("dispatcher", "reoptimise_every", "params", "departure"), REOPTIMISED,
+                    strict=True))
 
 
 def series(name: str) -> str:
@@ -45,17 +52,20 @@ def study(names: list[str], leads: list[float], progress: bool = True) -> list[d
     from tqdm import tqdm
 
     from sim.dispatch import get_dispatcher
+    from validation.checks_dispatch import REOPTIMISED
     from validation.dynamic_vrp.instances import load_instance
     from validation.dynamic_vrp.online import ReleaseRule, run_online
+
+    dispatcher, every, params, departure = REOPTIMISED  # full mode's variant
 
     rows = []
     jobs = [(n, lead) for n in names for lead in leads]
     for name, lead in tqdm(jobs, desc="advance notice", unit="run", disable=not progress,
                            file=sys.stderr):
         inst = load_instance(name)
-        k = run_online(inst, get_dispatcher(DISPATCHER, **PARAMS),
-                       ReleaseRule(lead_fraction=lead),
-                       reoptimise_every=REOPTIMISE_EVERY).kpis
+        k = run_online(inst, get_dispatcher(dispatcher, **params),
+                       ReleaseRule(lead_fraction=lead), reoptimise_every=every,
+                       departure=departure).kpis
         rows.append({"instance": name, "series": series(name), "lead_fraction": lead,
                      "distance_gap": k["distance_gap"], "missed": k["missed"],
                      "vehicle_ratio": k["vehicles_used"] / k["best_vehicles"]})
@@ -131,8 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     summary = summarise(rows)
     (args.out / "advance_notice.json").write_text(json.dumps(
-        {"dispatcher": DISPATCHER, "params": PARAMS, "reoptimise_every": REOPTIMISE_EVERY,
-         "summary": summary,
+        {"variant": _variant(), "summary": summary,
          "runs": rows}, indent=2))
     plot(rows, args.out / "advance_notice.png")
     for lead, s in summary.items():
