@@ -23,16 +23,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from sim.dispatch.stops import (  # noqa: F401 - the codes are read here and re-exported
-    DEPOT,
-    DRIVING,
-    DROPOFF,
-    MOVE,
-    PICKUP,
-    STOPPED,
-    TO_STOP,
-    VISIT,
-)
+from sim.dispatch.stops import STOPPED, TO_STOP
 
 EPS = 1e-6
 INF = np.inf

@@ -56,8 +56,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-from sim.dispatch import Dispatcher
-from sim.dispatch import insertion as ins
+from sim.dispatch import Dispatcher, stops
 from sim.dispatch.departure import DEPARTURES
 from sim.dispatch.engine import SERVED, DispatchEngine
 from sim.dispatch.rebalance import DemandForecast
@@ -126,8 +125,8 @@ class OnlineResult:
     trace: list[tuple[float, int, str, int, int]] = field(default_factory=list)
 
 
-_KIND = {ins.VISIT: "service", ins.PICKUP: "pickup", ins.DROPOFF: "delivery",
-         ins.DEPOT: "reload"}
+_KIND = {stops.VISIT: "service", stops.PICKUP: "pickup", stops.DROPOFF: "delivery",
+         stops.DEPOT: "reload"}
 
 
 class OnlineRun:
@@ -223,18 +222,18 @@ class OnlineRun:
                load: np.ndarray) -> None:
         self.km[v] += self.inst.dist[a, b]
         self.trace.append((t1, v, "arrive", b, r))
-        if self.engine.leg_kind[v] == ins.MOVE:  # repositioning: on the route, no service
+        if self.engine.leg_kind[v] == stops.MOVE:  # repositioning: on the route, no service
             u = self.unit
             self.routes[v].append(Stop(b, "reposition", -1, t1 / u, t1 / u, t1 / u))
 
     def on_stop(self, v: int, kind: int, r: int, node: int, arrive: float, start: float,
                 end: float) -> None:
         u = self.unit
-        if kind != ins.DEPOT and start > self.inst.due[node] * u + _EPS:
+        if kind != stops.DEPOT and start > self.inst.due[node] * u + _EPS:
             self.late[r] = True
             self.lateness[r] += start / u - self.inst.due[node]
         self.routes[v].append(Stop(node, _KIND[kind], r, arrive / u, start / u, end / u))
-        if kind != ins.DEPOT:
+        if kind != stops.DEPOT:
             self.trace.append((end, v, "done", node, r))
 
     def on_free(self, v: int) -> None:

@@ -13,6 +13,7 @@ from sim.dispatch import get_dispatcher
 from sim.dispatch import insertion as ins
 from sim.dispatch.engine import REJECTED, SERVED
 from sim.dispatch.schedule import N_LOAD, Requests, Schedules
+from sim.dispatch.stops import DROPOFF, PICKUP
 
 
 def line(xs):
@@ -113,7 +114,7 @@ def test_best_insertion_matches_brute_force(n_stops, seed):
     for k, (node, early, late, svc, d) in enumerate(stops):
         s.node[0, k], s.early[0, k], s.late[0, k], s.svc[0, k] = node, early, late, svc
         s.dload[0, k] = d
-        s.kind[0, k] = ins.PICKUP if d[0] > 0 else ins.DROPOFF
+        s.kind[0, k] = PICKUP if d[0] > 0 else DROPOFF
     s.p_node[0], s.p_time[0] = 0, 0.0
     s.refresh(0, T)
     base = simulate(T, 0, 0.0, start_load, stops, cap)
@@ -340,7 +341,7 @@ def test_reoptimisation_moves_pickups_with_their_drop_offs(engine_factory, stagg
         for v, kind, r, _node, start, _end in host.stops:
             served_by.setdefault(r, []).append((kind, v, start))
         for rows in served_by.values():
-            assert [k for k, _, _ in rows] == [ins.PICKUP, ins.DROPOFF]
+            assert [k for k, _, _ in rows] == [PICKUP, DROPOFF]
             assert rows[0][1] == rows[1][1] and rows[0][2] <= rows[1][2]
         assert np.all(e.pickup_s <= q.pickup_late_s + 1e-6)
         driven[every] = host.km
