@@ -139,6 +139,16 @@ def test_the_collector_is_off_while_a_run_starts_up_and_on_for_its_work() -> Non
     assert other.returncode == 0 and other.stdout.splitlines()[-1] == "collector on True"
 
 
+def test_arrow_tables_are_written_without_pandas() -> None:
+    """``sim.engine.arrow`` builds numbers, text and nulls into Parquet without pandas."""
+    seen = _imported_after("import io, numpy as np, pyarrow as pa, pyarrow.parquet as pq\n"
+                           "from sim.engine.arrow import to_arrow\n"
+                           "t = pa.table({'a': to_arrow([1, None]), "
+                           "'b': to_arrow(np.arange(3.0)[:2]), 'c': to_arrow(['x', None])})\n"
+                           "pq.write_table(t, io.BytesIO())")
+    assert seen["pyarrow"] and not seen["pandas"], seen
+
+
 def test_a_small_run_imports_no_pandas_networkx_or_numba(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A whole ``fleettwin run`` of the default scenario writes its Parquet tables without
     pandas (built from buffers), its network without networkx (arrays), and dispatches with
