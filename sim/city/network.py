@@ -118,21 +118,33 @@ def _nearest_corner(xy: np.ndarray, cols: int, rows: int, b: float,
     return int(idx[np.argmin(d2)])
 
 
+def strong_parts(n: int, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The strongly connected part of each of ``n`` nodes joined by edges ``u -> v``, and
+    the size of each part."""
+    adj = csr_matrix((np.ones(u.size), (u, v)), shape=(n, n))
+    _, label = connected_components(adj, directed=True, connection="strong")
+    return label, np.bincount(label)
+
+
+def keep_part(kept: np.ndarray, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The kept nodes (a mask) numbered ``0..k-1`` in order (the new number of every node)
+    and the edges between kept nodes (indices), each node's edges in the order they were
+    laid."""
+    new_id = np.cumsum(kept) - 1
+    e = np.flatnonzero(kept[u] & kept[v])
+    return new_id, e[np.argsort(u[e], kind="stable")]
+
+
 def synthetic_network(cfg: SyntheticCity, rng: np.random.Generator,
                       origin_lonlat: tuple[float, float]) -> RoadNetwork:
     """``RoadNetwork.from_graph(synthetic_city(cfg, rng), origin_lonlat)``, built from arrays
     (a 50,000-node city in a fraction of a second instead of seconds)."""
     xy, (u, v, ln, kmh, cls) = _synthetic_edges(cfg, rng)
-    n = xy.shape[0]
-    adj = csr_matrix((np.ones(u.size), (u, v)), shape=(n, n))
-    _, label = connected_components(adj, directed=True, connection="strong")
-    size = np.bincount(label)
+    label, size = strong_parts(xy.shape[0], u, v)
     if np.sum(size == size.max()) > 1:  # equal largest components: networkx's pick
         return RoadNetwork.from_graph(synthetic_city(cfg, rng), origin_lonlat)
     kept = label == np.argmax(size)
-    new_id = np.cumsum(kept) - 1
-    e = np.flatnonzero(kept[u] & kept[v])
-    e = e[np.argsort(u[e], kind="stable")]  # each node's roads in the order they were laid
+    new_id, e = keep_part(kept, u, v)
     return RoadNetwork.from_arrays(xy[kept], new_id[u[e]], new_id[v[e]], ln[e], kmh[e],
                                    ln[e] / (kmh[e] / 3.6), cls[e], origin_lonlat)
 

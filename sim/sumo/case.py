@@ -9,14 +9,13 @@ that part is an input error naming it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
 
-from sim.city.network import RoadNetwork
+from sim.city.network import RoadNetwork, keep_part, strong_parts
 from sim.errors import Problem, ScenarioError
 from sim.sumo.net import SumoGraph, SumoNet, read_net, to_arrays
 from sim.sumo.routes import Ride, Taxi, read_routes
@@ -31,7 +30,11 @@ class SumoCase:
     ride_origin: np.ndarray  # node of each ride's pickup
     ride_destination: np.ndarray
     taxi_node: np.ndarray
-    node_position: dict[int, tuple[str, float]]  # node -> (edge, position) for written routes
+
+    @cached_property
+    def node_position(self) -> dict[int, tuple[str, float]]:
+        """Node -> (edge, position) of every rider's or taxi's position (for written routes)."""
+        return {k: pos for pos, k in self.graph.at.items()}
 
     def road_network(self, origin_lonlat: tuple[float, float]) -> RoadNetwork:
         """The kept graph as the city model's network (longitudes and latitudes from the
@@ -51,9 +54,7 @@ def largest_part(g: SumoGraph) -> np.ndarray:
     """The nodes (ascending) of the largest strongly connected part; among equally large
     parts, the one holding the lowest node."""
     n = g.n_nodes
-    adj = csr_matrix((np.ones(g.u.size), (g.u, g.v)), shape=(n, n))
-    _, label = connected_components(adj, directed=True, connection="strong")
-    size = np.bincount(label)
+    label, size = strong_parts(n, g.u, g.v)
     first = np.full(size.size, n, dtype=np.int64)
     np.minimum.at(first, label, np.arange(n))
     best = min(range(size.size), key=lambda c: (-size[c], first[c]))
@@ -81,10 +82,7 @@ def load_case(net_path: str, route_paths: list[str], source: str) -> SumoCase:
                                     t.start[0]))
     if problems:
         raise ScenarioError(source, problems)
-    # The kept part, relabelled 0..n-1 in order; each node's roads in the order they were laid.
-    new = np.cumsum(kept) - 1
-    e = np.flatnonzero(kept[g.u] & kept[g.v])
-    e = e[np.argsort(new[g.u[e]], kind="stable")]
+    new, e = keep_part(kept, g.u, g.v)  # the kept part, relabelled 0..n-1 in order
     h = SumoGraph(g.xy[kept], g.lonlat[kept] if g.lonlat is not None else None,
                   new[g.u[e]], new[g.v[e]], g.length_m[e], g.speed_kmh[e], g.time_s[e],
                   [g.sumo_edge[k] for k in e.tolist()],
@@ -93,8 +91,7 @@ def load_case(net_path: str, route_paths: list[str], source: str) -> SumoCase:
         h, sn, rides, taxis,
         np.array([new[at[r.origin]] for r in rides], dtype=np.int64),
         np.array([new[at[r.destination]] for r in rides], dtype=np.int64),
-        np.array([new[at[t.start]] for t in taxis], dtype=np.int64), dict(
-            (k, pos) for pos, k in h.at.items()))
+        np.array([new[at[t.start]] for t in taxis], dtype=np.int64))
 
 
 def edge_position(case: SumoCase, node: int, leaving: bool) -> tuple[str, float]:
