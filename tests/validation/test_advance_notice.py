@@ -15,12 +15,42 @@ def test_series_names():
 
 
 def test_summary_takes_mean_and_worst_per_lead():
-    rows = [{"lead_fraction": 0.1, "distance_gap": g, "vehicle_ratio": v, "missed": 0.0}
-            for g, v in ((0.2, 1.0), (0.6, 1.4))]
+    rows = [{"instance": n, "lead_fraction": 0.1, "distance_gap": g, "vehicle_ratio": v / b,
+             "vehicles": v, "best_vehicles": b, "missed": 0.0}
+            for n, g, v, b in (("a", 0.2, 10, 10), ("b", 0.6, 7, 5))]
     s = an.summarise(rows)["0.1"]
     assert s["mean_gap"] == pytest.approx(0.4)
     assert s["worst_gap"] == pytest.approx(0.6)
+    assert s["worst_instance"] == "b"
     assert s["worst_vehicle_ratio"] == pytest.approx(1.4)
+    assert s["set_vehicle_ratio"] == pytest.approx(17 / 15)
+    assert (s["within_25"], s["within_50"]) == (1, 1)
+    assert s["targets_met"] is False  # the worst gap is over +50%
+
+
+def test_targets_met_needs_all_three_and_nothing_missed():
+    def one(gap, ratio, missed=0.0):
+        return an.summarise([{"instance": "a", "lead_fraction": 1.0, "distance_gap": gap,
+                              "vehicle_ratio": ratio, "missed": missed}])["1"]["targets_met"]
+
+    assert one(0.2, 1.5) is True
+    assert one(0.26, 1.0) is False
+    assert one(0.2, 1.51) is False
+    assert one(0.2, 1.0, missed=1.0) is False
+
+
+def test_named_sets():
+    collection, every = an.named_set("collection"), an.named_set("all")
+    assert collection is not None and every is not None
+    assert len(collection) == 86 and len(every) == 106  # 30 + 56; and the R2, RC2 series
+    assert set(every) - set(collection) == {n for n in every if n.startswith(("r2_", "rc2_"))}
+    assert an.named_set("sample") == an.SAMPLE
+    assert an.named_set("nope") is None
+
+
+def test_workers_give_the_rows_of_one_worker():
+    jobs = (["lc101", "lc201"], [1.0])
+    assert an.study(*jobs, progress=False, workers=2) == an.study(*jobs, progress=False)
 
 
 def test_full_notice_is_a_static_solve_near_best_known(tmp_path):
@@ -37,4 +67,5 @@ def test_full_notice_is_a_static_solve_near_best_known(tmp_path):
 def test_bad_arguments_exit_2(capsys):
     assert an.main(["--instances", "nope"]) == 2
     assert an.main(["--leads", "0"]) == 2
+    assert an.main(["--jobs", "0"]) == 2
     assert "nope" in capsys.readouterr().err
