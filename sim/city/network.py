@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -116,6 +116,25 @@ def _nearest_corner(xy: np.ndarray, cols: int, rows: int, b: float,
     idx = (rs[:, None] * cols + cs[None, :]).ravel()  # ascending
     d2 = ((xy[idx] - np.array(p)) ** 2).sum(axis=1)
     return int(idx[np.argmin(d2)])
+
+
+def graph_from_arrays(xy: np.ndarray, u: np.ndarray, v: np.ndarray,
+                      edges: dict[str, list[Any]],
+                      nodes: dict[str, np.ndarray] | None = None) -> nx.DiGraph:
+    """A :class:`networkx.DiGraph` from arrays: node ``i`` at ``xy[i]`` (attributes ``x``,
+    ``y`` and one per ``nodes`` column), edge ``u[k] -> v[k]`` with one attribute per
+    ``edges`` column (nodes and edges in the arrays' order)."""
+    import networkx as nx
+
+    g = nx.DiGraph()
+    extra = {name: np.asarray(col, dtype=float).tolist() for name, col in (nodes or {}).items()}
+    for i, (x, y) in enumerate(np.asarray(xy).tolist()):
+        g.add_node(i, x=x, y=y, **{name: col[i] for name, col in extra.items()})
+    names = list(edges)
+    for a, b, *vals in zip(np.asarray(u).tolist(), np.asarray(v).tolist(),
+                           *(edges[k] for k in names), strict=True):
+        g.add_edge(a, b, **dict(zip(names, vals, strict=True)))
+    return g
 
 
 def strong_parts(n: int, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -223,19 +242,12 @@ class RoadNetwork:
     def to_graph(self) -> nx.DiGraph:
         """The graph :meth:`from_graph` reads (node ``x``, ``y``; edge length, speed, travel
         time and road class), nodes and edges in the arrays' order."""
-        import networkx as nx
-
-        g = nx.DiGraph()
-        for i, (x, y) in enumerate(self.xy_m.tolist()):
-            g.add_node(i, x=x, y=y)
         e = self.edges
         u, v = e["u"].astype(np.int64), e["v"].astype(np.int64)
         t = np.asarray(self.time_csr[u, v]).ravel()
-        for a, b, ln, kmh, tt, cls in zip(u.tolist(), v.tolist(), e["length_m"].tolist(),
-                                          e["speed_kmh"].tolist(), t.tolist(),
-                                          e["road_class"].tolist(), strict=True):
-            g.add_edge(a, b, length_m=ln, speed_kmh=kmh, travel_time_s=tt, road_class=cls)
-        return g
+        return graph_from_arrays(self.xy_m, u, v, {
+            "length_m": e["length_m"].tolist(), "speed_kmh": e["speed_kmh"].tolist(),
+            "travel_time_s": t.tolist(), "road_class": e["road_class"].tolist()})
 
     def digest(self) -> str:
         """Content hash: travel-time tables cached on disk are keyed by it."""

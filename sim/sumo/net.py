@@ -171,19 +171,14 @@ class SumoGraph:
         """The same graph as a :class:`networkx.DiGraph` (node ``x``, ``y`` and, when known,
         ``lon``, ``lat``; edge ``length_m``, ``speed_kmh``, ``travel_time_s``,
         ``road_class``, ``sumo_edge``)."""
-        import networkx as nx
+        from sim.city.network import graph_from_arrays
 
-        g = nx.DiGraph()
-        for i, (x, y) in enumerate(self.xy.tolist()):
-            g.add_node(i, x=x, y=y)
-            if self.lonlat is not None:
-                g.nodes[i].update(lon=float(self.lonlat[i, 0]), lat=float(self.lonlat[i, 1]))
-        for a, b, ln, kmh, t, e in zip(self.u.tolist(), self.v.tolist(), self.length_m.tolist(),
-                                       self.speed_kmh.tolist(), self.time_s.tolist(),
-                                       self.sumo_edge, strict=True):
-            g.add_edge(a, b, length_m=ln, speed_kmh=kmh, travel_time_s=t, road_class="sumo",
-                       sumo_edge=e)
-        return g
+        nodes = None if self.lonlat is None else \
+            {"lon": self.lonlat[:, 0], "lat": self.lonlat[:, 1]}
+        return graph_from_arrays(self.xy, self.u, self.v, {
+            "length_m": self.length_m.tolist(), "speed_kmh": self.speed_kmh.tolist(),
+            "travel_time_s": self.time_s.tolist(), "road_class": ["sumo"] * self.u.size,
+            "sumo_edge": list(self.sumo_edge)}, nodes)
 
 
 def to_arrays(sn: SumoNet) -> SumoGraph:
