@@ -11,15 +11,20 @@ The model that owns the engine (the *host*) keeps everything else: drivers and s
 breakdowns, logs and KPIs. It gets callbacks (:class:`Host`) and says which vehicles may take
 work (``available``).
 
-Request states: pending (not yet known), open (known, not placed), assigned (in a schedule),
-served, abandoned (its pickup window closed while it waited for a vehicle) and rejected (a
-dispatcher that answers at once found no schedule that could take it, as MATSim DRT rejects).
+Where things live:
+
+- here, :class:`DispatchEngine`: construction, the request lifecycle (release, open requests,
+  expiry, rejection), dispatch rounds that call the dispatcher, and committing its answers
+  into schedules (commit, displace, the host's ``on_assign`` callback);
+- :mod:`sim.dispatch.motion`, :class:`~sim.dispatch.motion.VehicleMotion` (which the engine
+  inherits): vehicle motion, from setting a vehicle going after a schedule change to legs,
+  departure waiting, diversion, arrival, service and the vehicle states told to the host;
+- :mod:`sim.dispatch.states`: the request and vehicle states (re-exported here).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
@@ -27,16 +32,41 @@ import simpy
 
 from sim.dispatch import stops
 from sim.dispatch.base import Dispatcher, FleetView, Insertion, RequestView
-from sim.dispatch.departure import departure_wait_s
+from sim.dispatch.motion import VehicleMotion
 from sim.dispatch.schedule import GOODS, N_LOAD, Requests, Schedules
+from sim.dispatch.states import (
+    ABANDONED,
+    ASSIGNED,
+    BUSY,
+    IDLE,
+    OPEN,
+    PENDING,
+    REJECTED,
+    REPOSITIONING,
+    SERVED,
+    STATUS_NAMES,
+    TO_PICKUP,
+)
 from sim.lazy import lazy_import
 
 ins = lazy_import("sim.dispatch.insertion")  # the compiled kernels, loaded on first use
 
-PENDING, OPEN, ASSIGNED, SERVED, ABANDONED, REJECTED = range(6)
-STATUS_NAMES = ("pending", "open", "assigned", "served", "abandoned", "rejected")
-#: What a vehicle is doing, as the engine sees it (the host maps these onto its own states).
-IDLE, TO_PICKUP, BUSY, REPOSITIONING = "idle", "to_pickup", "busy", "repositioning"
+__all__ = [
+    "ABANDONED",
+    "ASSIGNED",
+    "BUSY",
+    "IDLE",
+    "OPEN",
+    "PENDING",
+    "REJECTED",
+    "REPOSITIONING",
+    "SERVED",
+    "STATUS_NAMES",
+    "TO_PICKUP",
+    "DispatchEngine",
+    "Host",
+]
+
 _EPS = 1e-6
 
 
@@ -53,14 +83,16 @@ class Host(Protocol):
 
     def on_stop(self, v: int, kind: int, r: int, node: int, arrive: float, start: float,
                 end: float) -> None:
-        """``v`` served a stop (kind from :mod:`sim.dispatch.insertion`)."""
+        """``v`` served a stop (kind from :mod:`sim.dispatch.stops`)."""
 
     def on_free(self, v: int) -> None:
         """``v`` is at a node with nothing left to do."""
 
 
-class DispatchEngine:
-    """Schedules of ``n_vehicles`` vehicles and the requests in ``q``, run on ``env``.
+class DispatchEngine(VehicleMotion):
+    """Schedules of ``n_vehicles`` vehicles and the requests in ``q``, run on ``env``: the
+    rounds and commits here, the vehicles' motion inherited from
+    :class:`~sim.dispatch.motion.VehicleMotion`.
 
     Parameters
     ----------
@@ -126,13 +158,13 @@ class DispatchEngine:
         self.last_reoptimised_s = -np.inf
         self.reoptimisations = 0
         self.divert = graph is not None
-        #: When a vehicle leaves for its next stop (one of :data:`DEPARTURES`; Mitrović-Minić
-        #: and Laporte, "Waiting strategies for the dynamic pickup and delivery problem with
-        #: time windows", Transp. Res. B 38 (2004)): ``"at_once"`` (drive first, wait at the
-        #: stop if early); ``"for_window"`` (wait where it is and arrive as the stop's window
-        #: opens: while it waits, new stops can still be put before that one); the others
-        #: wait where it is for a share of the schedule's slack
-        #: (:func:`sim.dispatch.departure.departure_wait_s`).
+        #: When a vehicle leaves for its next stop (one of
+        #: :data:`~sim.dispatch.departure.DEPARTURES`; Mitrović-Minić and Laporte, "Waiting
+        #: strategies for the dynamic pickup and delivery problem with time windows", Transp.
+        #: Res. B 38 (2004)): ``"at_once"`` (drive first, wait at the stop if early);
+        #: ``"for_window"`` (wait where it is and arrive as the stop's window opens: while it
+        #: waits, new stops can still be put before that one); the others wait where it is
+        #: for a share of the schedule's slack (:func:`sim.dispatch.departure.departure_wait_s`).
         self.departure = "at_once"
         empty_i, empty_f = np.zeros(1, np.int64), np.zeros(1)
         self.graph = graph if graph is not None else (empty_i, empty_i, empty_f)
@@ -169,15 +201,7 @@ class DispatchEngine:
         assert self._T_to is not None
         return self._T_to
 
-    # ------------------------------------------------------------------ timing helpers
-    def after(self, delay: float, fn: Callable[..., None], *args: int) -> None:
-        """Call ``fn(*args)`` ``delay`` seconds from now, as a SimPy event (a bare triggered
-        event on the queue: a vehicle's every stop goes through here)."""
-        ev = simpy.Event(self.env)
-        ev._ok, ev._value = True, None
-        ev.callbacks.append(lambda _e: fn(*args))
-        self.env.schedule(ev, simpy.events.NORMAL, delay if delay > 0.0 else 0.0)
-
+    # ------------------------------------------------------------------ decision processes
     @property
     def immediate(self) -> bool:
         return self.disp.batch_window_s <= 0
@@ -402,183 +426,3 @@ class DispatchEngine:
         if r not in self.open:
             self.open.append(r)
         self.replan(v)
-
-    def replan(self, v: int) -> None:
-        """After a schedule change: set an idle vehicle going, or divert one whose first stop
-        is no longer the one it heads to."""
-        s = self.schedules
-        if self.mode[v] == stops.STOPPED:
-            if self.free_at[v] <= self.env.now + _EPS and not self.serving[v]:
-                if self._held is not None:
-                    self._held.add(v)  # set going at the end of the round
-                    return
-                self.go(v)
-            self._update_state(v)
-            return
-        heading = self.leg_kind[v] == stops.TO_STOP
-        first_same = s.n[v] > 0 and s.node[v, 0] == self.leg_to[v] and \
-            s.req[v, 0] == self.leg_req[v]
-        if heading and first_same:
-            self._update_state(v)
-            return
-        if not heading and s.n[v] == 0:
-            return
-        if not self.divert:
-            # It first reaches where it heads to; the new plan starts there.
-            if heading:
-                raise RuntimeError(f"dispatcher {self.disp.name} put a stop before the one "
-                                   f"vehicle {v} cannot turn away from")
-            return
-        self._turn(v)
-
-    def _turn(self, v: int) -> None:
-        """Divert vehicle ``v`` at the next node of its path."""
-        indptr, indices, weights = self.graph
-        a, b = int(self.leg_from[v]), int(self.leg_to[v])
-        x, t = ins.diversion_point(int(self.walk_x[v]), b, float(self.walk_t[v]),
-                                   float(self.leg_arr[v]), self.env.now, indptr, indices,
-                                   weights, self.T)
-        x = int(x)
-        t = max(float(t), self.env.now)
-        self.version[v] += 1
-        if x == b:
-            t = float(self.leg_arr[v])
-        self.host.on_leg(v, a, x, float(self.leg_dep[v]), t, int(self.leg_req[v]),
-                         self.cur_load[v].copy())
-        self.node[v] = x
-        self.mode[v] = stops.STOPPED
-        self.leg_kind[v] = stops.TO_STOP
-        self.free_at[v] = t
-        ver = int(self.version[v])
-        self.after(t - self.env.now, self._depart, v, ver)
-        self._update_state(v)
-
-    # ------------------------------------------------------------------ driving
-    def go(self, v: int) -> None:
-        """``v`` is at ``node[v]`` and free now: head to its first stop, or report it free."""
-        s = self.schedules
-        if s.n[v] == 0:
-            self.mode[v] = stops.STOPPED
-            self.leg_kind[v] = stops.TO_STOP
-            self.free_at[v] = self.env.now
-            self.host.on_free(v)
-            return
-        a, b = int(self.node[v]), int(s.node[v, 0])
-        if self.departure != "at_once":
-            wait = departure_wait_s(self.departure, s, self.T, v, a, float(self.env.now))
-            if wait > _EPS:
-                self.version[v] += 1
-                self.free_at[v] = self.env.now
-                self._update_state(v)
-                self.after(wait, self._leave, v, int(self.version[v]))
-                return
-        self._leg(v, a, b, stops.TO_STOP, int(s.req[v, 0]))
-
-    def _leave(self, v: int, ver: int) -> None:
-        """A vehicle waiting for its next stop's window leaves now (unless re-planned)."""
-        if ver != self.version[v] or self.serving[v] or self.mode[v] != stops.STOPPED:
-            return
-        s = self.schedules
-        if s.n[v] == 0:
-            self.go(v)
-            return
-        self.free_at[v] = self.env.now
-        self._leg(v, int(self.node[v]), int(s.node[v, 0]), stops.TO_STOP, int(s.req[v, 0]))
-
-    def move(self, v: int, b: int) -> None:
-        """Send an idle vehicle to node ``b`` with no stop there (repositioning, going home)."""
-        self._leg(v, int(self.node[v]), int(b), stops.MOVE, -1)
-
-    def _leg(self, v: int, a: int, b: int, kind: int, r: int) -> None:
-        now = self.env.now
-        self.version[v] += 1
-        self.mode[v] = stops.DRIVING
-        self.leg_from[v], self.leg_to[v], self.leg_kind[v], self.leg_req[v] = a, b, kind, r
-        self.leg_dep[v] = now
-        self.walk_x[v], self.walk_t[v] = a, now
-        dt = float(self.T[a, b])
-        self.leg_arr[v] = now + dt
-        self._update_state(v)
-        self.after(dt, self._arrive, v, int(self.version[v]))
-
-    def _update_state(self, v: int) -> None:
-        """Derive what the vehicle does from its leg, load and schedule; tell the host."""
-        s = self.schedules
-        if self.serving[v]:
-            return  # busy at a stop until it departs
-        has_stop = s.n[v] > 0
-        goods_to_deliver = self.cur_load[v, GOODS] > 0 and has_stop and s.kind[v, 0] != stops.DEPOT
-        if self.mode[v] == stops.DRIVING and self.leg_kind[v] == stops.MOVE and not has_stop:
-            state, r = REPOSITIONING, -1
-        elif self.cur_load[v, 0] > 0 or goods_to_deliver:
-            state, r = BUSY, int(s.req[v, 0]) if has_stop else -1
-        elif has_stop:
-            state, r = TO_PICKUP, int(s.req[v, 0])
-        else:
-            return
-        if state != self.state[v]:
-            self.state[v] = state
-            self.state_req[v] = r
-            self.host.vehicle_state(v, state, r)
-
-    def set_state(self, v: int, state: str, r: int = -1) -> None:
-        """The host's own state of a vehicle (idle, off shift, in repair ...)."""
-        self.state[v] = state
-        self.state_req[v] = r
-
-    def _arrive(self, v: int, ver: int) -> None:
-        if ver != self.version[v]:
-            return
-        now = self.env.now
-        a, b = int(self.leg_from[v]), int(self.leg_to[v])
-        self.host.on_leg(v, a, b, float(self.leg_dep[v]), now, int(self.leg_req[v]),
-                         self.cur_load[v].copy())
-        self.node[v] = b
-        self.mode[v] = stops.STOPPED
-        if self.leg_kind[v] == stops.MOVE:
-            self.leg_kind[v] = stops.TO_STOP
-            self.free_at[v] = now
-            self.go(v)
-            return
-        self._serve(v)
-
-    def _serve(self, v: int) -> None:
-        now = self.env.now
-        s = self.schedules
-        node, kind, r, early, _late, svc, dload = s.pop_first(v)
-        start = max(now, early)
-        end = start + svc
-        self.free_at[v] = end
-        self.serving[v] = True
-        if kind == stops.DEPOT:
-            self.cur_load[v, GOODS] = 0.0
-        else:
-            self.cur_load[v] += dload
-        if kind == stops.PICKUP:
-            self.pickup_s[r] = start
-            if self.onboard[v]:
-                self.pooled[r] = True
-                for other in self.onboard[v]:
-                    self.pooled[other] = True
-            self.onboard[v].add(r)
-        elif kind == stops.DROPOFF:
-            self.onboard[v].discard(r)
-            self.dropoff_s[r] = end
-            self.status[r] = SERVED
-        elif kind == stops.VISIT:
-            self.pickup_s[r] = start
-            self.dropoff_s[r] = end
-            self.status[r] = SERVED
-        if kind != stops.DEPOT and self.state[v] != BUSY:
-            self.state[v] = BUSY
-            self.state_req[v] = r
-            self.host.vehicle_state(v, BUSY, r)
-        self.host.on_stop(v, kind, r, node, now, start, end)
-        self.after(end - now, self._depart, v, int(self.version[v]))
-
-    def _depart(self, v: int, ver: int) -> None:
-        if ver != self.version[v]:
-            return
-        self.serving[v] = False
-        self.free_at[v] = self.env.now
-        self.go(v)
