@@ -161,6 +161,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     ax2.axhline(TARGET_VEHICLES, color="grey", linestyle="--", label="target")
     for ax in (ax1, ax2):
         ax.set_xscale("log")
+        ax.minorticks_off()  # the leads are the only ticks
         ax.set_xticks(leads)
         ax.set_xticklabels([f"{lead:g}" for lead in leads])
         ax.set_xlabel("advance notice (share of the horizon)")
