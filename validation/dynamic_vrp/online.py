@@ -22,8 +22,10 @@ Rules of the game (documented in the validation README):
   dispatchers plan the return in, and price a vehicle not used yet at
   ``VEHICLE_COST_UNITS`` of driving, or ``vehicle_cost_units``, as the benchmark ranks fewer
   vehicles first). With
-  ``reoptimise_every`` (a share of the horizon) they also re-plan, that often, the visits no
-  vehicle has started, with PyVRP (:mod:`sim.dispatch.reoptimise`). A vehicle waits where it is until it must leave to reach its
+  ``reoptimise_every`` (a share of the horizon) they also re-plan the visits no vehicle has
+  started, with PyVRP (:mod:`sim.dispatch.reoptimise`), at the first dispatch round (a task
+  released) at least that long after the last time. A vehicle waits where it is until it must
+  leave to reach its
   next stop as that stop's window opens (so a task revealed meanwhile can still go first:
   ``departure="for_window"``; ``"at_once"`` drives first and waits at the stop;
   ``"wait_first"``, ``"dynamic"`` and ``"advanced_dynamic"`` wait where it is for a share of
