@@ -16,6 +16,10 @@ class FleetTwinError(Exception):
     exit_code = 2
 
 
+#: Longest problem text printed (values are cut to 80 characters on their own).
+MAX_MESSAGE = 600
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem found in an input file: where, what, and the bad value."""
@@ -29,9 +33,12 @@ class Problem:
         where = self.field or "<file>"
         if len(where) > 200:  # a field path typed on the command line can be any length
             where = where[:197] + "..."
+        message = self.message
+        if len(message) > MAX_MESSAGE:  # a message that quotes its input at length
+            message = message[: MAX_MESSAGE - 3] + "..."
         if self.has_value:
-            return f"{where}: {self.message} (got {_short(self.value)})"
-        return f"{where}: {self.message}"
+            return f"{where}: {message} (got {_short(self.value)})"
+        return f"{where}: {message}"
 
 
 def _short(value: Any, limit: int = 80) -> str:

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from sim.iptv.scenario import FirmwareSpec
-from sim.schema.base import StrictModel
+from sim.schema.base import FieldError, StrictModel
 from sim.schema.distributions import Quantity
 from sim.schema.scenario import ScenarioBase
 
@@ -172,7 +172,7 @@ class CameraScenario(ScenarioBase):
         names = [p.name for p in self.provinces]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
-            raise ValueError(f"province names must be unique (repeated: {', '.join(dup)})")
+            raise FieldError("provinces", "province names must be unique; these repeat", dup)
         cams = sum(p.shops * p.cameras_per_shop for p in self.provinces)
         if cams > MAX_CAMERAS:
             raise ValueError(f"provinces hold {cams:,.0f} cameras; at most {MAX_CAMERAS:,}")

@@ -202,7 +202,9 @@ class Fleet(StrictModel):
     placement: Literal["uniform", "demand", "depot"] = "uniform"
     depot_km: tuple[float, float] | None = None
     start_nodes: list[int] | None = None
-    shifts: list[Shift] = Field(default_factory=lambda: [Shift(start_h=0, hours=24)])
+    shifts: list[Shift] = Field(default_factory=lambda: [Shift(start_h=0, hours=24)],
+                                min_length=1, max_length=1000,
+                                description="at least one (the default: all day)")
     max_driving_h: float = Field(default=24.0, gt=0, le=24)
 
     @model_validator(mode="after")

@@ -217,6 +217,11 @@ def prepare(s: FleetYearScenario, catalog: ProfileCatalog, source: str
             if p.partition("@")[0] not in known:
                 problems.append(Problem(f"tasks[{t}].profiles[{k}]", "no vehicle profile with "
                                         f"this id (known: {', '.join(known)})", p))
+    for w, shop in enumerate(s.workshops):
+        for k, p in enumerate(shop.profiles or []):
+            if p.partition("@")[0] not in known:
+                problems.append(Problem(f"workshops[{w}].profiles[{k}]", "no vehicle profile "
+                                        f"with this id (known: {', '.join(known)})", p))
     for k, ds in enumerate(s.drivers.double_shift):
         if ds.profile not in known:
             problems.append(Problem(f"drivers.double_shift[{k}].profile", "no vehicle profile "

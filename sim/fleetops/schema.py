@@ -15,8 +15,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from sim.fleetops.health_schema import EconomicsSpec, MaintenanceSpec, WarningSpec, WorkshopSpec
-from sim.schema.base import StrictModel
-from sim.schema.distributions import Quantity
+from sim.schema.base import FieldError, StrictModel
+from sim.schema.distributions import PositiveQuantity, Quantity
 from sim.schema.scenario import MAX_HORIZON_S, ScenarioBase
 
 #: China's driving licence classes used here (Ministry of Public Security Order 162,
@@ -104,7 +104,7 @@ class TaskType(StrictModel):
     end_h: float = Field(default=19.0, gt=0, le=24, description="last release, hour of day")
     weekdays_only: bool = False
     duration_s: Quantity = Field(description="driving time of one task, seconds")
-    speed_kmh: Quantity = Field(default=25.0, description="mean speed over the task")
+    speed_kmh: PositiveQuantity = Field(default=25.0, description="mean speed over the task")
     max_wait_s: float = Field(default=3600.0, ge=0, le=86400,
                               description="a task not started this long after release is lost")
     on_time_s: float = Field(default=900.0, ge=0, le=86400,
@@ -165,7 +165,8 @@ class Charging(StrictModel):
 
 
 class Travel(StrictModel):
-    speed_kmh: float = Field(default=30.0, gt=0, le=200, description="between sites")
+    speed_kmh: float = Field(default=30.0, ge=1, le=200, description="between sites (a "
+                             "slower one would take years to reach a workshop)")
     detour: float = Field(default=1.3, ge=1, le=5, description="road km per Manhattan km")
 
 
@@ -200,7 +201,7 @@ class FleetYearScenario(ScenarioBase):
             try:
                 start = dt.date.fromisoformat(str(data.get("start_date")))
                 months = int(data.get("months", 12))
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # OverflowError: months: .inf
                 return data  # the field validators say what is wrong
             if 1 <= months <= 59:
                 data = dict(data)
@@ -212,13 +213,14 @@ class FleetYearScenario(ScenarioBase):
         if self.horizon_s <= 0:
             raise ValueError("horizon_s must be > 0")
         ids = [d.id for d in self.depots]
-        dup = sorted({i for i in ids if ids.count(i) > 1})
-        if dup:
-            raise ValueError(f"depot ids must be unique (repeated: {', '.join(dup)})")
+        _unique("depots", "depot", ids)
+        _unique("tasks", "task type", [t.id for t in self.tasks])
+        _unique("charging.stations", "charging station", [c.id for c in self.charging.stations])
+        _unique("workshops", "workshop", [w.id for w in self.workshops])
         for k, tt in enumerate(self.tasks):
             unknown = sorted(set(tt.depot_share or {}) - set(ids))
             if unknown:
-                raise ValueError(f"tasks[{k}].depot_share names unknown depots "
+                raise FieldError(("tasks", k, "depot_share"), f"names unknown depots "
                                  f"{', '.join(unknown)} (depots: {', '.join(ids)})")
         pooled = sum(p.count for p in self.drivers.pools)
         if pooled > MAX_DRIVERS:
@@ -226,17 +228,25 @@ class FleetYearScenario(ScenarioBase):
         for i, ds in enumerate(self.drivers.double_shift):
             unknown = sorted(set(ds.depots or []) - set(ids))
             if unknown:
-                raise ValueError(f"drivers.double_shift[{i}].depots names unknown depots "
-                                 f"{', '.join(unknown)} (depots: {', '.join(ids)})")
+                raise FieldError(("drivers", "double_shift", i, "depots"), f"names unknown "
+                                 f"depots {', '.join(unknown)} (depots: {', '.join(ids)})")
         for i, p in enumerate(self.drivers.pools):
             if p.depot not in ids:
-                raise ValueError(f"drivers.pools[{i}].depot {p.depot!r} is not a depot "
+                raise FieldError(("drivers", "pools", i, "depot"), f"is not a depot "
                                  f"(depots: {', '.join(ids)})")
         return self
 
     @property
     def days(self) -> int:
         return int(-(-self.horizon_s // 86400.0))
+
+
+def _unique(field: str, what: str, ids: list[str]) -> None:
+    """Refuse ids given twice in one list (the second would shadow the first)."""
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise FieldError(tuple(field.split(".")), f"{what} ids must be unique; these repeat",
+                         dup)
 
 
 def days_in_months(start: dt.date, months: int) -> int:

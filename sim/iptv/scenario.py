@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from sim.schema.base import StrictModel
+from sim.schema.base import FieldError, StrictModel
 from sim.schema.distributions import Quantity, mean_of
 from sim.schema.scenario import ScenarioBase
 
@@ -241,5 +241,6 @@ class IptvScenario(ScenarioBase):
         names = [g.name for g in self.site_groups]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
-            raise ValueError(f"site group names must be unique (repeated: {', '.join(dup)})")
+            raise FieldError("site_groups", "site group names must be unique; these repeat",
+                             dup)
         return self

@@ -13,7 +13,7 @@ import math
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from sim.schema.base import StrictModel, UpperBound
 
@@ -249,8 +249,45 @@ Distribution = Annotated[
 #: A plain number standing for a deterministic quantity (bounded like ``Deterministic``).
 PlainNumber = Annotated[float, Field(ge=-_MAX, le=_MAX)]
 
-#: A profile quantity: a plain number or a distribution.
-Quantity = PlainNumber | Distribution
+
+
+def _lowest(q: Any) -> float:
+    """The smallest value ``q`` (a number or a distribution) can take."""
+    if isinstance(q, Deterministic):
+        return q.value
+    if isinstance(q, Normal):
+        return q.low
+    if isinstance(q, Empirical):
+        return q.values[0]
+    if isinstance(q, _Dist):
+        return 0.0  # exponential, lognormal, gamma, weibull: positive by nature
+    return float(q)
+
+
+def _not_negative(q: Any) -> Any:
+    """Every quantity of the models is a time, a size, a rate, a speed or a count: a value
+    below zero (a plain -1, a normal truncated below 0, an empirical list starting below 0)
+    is a typo, and a model would otherwise take it as it comes (a negative patience, a
+    negative task duration, a site of -1 boxes)."""
+    low = _lowest(q)
+    if low < 0:
+        what = "" if not isinstance(q, _Dist) else \
+            f" ({getattr(q, 'family', 'a')} distribution reaching {low:g})"
+        raise ValueError(f"must not be negative{what}")
+    return q
+
+
+def _positive_mean(q: Any) -> Any:
+    if not mean_of(q) > 0:
+        raise ValueError("must be greater than 0 on average")
+    return q
+
+
+#: A profile or scenario quantity: a plain number or a distribution, never below zero.
+Quantity = Annotated[PlainNumber | Distribution, AfterValidator(_not_negative)]
+#: A quantity that is divided by (a speed): never below zero and above zero on average.
+PositiveQuantity = Annotated[PlainNumber | Distribution, AfterValidator(_not_negative),
+                             AfterValidator(_positive_mean)]
 
 FAMILIES: dict[str, type[_Dist]] = {
     c.model_fields["family"].default: c

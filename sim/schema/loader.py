@@ -183,8 +183,12 @@ def format_path(loc: Iterable[Any]) -> str:
 def _data_path(data: Any, loc: tuple[Any, ...], etype: str) -> tuple[list[Any], Any, bool, bool]:
     """Follow ``loc`` through the input, dropping pydantic's union/tag segments.
 
-    Returns the cleaned path, the value found there, whether it was found, and whether a
-    union member's segment was dropped (the error comes from one branch of a union).
+    Returns the cleaned path, the value found there, whether it was found, and whether the
+    error comes from one branch of a union *about the value at the path itself* (a union
+    member's segment was dropped and no field of the input follows it: the error is about
+    the shape of that value, as when a mapping meets the ``number`` member of
+    ``number | distribution``). An error inside a member's fields (``mean`` of a
+    distribution given as a mapping) is not a branch error: it names a field of the input.
     """
     node = data
     path: list[Any] = []
@@ -195,9 +199,11 @@ def _data_path(data: Any, loc: tuple[Any, ...], etype: str) -> tuple[list[Any], 
         if isinstance(node, Mapping) and part in node:
             node = node[part]
             path.append(part)
+            branch = False
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]
             path.append(part)
+            branch = False
         elif last and etype == "missing":
             path.append(part)
             found = False
@@ -206,6 +212,18 @@ def _data_path(data: Any, loc: tuple[Any, ...], etype: str) -> tuple[list[Any], 
             # has type "missing"; an unknown key is in the input).
             branch = True
     return path, node, found, branch
+
+
+def _follow(node: Any, loc: Iterable[Any]) -> tuple[Any, bool]:
+    """The value at ``loc`` below ``node`` and whether it is there."""
+    for part in loc:
+        if isinstance(node, Mapping) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and -len(node) <= part < len(node):
+            node = node[part]
+        else:
+            return None, False
+    return node, True
 
 
 #: Errors saying "this is not a plain value": noise when the input is a mapping for a
@@ -223,6 +241,17 @@ def _other_branch(value: Any, etype: str) -> bool:
 
 
 def problems_from_validation(exc: ValidationError, data: Any) -> list[Problem]:
+    problems = _problems(exc, data, drop_other_branches=True)
+    if not problems:
+        # Every error was taken for another union member's: say them all rather than
+        # report "0 problems" (an error never passes unreported).
+        problems = _problems(exc, data, drop_other_branches=False)
+    return problems
+
+
+def _problems(exc: ValidationError, data: Any, drop_other_branches: bool) -> list[Problem]:
+    from sim.schema.base import FieldError
+
     problems: list[Problem] = []
     seen: set[tuple[str, str]] = set()
     branch_paths: set[str] = set()
@@ -230,19 +259,37 @@ def problems_from_validation(exc: ValidationError, data: Any) -> list[Problem]:
         loc = tuple(err.get("loc", ()))
         etype = err.get("type", "")
         path, value, found, branch = _data_path(data, loc, etype)
-        if branch and _other_branch(value, etype):
+        if drop_other_branches and branch and _other_branch(value, etype):
             continue
         if branch and format_path(path) in branch_paths:
             continue  # one message per value for a union of plain types (number | text | ...)
         if branch:
             branch_paths.add(format_path(path))
         msg = err.get("msg", "invalid")
-        if etype == "extra_forbidden":
+        ctx = err.get("ctx") or {}
+        inner = ctx.get("error")
+        if isinstance(inner, FieldError):
+            # A model validator naming one of the model's fields: point at that field.
+            below, there = _follow(value, inner.loc)
+            path = [*path, *inner.loc]
+            value = inner.value if inner.has_value else below
+            found = inner.has_value or there
+            msg = inner.message
+            etype = "field_error"
+        elif etype == "extra_forbidden":
             msg = "unknown field (not allowed here; check spelling)"
         elif etype == "missing":
             msg = "required field is missing"
         elif etype == "union_tag_not_found":
             msg = "a distribution needs a 'family' key (" + ", ".join(_families()) + ")"
+        elif etype == "union_tag_invalid":
+            # pydantic's text repeats the tag whole (a 5,000-character family would be
+            # printed whole): name the tag's field and show its value cut short instead.
+            tag = str(ctx.get("discriminator", "")).strip("'\"")
+            if tag and isinstance(value, Mapping) and tag in value:
+                path = [*path, tag]
+                value = value[tag]
+            msg = f"unknown {tag or 'kind'} (known: {ctx.get('expected_tags', '?')})"
         msg = msg.removeprefix("Value error, ")
         key = (format_path(path), msg)
         if key in seen:

@@ -192,7 +192,7 @@ SCENARIO_FILES = [
           "stb: tianyi_hd_stb}\n"
           "  - {name: a, vertical: hotel, province: P, sites: 1, boxes_per_site: 5, "
           "stb: tianyi_hd_stb}\n",
-          ["site group names must be unique", "repeated: a"]),
+          ["site_groups: site group names must be unique", "(got ['a'])"]),
     Case("file-missing", [*RUN, "{tmp}/nope.yaml"], ["nope.yaml", "no such scenario"]),
     Case("file-is-directory", [*RUN, "{tmp}"], ["no such scenario"]),
     Case("file-name-with-nul", [*RUN, "a\x00b"], ["no such scenario"]),
@@ -592,13 +592,103 @@ CALIBRATION_DATA = [
     data("huge", "repair_time_h\n" + "1e308\n" * 6, ["larger than 1e+12", "'1e308'"]),
 ]
 
-CASES = SCENARIO_FILES + NUMBERS + SET_SYNTAX + OPTIONS + PROFILES + CALIBRATION_DATA
+# Found by mutating every field of every shipped scenario and profile (negative, zero, 1e18,
+# NaN/inf, wrong types, null, empty, duplicates, unknown references) and running each one.
+FUZZ_FINDINGS = [
+    # a traceback (OverflowError in the horizon default) instead of a message
+    sset("fuzz-fleet-year-months-inf", "city_fleet_year", "months=.inf",
+         expect=["months", "(got inf)"]),
+    sset("fuzz-fleet-year-months-minus-inf", "city_fleet_year", "months=-.inf",
+         expect=["months", "(got -inf)"]),
+    # a mapping where a number belongs inside a union (distribution, network): "0 problems"
+    sset("fuzz-dist-parameter-mapping", "hotline_support", "calls.handle_s.mean={a: 1}",
+         expect=["1 problem", "calls.handle_s.mean: Input should be a valid number",
+                 "(got {'a': 1})"]),
+    sset("fuzz-network-rows-mapping", "city_taxi", "world.network.rows={a: 1}",
+         expect=["1 problem", "world.network.rows: Input should be a valid integer",
+                 "(got {'a': 1})"]),
+    sset("fuzz-dist-family-named", "hotline_support", "calls.handle_s.family=cauchy",
+         expect=["calls.handle_s.family: unknown family", "(got 'cauchy')"]),
+    # true/false where a number belongs was read as 1/0
+    sset("fuzz-bool-count", "city_taxi", "fleets.taxis.count=yes",
+         expect=["fleets.taxis.count: Input should be a valid integer (got True)"]),
+    sset("fuzz-bool-horizon", "hotline_support", "horizon_s=true",
+         expect=["horizon_s: Input should be a valid number (got True)"]),
+    sset("fuzz-bool-list-item", "city_taxi", "demand.zones.downtown.center_km=[true, 6]",
+         expect=["demand.zones.downtown.center_km[0]: Input should be a valid number"]),
+    sset("fuzz-bool-dist-parameter", "city_taxi",
+         "demand.patience_s={family: exponential, mean: true}",
+         expect=["demand.patience_s.mean: Input should be a valid number (got True)"]),
+    sset("fuzz-bool-iptv-window", "iptv_boot_storm", "window_s=true",
+         expect=["window_s", "(got True)"]),
+    # negative quantities (times, sizes, speeds) were taken as they came
+    sset("fuzz-negative-patience", "city_logistics", "demand.patience_s=-1",
+         expect=["demand.patience_s: must not be negative (got -1)"]),
+    sset("fuzz-negative-urgent-patience", "city_logistics", "demand.urgent_patience_s=-1",
+         expect=["demand.urgent_patience_s: must not be negative (got -1)"]),
+    sset("fuzz-negative-boxes-per-site", "iptv_national_rollout_day",
+         "site_groups[0].boxes_per_site=-1",
+         expect=["site_groups[0].boxes_per_site: must not be negative (got -1)"]),
+    sset("fuzz-negative-normal-low", "hotline_support",
+         "calls.handle_s={family: normal, mean: 200, sd: 50, low: -100}",
+         expect=["calls.handle_s: must not be negative (normal distribution reaching -100)"]),
+    sset("fuzz-negative-empirical", "hotline_support",
+         "calls.handle_s={family: empirical, values: [-5, 100]}",
+         expect=["calls.handle_s: must not be negative (empirical distribution reaching -5)"]),
+    sset("fuzz-fleet-year-task-speed-negative", "city_fleet_year", "tasks[0].speed_kmh=-1",
+         expect=["tasks[0].speed_kmh: must not be negative (got -1)"]),
+    sset("fuzz-fleet-year-task-speed-zero", "city_fleet_year", "tasks[0].speed_kmh=0",
+         expect=["tasks[0].speed_kmh: must be greater than 0 on average (got 0)"]),
+    # a crawling speed between sites: OverflowError deep in the workshop calendar
+    sset("fuzz-fleet-year-travel-speed-tiny", "city_fleet_year", "travel.speed_kmh=1.0e-12",
+         expect=["travel.speed_kmh: Input should be greater than or equal to 1"]),
+    # no shift at all: IndexError when the fleet starts
+    sset("fuzz-city-shifts-empty", "city_taxi", "fleets.taxis.shifts=[]",
+         expect=["fleets.taxis.shifts", "at least 1 item", "(got [])"]),
+    # duplicate ids were accepted (the second shadowed the first) or named no field
+    sset("fuzz-fleet-year-duplicate-task-id", "city_fleet_year", "tasks[1].id=delivery",
+         expect=["tasks: task type ids must be unique", "(got ['delivery'])"]),
+    sset("fuzz-fleet-year-duplicate-depot-id", "city_fleet_year", "depots[1].id=baiyun",
+         expect=["depots: depot ids must be unique", "(got ['baiyun'])"]),
+    sset("fuzz-fleet-year-duplicate-station-id", "city_fleet_year",
+         "charging.stations[1].id=baiyun_depot",
+         expect=["charging.stations: charging station ids must be unique",
+                 "(got ['baiyun_depot'])"]),
+    sset("fuzz-fleet-year-duplicate-workshop-id", "city_fleet_year",
+         "workshops[1].id=ev_dealer_4s",
+         expect=["workshops: workshop ids must be unique", "(got ['ev_dealer_4s'])"]),
+    sset("fuzz-fleet-year-depot-share-unknown", "city_fleet_year",
+         "tasks[0].depot_share={nowhere: 1}",
+         expect=["tasks[0].depot_share: names unknown depots nowhere", "{'nowhere': 1}"]),
+    sset("fuzz-fleet-year-pool-depot-unknown", "city_fleet_year",
+         "drivers.pools[0].depot=nowhere",
+         expect=["drivers.pools[0].depot: is not a depot", "(got 'nowhere')"]),
+    sset("fuzz-cameras-duplicate-province", "shop_cameras_trial", "provinces[1].name=Guangdong",
+         expect=["provinces: province names must be unique", "(got ['Guangdong'])"]),
+    # an unknown profile a workshop serves was accepted (the workshop then served nobody)
+    sset("fuzz-fleet-year-workshop-profile-unknown", "city_fleet_year",
+         "workshops[0].profiles=[no_such_car]",
+         expect=["workshops[0].profiles[0]: no vehicle profile with this id",
+                 "(got 'no_such_car')"]),
+]
+
+CASES = (SCENARIO_FILES + NUMBERS + SET_SYNTAX + OPTIONS + PROFILES + CALIBRATION_DATA
+         + FUZZ_FINDINGS)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_input_is_refused_clearly(case: Case, tmp_path, monkeypatch, capsys):
     (tmp_path / "afile").write_text("not a folder\n")
     _check(case, tmp_path, monkeypatch, capsys)
+
+
+def test_a_long_value_is_cut_short_in_the_message(tmp_path, monkeypatch, capsys):
+    """pydantic's text for an unknown distribution family repeated the family whole: a
+    5,000-character typo became a 5,000-character message."""
+    case = sset("fuzz-dist-family-long", "hotline_support", "calls.handle_s.family=" + "x" * 5000,
+                expect=["calls.handle_s.family: unknown family", "(got 'xxxx"])
+    err = _check(case, tmp_path, monkeypatch, capsys)
+    assert len(err) < 600, err
 
 
 def test_corpus_is_large_and_ids_unique():

@@ -46,7 +46,7 @@ def test_per_vehicle_demand_grows_with_the_eligible_vehicles():
 
 @pytest.mark.parametrize(("changes", "expect"), [
     (["tasks[0].per_vehicle_day=2"], "exactly one of per_vehicle_day and per_day"),
-    (["tasks[0].depot_share={nowhere: 1}"], "depot_share names unknown depots nowhere"),
+    (["tasks[0].depot_share={nowhere: 1}"], "depot_share: names unknown depots nowhere"),
     (["tasks[0].depot_share={baiyun: 0}"], "positive sum"),
     (["tasks[0].per_day=60000"], r"tasks: about 21,9\d\d,\d\d\d tasks over the run"),
     (["months=60"], r"months: Input should be less than or equal to 59"),

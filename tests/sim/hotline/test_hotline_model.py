@@ -102,8 +102,10 @@ def test_bad_scenario_lists_every_problem() -> None:
 
 
 def test_negative_handling_time_is_refused() -> None:
-    with pytest.raises(ScenarioError, match=r"calls\.handle_s: mean handling time must be > 0"):
+    with pytest.raises(ScenarioError, match=r"calls\.handle_s: must not be negative \(got -3"):
         load_scenario("hotline_support", [("calls.handle_s", -3.0)])
+    with pytest.raises(ScenarioError, match=r"calls\.handle_s: mean handling time must be > 0"):
+        load_scenario("hotline_support", [("calls.handle_s", 0.0)])
 
 
 def test_cli_runs_the_scenario(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
