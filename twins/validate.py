@@ -136,8 +136,8 @@ def check(table: pa.Table, twin: LoadedTwin, now_s: float) -> Checked:
     if given.any():
         kind_code = np.asarray(pc.fill_null(pc.index_in(kind_col, pa.array(list(KINDS))), -1)
                                .to_numpy(zero_copy_only=False))
-        r.flag(given & (kind_code < 0), lambda i: f"unknown kind {kind_col[i].as_py()!r} "
-               f"(known: {', '.join(KINDS)})")
+        r.flag(given & (kind_code < 0), lambda i: f"unknown kind "
+               f"{_short(str(kind_col[i].as_py()))} (known: {', '.join(KINDS)})")
         r.flag(given & (kind_code >= 0) & (kind_code != dev_kind),
                lambda i: f"kind mismatch: record says {kind_col[i].as_py()}, device "
                f"{dev_name(i)!r} is a {KINDS[dev_kind[i]]}")
@@ -152,7 +152,7 @@ def check(table: pa.Table, twin: LoadedTwin, now_s: float) -> Checked:
     for k, kind in enumerate(KINDS):
         allowed = np.isin(msg_np, MESSAGES[kind])
         r.flag((dev_kind == k) & ~allowed, lambda i, kind=kind: f"unknown message type "
-               f"{str(msg_np[i])!r} for a {kind} (known: {', '.join(MESSAGES[kind])})")
+               f"{_short(str(msg_np[i]))} for a {kind} (known: {', '.join(MESSAGES[kind])})")
     table = table.set_column(table.schema.get_field_index("msg"), "msg", msg)
 
     present = {c: _present(table.column(c)) for c in STATE_COLUMNS}

@@ -49,9 +49,11 @@ def prepare(sc: IptvScenario, catalog: ProfileCatalog, source: str
     out: dict[str, ProfileBase] = {}
     problems: list[Problem] = []
 
-    def get(kind: str, ref: str, field: str, key: str, overrides: Any = None) -> None:
+    def get(kind: str, ref: str, field: str, key: str, overrides: Any = None,
+            role: str = "") -> None:
         try:
-            out[key] = catalog.resolve(kind, ref, overrides, field, source)
+            out[key] = catalog.resolve(kind, ref, overrides, field, source,
+                                       f"network.profile_overrides.{role}" if role else "")
         except ScenarioError as exc:
             problems.extend(exc.problems)
 
@@ -61,12 +63,12 @@ def prepare(sc: IptvScenario, catalog: ProfileCatalog, source: str
     net = sc.network
     for role in LINK_ROLES:
         get("link", getattr(net, role), f"network.{role}", f"link:{role}",
-            net.profile_overrides.get(role))
+            net.profile_overrides.get(role), role)
     pon = out.get("link:pon")
     if pon is not None and getattr(pon, "layer", "pon") != "pon":
         problems.append(Problem("network.pon", "not a pon link profile", net.pon))
     get("server", net.vod_server, "network.vod_server", "server:vod",
-        net.profile_overrides.get("vod_server"))
+        net.profile_overrides.get("vod_server"), "vod_server")
     for role in net.profile_overrides:
         if role not in (*LINK_ROLES, "vod_server"):
             problems.append(Problem(f"network.profile_overrides.{role}",

@@ -65,6 +65,11 @@ class LinkProfile(ProfileBase):
         return self
 
 
+#: Most concurrent streams of one VoD server (a large CDN cluster serves tens of thousands;
+#: the run keeps a slot per stream, so 1e18 asked for exabytes).
+MAX_SERVER_STREAMS = 10_000_000
+
+
 @register_profile_kind
 class ServerProfile(ProfileBase):
     """A server class: VoD/CDN streaming or a request server (DHCP, auth, EPG)."""
@@ -72,12 +77,16 @@ class ServerProfile(ProfileBase):
     KIND: ClassVar[str] = "server"
 
     role: Literal["vod", "dhcp", "auth", "epg"]
-    streams: int | None = Field(default=None, ge=1, description="concurrent streams (vod)")
+    streams: int | None = Field(default=None, ge=1, le=MAX_SERVER_STREAMS,
+                                description="concurrent streams (vod); each is a slot the "
+                                "run allocates")
     egress_gbps: float | None = Field(default=None, gt=0, description="egress cap (vod)")
     requests_per_s: float | None = Field(default=None, gt=0,
                                          description="service capacity (request servers)")
-    workers: int = Field(default=8, ge=1, description="requests served in parallel")
-    queue_limit: int = Field(default=1000, ge=0, description="waiting requests before rejects")
+    workers: int = Field(default=8, ge=1, le=100_000,
+                         description="requests served in parallel (a slot each in the run)")
+    queue_limit: int = Field(default=1000, ge=0, le=10_000_000,
+                             description="waiting requests before rejects (a slot each)")
     service_time_cv: float = Field(default=1.0, ge=0, le=3,
                                    description="coefficient of variation of service time")
 

@@ -98,7 +98,7 @@ class NetworkSpec(StrictModel):
     ports_per_olt: int = Field(default=16, ge=1, le=256)
     vod_servers_per_province: int = Field(default=1, ge=1, le=10_000)
     vod_streams_per_1000_boxes: float | None = Field(
-        default=None, gt=0, description="size each VoD server by its boxes (else the profile's)")
+        default=None, gt=0, le=1000, description="size each VoD server by its boxes (else the profile's)")
     core_boxes_per_link: int | None = Field(
         default=None, ge=1, description="one metro and CDN edge link per this many boxes "
         "of a province (else one each)")

@@ -569,6 +569,19 @@ PROFILES = [
     prof("stb-boot-time-nan", "stb",
          "id: bad_profile\nkind: stb\nboot_time_s: .nan\n", ["boot_time_s", "(got nan)"]),
     prof("profile-invalid-utf8", "vehicle", b"id: bad\xff\n", ["cannot read file"]),
+    prof("fuzz-server-streams-huge", "server",
+         "id: bad_profile\nkind: server\nrole: vod\nstreams: 1000000000000000000\n",
+         ["streams: Input should be less than or equal to 10000000"]),
+    # request servers of 1e18 workers or queue places: MemoryError / "array is too big"
+    # in the boot-storm simulation
+    prof("fuzz-server-workers-huge", "server",
+         "id: bad_profile\nkind: server\nrole: dhcp\nrequests_per_s: 100\n"
+         "workers: 1000000000000000000\n",
+         ["workers: Input should be less than or equal to 100000"]),
+    prof("fuzz-server-queue-huge", "server",
+         "id: bad_profile\nkind: server\nrole: auth\nrequests_per_s: 100\n"
+         "queue_limit: 1000000000000000000\n",
+         ["queue_limit: Input should be less than or equal to 10000000"]),
 ]
 
 CALIBRATE = ["calibrate", "sedan_ice", "--data", "{file}", "--field", "repair_time_h",
@@ -665,6 +678,20 @@ FUZZ_FINDINGS = [
          expect=["drivers.pools[0].depot: is not a depot", "(got 'nowhere')"]),
     sset("fuzz-cameras-duplicate-province", "shop_cameras_trial", "provinces[1].name=Guangdong",
          expect=["provinces: province names must be unique", "(got ['Guangdong'])"]),
+    # a VoD server of 1e18 streams: MemoryError (exabytes) after the run started; the
+    # message named network.vod_server.streams, not the override's own path
+    sset("fuzz-vod-streams-huge", "iptv_boot_storm",
+         "network.profile_overrides.vod_server.streams=1000000000000000000",
+         expect=["network.profile_overrides.vod_server.streams: Input should be less than or "
+                 "equal to 10000000"]),
+    sset("fuzz-link-override-named", "iptv_boot_storm",
+         "network.profile_overrides.pon={down_gbps: -1}",
+         expect=["network.profile_overrides.pon.down_gbps: Input should be greater than 0",
+                 "(got -1)"]),
+    sset("fuzz-vod-streams-per-1000-huge", "iptv_national_rollout_day",
+         "network.vod_streams_per_1000_boxes=1.0e+18",
+         expect=["network.vod_streams_per_1000_boxes: Input should be less than or equal to "
+                 "1000"]),
     # an unknown profile a workshop serves was accepted (the workshop then served nobody)
     sset("fuzz-fleet-year-workshop-profile-unknown", "city_fleet_year",
          "workshops[0].profiles=[no_such_car]",

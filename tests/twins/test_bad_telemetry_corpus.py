@@ -167,6 +167,12 @@ JSONL_CASES = [
                r"the future"),
     jsonl_case("heading out of range", jl(rec(3, heading_deg=1e300)),
                r"heading_deg 1e\+300 out of range"),
+    # found by the field-by-field fuzz: these values were quoted whole in the reason (and
+    # so in the ingest's reason table)
+    jsonl_case("message type of 5,000 characters", jl(rec(3, msg="m" * 5000)),
+               r"^unknown message type 'm{40}'\.\.\. \(5,000 chars\) for a vehicle"),
+    jsonl_case("record kind of 5,000 characters", jl(rec(3, kind="k" * 5000)),
+               r"^unknown kind 'k{40}'\.\.\. \(5,000 chars\) \(known: "),
 ]
 
 
