@@ -66,7 +66,8 @@ class Tokens(StrictModel):
 
     hotlink_share: float = Field(default=0.02, ge=0, le=1, description="share of viewing "
                                  "attempts with a forged, expired or replayed token (rejected)")
-    ttl_s: float = Field(default=300.0, gt=0, le=86400, description="token lifetime")
+    ttl_s: float = Field(default=300.0, ge=1, le=86400, description="token lifetime (a "
+                         "token renewed every microsecond would never let the run end)")
 
 
 class Platform(StrictModel):
@@ -181,4 +182,11 @@ class CameraScenario(ScenarioBase):
         if sessions > MAX_SESSIONS:
             raise ValueError(f"live_view: {sessions:,.0f} expected sessions; at most "
                              f"{MAX_SESSIONS:,} (shorten horizon_s or lower the rate)")
+        for field, event, key in (("power_cut", self.power_cut, "at_s"),
+                                  ("reboot", self.reboot, "at_s"),
+                                  ("firmware_campaign", self.firmware_campaign, "start_s")):
+            when = getattr(event, key, None) if event is not None else None
+            if when is not None and when >= self.horizon_s:
+                raise FieldError((field, key), f"is not before horizon_s ({self.horizon_s:g}): "
+                                 "the event would never happen in the run", when)
         return self

@@ -46,6 +46,13 @@ class ClientSpec(StrictModel):
     backoff_max_s: float = Field(default=120.0, ge=0.01, le=86400)
     jitter: float = Field(default=0.5, ge=0, le=1, description="+- share of random backoff")
 
+    @model_validator(mode="after")
+    def _backoff(self) -> ClientSpec:
+        if self.backoff_base_s > self.backoff_max_s:
+            raise FieldError("backoff_base_s", f"must not exceed backoff_max_s "
+                             f"({self.backoff_max_s:g})", self.backoff_base_s)
+        return self
+
 
 class BootServersSpec(StrictModel):
     """The servers a booting box asks in turn (DHCP, then auth, then EPG, by profile id), how
@@ -243,4 +250,15 @@ class IptvScenario(ScenarioBase):
         if dup:
             raise FieldError("site_groups", "site group names must be unique; these repeat",
                              dup)
+        storm, campaign = self.events.boot_storm, self.events.firmware_campaign
+        if storm is not None and storm.at_s >= self.horizon_s:
+            raise FieldError(("events", "boot_storm", "at_s"), _AFTER_END.format(
+                h=self.horizon_s), storm.at_s)
+        if campaign is not None and campaign.start_s >= self.horizon_s:
+            raise FieldError(("events", "firmware_campaign", "start_s"), _AFTER_END.format(
+                h=self.horizon_s), campaign.start_s)
         return self
+
+
+#: An event at or after the horizon never happens: the run would answer another question.
+_AFTER_END = "is not before horizon_s ({h:g}): the event would never happen in the run"

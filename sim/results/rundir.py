@@ -177,6 +177,8 @@ def read_json(path: Path) -> Any:
         raise RunError(f"{path}: missing; the run directory is incomplete") from None
     except (OSError, ValueError) as exc:
         raise RunError(f"{path}: unreadable ({exc})") from None
+    except RecursionError:  # a hand-edited file of [[[[...]]]]: not one of ours
+        raise RunError(f"{path}: unreadable (nested too deeply)") from None
 
 
 def read_table(run: Path, rel: str, replication: int | None = None) -> pa.Table:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any
 
 import duckdb
 
-from sim.errors import RunError
+from sim.errors import RunError, bounded_repr
 from sim.results.rundir import is_run_dir, read_json
 
 
@@ -40,6 +41,7 @@ def kpi_rows(runs: list[Path]) -> list[dict[str, Any]]:
             raise RunError(f"{f}: missing; the run directory is incomplete")
         if f.is_symlink() or not f.resolve().is_relative_to(r.resolve()):
             raise RunError(f"{f}: refused, it points outside its run directory")
+        check_run_files(r)
     con = duckdb.connect()
     try:
         rel = con.sql(
@@ -61,6 +63,30 @@ def kpi_rows(runs: list[Path]) -> list[dict[str, Any]]:
         d = by_file.get(str(r), {})
         out.append({"run": r.name, "path": str(r), **d})
     return out
+
+
+def check_run_files(run: Path) -> None:
+    """Refuse a run whose manifest is not a JSON object or whose ``kpis.json`` is not an
+    object of numbers (``null``: not applicable), naming the file, the KPI and the value.
+
+    A run writes no NaN or infinity (they become ``null``), so such a value, text or a list
+    is a damaged or hand-edited file; compared as it was, it showed as a run of "n/a" KPIs.
+    """
+    manifest = read_json(run / "manifest.json")
+    if not isinstance(manifest, dict):
+        raise RunError(f"{run / 'manifest.json'}: not a JSON object (got "
+                       f"{bounded_repr(manifest)}); the run directory is damaged")
+    kpis = read_json(run / "kpis.json")
+    if not isinstance(kpis, dict):
+        raise RunError(f"{run / 'kpis.json'}: not a JSON object of KPI values (got "
+                       f"{bounded_repr(kpis)}); the run directory is damaged")
+    for name, value in kpis.items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) \
+                or not math.isfinite(value):
+            raise RunError(f"{run / 'kpis.json'}: {bounded_repr(name, 60)}: not a number "
+                           f"(got {bounded_repr(value)}); the run directory is damaged")
 
 
 def run_summary(run: Path) -> dict[str, Any]:

@@ -9,11 +9,11 @@ which names the field path and the bad value of each problem.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from sim.schema.base import StrictModel
+from sim.schema.base import FieldError, StrictModel
 from sim.schema.distributions import Exponential, Quantity
 from sim.schema.scenario import ScenarioBase
 
@@ -38,15 +38,19 @@ class Launch(StrictModel):
     batches: list[Batch] = Field(min_length=1)
 
 
+#: A share of a mix (normalised over the mix): never negative.
+Share = Annotated[float, Field(ge=0, le=1e6)]
+
+
 class VerticalSpec(StrictModel):
     share: float = Field(ge=0, le=1, description="share of each province's target")
     p_per_month: float = Field(gt=0, le=1, description="Bass innovation coefficient")
     q_per_month: float = Field(ge=0, le=5, description="Bass imitation coefficient")
     group_boxes: Quantity = Field(description="boxes per group order (enterprise)")
-    min_boxes: int = Field(default=1, ge=1)
-    max_boxes: int = Field(default=1000, ge=1)
-    packages: dict[str, float] = Field(min_length=1, description="package -> share")
-    segments: dict[int, float] = Field(min_length=1,
+    min_boxes: int = Field(default=1, ge=1, le=100_000)
+    max_boxes: int = Field(default=1000, ge=1, le=100_000)
+    packages: dict[str, Share] = Field(min_length=1, description="package -> share")
+    segments: dict[int, Share] = Field(min_length=1,
                                        description="3-level segment code -> share")
     window_h: tuple[float, float] = Field(default=(8.5, 17.5),
                                           description="visits start and end inside")
@@ -58,6 +62,9 @@ class VerticalSpec(StrictModel):
                              f"({self.min_boxes})")
         if not 0 <= self.window_h[0] < self.window_h[1] <= 24:
             raise ValueError(f"window_h must be 0 <= start < end <= 24 (got {self.window_h})")
+        for name in ("packages", "segments"):
+            if not sum(getattr(self, name).values()) > 0:
+                raise FieldError(name, "shares must have a positive sum", getattr(self, name))
         return self
 
 
@@ -68,12 +75,14 @@ class Adoption(StrictModel):
 
 
 class Installation(StrictModel):
-    crews_per_10k: float = Field(default=3.0, ge=0)
+    crews_per_10k: float = Field(default=3.0, ge=0, le=1000)
     crew_factor: float = Field(default=1.0, ge=0, le=10, description="what-if: crews x this")
     team_size: int = Field(default=8, ge=1, le=200, description="crews sharing a depot "
                            "and a daily plan (one city district)")
     shift_h: tuple[float, float] = (8.5, 17.5)
-    working_weekdays: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4, 5])
+    working_weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(
+        default_factory=lambda: [0, 1, 2, 3, 4, 5], min_length=1, max_length=7,
+        description="0 Monday .. 6 Sunday")
     setup_min: float = Field(default=20.0, ge=0, description="per visit")
     install_min_per_box: float = Field(default=6.0, gt=0)
     activation_min_per_box: float = Field(default=2.0, ge=0)
@@ -87,6 +96,12 @@ class Installation(StrictModel):
     plan_factor: float = Field(default=1.3, ge=1, description="candidate work / crew time")
     workers: int = Field(default=1, ge=1, le=64, description="processes planning the teams' "
                          "days in parallel (the plans do not depend on it)")
+
+    @model_validator(mode="after")
+    def _shift(self) -> Installation:
+        if not 0 <= self.shift_h[0] < self.shift_h[1] <= 24:
+            raise FieldError("shift_h", "must be 0 <= start < end <= 24", list(self.shift_h))
+        return self
 
     @property
     def per_box_min(self) -> float:

@@ -89,7 +89,7 @@ class VehicleProfile(ProfileBase):
         default="operating_h", description="what wears the vehicle: operating hours or km")
     failures_per_100000km: float | None = Field(
         default=None, ge=0, le=1e5, description="breakdowns per 100,000 km (km clock)")
-    failure_shape: float = Field(default=1.0, gt=0, le=10, description="Weibull shape of "
+    failure_shape: float = Field(default=1.0, ge=0.1, le=10, description="Weibull shape of "
                                  "the hazard on the failure clock (1: constant, >1: wear-out)")
     failure_ref_h: float = Field(default=10_000.0, gt=0, le=1e6, description="operating "
                                  "hours over which the stated rate is the mean hazard")

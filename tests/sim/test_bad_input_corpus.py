@@ -572,6 +572,9 @@ PROFILES = [
     prof("fuzz-server-streams-huge", "server",
          "id: bad_profile\nkind: server\nrole: vod\nstreams: 1000000000000000000\n",
          ["streams: Input should be less than or equal to 10000000"]),
+    # a Weibull failure shape of 1e-12: OverflowError in the fleet-year reliability model
+    prof("fuzz-vehicle-failure-shape-tiny", "vehicle", _VEHICLE + "failure_shape: 1.0e-12\n",
+         ["failure_shape: Input should be greater than or equal to 0.1"]),
     # request servers of 1e18 workers or queue places: MemoryError / "array is too big"
     # in the boot-storm simulation
     prof("fuzz-server-workers-huge", "server",
@@ -692,6 +695,45 @@ FUZZ_FINDINGS = [
          "network.vod_streams_per_1000_boxes=1.0e+18",
          expect=["network.vod_streams_per_1000_boxes: Input should be less than or equal to "
                  "1000"]),
+    # events after the horizon were accepted and never happened (exit 0, nothing simulated)
+    sset("fuzz-boot-storm-after-horizon", "iptv_boot_storm", "events.boot_storm.at_s=1.0e+18",
+         expect=["events.boot_storm.at_s: is not before horizon_s (7200)", "(got 1e+18)"]),
+    sset("fuzz-firmware-after-horizon", "iptv_firmware_campaign",
+         "events.firmware_campaign.start_s=1.0e+9",
+         expect=["events.firmware_campaign.start_s: is not before horizon_s"]),
+    sset("fuzz-camera-reboot-after-horizon", "shop_cameras_trial", "reboot.at_s=1.0e+9",
+         expect=["reboot.at_s: is not before horizon_s (86400)"]),
+    sset("fuzz-camera-power-cut-after-horizon", "shop_cameras_trial", "power_cut.at_s=86400",
+         expect=["power_cut.at_s: is not before horizon_s (86400)", "(got 86400.0)"]),
+    # a backoff that starts above its own ceiling
+    sset("fuzz-boot-backoff-base-above-max", "iptv_boot_storm",
+         "events.boot_storm.client.backoff_base_s=500",
+         expect=["events.boot_storm.client.backoff_base_s: must not exceed backoff_max_s",
+                 "(got 500"]),
+    # rollout: negative shares of a mix were accepted; a reversed or negative crew shift
+    # was blamed on every vertical's window_h; an unbounded group size
+    sset("fuzz-rollout-package-share-negative", "iptv_rollout_2016",
+         "adoption.verticals.hotel.packages.hotel_basic=-1",
+         expect=["adoption.verticals.hotel.packages.hotel_basic: Input should be greater than "
+                 "or equal to 0 (got -1)"]),
+    sset("fuzz-rollout-segment-shares-zero", "iptv_rollout_2016",
+         "adoption.verticals.school.segments={1402002: 0}",
+         expect=["adoption.verticals.school.segments: shares must have a positive sum"]),
+    sset("fuzz-rollout-shift-reversed", "iptv_rollout_2016", "installation.shift_h=[17.5, 8.5]",
+         expect=["1 problem", "installation.shift_h: must be 0 <= start < end <= 24",
+                 "(got [17.5, 8.5])"]),
+    sset("fuzz-rollout-shift-negative", "iptv_rollout_2016", "installation.shift_h=[-1, 17.5]",
+         expect=["installation.shift_h: must be 0 <= start < end <= 24"]),
+    sset("fuzz-rollout-weekday-unknown", "iptv_rollout_2016",
+         "installation.working_weekdays=[0, 9]",
+         expect=["installation.working_weekdays[1]", "(got 9)"]),
+    sset("fuzz-rollout-max-boxes-huge", "iptv_rollout_2016",
+         "adoption.verticals.hotel.max_boxes=1000000000000000000",
+         expect=["adoption.verticals.hotel.max_boxes: Input should be less than or equal to "
+                 "100000"]),
+    # a token lifetime of 1e-12 s: the camera run never ended (renewals without end)
+    sset("fuzz-camera-token-ttl-tiny", "shop_cameras_trial", "tokens.ttl_s=1.0e-12",
+         expect=["tokens.ttl_s: Input should be greater than or equal to 1"]),
     # an unknown profile a workshop serves was accepted (the workshop then served nobody)
     sset("fuzz-fleet-year-workshop-profile-unknown", "city_fleet_year",
          "workshops[0].profiles=[no_such_car]",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -44,3 +45,38 @@ def test_kpi_rows_refuses_a_symlink_out_of_the_run(tmp_path):
     (run / "kpis.json").symlink_to(secret)
     with pytest.raises(RunError, match="points outside its run directory"):
         kpi_rows([run])
+
+
+# Found by the run-folder fuzz: `fleettwin compare` on a damaged run showed it as a run of
+# "n/a" KPIs with exit code 0, and a deeply nested JSON file was an unexpected error.
+DAMAGED = [
+    ("kpis.json", "[1, 2]", r"kpis\.json: not a JSON object of KPI values \(got \[1, 2\]\)"),
+    ("kpis.json", '{"wait_p95_s": "abc"}', r"kpis\.json: 'wait_p95_s': not a number \(got 'abc'\)"),
+    ("kpis.json", '{"wait_p95_s": NaN}', r"'wait_p95_s': not a number \(got nan\)"),
+    ("kpis.json", '{"wait_p95_s": [1]}', r"'wait_p95_s': not a number \(got \[1\]\)"),
+    ("kpis.json", '{"wait_p95_s": true}', r"'wait_p95_s': not a number \(got True\)"),
+    ("kpis.json", "[" * 100_000 + "]" * 100_000, r"kpis\.json: unreadable \(nested too deeply\)"),
+    ("manifest.json", "[1, 2]", r"manifest\.json: not a JSON object \(got \[1, 2\]\)"),
+    ("manifest.json", "{oops", r"manifest\.json: unreadable"),
+    ("manifest.json", "[" * 100_000 + "]" * 100_000,
+     r"manifest\.json: unreadable \(nested too deeply\)"),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "pattern"), DAMAGED,
+                         ids=[f"{d[0]}-{d[1][:12]}" for d in DAMAGED])
+def test_compare_refuses_a_damaged_run_naming_file_and_value(name, text, pattern, tmp_path,
+                                                             capsys):
+    from sim.cli.main import main
+
+    good = _run(tmp_path / "good", {"wait_p95_s": 300.0, "service_rate": None})
+    bad = _run(tmp_path / "bad", {"wait_p95_s": 300.0})
+    (bad / name).write_text(text)
+    for r in (good, bad):
+        (r / "sla.json").write_text("[]")
+    code = main(["compare", str(good), str(bad)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert str(bad) in err
+    assert re.search(pattern, err), err
