@@ -59,13 +59,22 @@ class Region(StrictModel):
         return self
 
 
+#: Largest entity id (a vehicle or box index of a run; runs hold at most millions).
+MAX_ENTITY = 10**9
+#: The profile kind a device's ``profile`` names, by record kind.
+PROFILE_KIND = {"vehicle": "vehicle_terminal", "stb": "stb", "camera": "camera"}
+
+
 class DeviceSpec(StrictModel):
     """A known device: id, record kind, hardware profile, and the simulated entity it is."""
 
     id: str = Field(min_length=1, max_length=40)
     kind: Literal["vehicle", "stb", "camera"]
-    profile: str | None = Field(default=None, description="hardware profile id")
-    entity: int | None = Field(default=None, description="the model's entity id (vehicle, box)")
+    profile: str | None = Field(default=None, min_length=1, max_length=100,
+                                description="hardware profile id (of the kind's profiles: "
+                                "vehicle_terminal, stb or camera)")
+    entity: int | None = Field(default=None, ge=0, le=MAX_ENTITY,
+                               description="the model's entity id (vehicle, box)")
 
 
 class Limits(StrictModel):
@@ -81,7 +90,7 @@ class DriftSettings(StrictModel):
 
 
 class TwinConfig(StrictModel):
-    name: str = Field(pattern=r"^[A-Za-z0-9_\-\.]+$")
+    name: str = Field(pattern=r"^[A-Za-z0-9_\-\.]+$", max_length=80)
     description: str = ""
     scenario: str | None = Field(default=None, description="scenario file (relative to the "
                                  "twin folder) or shipped name")
@@ -146,9 +155,33 @@ def load_twin_config(root: str | Path) -> LoadedTwin:
         if d.id in seen:
             problems.append(Problem(f"devices[{i}].id", "duplicate device id", d.id))
         seen[d.id] = i
+    problems += _unknown_profiles(root, config, devices)
     if problems:
         raise DataError(path, problems)
     return LoadedTwin(root, config, devices)
+
+
+def _unknown_profiles(root: Path, config: TwinConfig, devices: list[DeviceSpec]
+                      ) -> list[Problem]:
+    """A device naming a profile no profile folder holds (drift and forks would silently
+    leave it out): one problem per device, at most 20."""
+    named = [(i, d) for i, d in enumerate(devices) if d.profile]
+    if not named:
+        return []
+    from sim.schema.profiles import ProfileCatalog, default_profile_dirs
+
+    catalog = ProfileCatalog(default_profile_dirs() + [root / d for d in config.profile_dirs])
+    known = {kind: set(catalog.ids(kind)) for kind in PROFILE_KIND.values()}
+    out: list[Problem] = []
+    for i, d in named:
+        kind = PROFILE_KIND[d.kind]
+        if str(d.profile).partition("@")[0] not in known[kind]:
+            out.append(Problem(f"devices[{i}].profile", f"no {kind} profile with this id "
+                               f"(known: {', '.join(sorted(known[kind])) or 'none'})",
+                               d.profile))
+            if len(out) >= 20:
+                break
+    return out
 
 
 def read_devices_csv(path: Path, problems: list[Problem]) -> list[DeviceSpec]:

@@ -186,8 +186,8 @@ def check(table: pa.Table, twin: LoadedTwin, now_s: float) -> Checked:
     if state.null_count < n:
         bad_state = present["state"] & ~np.asarray(pc.fill_null(pc.is_in(state, pa.array(
             list(VEHICLE_STATES))), False).to_numpy(zero_copy_only=False))
-        r.flag(bad_state, lambda i: f"unknown vehicle state {state[i].as_py()!r} (known: "
-               f"{', '.join(VEHICLE_STATES)})")
+        r.flag(bad_state, lambda i: f"unknown vehicle state {_short(str(state[i].as_py()))} "
+               f"(known: {', '.join(VEHICLE_STATES)})")
     is_loc = msg_np == "location"
     lon, lat = values["lon"], values["lat"]
     r.flag(is_loc & (np.isnan(lon) | np.isnan(lat)), "location report without lon/lat")

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from sim.iptv.scenario import FirmwareSpec
+from sim.iptv.scenario import FirmwareSpec, warn_after_end
 from sim.schema.base import FieldError, StrictModel
 from sim.schema.distributions import Quantity
 from sim.schema.scenario import ScenarioBase
@@ -170,6 +170,9 @@ class CameraScenario(ScenarioBase):
 
     @model_validator(mode="after")
     def _bounded(self) -> CameraScenario:
+        if self.horizon_s < self.window_s:
+            raise FieldError("horizon_s", f"must hold at least one window (window_s "
+                             f"{self.window_s:g})", self.horizon_s)
         names = [p.name for p in self.provinces]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
@@ -186,7 +189,5 @@ class CameraScenario(ScenarioBase):
                                   ("reboot", self.reboot, "at_s"),
                                   ("firmware_campaign", self.firmware_campaign, "start_s")):
             when = getattr(event, key, None) if event is not None else None
-            if when is not None and when >= self.horizon_s:
-                raise FieldError((field, key), f"is not before horizon_s ({self.horizon_s:g}): "
-                                 "the event would never happen in the run", when)
+            warn_after_end(f"{field}.{key}", when, self.horizon_s)
         return self

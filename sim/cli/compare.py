@@ -101,13 +101,13 @@ def kpi_table(kpis: dict[str, Any], ci: dict[str, Any] | None, kind: str | None)
 
 
 def comparison(runs: list[Path]) -> dict[str, Any]:
-    from sim.results.store import kpi_rows
+    from sim.results.store import kpi_rows, sla_verdicts
 
     rows = kpi_rows(runs)
     names: list[str] = []
     for r in rows:
         names += [k for k in r if k not in ("run", "path") and k not in names]
-    slas = [read_json(r / "sla.json") for r in runs]
+    slas = [sla_verdicts(r) for r in runs]
     kind = _kind(runs[0]) if runs else None
     catalogue = {k: {"label": entry(k, kind).title(), "unit": entry(k, kind).unit,
                      "better": entry(k, kind).better} for k in names}

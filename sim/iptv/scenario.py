@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -15,6 +16,8 @@ VERTICALS = ("hotel", "school", "dormitory", "barracks", "hospital", "chain_stor
 Vertical = Literal["hotel", "school", "dormitory", "barracks", "hospital", "chain_store",
                    "residential"]
 
+
+log = logging.getLogger(__name__)
 
 class ServiceSpec(StrictModel):
     """The product: channel line-up, VoD catalogue and encodings."""
@@ -245,20 +248,24 @@ class IptvScenario(ScenarioBase):
 
     @model_validator(mode="after")
     def _names(self) -> IptvScenario:
+        if self.horizon_s < self.window_s:
+            raise FieldError("horizon_s", f"must hold at least one window (window_s "
+                             f"{self.window_s:g})", self.horizon_s)
         names = [g.name for g in self.site_groups]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise FieldError("site_groups", "site group names must be unique; these repeat",
                              dup)
         storm, campaign = self.events.boot_storm, self.events.firmware_campaign
-        if storm is not None and storm.at_s >= self.horizon_s:
-            raise FieldError(("events", "boot_storm", "at_s"), _AFTER_END.format(
-                h=self.horizon_s), storm.at_s)
-        if campaign is not None and campaign.start_s >= self.horizon_s:
-            raise FieldError(("events", "firmware_campaign", "start_s"), _AFTER_END.format(
-                h=self.horizon_s), campaign.start_s)
+        warn_after_end("events.boot_storm.at_s", storm.at_s if storm else None, self.horizon_s)
+        warn_after_end("events.firmware_campaign.start_s",
+                       campaign.start_s if campaign else None, self.horizon_s)
         return self
 
 
-#: An event at or after the horizon never happens: the run would answer another question.
-_AFTER_END = "is not before horizon_s ({h:g}): the event would never happen in the run"
+def warn_after_end(field: str, when: float | None, horizon_s: float) -> None:
+    """Say so when an event is set at or after the horizon: it never happens in the run (a
+    horizon shortened for a quick look may mean it; a typo in the time may not)."""
+    if when is not None and when >= horizon_s:
+        log.warning("%s (%g) is not before horizon_s (%g): that event does not happen in "
+                    "this run", field, when, horizon_s)

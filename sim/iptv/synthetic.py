@@ -54,7 +54,7 @@ def make_boxes(pop: Population, seed: int, viewing: dict[str, Any] | None = None
     (its share of the CDN edge).
     """
     sc = IptvScenario.model_validate({
-        "name": "synthetic", "horizon_s": 1.0, "start_hour": start_hour,
+        "name": "synthetic", "horizon_s": 3600.0, "start_hour": start_hour,  # unused here
         "service": service or {},
         "viewing": {"residential": viewing or {}},
         "site_groups": [{"name": "g", "vertical": "residential", "province": "synthetic",

@@ -89,6 +89,20 @@ def check_run_files(run: Path) -> None:
                            f"(got {bounded_repr(value)}); the run directory is damaged")
 
 
+def sla_verdicts(run: Path) -> list[dict[str, Any]]:
+    """A run's ``sla.json``: a list of verdicts, each an object with a text ``name``."""
+    path = run / "sla.json"
+    verdicts = read_json(path)
+    if not isinstance(verdicts, list):
+        raise RunError(f"{path}: not a JSON list of SLA verdicts (got "
+                       f"{bounded_repr(verdicts)}); the run directory is damaged")
+    for i, v in enumerate(verdicts):
+        if not isinstance(v, dict) or not isinstance(v.get("name"), str):
+            raise RunError(f"{path}: [{i}]: not an SLA verdict with a name (got "
+                           f"{bounded_repr(v)}); the run directory is damaged")
+    return verdicts
+
+
 def run_summary(run: Path) -> dict[str, Any]:
     """Manifest, KPIs and SLA verdicts of one run."""
     return {

@@ -19,7 +19,8 @@ from sim.schema.scenario import ScenarioBase
 
 
 class ProvinceSpec(StrictModel):
-    target_10k: float = Field(ge=0, description="2016 target, 10,000 accounts (one box each)")
+    target_10k: float = Field(ge=0, le=1000, description="2016 target, 10,000 accounts (one "
+                              "box each; the largest province's is 57.9)")
     crews: int | None = Field(default=None, ge=0, description="installer crews (default: "
                               "installation.crews_per_10k x target)")
 
@@ -200,6 +201,16 @@ class RolloutScenario(ScenarioBase):
     handover_date: dt.date | None = Field(default=None, description="installed base written "
                                           "as IPTV site groups (tables/handover)")
     record_visits: bool = True
+
+    @model_validator(mode="after")
+    def _some_market(self) -> RolloutScenario:
+        boxes = sum(round(p.target_10k * 1e4 * self.adoption.potential_factor)
+                    for p in self.provinces.values())
+        if boxes < 1:
+            raise FieldError("provinces", "targets x adoption.potential_factor "
+                             f"({self.adoption.potential_factor:g}) leave no box to install: "
+                             "the year would have no order")
+        return self
 
     def date_s(self, day: dt.date) -> float:
         """Seconds from 1 January of ``year`` to ``day`` 00:00."""

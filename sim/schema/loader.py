@@ -272,7 +272,10 @@ def _problems(exc: ValidationError, data: Any, drop_other_branches: bool) -> lis
             # A model validator naming one of the model's fields: point at that field.
             below, there = _follow(value, inner.loc)
             path = [*path, *inner.loc]
-            value = inner.value if inner.has_value else below
+            # A plain value as the file gives it (10, not the validated 10.0); a section or
+            # list as the validator chose to show it (the repeated ids, not every item).
+            plain = there and not isinstance(below, Mapping | list)
+            value = below if plain or not inner.has_value else inner.value
             found = inner.has_value or there
             msg = inner.message
             etype = "field_error"

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from sim.schema.base import StrictModel
+from sim.schema.base import FieldError, StrictModel
 
 #: Largest root seed (numpy's SeedSequence takes any, the kernels take 63 bits).
 MAX_SEED = 2**63 - 1
@@ -94,9 +94,8 @@ class ScenarioBase(StrictModel):
     @model_validator(mode="after")
     def _warmup_before_horizon(self) -> ScenarioBase:
         if self.warmup_s >= self.horizon_s:
-            raise ValueError(
-                f"warmup_s ({self.warmup_s:g}) must be shorter than horizon_s ({self.horizon_s:g})"
-            )
+            raise FieldError("warmup_s", f"must be shorter than horizon_s ({self.horizon_s:g})",
+                             self.warmup_s)
         return self
 
     @field_validator("horizon_s")

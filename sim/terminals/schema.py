@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from sim.economics.insurance import InsuranceTariff
-from sim.schema.base import StrictModel
+from sim.schema.base import FieldError, StrictModel
 from sim.schema.scenario import ScenarioBase
 
 #: Most terminals one run may hold (arrays of a few hundred bytes each).
@@ -149,6 +149,9 @@ class TerminalsScenario(ScenarioBase):
 
     @model_validator(mode="after")
     def _bounds(self) -> TerminalsScenario:
+        if self.horizon_s < self.window_s:
+            raise FieldError("horizon_s", f"must hold at least one window (window_s "
+                             f"{self.window_s:g})", self.horizon_s)
         n = sum(f.count for f in self.fleets.values())
         if n > MAX_TERMINALS:
             raise ValueError(f"{n:,} terminals in all fleets; at most {MAX_TERMINALS:,}")

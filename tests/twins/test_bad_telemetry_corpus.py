@@ -171,6 +171,8 @@ JSONL_CASES = [
     # so in the ingest's reason table)
     jsonl_case("message type of 5,000 characters", jl(rec(3, msg="m" * 5000)),
                r"^unknown message type 'm{40}'\.\.\. \(5,000 chars\) for a vehicle"),
+    jsonl_case("vehicle state of 5,000 characters", jl(rec(3, state="s" * 5000)),
+               r"^unknown vehicle state 's{40}'\.\.\. \(5,000 chars\) \(known: "),
     jsonl_case("record kind of 5,000 characters", jl(rec(3, kind="k" * 5000)),
                r"^unknown kind 'k{40}'\.\.\. \(5,000 chars\) \(known: "),
 ]
@@ -545,9 +547,23 @@ def test_bad_twin_option(name: str, argv: list[str], pattern: str, run_dir: Path
     ("name: t\ndevices: {a: 1}\n", r"devices: .*list"),
     ("name: 'a b'\n", r"name: .*pattern"),
     ("- just\n- a list\n", r"twin\.yaml"),
+    # found by the field-by-field fuzz of twin.yaml: all of these were accepted
+    ("name: " + "n" * 5000 + "\n", r"name: String should have at most 80 characters"),
+    ("name: t\ndevices: [{id: v1, kind: vehicle, profile: no_such_terminal}]\n",
+     r"devices\[0\]\.profile: no vehicle_terminal profile with this id .*'no_such_terminal'"),
+    ("name: t\ndevices: [{id: s1, kind: stb, profile: jt808_basic}]\n",
+     r"devices\[0\]\.profile: no stb profile with this id .*'jt808_basic'"),
+    ("name: t\ndevices: [{id: v1, kind: vehicle, profile: ''}]\n",
+     r"devices\[0\]\.profile: String should have at least 1 character"),
+    ("name: t\ndevices: [{id: v1, kind: vehicle, entity: -1}]\n",
+     r"devices\[0\]\.entity: .*greater than or equal to 0 \(got -1\)"),
+    ("name: t\ndevices: [{id: v1, kind: vehicle, entity: 1000000000000000000}]\n",
+     r"devices\[0\]\.entity: .*less than or equal to 1000000000"),
 ], ids=["lateness NaN", "duplicate key", "YAML syntax", "negative future", "empty id",
         "reversed region", "infinite speed", "lateness huge", "window tiny", "epoch year 1",
-        "devices not a list", "name with a space", "not a mapping"])
+        "devices not a list", "name with a space", "not a mapping", "name of 5000 characters",
+        "unknown terminal profile", "profile of another kind", "empty profile",
+        "negative entity", "huge entity"])
 def test_bad_twin_configuration(yaml_text: str, pattern: str, tmp_path: Path) -> None:
     root = tmp_path / "twin"
     root.mkdir()

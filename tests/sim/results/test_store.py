@@ -80,3 +80,19 @@ def test_compare_refuses_a_damaged_run_naming_file_and_value(name, text, pattern
     assert "Traceback" not in err
     assert str(bad) in err
     assert re.search(pattern, err), err
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", "null", '"PASS"', '{"name": "x"}', '[{"verdict": 1}]'])
+def test_compare_refuses_damaged_sla_verdicts(text, tmp_path, capsys):
+    """A damaged sla.json was a TypeError (exit 1) deep in the comparison table."""
+    from sim.cli.main import main
+
+    good = _run(tmp_path / "good", {"wait_p95_s": 300.0})
+    bad = _run(tmp_path / "bad", {"wait_p95_s": 300.0})
+    (good / "sla.json").write_text('[{"name": "p95", "verdict": "PASS"}]')
+    (bad / "sla.json").write_text(text)
+    code = main(["compare", str(good), str(bad)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert f"{bad / 'sla.json'}: " in err and "the run directory is damaged" in err
