@@ -270,9 +270,15 @@ class Verdict:
 def load_baseline(path: Path) -> dict[str, Any]:
     """Read and check a baseline document; every problem is reported at once."""
     try:
-        doc = json.loads(Path(path).read_text())
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise DataError(str(path), [Problem("", f"cannot read: {exc.strerror}",
+                                            has_value=False)]) from None
+    except UnicodeDecodeError as exc:
+        raise DataError(str(path), [Problem("", f"not UTF-8 text (byte {exc.start})",
+                                            has_value=False)]) from None
+    except RecursionError:
+        raise DataError(str(path), [Problem("", "not a baseline: JSON nested too deeply",
                                             has_value=False)]) from None
     except json.JSONDecodeError as exc:
         raise DataError(str(path), [Problem(f"line {exc.lineno}", f"not JSON: {exc.msg}",

@@ -238,6 +238,11 @@ def load_samples(path: str | Path, column: str | None = None, censor_column: str
     if bad > _MAX_ROW_PROBLEMS:
         problems.append(Problem(col, f"... {bad - _MAX_ROW_PROBLEMS} more bad rows",
                                 has_value=False))
+    seen = values[~flags]
+    if not problems and seen.size > 1 and np.all(seen == seen[0]):
+        problems.append(Problem(col, f"all {seen.size} observed values are equal: no spread "
+                                "to fit a distribution to (set the field to that number)",
+                                float(seen[0])))
     if not problems and flags.all():
         problems.append(Problem(censor_column or col, f"all {flags.size} rows are censored: no "
                                 "failure observed, so the distribution cannot be fitted",

@@ -27,6 +27,11 @@ from sim.calibration.data import read_columns
 from sim.errors import DataError, Problem
 
 Array = np.ndarray
+#: Most channels (rows) a data file may give: the bound of ``--channels``.
+MAX_CHANNELS = 100_000
+#: Most viewers counted (per channel and in all): far beyond any line-up, and a sum that
+#: the simulations' 64-bit counts hold.
+MAX_VIEWERS = 10**12
 
 
 def load_counts(path: str | Path, column: str = "viewers", channels: int | None = None) -> Array:
@@ -45,10 +50,19 @@ def load_counts(path: str | Path, column: str = "viewers", channels: int | None 
             f = math.nan
         if not math.isfinite(f) or f < 0 or f != int(f):
             problems.append(Problem(f"{column} (row {r})", "must be a whole number >= 0", v))
+        elif f > MAX_VIEWERS:
+            problems.append(Problem(f"{column} (row {r})", f"more than {MAX_VIEWERS:.0e} "
+                                    "viewers on one channel", v))
         else:
             values.append(int(f))
     if not raw:
         problems.append(Problem(column, "file has no data rows", has_value=False))
+    elif len(raw) > MAX_CHANNELS:
+        problems.append(Problem(column, f"{len(raw):,} rows (channels); at most "
+                                f"{MAX_CHANNELS:,}", has_value=False))
+    elif sum(values) > MAX_VIEWERS:
+        problems.append(Problem(column, f"more than {MAX_VIEWERS:.0e} viewers in all",
+                                sum(values)))
     if problems:
         raise DataError(file, problems[:10])
     counts = np.array(values, dtype=np.int64)

@@ -606,6 +606,22 @@ CALIBRATION_DATA = [
     data("text", "repair_time_h\nabc\n2\n", ["(row 2): not a finite number", "'abc'"]),
     data("binary", b"\xff\xfe\x00", ["cannot read file"]),
     data("huge", "repair_time_h\n" + "1e308\n" * 6, ["larger than 1e+12", "'1e308'"]),
+    # found by the data-file fuzz: constant data was "fitted" (a normal of sd 7e-304, or
+    # a SciPy error on a large file)
+    data("constant", "repair_time_h\n" + "7\n" * 50,
+         ["repair_time_h: all 50 observed values are equal: no spread", "(got 7.0)"]),
+    Case("zipf-viewers-huge", ["calibrate-behaviour", "zipf", "--data", "{file}", "--quiet"],
+         ["data.csv", "viewers (row 2): more than 1e+12 viewers on one channel", "'1e308'"],
+         file_text="viewers\n1e308\n5\n3\n", file_name="data.csv"),
+    Case("zipf-too-many-channels", ["calibrate-behaviour", "zipf", "--data", "{file}",
+                                    "--quiet"],
+         ["data.csv", "viewers: 100,001 rows (channels); at most 100,000"],
+         file_text="viewers\n" + "7\n" * 100_001, file_name="data.csv"),
+    Case("bench-baseline-not-utf8", ["bench", "--fast", "--compare", "{file}"],
+         ["base.json", "not UTF-8 text (byte 1)"], file_text=b"{\x80}", file_name="base.json"),
+    Case("bench-baseline-deep", ["bench", "--fast", "--compare", "{file}"],
+         ["base.json", "JSON nested too deeply"], file_text="[" * 100_000 + "]" * 100_000,
+         file_name="base.json"),
 ]
 
 # Found by mutating every field of every shipped scenario and profile (negative, zero, 1e18,
@@ -744,6 +760,13 @@ FUZZ_FINDINGS = [
     sset("fuzz-rollout-target-huge", "iptv_rollout_2016",
          "provinces.Guangdong.target_10k=1.0e+18",
          expect=["provinces.Guangdong.target_10k: Input should be less than or equal to 1000"]),
+    # a depot 1e18 km away was snapped to the nearest corner of the city, and a minimum trip
+    # longer than the city was given up on after 20 redraws: both ran, exit 0
+    sset("fuzz-city-depot-off-network", "city_logistics", "fleets.vans.depot_km=[-1.0e+18, 1]",
+         expect=["fleets.vans.depot_km: is 1e+18 km from the nearest road node",
+                 "(the network spans 0.0..12.0 km x 0.0..12.0 km)"]),
+    sset("fuzz-city-min-trip-too-long", "city_taxi", "demand.min_trip_km=1.0e+18",
+         expect=["demand.min_trip_km: no trip in the network is that long", "(got 1e+18)"]),
     # an unknown profile a workshop serves was accepted (the workshop then served nobody)
     sset("fuzz-fleet-year-workshop-profile-unknown", "city_fleet_year",
          "workshops[0].profiles=[no_such_car]",
