@@ -226,6 +226,10 @@ def prepare(s: FleetYearScenario, catalog: ProfileCatalog, source: str
         if ds.profile not in known:
             problems.append(Problem(f"drivers.double_shift[{k}].profile", "no vehicle profile "
                                     f"with this id (known: {', '.join(known)})", ds.profile))
+    reg = register_path(s, source)
+    if not reg.is_file():
+        problems.append(Problem("register_csv", f"no such register file ({reg})",
+                                s.register_csv))
     if problems:
         return {}, problems
     held: dict[str, set[str]] = {}

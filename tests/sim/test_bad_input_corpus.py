@@ -767,6 +767,10 @@ FUZZ_FINDINGS = [
                  "(the network spans 0.0..12.0 km x 0.0..12.0 km)"]),
     sset("fuzz-city-min-trip-too-long", "city_taxi", "demand.min_trip_km=1.0e+18",
          expect=["demand.min_trip_km: no trip in the network is that long", "(got 1e+18)"]),
+    # a missing register was reported as a "data file" problem of "<file>", not as the
+    # scenario's register_csv
+    sset("fuzz-fleet-year-register-missing", "city_fleet_year", "register_csv=nowhere.csv",
+         expect=["register_csv: no such register file", "(got 'nowhere.csv')"]),
     # an unknown profile a workshop serves was accepted (the workshop then served nobody)
     sset("fuzz-fleet-year-workshop-profile-unknown", "city_fleet_year",
          "workshops[0].profiles=[no_such_car]",

@@ -98,5 +98,9 @@ def test_malformed_registers(make_fleet, tmp_path, text, expect):
 
 
 def test_a_missing_register_file_is_named(make_fleet, tmp_path):
-    with pytest.raises(DataError, match="no such register file"):
+    from sim.errors import ScenarioError
+
+    # the scenario's field and value, not an anonymous "data file" problem
+    with pytest.raises(ScenarioError, match=r"register_csv: no such register file .*"
+                       r"\(got 'nowhere\.csv'\)"):
         make_fleet(register_csv="nowhere.csv")
