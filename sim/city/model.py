@@ -22,7 +22,7 @@ from sim.city.fleet import FleetArrays, build_fleet
 from sim.city.kpis import KPI_MEANINGS, compute_kpis
 from sim.city.network import RoadNetwork, osm_network, synthetic_network
 from sim.city.paths import default_cache_dir
-from sim.city.prepare import prepare_scenario
+from sim.city.prepare import check_network, prepare_scenario
 from sim.city.schema import CityScenario, SumoNetwork, SyntheticCity
 from sim.city.state import (
     BUSY,
@@ -50,10 +50,6 @@ STATUS_NAMES = np.array(eng.STATUS_NAMES, dtype=object)
 _ENGINE_STATE = {eng.IDLE: IDLE, eng.TO_PICKUP: TO_PICKUP, eng.BUSY: BUSY,
                  eng.REPOSITIONING: REPOSITIONING}
 
-
-#: A fleet's depot farther than this from every road node is a typo (it would be snapped to
-#: the nearest node, wherever that is).
-MAX_DEPOT_OFF_KM = 10.0
 
 class CityModel:
     def __init__(self, ctx: Context):
@@ -92,7 +88,7 @@ class CityModel:
         self.start_clock = start_clock
         self._use_period(start_clock)
         zones, problems = demand_mod.zone_nodes(sc.demand, self.net)
-        problems += self._check_nodes()
+        problems += check_network(self.sc, self.net)
         if problems:
             raise ScenarioError(ctx.source, problems)
         svc = sc.policies.service
@@ -243,39 +239,6 @@ class CityModel:
             return 0.0
         longest = float(np.max(q.pickup_late_s - q.created_s))
         return min(longest, float(getattr(self.dispatcher, "max_pickup_s", np.inf)))
-
-    # ----------------------------------------------------------------- checks
-    def _check_nodes(self) -> list[Problem]:
-        n = self.net.n_nodes
-        problems = []
-        for i, r in enumerate(self.sc.demand.requests or []):
-            for field in ("origin", "destination"):
-                node = getattr(r, field)
-                if node is not None and node >= n:
-                    problems.append(Problem(f"demand.requests[{i}].{field}",
-                                            f"no such road node (the network has {n})", node))
-        xy = self.net.xy_m
-        lo, hi = xy.min(axis=0) / 1000, xy.max(axis=0) / 1000
-        spans = f"the network spans {lo[0]:.1f}..{hi[0]:.1f} km x {lo[1]:.1f}..{hi[1]:.1f} km"
-        for name, f in self.sc.fleets.items():
-            for i, node in enumerate(f.start_nodes or []):
-                if not 0 <= node < n:
-                    problems.append(Problem(f"fleets.{name}.start_nodes[{i}]",
-                                            f"no such road node (the network has {n})", node))
-            if f.depot_km is not None:
-                x, y = f.depot_km
-                near = xy[self.net.nearest_node(x * 1000, y * 1000)] / 1000
-                off = float(np.hypot(near[0] - x, near[1] - y))
-                if off > MAX_DEPOT_OFF_KM:
-                    problems.append(Problem(f"fleets.{name}.depot_km", f"is {off:.3g} km from "
-                                            f"the nearest road node ({spans})", list(f.depot_km)))
-        longest = 2.0 * float((hi - lo).sum())  # generous: twice the Manhattan extent
-        demand = self.sc.demand
-        if "min_trip_km" in demand.model_fields_set and not demand.requests \
-                and demand.min_trip_km > longest:
-            problems.append(Problem("demand.min_trip_km", f"no trip in the network is that "
-                                    f"long ({spans})", demand.min_trip_km))
-        return problems
 
     # ------------------------------------------------------------- the engine
     @property

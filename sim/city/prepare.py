@@ -1,15 +1,25 @@
 """Checks of a city scenario before it runs: the fleets' profiles resolved, the dispatcher
-and its parameters, and requests no vehicle could carry (each problem named by its field)."""
+and its parameters, requests no vehicle could carry, and places off the road network (each
+problem named by its field)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from sim.city.schema import CityScenario
 from sim.dispatch import DISPATCHERS
 from sim.dispatch.params import check_params
 from sim.errors import Problem, ScenarioError
 from sim.schema.profiles import ProfileBase, ProfileCatalog
+
+if TYPE_CHECKING:
+    from sim.city.network import RoadNetwork
+
+#: A fleet's depot farther than this from every road node is a typo (it would be snapped to
+#: the nearest node, wherever that is).
+MAX_DEPOT_OFF_KM = 10.0
 
 
 def prepare_scenario(sc: CityScenario, catalog: ProfileCatalog, source: str
@@ -80,3 +90,38 @@ def check_loads(sc: CityScenario, profiles: dict[str, ProfileBase]) -> list[Prob
                 out.append(Problem(f"demand.requests[{i}].{key}",
                                    f"unknown stop (known: {known})", name))
     return out
+
+
+def check_network(sc: CityScenario, net: RoadNetwork) -> list[Problem]:
+    """Explicit requests and start nodes that are no road node, depots far off the network,
+    and a minimum trip longer than any trip of the network."""
+    n = net.n_nodes
+    problems = []
+    for i, r in enumerate(sc.demand.requests or []):
+        for field in ("origin", "destination"):
+            node = getattr(r, field)
+            if node is not None and node >= n:
+                problems.append(Problem(f"demand.requests[{i}].{field}",
+                                        f"no such road node (the network has {n})", node))
+    xy = net.xy_m
+    lo, hi = xy.min(axis=0) / 1000, xy.max(axis=0) / 1000
+    spans = f"the network spans {lo[0]:.1f}..{hi[0]:.1f} km x {lo[1]:.1f}..{hi[1]:.1f} km"
+    for name, f in sc.fleets.items():
+        for i, node in enumerate(f.start_nodes or []):
+            if not 0 <= node < n:
+                problems.append(Problem(f"fleets.{name}.start_nodes[{i}]",
+                                        f"no such road node (the network has {n})", node))
+        if f.depot_km is not None:
+            x, y = f.depot_km
+            near = xy[net.nearest_node(x * 1000, y * 1000)] / 1000
+            off = float(np.hypot(near[0] - x, near[1] - y))
+            if off > MAX_DEPOT_OFF_KM:
+                problems.append(Problem(f"fleets.{name}.depot_km", f"is {off:.3g} km from "
+                                        f"the nearest road node ({spans})", list(f.depot_km)))
+    longest = 2.0 * float((hi - lo).sum())  # generous: twice the Manhattan extent
+    demand = sc.demand
+    if "min_trip_km" in demand.model_fields_set and not demand.requests \
+            and demand.min_trip_km > longest:
+        problems.append(Problem("demand.min_trip_km", f"no trip in the network is that "
+                                f"long ({spans})", demand.min_trip_km))
+    return problems
