@@ -250,7 +250,6 @@ Distribution = Annotated[
 PlainNumber = Annotated[float, Field(ge=-_MAX, le=_MAX)]
 
 
-
 def _lowest(q: Any) -> float:
     """The smallest value ``q`` (a number or a distribution) can take."""
     if isinstance(q, Deterministic):
@@ -286,8 +285,7 @@ def _positive_mean(q: Any) -> Any:
 #: A profile or scenario quantity: a plain number or a distribution, never below zero.
 Quantity = Annotated[PlainNumber | Distribution, AfterValidator(_not_negative)]
 #: A quantity that is divided by (a speed): never below zero and above zero on average.
-PositiveQuantity = Annotated[PlainNumber | Distribution, AfterValidator(_not_negative),
-                             AfterValidator(_positive_mean)]
+PositiveQuantity = Annotated[Quantity, AfterValidator(_positive_mean)]
 
 FAMILIES: dict[str, type[_Dist]] = {
     c.model_fields["family"].default: c

@@ -73,20 +73,19 @@ def study(names: list[str], leads: list[float], progress: bool = True,
     jobs = [(n, lead) for n in names for lead in leads]
     bar = tqdm(total=len(jobs), desc="advance notice", unit="run", disable=not progress,
                file=sys.stderr)
-    if workers <= 1:
-        rows = []
-        for job in jobs:
-            rows.append(_one(job))
-            bar.update()
-    else:
-        from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            rows = []
-            for row in pool.map(_one, jobs):  # in job order: the same rows as one worker
-                rows.append(row)
-                bar.update()
-    bar.close()
+    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+    rows = []
+    try:
+        # pool.map yields in job order: the same rows as one worker
+        for row in (pool.map(_one, jobs) if pool else map(_one, jobs)):
+            rows.append(row)
+            bar.update()
+    finally:
+        if pool is not None:
+            pool.shutdown()
+        bar.close()
     return rows
 
 
